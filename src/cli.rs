@@ -1,0 +1,169 @@
+//! The `oxcart` command line. Every subcommand loads the same layered
+//! configuration and calls the same services the HTTP API uses.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+use crate::services::demo;
+use crate::startup;
+
+#[derive(Parser, Debug)]
+#[command(name = "oxcart", version, about = "Oxcart runs an online business end to end: storefront, back office and partner APIs.")]
+pub struct Cli {
+    /// TOML configuration file (default: ./oxcart.toml if present).
+    #[arg(long, global = true, env = "OXCART_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (default: SQLite in the data directory).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Directory for the embedded database and local files (default: ./data).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the web server (storefront, admin, API) and background workers.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Load the demo stores and accounts before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Load demo data (two stores of different kinds) into the database.
+    Demo,
+    /// Print the effective configuration and check the database connection.
+    CheckConfig,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        listen: match &cli.command {
+            Command::Serve { listen, .. } => listen.clone(),
+            _ => None,
+        },
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+    };
+    let config = match Config::load(cli.config.as_deref(), &overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("OXCART_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log_format == "pretty" {
+        builder.init();
+    } else {
+        builder.json().with_current_span(true).with_span_list(false).init();
+    }
+}
+
+/// Hides a password in a database URL for printing.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate => {
+            startup::open_database(&config).await?;
+            println!("migrations applied to {}", redact(&config.database_url()));
+        }
+        Command::Demo => {
+            let db = startup::open_database(&config).await?;
+            let app = startup::app(db, config);
+            print_logins(&demo::load(&app).await?, None);
+        }
+        Command::CheckConfig => {
+            let mut shown = config.clone();
+            shown.database_url = Some(redact(&config.database_url()));
+            println!("{}", toml_like(&shown));
+            startup::open_database(&config).await?;
+            println!("database: ok");
+        }
+        Command::Serve { demo: with_demo, .. } => {
+            let db = startup::open_database(&config).await?;
+            let app = startup::app(db, config);
+            let logins = if with_demo {
+                demo::load(&app).await?
+            } else {
+                demo::ensure_default_store(&app).await?.into_iter().collect()
+            };
+            let server = startup::start(app).await?;
+            let base = format!("http://{}", server.addr);
+            print_logins(&logins, Some(&base));
+            tracing::info!(addr = %server.addr, "listening");
+            let stop = server.shutdown_handle();
+            tokio::spawn(async move {
+                startup::termination_signal().await;
+                tracing::info!("shutting down: finishing in-flight requests");
+                let _ = stop.send(true);
+            });
+            server.wait().await;
+            tracing::info!("stopped");
+        }
+    }
+    Ok(())
+}
+
+fn toml_like(config: &Config) -> String {
+    serde_json::to_string_pretty(config).unwrap_or_default()
+}
+
+fn print_logins(logins: &[demo::DemoLogin], base: Option<&str>) {
+    if let Some(base) = base {
+        println!("\nOxcart is running.");
+        println!("  Storefront: {base}/");
+        println!("  Admin:      {base}/admin");
+        println!("  API docs:   {base}/api/docs");
+    }
+    for (i, l) in logins.iter().enumerate() {
+        let prefix = match base {
+            Some(b) if i == 0 => format!("{b}"),
+            Some(b) => format!("{b}/s/{}", l.store_slug),
+            None => format!("/s/{}", l.store_slug),
+        };
+        println!("\n  {} ({}):", l.store_name, l.store_slug);
+        println!("    storefront {prefix}/   admin {prefix}/admin");
+        println!("    {} login: {}  password: {}", l.role, l.email, l.password);
+    }
+    println!();
+}

@@ -1,0 +1,97 @@
+//! Configuration: built-in defaults, then an optional TOML file, then
+//! `OXCART_*` environment variables (nested keys with `__`, e.g.
+//! `OXCART_WEBHOOKS__MAX_ATTEMPTS`), then command-line flags — each later
+//! source wins.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: String,
+    /// Directory for the embedded database and local files.
+    pub data_dir: PathBuf,
+    /// `sqlite://path` or `postgres://…`; default: `sqlite://{data_dir}/oxcart.db`.
+    pub database_url: Option<String>,
+    pub db_max_connections: u32,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// `json` (default) or `pretty`.
+    pub log_format: String,
+    pub webhooks: WebhookConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebhookConfig {
+    /// Attempts before a delivery is parked.
+    pub max_attempts: u32,
+    pub base_delay_ms: u64,
+    pub max_delay_ms: u64,
+    pub timeout_ms: u64,
+    pub poll_interval_ms: u64,
+    /// Allow loopback and private-network targets. Off by default (SSRF).
+    pub allow_private_targets: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            db_max_connections: 16,
+            max_body_bytes: 1024 * 1024,
+            log_format: "json".into(),
+            webhooks: WebhookConfig {
+                max_attempts: 8,
+                base_delay_ms: 5_000,
+                max_delay_ms: 6 * 60 * 60 * 1000,
+                timeout_ms: 10_000,
+                poll_interval_ms: 1_000,
+                allow_private_targets: false,
+            },
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers alone.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, figment::Error> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => fig = fig.merge(Toml::file_exact(path)),
+            None => fig = fig.merge(Toml::file("oxcart.toml")),
+        }
+        fig.merge(Env::prefixed("OXCART_").split("__").ignore(&["config", "test_postgres_url"]))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("oxcart.db").display()))
+    }
+
+    pub fn webhook_policy(&self) -> crate::domain::webhooks::RetryPolicy {
+        crate::domain::webhooks::RetryPolicy {
+            max_attempts: self.webhooks.max_attempts.max(1),
+            base_delay_ms: self.webhooks.base_delay_ms,
+            max_delay_ms: self.webhooks.max_delay_ms,
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! SQL for customer accounts.
+
+use sqlx::Row;
+
+use super::Tx;
+
+#[derive(Debug, Clone)]
+pub struct CustomerRow {
+    pub id: String,
+    pub store_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, store_id, email, display_name, password_hash, created_at";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<CustomerRow, sqlx::Error> {
+    Ok(CustomerRow {
+        id: row.try_get("id")?,
+        store_id: row.try_get("store_id")?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        password_hash: row.try_get("password_hash")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub async fn by_email<'e, E>(ex: E, store_id: &str, email: &str) -> Result<Option<CustomerRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {COLUMNS} FROM customers WHERE store_id = $1 AND email = $2");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(email).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+}
+
+pub async fn by_id<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<CustomerRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {COLUMNS} FROM customers WHERE store_id = $1 AND id = $2");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(id).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+}
+
+pub async fn insert(tx: &mut Tx, c: &CustomerRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO customers (store_id, id, email, display_name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(&c.store_id)
+    .bind(&c.id)
+    .bind(&c.email)
+    .bind(&c.display_name)
+    .bind(&c.password_hash)
+    .bind(c.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_name(tx: &mut Tx, store_id: &str, id: &str, name: &str, now: i64) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("UPDATE customers SET display_name = $1, updated_at = $2 WHERE store_id = $3 AND id = $4")
+        .bind(name)
+        .bind(now)
+        .bind(store_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected())
+}

@@ -1,0 +1,70 @@
+//! SQL for staff accounts.
+
+use sqlx::Row;
+
+use super::Tx;
+
+#[derive(Debug, Clone)]
+pub struct StaffRow {
+    pub id: String,
+    pub store_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: String,
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<StaffRow, sqlx::Error> {
+    Ok(StaffRow {
+        id: row.try_get("id")?,
+        store_id: row.try_get("store_id")?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        password_hash: row.try_get("password_hash")?,
+        role: row.try_get("role")?,
+    })
+}
+
+pub async fn by_email<'e, E>(ex: E, store_id: &str, email: &str) -> Result<Option<StaffRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query("SELECT id, store_id, email, display_name, password_hash, role FROM staff_users WHERE store_id = $1 AND email = $2")
+        .bind(store_id)
+        .bind(email)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+pub async fn by_id<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<StaffRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query("SELECT id, store_id, email, display_name, password_hash, role FROM staff_users WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(id)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+pub async fn insert(tx: &mut Tx, s: &StaffRow, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO staff_users (store_id, id, email, display_name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&s.store_id)
+    .bind(&s.id)
+    .bind(&s.email)
+    .bind(&s.display_name)
+    .bind(&s.password_hash)
+    .bind(&s.role)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

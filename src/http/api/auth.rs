@@ -1,0 +1,64 @@
+//! `/api/v1/auth`: opening and closing sessions. The token returned is used
+//! as `Authorization: Bearer <token>`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use serde::{Deserialize, Serialize};
+
+use crate::http::error::{ApiError, Problem};
+use crate::http::extract::{ApiJson, CurrentStore};
+use crate::http::state::AppState;
+use crate::services::auth::{self, Audience};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginAudience {
+    Staff,
+    Customer,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+    /// Sign in as staff (admin) or as a customer.
+    pub audience: LoginAudience,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LoginOutput {
+    pub token: String,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}
+
+/// Signs in. Wrong e-mail and wrong password give the same answer.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginInput,
+    responses((status = 200, body = LoginOutput), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn login(
+    State(state): State<AppState>,
+    current: CurrentStore,
+    ApiJson(input): ApiJson<LoginInput>,
+) -> Result<Json<LoginOutput>, ApiError> {
+    let audience = match input.audience {
+        LoginAudience::Staff => Audience::Staff,
+        LoginAudience::Customer => Audience::Customer,
+    };
+    let session = auth::login(&state.app, &current.store, audience, &input.email, &input.password).await?;
+    Ok(Json(LoginOutput { token: session.token, expires_at: session.expires_at }))
+}
+
+/// Ends the session of the bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem)))]
+pub async fn logout(State(state): State<AppState>, current: CurrentStore, headers: axum::http::HeaderMap) -> Result<StatusCode, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "use Authorization: Bearer <token>"))?;
+    auth::logout(&state.app, &current.store, token.trim()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,87 @@
+//! The JSON API under `/api/v1`. One file per resource; handlers parse,
+//! call one service, and map the result. The OpenAPI document is generated
+//! from the handlers' annotations and the input/output types.
+
+pub mod auth;
+pub mod customers;
+pub mod docs;
+pub mod stores;
+pub mod webhooks;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde::Serialize;
+use utoipa::OpenApi;
+
+use super::state::AppState;
+use crate::services::Outcome;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Oxcart API", version = "1", description = "Run an online business: storefront, back office and partner integrations. Errors are application/problem+json (RFC 9457). POSTs that create things accept an Idempotency-Key header; a replayed answer carries Idempotency-Replayed: true."),
+    paths(
+        stores::get_store, stores::update_branding,
+        auth::login, auth::logout,
+        customers::sign_up, customers::me, customers::update_me,
+        webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
+    ),
+    components(schemas(super::error::Problem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "store", description = "The store (tenant) and its brand"),
+        (name = "auth", description = "Sessions and tokens"),
+        (name = "customers", description = "Customer accounts"),
+        (name = "webhooks", description = "Outgoing webhooks and the event log"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/api/docs", get(docs::page))
+        .route("/api/v1/store", get(stores::get_store))
+        .route("/api/v1/store/branding", put(stores::update_branding))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/customers", post(customers::sign_up))
+        .route("/api/v1/me", get(customers::me).patch(customers::update_me))
+        .route("/api/v1/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/api/v1/webhooks/{id}", get(webhooks::get).delete(webhooks::delete))
+        .route("/api/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route("/api/v1/webhooks/{id}/ping", post(webhooks::ping))
+        .route("/api/v1/events", get(webhooks::events))
+}
+
+async fn openapi_json() -> Response {
+    let body = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Answers with a fresh result, or with the stored first answer and
+/// `Idempotency-Replayed: true`.
+pub fn respond<T: Serialize>(status: StatusCode, outcome: Outcome<T>) -> Response {
+    match outcome {
+        Outcome::Fresh(value) => (status, axum::Json(value)).into_response(),
+        Outcome::Replayed { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut res = (status, body).into_response();
+            let headers = res.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert("idempotency-replayed", HeaderValue::from_static("true"));
+            res
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Operations endpoints: liveness, readiness and Prometheus metrics.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+
+use super::state::AppState;
+use crate::db::webhooks;
+use crate::services::now_ms;
+
+/// Liveness: the process is up and serving.
+pub async fn healthz() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
+}
+
+/// Readiness: the database answers.
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.app.db.ping().await {
+        Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], r#"{"status":"ready","database":"ok"}"#),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "application/json")],
+                r#"{"status":"unavailable","database":"error"}"#,
+            )
+        }
+    }
+}
+
+/// Prometheus text format. Pool and outbox gauges are sampled on scrape.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let (size, idle) = state.app.db.pool_stats();
+    metrics::gauge!("db_pool_connections").set(f64::from(size));
+    metrics::gauge!("db_pool_idle_connections").set(idle as f64);
+    if let Ok(lag) = webhooks::oldest_pending_age_ms(&state.app.db, now_ms()).await {
+        metrics::gauge!("outbox_lag_seconds").set(lag as f64 / 1000.0);
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+}

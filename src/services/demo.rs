@@ -1,0 +1,171 @@
+//! Demo data and first-run set-up. `oxcart demo` and `serve --demo` load two
+//! stores of different kinds, each with its own owner and a customer; a
+//! fresh installation without the demo gets one default store and an owner
+//! whose password is printed once.
+
+use super::{App, ServiceResult, auth, now_ms};
+use crate::db::{customers, staff, stores};
+use crate::domain::ids;
+use crate::domain::locale::Language;
+use crate::domain::stores::{Branding, Store, StoreKind};
+
+/// Credentials of the accounts the demo created (printed by the CLI).
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub store_slug: String,
+    pub store_name: String,
+    pub email: String,
+    pub password: String,
+    pub role: &'static str,
+}
+
+pub const DEMO_PASSWORD: &str = "oxcart-demo-2026";
+
+struct DemoStore {
+    slug: &'static str,
+    kind: StoreKind,
+    name: &'static str,
+    slogan: &'static str,
+    logo: &'static str,
+    color: &'static str,
+    lang: Language,
+    currency: &'static str,
+    owner: &'static str,
+    customer: &'static str,
+}
+
+const DEMO_STORES: [DemoStore; 2] = [
+    DemoStore {
+        slug: "outfitters",
+        kind: StoreKind::Shop,
+        name: "Oxcart Outfitters",
+        slogan: "Gear for every road",
+        logo: "/static/logos/outfitters.svg",
+        color: "#b4461f",
+        lang: Language::En,
+        currency: "EUR",
+        owner: "admin@outfitters.example",
+        customer: "ana@customers.example",
+    },
+    DemoStore {
+        slug: "foodbank",
+        kind: StoreKind::Nonprofit,
+        name: "Harbor Food Bank",
+        slogan: "No neighbour goes hungry",
+        logo: "/static/logos/foodbank.svg",
+        color: "#1d7a4f",
+        lang: Language::De,
+        currency: "EUR",
+        owner: "admin@foodbank.example",
+        customer: "ben@donors.example",
+    },
+];
+
+async fn create_store(app: &App, store: &Store, owner_email: &str, password: &str, customer: Option<&str>) -> ServiceResult<()> {
+    let hash = auth::hash_password(password).await?;
+    let now = now_ms();
+    let mut tx = app.db.begin().await?;
+    stores::insert(&mut tx, store, now).await?;
+    staff::insert(
+        &mut tx,
+        &staff::StaffRow {
+            id: ids::new_id(ids::STAFF),
+            store_id: store.id.clone(),
+            email: owner_email.to_string(),
+            display_name: "Owner".into(),
+            password_hash: hash.clone(),
+            role: "owner".into(),
+        },
+        now,
+    )
+    .await?;
+    if let Some(email) = customer {
+        customers::insert(
+            &mut tx,
+            &customers::CustomerRow {
+                id: ids::new_id(ids::CUSTOMER),
+                store_id: store.id.clone(),
+                email: email.to_string(),
+                display_name: "Demo Customer".into(),
+                password_hash: hash,
+                created_at: now,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Loads the demo stores that are not there yet. The first becomes the
+/// default store when the installation has none.
+pub async fn load(app: &App) -> ServiceResult<Vec<DemoLogin>> {
+    let had_stores = !stores::list(app.db.pool()).await?.is_empty();
+    let mut logins = Vec::new();
+    for (i, d) in DEMO_STORES.iter().enumerate() {
+        if stores::by_slug(app.db.pool(), d.slug).await?.is_none() {
+            let store = Store {
+                id: ids::new_id(ids::STORE),
+                slug: d.slug.into(),
+                host: None,
+                kind: d.kind,
+                brand: Branding {
+                    name: d.name.into(),
+                    slogan: d.slogan.into(),
+                    logo_url: d.logo.into(),
+                    primary_color: d.color.into(),
+                    default_language: d.lang,
+                },
+                currency: d.currency.into(),
+                is_default: i == 0 && !had_stores,
+            };
+            create_store(app, &store, d.owner, DEMO_PASSWORD, Some(d.customer)).await?;
+        }
+        logins.push(DemoLogin {
+            store_slug: d.slug.into(),
+            store_name: d.name.into(),
+            email: d.owner.into(),
+            password: DEMO_PASSWORD.into(),
+            role: "owner",
+        });
+    }
+    Ok(logins)
+}
+
+/// Creates the default store and its owner on an empty installation.
+/// Returns the owner's one-time password, or `None` if stores exist.
+pub async fn ensure_default_store(app: &App) -> ServiceResult<Option<DemoLogin>> {
+    if !stores::list(app.db.pool()).await?.is_empty() {
+        return Ok(None);
+    }
+    let password = {
+        use base64::Engine;
+        use rand::RngCore;
+        let mut b = [0u8; 12];
+        rand::rng().fill_bytes(&mut b);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    };
+    let store = Store {
+        id: ids::new_id(ids::STORE),
+        slug: "default".into(),
+        host: None,
+        kind: StoreKind::Shop,
+        brand: Branding {
+            name: "My Oxcart Store".into(),
+            slogan: String::new(),
+            logo_url: String::new(),
+            primary_color: "#1f6feb".into(),
+            default_language: Language::En,
+        },
+        currency: "EUR".into(),
+        is_default: true,
+    };
+    create_store(app, &store, "owner@localhost.localdomain", &password, None).await?;
+    Ok(Some(DemoLogin {
+        store_slug: store.slug,
+        store_name: store.brand.name,
+        email: "owner@localhost.localdomain".into(),
+        password,
+        role: "owner",
+    }))
+}

@@ -1,0 +1,76 @@
+//! Services: one function per use case. A service checks who is asking,
+//! applies the domain rules, writes in one transaction (with its outbox
+//! events) and commits. HTTP handlers, pages and the CLI all call these, so
+//! every entry point enforces the same rules.
+
+pub mod actor;
+pub mod auth;
+pub mod customers;
+pub mod demo;
+pub mod idempotency;
+pub mod outbox;
+pub mod stores;
+pub mod webhooks;
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::validation::FieldErrors;
+
+pub use actor::{Actor, Permission};
+
+/// What every service needs: the database, configuration, and a way to wake
+/// the outbox worker after a commit.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub outbox_wakeup: Arc<Notify>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("not found")]
+    NotFound,
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("missing permission: {0}")]
+    Forbidden(Permission),
+    #[error("invalid input: {0}")]
+    Validation(FieldErrors),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyMismatch,
+    #[error("a request with this Idempotency-Key is still in progress")]
+    IdempotencyInFlight,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<FieldErrors> for ServiceError {
+    fn from(e: FieldErrors) -> Self {
+        ServiceError::Validation(e)
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Current time in Unix milliseconds (UTC). Services read the clock; the
+/// domain is handed times.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Result of an idempotent operation: done now, or the stored first answer.
+pub enum Outcome<T> {
+    Fresh(T),
+    Replayed { status: u16, body: String },
+}

@@ -1,0 +1,115 @@
+//! Builds the application once, for `main` and for tests alike: connects
+//! and migrates the database, starts the workers, serves HTTP, and shuts
+//! everything down gracefully.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::state::AppState;
+use crate::services::App;
+use crate::workers;
+
+/// The process-wide metrics recorder (installed once, shared by every
+/// server in the process, as in tests).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full("http_request_duration_seconds".into()), &crate::http::LATENCY_BUCKETS)
+                .expect("static buckets are valid")
+                .install_recorder()
+                .expect("metrics recorder installs once")
+        })
+        .clone()
+}
+
+/// Connects to the configured database and applies pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let db = Db::connect(&config.database_url(), config.db_max_connections).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub fn app(db: Db, config: Config) -> App {
+    App { db, config: Arc::new(config), outbox_wakeup: Arc::new(Notify::new()) }
+}
+
+/// A running server: its address and the switch that stops it.
+pub struct Server {
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Stops accepting, lets in-flight requests finish, stops the workers.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = tokio::time::timeout(crate::http::SHUTDOWN_GRACE + Duration::from_secs(5), self.task).await;
+    }
+
+    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Binds the listener, starts the HTTP server and the workers.
+pub async fn start(app: App) -> anyhow::Result<Server> {
+    let listener = TcpListener::bind(&app.config.listen).await?;
+    let addr = listener.local_addr()?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+
+    let worker = workers::webhooks::Worker::new(app.db.clone(), &app.config)?;
+    let worker_task = tokio::spawn(worker.run(app.outbox_wakeup.clone(), shutdown_rx.clone()));
+
+    let state = AppState { app: app.clone(), metrics: metrics_handle() };
+    let service = crate::http::service(state);
+    let make = service.into_make_service_with_connect_info::<SocketAddr>();
+    let mut http_shutdown = shutdown_rx.clone();
+    let db = app.db.clone();
+    let task = tokio::spawn(async move {
+        let server = axum::serve(listener, make).with_graceful_shutdown(async move {
+            let _ = http_shutdown.wait_for(|stop| *stop).await;
+        });
+        if let Err(e) = server.await {
+            tracing::error!(error = %e, "http server failed");
+        }
+        let _ = worker_task.await;
+        db.close().await;
+    });
+    Ok(Server { addr, shutdown: shutdown_tx, task })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn termination_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,25 @@
+//! Server-rendered pages: the storefront and the admin, in the store's
+//! brand and the visitor's language, working without JavaScript.
+
+pub mod admin;
+pub mod assets;
+pub mod cookies;
+pub mod shell;
+pub mod storefront;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::http::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(storefront::home))
+        .route("/lang/{code}", get(shell::switch_language))
+        .route("/brand.css", get(assets::brand_css))
+        .route("/static/{*file}", get(assets::static_file))
+        .route("/admin", get(admin::home))
+        .route("/admin/login", get(admin::login_form).post(admin::login_submit))
+        .route("/admin/logout", axum::routing::post(admin::logout))
+        .route("/admin/settings", get(admin::settings_form).post(admin::settings_submit))
+}

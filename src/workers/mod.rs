@@ -1,0 +1,5 @@
+//! Background workers. Each runs until the shutdown signal, takes its work
+//! from the database (so any number of nodes can run them), and finishes
+//! the item in hand before stopping.
+
+pub mod webhooks;
