@@ -11,7 +11,11 @@ use crate::services::demo;
 use crate::startup;
 
 #[derive(Parser, Debug)]
-#[command(name = "oxcart", version, about = "Oxcart runs an online business end to end: storefront, back office and partner APIs.")]
+#[command(
+    name = "oxcart",
+    version,
+    about = "Oxcart runs an online business end to end: storefront, back office and partner APIs."
+)]
 pub struct Cli {
     /// TOML configuration file (default: ./oxcart.toml if present).
     #[arg(long, global = true, env = "OXCART_CONFIG")]
@@ -81,12 +85,19 @@ pub fn main() -> ExitCode {
 
 fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("OXCART_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_env("OXCART_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log_format == "pretty" {
         builder.init();
     } else {
-        builder.json().with_current_span(true).with_span_list(false).init();
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
     }
 }
 
@@ -119,13 +130,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             startup::open_database(&config).await?;
             println!("database: ok");
         }
-        Command::Serve { demo: with_demo, .. } => {
+        Command::Serve {
+            demo: with_demo, ..
+        } => {
             let db = startup::open_database(&config).await?;
             let app = startup::app(db, config);
             let logins = if with_demo {
                 demo::load(&app).await?
             } else {
-                demo::ensure_default_store(&app).await?.into_iter().collect()
+                demo::ensure_default_store(&app)
+                    .await?
+                    .into_iter()
+                    .collect()
             };
             let server = startup::start(app).await?;
             let base = format!("http://{}", server.addr);
@@ -157,13 +173,16 @@ fn print_logins(logins: &[demo::DemoLogin], base: Option<&str>) {
     }
     for (i, l) in logins.iter().enumerate() {
         let prefix = match base {
-            Some(b) if i == 0 => format!("{b}"),
+            Some(b) if i == 0 => b.to_string(),
             Some(b) => format!("{b}/s/{}", l.store_slug),
             None => format!("/s/{}", l.store_slug),
         };
         println!("\n  {} ({}):", l.store_name, l.store_slug);
         println!("    storefront {prefix}/   admin {prefix}/admin");
-        println!("    {} login: {}  password: {}", l.role, l.email, l.password);
+        println!(
+            "    {} login: {}  password: {}",
+            l.role, l.email, l.password
+        );
     }
     println!();
 }

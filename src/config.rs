@@ -70,15 +70,20 @@ pub struct Overrides {
 }
 
 impl Config {
-    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, figment::Error> {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         match file {
             Some(path) => fig = fig.merge(Toml::file_exact(path)),
             None => fig = fig.merge(Toml::file("oxcart.toml")),
         }
-        fig.merge(Env::prefixed("OXCART_").split("__").ignore(&["config", "test_postgres_url"]))
-            .merge(Serialized::defaults(overrides))
-            .extract()
+        fig.merge(
+            Env::prefixed("OXCART_")
+                .split("__")
+                .ignore(&["config", "test_postgres_url"]),
+        )
+        .merge(Serialized::defaults(overrides))
+        .extract()
+        .map_err(Box::new)
     }
 
     pub fn database_url(&self) -> String {

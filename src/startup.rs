@@ -23,7 +23,10 @@ pub fn metrics_handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Full("http_request_duration_seconds".into()), &crate::http::LATENCY_BUCKETS)
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".into()),
+                    &crate::http::LATENCY_BUCKETS,
+                )
                 .expect("static buckets are valid")
                 .install_recorder()
                 .expect("metrics recorder installs once")
@@ -42,7 +45,11 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
 }
 
 pub fn app(db: Db, config: Config) -> App {
-    App { db, config: Arc::new(config), outbox_wakeup: Arc::new(Notify::new()) }
+    App {
+        db,
+        config: Arc::new(config),
+        outbox_wakeup: Arc::new(Notify::new()),
+    }
 }
 
 /// A running server: its address and the switch that stops it.
@@ -56,7 +63,11 @@ impl Server {
     /// Stops accepting, lets in-flight requests finish, stops the workers.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        let _ = tokio::time::timeout(crate::http::SHUTDOWN_GRACE + Duration::from_secs(5), self.task).await;
+        let _ = tokio::time::timeout(
+            crate::http::SHUTDOWN_GRACE + Duration::from_secs(5),
+            self.task,
+        )
+        .await;
     }
 
     pub fn shutdown_handle(&self) -> watch::Sender<bool> {
@@ -77,7 +88,10 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
     let worker = workers::webhooks::Worker::new(app.db.clone(), &app.config)?;
     let worker_task = tokio::spawn(worker.run(app.outbox_wakeup.clone(), shutdown_rx.clone()));
 
-    let state = AppState { app: app.clone(), metrics: metrics_handle() };
+    let state = AppState {
+        app: app.clone(),
+        metrics: metrics_handle(),
+    };
     let service = crate::http::service(state);
     let make = service.into_make_service_with_connect_info::<SocketAddr>();
     let mut http_shutdown = shutdown_rx.clone();
@@ -92,7 +106,11 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
         let _ = worker_task.await;
         db.close().await;
     });
-    Ok(Server { addr, shutdown: shutdown_tx, task })
+    Ok(Server {
+        addr,
+        shutdown: shutdown_tx,
+        task,
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -27,20 +27,42 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<CustomerRow, sqlx::Error> {
     })
 }
 
-pub async fn by_email<'e, E>(ex: E, store_id: &str, email: &str) -> Result<Option<CustomerRow>, sqlx::Error>
+pub async fn by_email<'e, E>(
+    ex: E,
+    store_id: &str,
+    email: &str,
+) -> Result<Option<CustomerRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let sql = format!("SELECT {COLUMNS} FROM customers WHERE store_id = $1 AND email = $2");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(email).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(store_id)
+        .bind(email)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
-pub async fn by_id<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<CustomerRow>, sqlx::Error>
+pub async fn by_id<'e, E>(
+    ex: E,
+    store_id: &str,
+    id: &str,
+) -> Result<Option<CustomerRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let sql = format!("SELECT {COLUMNS} FROM customers WHERE store_id = $1 AND id = $2");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(id).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(store_id)
+        .bind(id)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 pub async fn insert(tx: &mut Tx, c: &CustomerRow) -> Result<(), sqlx::Error> {
@@ -58,13 +80,21 @@ pub async fn insert(tx: &mut Tx, c: &CustomerRow) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-pub async fn update_name(tx: &mut Tx, store_id: &str, id: &str, name: &str, now: i64) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query("UPDATE customers SET display_name = $1, updated_at = $2 WHERE store_id = $3 AND id = $4")
-        .bind(name)
-        .bind(now)
-        .bind(store_id)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+pub async fn update_name(
+    tx: &mut Tx,
+    store_id: &str,
+    id: &str,
+    name: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE customers SET display_name = $1, updated_at = $2 WHERE store_id = $3 AND id = $4",
+    )
+    .bind(name)
+    .bind(now)
+    .bind(store_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     Ok(r.rows_affected())
 }

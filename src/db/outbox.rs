@@ -28,10 +28,12 @@ pub async fn append(tx: &mut Tx, event: &EventRow) -> Result<usize, sqlx::Error>
         .bind(event.created_at)
         .execute(&mut **tx)
         .await?;
-    let endpoints = sqlx::query("SELECT id, event_types FROM webhook_endpoints WHERE store_id = $1 AND active = 1")
-        .bind(&event.store_id)
-        .fetch_all(&mut **tx)
-        .await?;
+    let endpoints = sqlx::query(
+        "SELECT id, event_types FROM webhook_endpoints WHERE store_id = $1 AND active = 1",
+    )
+    .bind(&event.store_id)
+    .fetch_all(&mut **tx)
+    .await?;
     let mut queued = 0;
     for ep in endpoints {
         let endpoint_id: String = ep.try_get("id")?;
@@ -69,7 +71,12 @@ where
 }
 
 /// A page of the store's events, newest first, starting after `before_id`.
-pub async fn list<'e, E>(ex: E, store_id: &str, before_id: Option<&str>, limit: i64) -> Result<Vec<EventRow>, sqlx::Error>
+pub async fn list<'e, E>(
+    ex: E,
+    store_id: &str,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {

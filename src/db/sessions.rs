@@ -15,7 +15,12 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
-pub async fn insert(tx: &mut Tx, token_hash: &str, s: &SessionRow, now: i64) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    tx: &mut Tx,
+    token_hash: &str,
+    s: &SessionRow,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (store_id, token_hash, principal_kind, principal_id, csrf_token, created_at, last_seen_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
@@ -32,7 +37,12 @@ pub async fn insert(tx: &mut Tx, token_hash: &str, s: &SessionRow, now: i64) -> 
     Ok(())
 }
 
-pub async fn find<'e, E>(ex: E, store_id: &str, token_hash: &str, now: i64) -> Result<Option<SessionRow>, sqlx::Error>
+pub async fn find<'e, E>(
+    ex: E,
+    store_id: &str,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<SessionRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {

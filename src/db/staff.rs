@@ -25,7 +25,11 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StaffRow, sqlx::Error> {
     })
 }
 
-pub async fn by_email<'e, E>(ex: E, store_id: &str, email: &str) -> Result<Option<StaffRow>, sqlx::Error>
+pub async fn by_email<'e, E>(
+    ex: E,
+    store_id: &str,
+    email: &str,
+) -> Result<Option<StaffRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {

@@ -37,7 +37,8 @@ fn endpoint_from_row(r: &AnyRow) -> Result<EndpointRow, sqlx::Error> {
     })
 }
 
-const ENDPOINT_COLUMNS: &str = "id, store_id, url, description, secret, event_types, active, created_at";
+const ENDPOINT_COLUMNS: &str =
+    "id, store_id, url, description, secret, event_types, active, created_at";
 
 pub async fn insert_endpoint(tx: &mut Tx, e: &EndpointRow) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -57,31 +58,58 @@ pub async fn insert_endpoint(tx: &mut Tx, e: &EndpointRow) -> Result<(), sqlx::E
     Ok(())
 }
 
-pub async fn endpoint<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<EndpointRow>, sqlx::Error>
+pub async fn endpoint<'e, E>(
+    ex: E,
+    store_id: &str,
+    id: &str,
+) -> Result<Option<EndpointRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE store_id = $1 AND id = $2");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(id).fetch_optional(ex).await?.as_ref().map(endpoint_from_row).transpose()
+    let sql =
+        format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE store_id = $1 AND id = $2");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(store_id)
+        .bind(id)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(endpoint_from_row)
+        .transpose()
 }
 
 pub async fn endpoints<'e, E>(ex: E, store_id: &str) -> Result<Vec<EndpointRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE store_id = $1 AND active = 1 ORDER BY id LIMIT 200");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).fetch_all(ex).await?.iter().map(endpoint_from_row).collect()
+    let sql = format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE store_id = $1 AND active = 1 ORDER BY id LIMIT 200"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(store_id)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(endpoint_from_row)
+        .collect()
 }
 
 /// Deactivates an endpoint and parks its pending deliveries. The rows stay
 /// for the delivery log.
-pub async fn deactivate(tx: &mut Tx, store_id: &str, id: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let n = sqlx::query("UPDATE webhook_endpoints SET active = 0 WHERE store_id = $1 AND id = $2 AND active = 1")
-        .bind(store_id)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
+pub async fn deactivate(
+    tx: &mut Tx,
+    store_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "UPDATE webhook_endpoints SET active = 0 WHERE store_id = $1 AND id = $2 AND active = 1",
+    )
+    .bind(store_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
     sqlx::query(
         "UPDATE webhook_deliveries SET status = 'parked', last_error = 'endpoint deleted', updated_at = $1
          WHERE store_id = $2 AND endpoint_id = $3 AND status = 'pending'",
@@ -131,11 +159,18 @@ const DELIVERY_SELECT: &str = "SELECT d.id, d.store_id, d.endpoint_id, d.event_i
     d.next_attempt_at, d.last_response_status, d.last_error, d.created_at, d.updated_at
     FROM webhook_deliveries d JOIN outbox_events e ON e.store_id = d.store_id AND e.id = d.event_id";
 
-pub async fn deliveries<'e, E>(ex: E, store_id: &str, endpoint_id: &str, limit: i64) -> Result<Vec<DeliveryRow>, sqlx::Error>
+pub async fn deliveries<'e, E>(
+    ex: E,
+    store_id: &str,
+    endpoint_id: &str,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql = format!("{DELIVERY_SELECT} WHERE d.store_id = $1 AND d.endpoint_id = $2 ORDER BY d.created_at DESC, d.id DESC LIMIT $3");
+    let sql = format!(
+        "{DELIVERY_SELECT} WHERE d.store_id = $1 AND d.endpoint_id = $2 ORDER BY d.created_at DESC, d.id DESC LIMIT $3"
+    );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(store_id)
         .bind(endpoint_id)
@@ -158,7 +193,11 @@ pub struct AttemptRow {
 }
 
 /// The attempt log of the given deliveries (one query, not one per row).
-pub async fn attempts_for_endpoint<'e, E>(ex: E, store_id: &str, endpoint_id: &str) -> Result<Vec<AttemptRow>, sqlx::Error>
+pub async fn attempts_for_endpoint<'e, E>(
+    ex: E,
+    store_id: &str,
+    endpoint_id: &str,
+) -> Result<Vec<AttemptRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -200,7 +239,13 @@ pub struct ClaimedDelivery {
 }
 
 /// Leases up to `limit` due deliveries to `owner` until `lease_until`.
-pub async fn claim_due(db: &Db, owner: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
+pub async fn claim_due(
+    db: &Db,
+    owner: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
     let lock = match db.dialect() {
         Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
         Dialect::Sqlite => "",
@@ -266,7 +311,13 @@ pub struct AttemptOutcome<'a> {
 
 /// Records an attempt and releases the lease, but only if `owner` still
 /// holds it: a node whose lease expired must not overwrite the new holder.
-pub async fn record_attempt(db: &Db, d: &ClaimedDelivery, owner: &str, o: &AttemptOutcome<'_>, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn record_attempt(
+    db: &Db,
+    d: &ClaimedDelivery,
+    owner: &str,
+    o: &AttemptOutcome<'_>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
     let updated = sqlx::query(
         "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_response_status = $4,
@@ -306,8 +357,10 @@ pub async fn record_attempt(db: &Db, d: &ClaimedDelivery, owner: &str, o: &Attem
 
 /// Age in milliseconds of the oldest delivery that is due but not done.
 pub async fn oldest_pending_age_ms(db: &Db, now: i64) -> Result<i64, sqlx::Error> {
-    let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(created_at) FROM webhook_deliveries WHERE status = 'pending'")
-        .fetch_one(db.pool())
-        .await?;
+    let oldest: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(created_at) FROM webhook_deliveries WHERE status = 'pending'",
+    )
+    .fetch_one(db.pool())
+    .await?;
     Ok(oldest.map(|t| (now - t).max(0)).unwrap_or(0))
 }

@@ -92,6 +92,9 @@ mod tests {
             Some(Language::De)
         );
         assert_eq!(Language::from_accept_language("fr, it"), None);
-        assert_eq!(Language::from_accept_language("es;q=0, en;q=0.1"), Some(Language::En));
+        assert_eq!(
+            Language::from_accept_language("es;q=0, en;q=0.1"),
+            Some(Language::En)
+        );
     }
 }

@@ -30,7 +30,8 @@ pub async fn hash_password(password: &str) -> ServiceResult<String> {
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         rand::rng().fill_bytes(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let salt =
+            SaltString::encode_b64(&salt).map_err(|e| ServiceError::Internal(e.to_string()))?;
         argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -44,7 +45,10 @@ pub async fn hash_password(password: &str) -> ServiceResult<String> {
 /// exist so that both paths take the same time.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     let salt = SaltString::encode_b64(b"oxcart-dummy-salt").expect("valid salt");
-    argon2().hash_password(b"not-a-real-password", &salt).expect("hashing works").to_string()
+    argon2()
+        .hash_password(b"not-a-real-password", &salt)
+        .expect("hashing works")
+        .to_string()
 });
 
 async fn verify_password(password: &str, hash: Option<String>) -> bool {
@@ -53,7 +57,11 @@ async fn verify_password(password: &str, hash: Option<String>) -> bool {
         let exists = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
         let ok = PasswordHash::new(&hash)
-            .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                argon2()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false);
         ok && exists
     })
@@ -88,13 +96,20 @@ pub enum Audience {
 
 /// Checks the password and opens a session. The error never says whether
 /// the account exists.
-pub async fn login(app: &App, store: &Store, audience: Audience, email: &str, password: &str) -> ServiceResult<NewSession> {
+pub async fn login(
+    app: &App,
+    store: &Store,
+    audience: Audience,
+    email: &str,
+    password: &str,
+) -> ServiceResult<NewSession> {
     let email = email.trim().to_lowercase();
     let (principal, hash) = match audience {
         Audience::Staff => {
             let row = staff::by_email(app.db.pool(), &store.id, &email).await?;
             let hash = row.as_ref().map(|r| r.password_hash.clone());
-            let actor = row.and_then(|r| Role::parse(&r.role).map(|role| Actor::Staff { id: r.id, role }));
+            let actor =
+                row.and_then(|r| Role::parse(&r.role).map(|role| Actor::Staff { id: r.id, role }));
             (actor, hash)
         }
         Audience::Customer => {
@@ -137,13 +152,23 @@ async fn open_session(app: &App, store: &Store, actor: Actor) -> ServiceResult<N
     )
     .await?;
     tx.commit().await?;
-    Ok(NewSession { token, csrf_token, expires_at, actor })
+    Ok(NewSession {
+        token,
+        csrf_token,
+        expires_at,
+        actor,
+    })
 }
 
 /// The signed-in principal behind a token, in this store only: a token from
 /// another store is simply unknown here.
-pub async fn authenticate(app: &App, store: &Store, token: &str) -> ServiceResult<Option<(Actor, String)>> {
-    let Some(s) = sessions::find(app.db.pool(), &store.id, &token_hash(token), now_ms()).await? else {
+pub async fn authenticate(
+    app: &App,
+    store: &Store,
+    token: &str,
+) -> ServiceResult<Option<(Actor, String)>> {
+    let Some(s) = sessions::find(app.db.pool(), &store.id, &token_hash(token), now_ms()).await?
+    else {
         return Ok(None);
     };
     let actor = match s.principal_kind.as_str() {
@@ -168,8 +193,18 @@ pub async fn logout(app: &App, store: &Store, token: &str) -> ServiceResult<()> 
 /// Rejects passwords that are too short or among the most common ones.
 pub fn check_password_strength(password: &str) -> Result<(), &'static str> {
     const COMMON: [&str; 12] = [
-        "password", "password1", "1234567890", "12345678910", "qwertyuiop", "iloveyou12",
-        "password123", "0123456789", "abcdefghij", "letmein123", "welcome123", "passw0rd12",
+        "password",
+        "password1",
+        "1234567890",
+        "12345678910",
+        "qwertyuiop",
+        "iloveyou12",
+        "password123",
+        "0123456789",
+        "abcdefghij",
+        "letmein123",
+        "welcome123",
+        "passw0rd12",
     ];
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err("password must be at least 10 characters");

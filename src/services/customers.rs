@@ -21,7 +21,12 @@ pub struct Customer {
 
 impl From<customers::CustomerRow> for Customer {
     fn from(r: customers::CustomerRow) -> Self {
-        Customer { id: r.id, email: r.email, display_name: r.display_name, created_at: r.created_at }
+        Customer {
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -33,11 +38,20 @@ pub struct SignUp {
     pub display_name: String,
 }
 
-pub async fn sign_up(app: &App, ctx: &Ctx, input: SignUp, idem: Option<&IdempotencyRequest>) -> ServiceResult<Outcome<Customer>> {
+pub async fn sign_up(
+    app: &App,
+    ctx: &Ctx,
+    input: SignUp,
+    idem: Option<&IdempotencyRequest>,
+) -> ServiceResult<Outcome<Customer>> {
     let email = input.email.trim().to_lowercase();
     let mut errs = FieldErrors::default();
     if !is_plausible_email(&email) {
-        errs.add("email", "invalid_format", "email must be a valid e-mail address");
+        errs.add(
+            "email",
+            "invalid_format",
+            "email must be a valid e-mail address",
+        );
     }
     if let Err(msg) = auth::check_password_strength(&input.password) {
         errs.add("password", "weak_password", msg);
@@ -62,13 +76,22 @@ pub async fn sign_up(app: &App, ctx: &Ctx, input: SignUp, idem: Option<&Idempote
     };
     if let Err(e) = customers::insert(&mut tx, &row).await {
         return Err(if db::is_unique_violation(&e) {
-            ServiceError::Conflict { code: "email_taken", message: "an account with this e-mail already exists".into() }
+            ServiceError::Conflict {
+                code: "email_taken",
+                message: "an account with this e-mail already exists".into(),
+            }
         } else {
             e.into()
         });
     }
     let customer = Customer::from(row);
-    outbox::emit(&mut tx, &ctx.store.id, "customer.created", serde_json::json!({ "customer_id": customer.id })).await?;
+    outbox::emit(
+        &mut tx,
+        &ctx.store.id,
+        "customer.created",
+        serde_json::json!({ "customer_id": customer.id }),
+    )
+    .await?;
     idempotency::complete(&mut tx, ctx, idem, 201, &customer).await?;
     tx.commit().await?;
     app.wake_outbox();
@@ -77,7 +100,10 @@ pub async fn sign_up(app: &App, ctx: &Ctx, input: SignUp, idem: Option<&Idempote
 
 pub async fn me(app: &App, ctx: &Ctx) -> ServiceResult<Customer> {
     let id = ctx.actor.customer_id()?;
-    customers::by_id(app.db.pool(), &ctx.store.id, id).await?.map(Customer::from).ok_or(ServiceError::NotFound)
+    customers::by_id(app.db.pool(), &ctx.store.id, id)
+        .await?
+        .map(Customer::from)
+        .ok_or(ServiceError::NotFound)
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -92,10 +118,21 @@ pub async fn update_me(app: &App, ctx: &Ctx, input: UpdateProfile) -> ServiceRes
     errs.text("display_name", &input.display_name, 1, 100);
     errs.finish(())?;
     let mut tx = app.db.begin().await?;
-    if customers::update_name(&mut tx, &ctx.store.id, &id, input.display_name.trim(), now_ms()).await? == 0 {
+    if customers::update_name(
+        &mut tx,
+        &ctx.store.id,
+        &id,
+        input.display_name.trim(),
+        now_ms(),
+    )
+    .await?
+        == 0
+    {
         return Err(ServiceError::NotFound);
     }
-    let row = customers::by_id(&mut *tx, &ctx.store.id, &id).await?.ok_or(ServiceError::NotFound)?;
+    let row = customers::by_id(&mut *tx, &ctx.store.id, &id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     tx.commit().await?;
     Ok(row.into())
 }

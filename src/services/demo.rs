@@ -23,6 +23,7 @@ pub const DEMO_PASSWORD: &str = "oxcart-demo-2026";
 
 struct DemoStore {
     slug: &'static str,
+    host: Option<&'static str>,
     kind: StoreKind,
     name: &'static str,
     slogan: &'static str,
@@ -37,6 +38,7 @@ struct DemoStore {
 const DEMO_STORES: [DemoStore; 2] = [
     DemoStore {
         slug: "outfitters",
+        host: None,
         kind: StoreKind::Shop,
         name: "Oxcart Outfitters",
         slogan: "Gear for every road",
@@ -49,6 +51,9 @@ const DEMO_STORES: [DemoStore; 2] = [
     },
     DemoStore {
         slug: "foodbank",
+        // Browsers resolve *.localhost to this machine, so the demo shows
+        // host-based store resolution with no DNS set-up.
+        host: Some("foodbank.localhost"),
         kind: StoreKind::Nonprofit,
         name: "Harbor Food Bank",
         slogan: "No neighbour goes hungry",
@@ -61,7 +66,13 @@ const DEMO_STORES: [DemoStore; 2] = [
     },
 ];
 
-async fn create_store(app: &App, store: &Store, owner_email: &str, password: &str, customer: Option<&str>) -> ServiceResult<()> {
+async fn create_store(
+    app: &App,
+    store: &Store,
+    owner_email: &str,
+    password: &str,
+    customer: Option<&str>,
+) -> ServiceResult<()> {
     let hash = auth::hash_password(password).await?;
     let now = now_ms();
     let mut tx = app.db.begin().await?;
@@ -107,7 +118,7 @@ pub async fn load(app: &App) -> ServiceResult<Vec<DemoLogin>> {
             let store = Store {
                 id: ids::new_id(ids::STORE),
                 slug: d.slug.into(),
-                host: None,
+                host: d.host.map(str::to_string),
                 kind: d.kind,
                 brand: Branding {
                     name: d.name.into(),

@@ -80,7 +80,10 @@ pub async fn update_branding(app: &App, ctx: &Ctx, input: UpdateBranding) -> Ser
     let mut tx = app.db.begin().await?;
     stores::update_branding(&mut tx, &ctx.store.id, &brand, now_ms()).await?;
     let before = StoreView::from(ctx.store.as_ref());
-    let updated = Store { brand, ..(*ctx.store).clone() };
+    let updated = Store {
+        brand,
+        ..(*ctx.store).clone()
+    };
     outbox::emit(
         &mut tx,
         &ctx.store.id,

@@ -44,11 +44,22 @@ pub struct CreatedEndpoint {
 
 impl From<sql::EndpointRow> for Endpoint {
     fn from(r: sql::EndpointRow) -> Self {
-        Endpoint { id: r.id, url: r.url, description: r.description, event_types: r.event_types, created_at: r.created_at }
+        Endpoint {
+            id: r.id,
+            url: r.url,
+            description: r.description,
+            event_types: r.event_types,
+            created_at: r.created_at,
+        }
     }
 }
 
-pub async fn create(app: &App, ctx: &Ctx, input: CreateEndpoint, idem: Option<&IdempotencyRequest>) -> ServiceResult<Outcome<CreatedEndpoint>> {
+pub async fn create(
+    app: &App,
+    ctx: &Ctx,
+    input: CreateEndpoint,
+    idem: Option<&IdempotencyRequest>,
+) -> ServiceResult<Outcome<CreatedEndpoint>> {
     ctx.actor.require(Permission::WebhooksManage)?;
     let url = webhooks::validate_endpoint(&input.url, &input.event_types)?;
     let mut desc_errs = crate::domain::validation::FieldErrors::default();
@@ -72,7 +83,10 @@ pub async fn create(app: &App, ctx: &Ctx, input: CreateEndpoint, idem: Option<&I
         created_at: now_ms(),
     };
     sql::insert_endpoint(&mut tx, &row).await?;
-    let created = CreatedEndpoint { secret: row.secret.clone(), endpoint: row.into() };
+    let created = CreatedEndpoint {
+        secret: row.secret.clone(),
+        endpoint: row.into(),
+    };
     idempotency::complete(&mut tx, ctx, idem, 201, &created).await?;
     tx.commit().await?;
     Ok(Outcome::Fresh(created))
@@ -80,7 +94,11 @@ pub async fn create(app: &App, ctx: &Ctx, input: CreateEndpoint, idem: Option<&I
 
 pub async fn list(app: &App, ctx: &Ctx) -> ServiceResult<Vec<Endpoint>> {
     ctx.actor.require(Permission::WebhooksManage)?;
-    Ok(sql::endpoints(app.db.pool(), &ctx.store.id).await?.into_iter().map(Endpoint::from).collect())
+    Ok(sql::endpoints(app.db.pool(), &ctx.store.id)
+        .await?
+        .into_iter()
+        .map(Endpoint::from)
+        .collect())
 }
 
 async fn active_endpoint(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<sql::EndpointRow> {
@@ -106,7 +124,11 @@ pub async fn delete(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<()> {
     let mut tx = app.db.begin().await?;
     let found = sql::deactivate(&mut tx, &ctx.store.id, id, now_ms()).await?;
     tx.commit().await?;
-    if found { Ok(()) } else { Err(ServiceError::NotFound) }
+    if found {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound)
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -137,7 +159,11 @@ pub struct Delivery {
 /// The endpoint's most recent deliveries with every attempt made.
 pub async fn deliveries(app: &App, ctx: &Ctx, endpoint_id: &str) -> ServiceResult<Vec<Delivery>> {
     ctx.actor.require(Permission::WebhooksManage)?;
-    if !ids::is_valid(ids::WEBHOOK, endpoint_id) || sql::endpoint(app.db.pool(), &ctx.store.id, endpoint_id).await?.is_none() {
+    if !ids::is_valid(ids::WEBHOOK, endpoint_id)
+        || sql::endpoint(app.db.pool(), &ctx.store.id, endpoint_id)
+            .await?
+            .is_none()
+    {
         return Err(ServiceError::NotFound);
     }
     let rows = sql::deliveries(app.db.pool(), &ctx.store.id, endpoint_id, 100).await?;
@@ -170,15 +196,29 @@ pub async fn deliveries(app: &App, ctx: &Ctx, endpoint_id: &str) -> ServiceResul
 }
 
 /// Emits a `webhook.ping` event for this endpoint to check the wiring.
-pub async fn ping(app: &App, ctx: &Ctx, endpoint_id: &str, idem: Option<&IdempotencyRequest>) -> ServiceResult<Outcome<outbox::Event>> {
+pub async fn ping(
+    app: &App,
+    ctx: &Ctx,
+    endpoint_id: &str,
+    idem: Option<&IdempotencyRequest>,
+) -> ServiceResult<Outcome<outbox::Event>> {
     ctx.actor.require(Permission::WebhooksManage)?;
     active_endpoint(app, ctx, endpoint_id).await?;
     let mut tx = app.db.begin().await?;
     if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
-    let id = outbox::emit(&mut tx, &ctx.store.id, "webhook.ping", serde_json::json!({ "endpoint_id": endpoint_id })).await?;
-    let event = outbox_sql::by_id(&mut *tx, &ctx.store.id, &id).await?.map(outbox::Event::from_row).ok_or(ServiceError::NotFound)?;
+    let id = outbox::emit(
+        &mut tx,
+        &ctx.store.id,
+        "webhook.ping",
+        serde_json::json!({ "endpoint_id": endpoint_id }),
+    )
+    .await?;
+    let event = outbox_sql::by_id(&mut *tx, &ctx.store.id, &id)
+        .await?
+        .map(outbox::Event::from_row)
+        .ok_or(ServiceError::NotFound)?;
     idempotency::complete(&mut tx, ctx, idem, 202, &event).await?;
     tx.commit().await?;
     app.wake_outbox();
@@ -186,7 +226,12 @@ pub async fn ping(app: &App, ctx: &Ctx, endpoint_id: &str, idem: Option<&Idempot
 }
 
 /// The store's event log, newest first.
-pub async fn events(app: &App, ctx: &Ctx, before: Option<&str>, limit: i64) -> ServiceResult<Vec<outbox::Event>> {
+pub async fn events(
+    app: &App,
+    ctx: &Ctx,
+    before: Option<&str>,
+    limit: i64,
+) -> ServiceResult<Vec<outbox::Event>> {
     ctx.actor.require(Permission::EventsRead)?;
     let rows = outbox_sql::list(app.db.pool(), &ctx.store.id, before, limit.clamp(1, 200)).await?;
     Ok(rows.into_iter().map(outbox::Event::from_row).collect())

@@ -23,11 +23,21 @@ pub fn values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
 }
 
 fn is_tls(headers: &HeaderMap) -> bool {
-    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        == Some("https")
 }
 
 /// A `Set-Cookie` value. `max_age` of 0 deletes the cookie.
-pub fn set(headers: &HeaderMap, name: &str, value: &str, base_path: &str, max_age_secs: i64, http_only: bool) -> String {
+pub fn set(
+    headers: &HeaderMap,
+    name: &str,
+    value: &str,
+    base_path: &str,
+    max_age_secs: i64,
+    http_only: bool,
+) -> String {
     let path = if base_path.is_empty() { "/" } else { base_path };
     let mut c = format!("{name}={value}; Path={path}; Max-Age={max_age_secs}; SameSite=Lax");
     if http_only {

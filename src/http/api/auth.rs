@@ -46,19 +46,39 @@ pub async fn login(
         LoginAudience::Staff => Audience::Staff,
         LoginAudience::Customer => Audience::Customer,
     };
-    let session = auth::login(&state.app, &current.store, audience, &input.email, &input.password).await?;
-    Ok(Json(LoginOutput { token: session.token, expires_at: session.expires_at }))
+    let session = auth::login(
+        &state.app,
+        &current.store,
+        audience,
+        &input.email,
+        &input.password,
+    )
+    .await?;
+    Ok(Json(LoginOutput {
+        token: session.token,
+        expires_at: session.expires_at,
+    }))
 }
 
 /// Ends the session of the bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
-pub async fn logout(State(state): State<AppState>, current: CurrentStore, headers: axum::http::HeaderMap) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    current: CurrentStore,
+    headers: axum::http::HeaderMap,
+) -> Result<StatusCode, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "use Authorization: Bearer <token>"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "use Authorization: Bearer <token>",
+            )
+        })?;
     auth::logout(&state.app, &current.store, token.trim()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

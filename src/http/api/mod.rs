@@ -44,7 +44,10 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -58,9 +61,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/customers", post(customers::sign_up))
         .route("/api/v1/me", get(customers::me).patch(customers::update_me))
-        .route("/api/v1/webhooks", get(webhooks::list).post(webhooks::create))
-        .route("/api/v1/webhooks/{id}", get(webhooks::get).delete(webhooks::delete))
-        .route("/api/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/api/v1/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            get(webhooks::get).delete(webhooks::delete),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
         .route("/api/v1/webhooks/{id}/ping", post(webhooks::ping))
         .route("/api/v1/events", get(webhooks::events))
 }
@@ -79,7 +91,10 @@ pub fn respond<T: Serialize>(status: StatusCode, outcome: Outcome<T>) -> Respons
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             let mut res = (status, body).into_response();
             let headers = res.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             headers.insert("idempotency-replayed", HeaderValue::from_static("true"));
             res
         }

@@ -17,7 +17,10 @@ use crate::services::webhooks::{self, CreateEndpoint, CreatedEndpoint, Delivery,
 
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", security(("bearer" = [])),
     responses((status = 200, body = Vec<Endpoint>), (status = 401, body = Problem), (status = 403, body = Problem)))]
-pub async fn list(State(state): State<AppState>, ApiCtx(ctx): ApiCtx) -> Result<Json<Vec<Endpoint>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+) -> Result<Json<Vec<Endpoint>>, ApiError> {
     Ok(Json(webhooks::list(&state.app, &ctx).await?))
 }
 
@@ -39,7 +42,11 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
     params(("id" = String, Path, description = "Endpoint id (whk_…)")),
     responses((status = 200, body = Endpoint), (status = 404, body = Problem)))]
-pub async fn get(State(state): State<AppState>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>) -> Result<Json<Endpoint>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<Endpoint>, ApiError> {
     Ok(Json(webhooks::get(&state.app, &ctx, &id).await?))
 }
 
@@ -47,7 +54,11 @@ pub async fn get(State(state): State<AppState>, ApiCtx(ctx): ApiCtx, Path(id): P
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
     params(("id" = String, Path, description = "Endpoint id (whk_…)")),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete(State(state): State<AppState>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     webhooks::delete(&state.app, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -56,7 +67,11 @@ pub async fn delete(State(state): State<AppState>, ApiCtx(ctx): ApiCtx, Path(id)
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", security(("bearer" = [])),
     params(("id" = String, Path, description = "Endpoint id (whk_…)")),
     responses((status = 200, body = Vec<Delivery>), (status = 404, body = Problem)))]
-pub async fn deliveries(State(state): State<AppState>, ApiCtx(ctx): ApiCtx, Path(id): Path<String>) -> Result<Json<Vec<Delivery>>, ApiError> {
+pub async fn deliveries(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Delivery>>, ApiError> {
     Ok(Json(webhooks::deliveries(&state.app, &ctx, &id).await?))
 }
 
@@ -92,6 +107,9 @@ pub async fn events(
     ApiCtx(ctx): ApiCtx,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Event>>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    Ok(Json(webhooks::events(&state.app, &ctx, q.before.as_deref(), q.limit.unwrap_or(50)).await?))
+    let Query(q) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    Ok(Json(
+        webhooks::events(&state.app, &ctx, q.before.as_deref(), q.limit.unwrap_or(50)).await?,
+    ))
 }

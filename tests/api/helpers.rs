@@ -1,0 +1,254 @@
+//! Test harness: starts the real server on a random port against a fresh
+//! database (a temporary SQLite file, or a new PostgreSQL database when
+//! `OXCART_TEST_POSTGRES_URL` is set), with the demo stores loaded.
+
+use std::time::Duration;
+
+use oxcart::config::Config;
+use oxcart::startup::{self, Server};
+use serde_json::{Value, json};
+
+pub use oxcart::services::demo::DEMO_PASSWORD;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body on one backend. The PostgreSQL run is skipped
+/// (loudly) without `OXCART_TEST_POSTGRES_URL`, and fails under CI.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::helpers::postgres_url().is_some() {
+                        super::$name($crate::helpers::Backend::Postgres).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// The PostgreSQL server to test against. Under CI its absence is an error.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("OXCART_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok() => {
+            panic!("CI is set but OXCART_TEST_POSTGRES_URL is not: PostgreSQL tests must run")
+        }
+        _ => {
+            eprintln!(
+                "SKIPPED (PostgreSQL): set OXCART_TEST_POSTGRES_URL to run this test on PostgreSQL"
+            );
+            None
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db_url: String,
+    server: Option<Server>,
+    _dir: tempfile::TempDir,
+    pg_cleanup: Option<(String, String)>,
+}
+
+pub fn test_config(backend: Backend) -> (Config, tempfile::TempDir, Option<(String, String)>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        max_body_bytes: 64 * 1024,
+        db_max_connections: 8,
+        ..Config::default()
+    };
+    config.webhooks.allow_private_targets = true;
+    config.webhooks.base_delay_ms = 100;
+    config.webhooks.max_delay_ms = 400;
+    config.webhooks.max_attempts = 4;
+    config.webhooks.poll_interval_ms = 50;
+    config.webhooks.timeout_ms = 2_000;
+    let mut cleanup = None;
+    match backend {
+        Backend::Sqlite => {
+            config.database_url = Some(format!("sqlite://{}", dir.path().join("test.db").display()))
+        }
+        Backend::Postgres => {
+            let admin = postgres_url().expect("postgres url");
+            let name = format!("oxcart_t_{}", ulid::Ulid::new().to_string().to_lowercase());
+            run_blocking_sql(&admin, &format!("CREATE DATABASE {name}"));
+            let mut url = url::Url::parse(&admin).expect("valid postgres url");
+            url.set_path(&format!("/{name}"));
+            config.database_url = Some(url.to_string());
+            cleanup = Some((admin, name));
+        }
+    }
+    (config, dir, cleanup)
+}
+
+/// Runs one statement on a throw-away runtime (usable from `Drop`).
+fn run_blocking_sql(url: &str, sql: &str) {
+    let url = url.to_string();
+    let sql = sql.to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            sqlx::any::install_default_drivers();
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+                .await
+                .expect("connect to postgres");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .expect("admin statement");
+        });
+    })
+    .join()
+    .expect("admin thread");
+}
+
+pub async fn spawn(backend: Backend) -> TestApp {
+    spawn_with(backend, |_| {}).await
+}
+
+pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let (mut config, dir, pg_cleanup) = test_config(backend);
+    tweak(&mut config);
+    let db_url = config.database_url();
+    let db = startup::open_database(&config)
+        .await
+        .expect("database opens and migrates");
+    let app = startup::app(db, config);
+    oxcart::services::demo::load(&app)
+        .await
+        .expect("demo data loads");
+    let server = startup::start(app).await.expect("server starts");
+    let base = format!("http://{}", server.addr);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    TestApp {
+        base,
+        client,
+        db_url,
+        server: Some(server),
+        _dir: dir,
+        pg_cleanup,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg_cleanup.take() {
+            run_blocking_sql(
+                &admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        }
+    }
+}
+
+impl TestApp {
+    /// URL of a path in the default store (`/x`) or another (`/s/slug/x`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop().await;
+        }
+    }
+
+    /// Signs in and returns the bearer token. `prefix` is `""` for the
+    /// default store or `/s/{slug}`.
+    pub async fn login(&self, prefix: &str, audience: &str, email: &str) -> String {
+        let res = self
+            .client
+            .post(self.url(&format!("{prefix}/api/v1/auth/login")))
+            .json(&json!({ "email": email, "password": DEMO_PASSWORD, "audience": audience }))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(res.status(), 200, "login as {email} failed");
+        let body: Value = res.json().await.expect("login json");
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn outfitters_owner(&self) -> String {
+        self.login("", "staff", "admin@outfitters.example").await
+    }
+
+    pub async fn foodbank_owner(&self) -> String {
+        self.login("/s/foodbank", "staff", "admin@foodbank.example")
+            .await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Opens a direct connection to the test database, for checks that the
+    /// API alone cannot make (e.g. that a rejected request wrote nothing).
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
+            .await
+            .expect("connect");
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(&mut conn)
+            .await
+            .expect("count")
+    }
+}
+
+/// Asserts a problem+json answer with the given status and code.
+pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "unexpected status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(ct, "application/problem+json", "errors are problem+json");
+    let body: Value = res.json().await.expect("problem body");
+    assert_eq!(body["code"], code, "problem code in {body}");
+    assert_eq!(body["status"], status);
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    body
+}

@@ -1,0 +1,13 @@
+//! Integration tests: each drives the real HTTP server against a real
+//! database, on SQLite and on PostgreSQL. One binary, a module per area.
+
+mod helpers;
+
+mod cli;
+mod errors;
+mod idempotency;
+mod observability;
+mod pages;
+mod stores;
+mod tenancy;
+mod webhooks;
