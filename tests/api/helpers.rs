@@ -252,3 +252,24 @@ pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> 
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
     body
 }
+
+impl TestApp {
+    /// Starts another node on the same database, as a second `oxcart`
+    /// process would: its own pool, HTTP server and workers.
+    pub async fn second_node(&self) -> Server {
+        let mut config = test_config_for_url(&self.db_url);
+        config.data_dir = self._dir.path().to_path_buf();
+        let db = startup::open_database(&config)
+            .await
+            .expect("second node opens the database");
+        startup::start(startup::app(db, config))
+            .await
+            .expect("second node starts")
+    }
+}
+
+fn test_config_for_url(url: &str) -> Config {
+    let (mut config, _dir, _) = test_config(Backend::Sqlite);
+    config.database_url = Some(url.to_string());
+    config
+}

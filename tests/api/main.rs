@@ -6,6 +6,7 @@ mod helpers;
 mod cli;
 mod errors;
 mod idempotency;
+mod lifecycle;
 mod observability;
 mod pages;
 mod stores;

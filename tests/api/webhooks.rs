@@ -18,6 +18,7 @@ crate::on_both_databases!(
     private_targets_are_refused_by_default,
     deleted_endpoint_receives_nothing_more,
     invalid_endpoints_are_rejected,
+    two_nodes_deliver_each_event_exactly_once,
 );
 
 #[derive(Clone, Default)]
@@ -284,5 +285,43 @@ async fn invalid_endpoints_are_rejected(b: Backend) {
         assert_problem(res, 422, "validation_failed").await;
     }
     assert_eq!(app.count_rows("webhook_endpoints").await, 0);
+    app.stop().await;
+}
+
+async fn two_nodes_deliver_each_event_exactly_once(b: Backend) {
+    let app = spawn(b).await;
+    let node2 = app.second_node().await;
+    let token = app.outfitters_owner().await;
+    let (url, receiver) = start_receiver(0).await;
+    let endpoint = register(&app, &token, &url, json!(["webhook.ping"])).await;
+    let id = endpoint["id"].as_str().unwrap().to_string();
+    const EVENTS: usize = 60;
+    // Emit through both nodes so both workers are woken and compete.
+    let base2 = format!("http://{}", node2.addr);
+    for i in 0..EVENTS {
+        let base = if i % 2 == 0 {
+            app.base.clone()
+        } else {
+            base2.clone()
+        };
+        let res = app
+            .client
+            .post(format!("{base}/api/v1/webhooks/{id}/ping"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 202);
+    }
+    wait_for(async || receiver.calls.lock().unwrap().len() >= EVENTS).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let calls = receiver.calls.lock().unwrap().clone();
+    let unique: std::collections::HashSet<String> = calls
+        .iter()
+        .map(|(h, _)| h["webhook-id"].to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(unique.len(), EVENTS, "every event arrived");
+    assert_eq!(calls.len(), EVENTS, "and none twice");
+    node2.stop().await;
     app.stop().await;
 }

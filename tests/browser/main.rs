@@ -1,1 +1,243 @@
-fn main() {}
+//! Browser tests: headless Chromium (Debian's `chromium`, driven through
+//! `chromedriver`) walks the real pages of a real server. Skipped with a
+//! loud message where Chromium is missing; required when `CI` is set.
+//! Screenshots go to `target/screenshots/`.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use helpers::{Backend, DEMO_PASSWORD, spawn};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A chromedriver process and a browser session, closed on drop.
+struct Browser {
+    client: Client,
+    driver: Child,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn browser_available() -> bool {
+    let present =
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    if !present {
+        if std::env::var("CI").is_ok() {
+            panic!(
+                "CI is set but Chromium/chromedriver are missing: install the chromium and chromium-driver packages"
+            );
+        }
+        eprintln!(
+            "\n*** SKIPPED browser test: {CHROMIUM} or {CHROMEDRIVER} not found (apt-get install chromium chromium-driver) ***\n"
+        );
+    }
+    present
+}
+
+async fn open_browser() -> Browser {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().unwrap().keep();
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                "--window-size=1280,900", format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let caps = caps.as_object().unwrap().clone();
+    let mut last_err = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return Browser { client, driver },
+            Err(e) => last_err = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not start a browser session: {last_err:?}");
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// Clicks and waits until the browser has loaded the next document (a
+/// WebDriver click returns before the navigation it starts completes).
+async fn click_and_wait(c: &Client, css: &str) {
+    c.execute("window.__oxcartOldPage = true", vec![])
+        .await
+        .unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css} to click"))
+        .click()
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        let state = c
+            .execute(
+                "return window.__oxcartOldPage === true ? 'old' : document.readyState",
+                vec![],
+            )
+            .await;
+        if matches!(state, Ok(ref v) if v == "complete") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no new page after clicking {css}");
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    match c.find(Locator::Css(css)).await {
+        Ok(e) => e.text().await.unwrap(),
+        Err(_) => {
+            screenshot(c, "failure").await;
+            let source = c.source().await.unwrap_or_default();
+            panic!(
+                "{css} not on page {:?}:\n{source}",
+                c.current_url().await.ok()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storefront_and_admin_in_every_language_with_the_brand() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn(Backend::Sqlite).await;
+    let browser = open_browser().await;
+    let c = &browser.client;
+
+    // Storefront home in the store's brand.
+    c.goto(&app.url("/")).await.unwrap();
+    assert_eq!(text_of(c, "#brand-name").await, "Oxcart Outfitters");
+    assert_eq!(text_of(c, "#slogan").await, "Gear for every road");
+    screenshot(c, "storefront-en").await;
+
+    // Switch language by clicking the switcher, through every language.
+    for (code, home) in [
+        ("de", "Startseite"),
+        ("es", "Inicio"),
+        ("pt", "Início"),
+        ("zh", "首页"),
+    ] {
+        click_and_wait(c, &format!("#language-switcher a[data-lang='{code}']")).await;
+        let nav = text_of(c, ".mainnav a").await;
+        assert_eq!(nav, home, "{code}");
+        let lang = c
+            .find(Locator::Css("html"))
+            .await
+            .unwrap()
+            .attr("lang")
+            .await
+            .unwrap();
+        assert_eq!(lang.as_deref(), Some(code));
+        screenshot(c, &format!("storefront-{code}")).await;
+    }
+    click_and_wait(c, "#language-switcher a[data-lang='en']").await;
+
+    // Admin: sign in through the form.
+    c.goto(&app.url("/admin")).await.unwrap();
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/admin/login")
+    );
+    c.find(Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys("admin@outfitters.example")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(DEMO_PASSWORD)
+        .await
+        .unwrap();
+    click_and_wait(c, "form button[type=submit]").await;
+    assert!(text_of(c, "h1").await.contains("Oxcart Outfitters"));
+    screenshot(c, "admin-home").await;
+
+    // Change the brand in settings and see it applied to the storefront.
+    c.goto(&app.url("/admin/settings")).await.unwrap();
+    let name = c.find(Locator::Css("input[name=name]")).await.unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("Oxcart Trail Supply").await.unwrap();
+    let slogan = c.find(Locator::Css("input[name=slogan]")).await.unwrap();
+    slogan.clear().await.unwrap();
+    slogan.send_keys("Built for the long haul").await.unwrap();
+    // Colour inputs take their value through script in WebDriver.
+    c.execute(
+        "document.querySelector('input[name=primary_color]').value = '#7a1fa2'",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click_and_wait(c, "form.form button[type=submit]").await;
+    assert!(text_of(c, "#saved").await.contains("Settings saved"));
+    screenshot(c, "admin-settings-saved").await;
+
+    c.goto(&app.url("/")).await.unwrap();
+    assert_eq!(text_of(c, "#brand-name").await, "Oxcart Trail Supply");
+    assert_eq!(text_of(c, "#slogan").await, "Built for the long haul");
+    let border = c
+        .execute(
+            "return getComputedStyle(document.querySelector('.topbar')).borderBottomColor",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        border,
+        json!("rgb(122, 31, 162)"),
+        "the new primary colour is applied"
+    );
+    screenshot(c, "storefront-rebranded").await;
+
+    // The second store keeps its own brand and default language.
+    c.goto(&app.url("/s/foodbank/")).await.unwrap();
+    assert_eq!(text_of(c, "#brand-name").await, "Harbor Food Bank");
+    screenshot(c, "foodbank-home").await;
+
+    browser.client.clone().close().await.unwrap();
+    app.stop().await;
+}
