@@ -57,7 +57,7 @@ fn sigterm_lets_the_in_flight_request_finish() {
     assert!(status.success());
     std::thread::sleep(Duration::from_millis(300));
 
-    stream.write_all(body[20..].as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[20..]).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(
