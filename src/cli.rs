@@ -148,12 +148,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             print_logins(&logins, Some(&base));
             tracing::info!(addr = %server.addr, "listening");
             let stop = server.shutdown_handle();
-            tokio::spawn(async move {
+            let wait = server.wait();
+            tokio::pin!(wait);
+            let signalled = async {
                 startup::termination_signal().await;
                 tracing::info!("shutting down: finishing in-flight requests");
                 let _ = stop.send(true);
-            });
-            server.wait().await;
+                tokio::time::sleep(crate::http::SHUTDOWN_GRACE).await;
+            };
+            tokio::select! {
+                _ = &mut wait => {}
+                _ = signalled => tracing::warn!("grace period over; exiting with requests still open"),
+            }
             tracing::info!("stopped");
         }
     }

@@ -74,7 +74,10 @@ pub fn service(state: AppState) -> Router {
                  form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             ),
         ));
-    Router::new().fallback_service(routed).layer(stack)
+    Router::new()
+        .fallback_service(routed)
+        .layer(middleware::from_fn(problems_only))
+        .layer(stack)
 }
 
 /// Counts requests and records latency by route template (not raw path,
@@ -94,6 +97,37 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
         .record(elapsed.as_secs_f64());
     res
+}
+
+/// Turns the framework's own plain-text rejections (a malformed query
+/// string, say) into problem+json, so every error has the same shape.
+/// Pages (HTML) and our own problems pass through untouched.
+async fn problems_only(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !is_plain {
+        return res;
+    }
+    let body = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&body).trim().to_string();
+    let code = if status.is_server_error() {
+        "internal"
+    } else {
+        "bad_request"
+    };
+    let detail = if detail.is_empty() || status.is_server_error() {
+        "the request could not be processed".to_string()
+    } else {
+        detail
+    };
+    ApiError::new(status, code, detail).into_response()
 }
 
 async fn not_found() -> ApiError {

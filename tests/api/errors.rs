@@ -13,6 +13,7 @@ crate::on_both_databases!(
     unknown_routes_ids_and_methods_are_problems,
     sql_and_html_in_strings_are_stored_as_text,
     invalid_form_posts_are_problems,
+    framework_rejections_are_problems_too,
 );
 
 async fn malformed_json_is_400_and_writes_nothing(b: Backend) {
@@ -227,5 +228,13 @@ async fn invalid_form_posts_are_problems(b: Backend) {
         .await
         .unwrap();
     assert_problem(res, 422, "invalid_form").await;
+    app.stop().await;
+}
+
+async fn framework_rejections_are_problems_too(b: Backend) {
+    let app = spawn(b).await;
+    // Duplicate query keys fail axum's own query extractor.
+    let res = app.get("/lang/de?next=/&next=/x", None).await;
+    assert_problem(res, 400, "bad_request").await;
     app.stop().await;
 }
