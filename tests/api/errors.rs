@@ -189,14 +189,7 @@ async fn sql_and_html_in_strings_are_stored_as_text(b: Backend) {
     );
 
     // HTML in the brand is escaped on every page.
-    let res = app
-        .client
-        .put(app.url("/api/v1/store/branding"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "<img src=x onerror=alert(1)>", "slogan": "\"><script>x()</script>", "primary_color": "#123456", "default_language": "en"}))
-        .send()
-        .await
-        .unwrap();
+    let res = app.put_json("/api/v1/store/branding", Some(&token), &json!({"name": "<img src=x onerror=alert(1)>", "slogan": "\"><script>x()</script>", "primary_color": "#123456", "default_language": "en"})).await;
     assert_eq!(res.status(), 200);
     let html = app.get("/", None).await.text().await.unwrap();
     assert!(!html.contains("<img src=x"), "name is escaped");

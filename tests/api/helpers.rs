@@ -222,6 +222,19 @@ impl TestApp {
         req.send().await.expect("request")
     }
 
+    pub async fn put_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut req = self.client.put(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
     /// Opens a direct connection to the test database, for checks that the
     /// API alone cannot make (e.g. that a rejected request wrote nothing).
     pub async fn count_rows(&self, table: &str) -> i64 {

@@ -19,13 +19,12 @@ async fn branding_change_shows_on_pages_and_emits_event(b: Backend) {
     let app = spawn(b).await;
     let token = app.outfitters_owner().await;
     let res = app
-        .client
-        .put(app.url("/api/v1/store/branding"))
-        .bearer_auth(&token)
-        .json(&brand("Trail Co", "#AA0011"))
-        .send()
-        .await
-        .unwrap();
+        .put_json(
+            "/api/v1/store/branding",
+            Some(&token),
+            &brand("Trail Co", "#AA0011"),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["primary_color"], "#aa0011");
@@ -64,13 +63,12 @@ async fn branding_needs_staff_permission(b: Backend) {
         .unwrap();
     assert_problem(res, 401, "unauthenticated").await;
     let res = app
-        .client
-        .put(app.url("/api/v1/store/branding"))
-        .bearer_auth(&customer)
-        .json(&brand("X", "#000000"))
-        .send()
-        .await
-        .unwrap();
+        .put_json(
+            "/api/v1/store/branding",
+            Some(&customer),
+            &brand("X", "#000000"),
+        )
+        .await;
     assert_problem(res, 403, "forbidden").await;
     let store: Value = app.get("/api/v1/store", None).await.json().await.unwrap();
     assert_eq!(store["name"], "Oxcart Outfitters");
@@ -80,14 +78,7 @@ async fn branding_needs_staff_permission(b: Backend) {
 async fn invalid_branding_is_rejected_whole(b: Backend) {
     let app = spawn(b).await;
     let token = app.outfitters_owner().await;
-    let res = app
-        .client
-        .put(app.url("/api/v1/store/branding"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Fine", "logo_url": "javascript:alert(1)", "primary_color": "red;}", "default_language": "en"}))
-        .send()
-        .await
-        .unwrap();
+    let res = app.put_json("/api/v1/store/branding", Some(&token), &json!({"name": "Fine", "logo_url": "javascript:alert(1)", "primary_color": "red;}", "default_language": "en"})).await;
     let body = assert_problem(res, 422, "validation_failed").await;
     let fields: Vec<&str> = body["errors"]
         .as_array()
@@ -97,13 +88,12 @@ async fn invalid_branding_is_rejected_whole(b: Backend) {
         .collect();
     assert_eq!(fields, ["logo_url", "primary_color"]);
     let res = app
-        .client
-        .put(app.url("/api/v1/store/branding"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Fine", "primary_color": "#000000", "default_language": "fr"}))
-        .send()
-        .await
-        .unwrap();
+        .put_json(
+            "/api/v1/store/branding",
+            Some(&token),
+            &json!({"name": "Fine", "primary_color": "#000000", "default_language": "fr"}),
+        )
+        .await;
     assert_problem(res, 422, "validation_failed").await;
     let store: Value = app.get("/api/v1/store", None).await.json().await.unwrap();
     assert_eq!(store["name"], "Oxcart Outfitters", "nothing changed");

@@ -166,14 +166,7 @@ async fn events_and_brand_stay_within_their_store(b: Backend) {
     let app = spawn(b).await;
     let foodbank = app.foodbank_owner().await;
     let outfitters = app.outfitters_owner().await;
-    let res = app
-        .client
-        .put(app.url("/s/foodbank/api/v1/store/branding"))
-        .bearer_auth(&foodbank)
-        .json(&json!({"name": "Harbor Food Bank e.V.", "primary_color": "#225533", "default_language": "de"}))
-        .send()
-        .await
-        .unwrap();
+    let res = app.put_json("/s/foodbank/api/v1/store/branding", Some(&foodbank), &json!({"name": "Harbor Food Bank e.V.", "primary_color": "#225533", "default_language": "de"})).await;
     assert_eq!(res.status(), 200);
     let theirs: Value = app
         .get("/s/foodbank/api/v1/events", Some(&foodbank))

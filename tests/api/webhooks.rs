@@ -104,13 +104,12 @@ async fn signed_event_is_retried_until_the_receiver_accepts(b: Backend) {
     assert!(secret.starts_with("whsec_"));
 
     let res = app
-        .client
-        .put(app.url("/api/v1/store/branding"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Hooked", "primary_color": "#101010", "default_language": "en"}))
-        .send()
-        .await
-        .unwrap();
+        .put_json(
+            "/api/v1/store/branding",
+            Some(&token),
+            &json!({"name": "Hooked", "primary_color": "#101010", "default_language": "en"}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
 
     wait_for(async || receiver.calls.lock().unwrap().len() >= 3).await;
@@ -256,15 +255,12 @@ async fn deleted_endpoint_receives_nothing_more(b: Backend) {
     )
     .await;
     let res = app
-        .client
-        .put(app.url("/api/v1/store/branding"))
-        .bearer_auth(&token)
-        .json(
+        .put_json(
+            "/api/v1/store/branding",
+            Some(&token),
             &json!({"name": "After delete", "primary_color": "#101010", "default_language": "en"}),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), 200);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(receiver.calls.lock().unwrap().is_empty());
