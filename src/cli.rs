@@ -120,7 +120,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Demo => {
             let db = startup::open_database(&config).await?;
-            let app = startup::app(db, config);
+            let app = startup::app(db, config)?;
             print_logins(&demo::load(&app).await?, None);
         }
         Command::CheckConfig => {
@@ -134,7 +134,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             demo: with_demo, ..
         } => {
             let db = startup::open_database(&config).await?;
-            let app = startup::app(db, config);
+            let app = startup::app(db, config)?;
             let logins = if with_demo {
                 demo::load(&app).await?
             } else {
@@ -170,12 +170,17 @@ fn toml_like(config: &Config) -> String {
     serde_json::to_string_pretty(config).unwrap_or_default()
 }
 
+/// Prints where to go and how to sign in. Written with errors ignored: a
+/// closed stdout must not bring the server down.
 fn print_logins(logins: &[demo::DemoLogin], base: Option<&str>) {
+    use std::fmt::Write as _;
+    use std::io::Write as _;
+    let mut out = String::new();
     if let Some(base) = base {
-        println!("\nOxcart is running.");
-        println!("  Storefront: {base}/");
-        println!("  Admin:      {base}/admin");
-        println!("  API docs:   {base}/api/docs");
+        let _ = writeln!(out, "\nOxcart is running.");
+        let _ = writeln!(out, "  Storefront: {base}/");
+        let _ = writeln!(out, "  Admin:      {base}/admin");
+        let _ = writeln!(out, "  API docs:   {base}/api/docs");
     }
     for (i, l) in logins.iter().enumerate() {
         let prefix = match base {
@@ -183,12 +188,16 @@ fn print_logins(logins: &[demo::DemoLogin], base: Option<&str>) {
             Some(b) => format!("{b}/s/{}", l.store_slug),
             None => format!("/s/{}", l.store_slug),
         };
-        println!("\n  {} ({}):", l.store_name, l.store_slug);
-        println!("    storefront {prefix}/   admin {prefix}/admin");
-        println!(
+        let _ = writeln!(out, "\n  {} ({}):", l.store_name, l.store_slug);
+        let _ = writeln!(out, "    storefront {prefix}/   admin {prefix}/admin");
+        let _ = writeln!(
+            out,
             "    {} login: {}  password: {}",
             l.role, l.email, l.password
         );
     }
-    println!();
+    out.push('\n');
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
 }

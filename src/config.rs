@@ -23,6 +23,23 @@ pub struct Config {
     /// `json` (default) or `pretty`.
     pub log_format: String,
     pub webhooks: WebhookConfig,
+    pub security: SecurityConfig,
+}
+
+/// Keys for personal data at rest. Either give them here (or through
+/// `OXCART_SECURITY__KEYS__<ID>`, `OXCART_SECURITY__ACTIVE_KEY`,
+/// `OXCART_SECURITY__INDEX_KEY`), or point `key_file` at a TOML file with
+/// `active`, `index_key` and a `[keys]` table. With neither, an embedded
+/// SQLite installation creates `{data_dir}/secrets/keys.toml` on first
+/// start; PostgreSQL installations must configure keys, since every node
+/// needs the same ones.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SecurityConfig {
+    pub key_file: Option<PathBuf>,
+    pub active_key: Option<String>,
+    #[serde(default)]
+    pub keys: std::collections::BTreeMap<String, String>,
+    pub index_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,6 +71,7 @@ impl Default for Config {
                 poll_interval_ms: 1_000,
                 allow_private_targets: false,
             },
+            security: SecurityConfig::default(),
         }
     }
 }

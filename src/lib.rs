@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod i18n;
+pub mod keys;
 pub mod services;
 pub mod startup;
 pub mod web;

@@ -44,12 +44,15 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-pub fn app(db: Db, config: Config) -> App {
-    App {
+/// The application's shared state; loads (or first creates) the keyring.
+pub fn app(db: Db, config: Config) -> anyhow::Result<App> {
+    let keyring = crate::keys::load_keyring(&config)?;
+    Ok(App {
         db,
         config: Arc::new(config),
         outbox_wakeup: Arc::new(Notify::new()),
-    }
+        keyring: Arc::new(keyring),
+    })
 }
 
 /// A running server: its address and the switch that stops it.

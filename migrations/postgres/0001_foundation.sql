@@ -21,28 +21,32 @@ CREATE TABLE stores (
     updated_at       BIGINT NOT NULL
 );
 
+-- Personal data is stored sealed (`*_enc`, see domain::crypto) and looked
+-- up through keyed hashes (`*_index`), never as plaintext.
 CREATE TABLE staff_users (
     store_id      TEXT NOT NULL REFERENCES stores(id),
     id            TEXT NOT NULL,
-    email         TEXT NOT NULL,
-    display_name  TEXT NOT NULL,
+    email_index   TEXT NOT NULL,
+    email_enc     TEXT NOT NULL,
+    display_name_enc TEXT NOT NULL,
     password_hash TEXT NOT NULL,
     role          TEXT NOT NULL,
     created_at    BIGINT NOT NULL,
     PRIMARY KEY (store_id, id),
-    UNIQUE (store_id, email)
+    UNIQUE (store_id, email_index)
 );
 
 CREATE TABLE customers (
     store_id      TEXT NOT NULL REFERENCES stores(id),
     id            TEXT NOT NULL,
-    email         TEXT NOT NULL,
-    display_name  TEXT NOT NULL,
+    email_index   TEXT NOT NULL,
+    email_enc     TEXT NOT NULL,
+    display_name_enc TEXT NOT NULL,
     password_hash TEXT NOT NULL,
     created_at    BIGINT NOT NULL,
     updated_at    BIGINT NOT NULL,
     PRIMARY KEY (store_id, id),
-    UNIQUE (store_id, email)
+    UNIQUE (store_id, email_index)
 );
 
 CREATE TABLE sessions (

@@ -8,37 +8,40 @@ use super::Tx;
 pub struct CustomerRow {
     pub id: String,
     pub store_id: String,
-    pub email: String,
-    pub display_name: String,
+    pub email_index: String,
+    pub email_enc: String,
+    pub display_name_enc: String,
     pub password_hash: String,
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, store_id, email, display_name, password_hash, created_at";
+const COLUMNS: &str =
+    "id, store_id, email_index, email_enc, display_name_enc, password_hash, created_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<CustomerRow, sqlx::Error> {
     Ok(CustomerRow {
         id: row.try_get("id")?,
         store_id: row.try_get("store_id")?,
-        email: row.try_get("email")?,
-        display_name: row.try_get("display_name")?,
+        email_index: row.try_get("email_index")?,
+        email_enc: row.try_get("email_enc")?,
+        display_name_enc: row.try_get("display_name_enc")?,
         password_hash: row.try_get("password_hash")?,
         created_at: row.try_get("created_at")?,
     })
 }
 
-pub async fn by_email<'e, E>(
+pub async fn by_email_index<'e, E>(
     ex: E,
     store_id: &str,
-    email: &str,
+    email_index: &str,
 ) -> Result<Option<CustomerRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql = format!("SELECT {COLUMNS} FROM customers WHERE store_id = $1 AND email = $2");
+    let sql = format!("SELECT {COLUMNS} FROM customers WHERE store_id = $1 AND email_index = $2");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(store_id)
-        .bind(email)
+        .bind(email_index)
         .fetch_optional(ex)
         .await?
         .as_ref()
@@ -67,12 +70,14 @@ where
 
 pub async fn insert(tx: &mut Tx, c: &CustomerRow) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO customers (store_id, id, email, display_name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO customers (store_id, id, email_index, email_enc, display_name_enc, password_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
     )
     .bind(&c.store_id)
     .bind(&c.id)
-    .bind(&c.email)
-    .bind(&c.display_name)
+    .bind(&c.email_index)
+    .bind(&c.email_enc)
+    .bind(&c.display_name_enc)
     .bind(&c.password_hash)
     .bind(c.created_at)
     .execute(&mut **tx)
@@ -84,13 +89,13 @@ pub async fn update_name(
     tx: &mut Tx,
     store_id: &str,
     id: &str,
-    name: &str,
+    name_enc: &str,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
     let r = sqlx::query(
-        "UPDATE customers SET display_name = $1, updated_at = $2 WHERE store_id = $3 AND id = $4",
+        "UPDATE customers SET display_name_enc = $1, updated_at = $2 WHERE store_id = $3 AND id = $4",
     )
-    .bind(name)
+    .bind(name_enc)
     .bind(now)
     .bind(store_id)
     .bind(id)

@@ -8,8 +8,9 @@ use super::Tx;
 pub struct StaffRow {
     pub id: String,
     pub store_id: String,
-    pub email: String,
-    pub display_name: String,
+    pub email_index: String,
+    pub email_enc: String,
+    pub display_name_enc: String,
     pub password_hash: String,
     pub role: String,
 }
@@ -18,24 +19,25 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StaffRow, sqlx::Error> {
     Ok(StaffRow {
         id: row.try_get("id")?,
         store_id: row.try_get("store_id")?,
-        email: row.try_get("email")?,
-        display_name: row.try_get("display_name")?,
+        email_index: row.try_get("email_index")?,
+        email_enc: row.try_get("email_enc")?,
+        display_name_enc: row.try_get("display_name_enc")?,
         password_hash: row.try_get("password_hash")?,
         role: row.try_get("role")?,
     })
 }
 
-pub async fn by_email<'e, E>(
+pub async fn by_email_index<'e, E>(
     ex: E,
     store_id: &str,
-    email: &str,
+    email_index: &str,
 ) -> Result<Option<StaffRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query("SELECT id, store_id, email, display_name, password_hash, role FROM staff_users WHERE store_id = $1 AND email = $2")
+    sqlx::query("SELECT id, store_id, email_index, email_enc, display_name_enc, password_hash, role FROM staff_users WHERE store_id = $1 AND email_index = $2")
         .bind(store_id)
-        .bind(email)
+        .bind(email_index)
         .fetch_optional(ex)
         .await?
         .as_ref()
@@ -47,7 +49,7 @@ pub async fn by_id<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<Staf
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query("SELECT id, store_id, email, display_name, password_hash, role FROM staff_users WHERE store_id = $1 AND id = $2")
+    sqlx::query("SELECT id, store_id, email_index, email_enc, display_name_enc, password_hash, role FROM staff_users WHERE store_id = $1 AND id = $2")
         .bind(store_id)
         .bind(id)
         .fetch_optional(ex)
@@ -59,12 +61,14 @@ where
 
 pub async fn insert(tx: &mut Tx, s: &StaffRow, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO staff_users (store_id, id, email, display_name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO staff_users (store_id, id, email_index, email_enc, display_name_enc, password_hash, role, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&s.store_id)
     .bind(&s.id)
-    .bind(&s.email)
-    .bind(&s.display_name)
+    .bind(&s.email_index)
+    .bind(&s.email_enc)
+    .bind(&s.display_name_enc)
     .bind(&s.password_hash)
     .bind(&s.role)
     .bind(now)

@@ -1,6 +1,7 @@
 //! Domain: types that can only hold valid values, and the business rules
 //! that need no I/O. Nothing here touches the database, the clock or HTTP.
 
+pub mod crypto;
 pub mod ids;
 pub mod locale;
 pub mod stores;

@@ -103,17 +103,17 @@ pub async fn login(
     email: &str,
     password: &str,
 ) -> ServiceResult<NewSession> {
-    let email = email.trim().to_lowercase();
+    let email_index = app.email_index(&store.id, email);
     let (principal, hash) = match audience {
         Audience::Staff => {
-            let row = staff::by_email(app.db.pool(), &store.id, &email).await?;
+            let row = staff::by_email_index(app.db.pool(), &store.id, &email_index).await?;
             let hash = row.as_ref().map(|r| r.password_hash.clone());
             let actor =
                 row.and_then(|r| Role::parse(&r.role).map(|role| Actor::Staff { id: r.id, role }));
             (actor, hash)
         }
         Audience::Customer => {
-            let row = customers::by_email(app.db.pool(), &store.id, &email).await?;
+            let row = customers::by_email_index(app.db.pool(), &store.id, &email_index).await?;
             let hash = row.as_ref().map(|r| r.password_hash.clone());
             (row.map(|r| Actor::Customer { id: r.id }), hash)
         }

@@ -7,6 +7,7 @@ use super::actor::Ctx;
 use super::idempotency::{self, Begin, IdempotencyRequest};
 use super::{App, Outcome, ServiceError, ServiceResult, auth, now_ms, outbox};
 use crate::db::{self, customers};
+use crate::domain::crypto::Slot;
 use crate::domain::ids;
 use crate::domain::validation::{FieldErrors, is_plausible_email};
 
@@ -19,14 +20,23 @@ pub struct Customer {
     pub created_at: i64,
 }
 
-impl From<customers::CustomerRow> for Customer {
-    fn from(r: customers::CustomerRow) -> Self {
-        Customer {
+pub(crate) fn slot<'a>(row: &'a customers::CustomerRow, column: &'a str) -> Slot<'a> {
+    Slot {
+        table: "customers",
+        column,
+        store_id: &row.store_id,
+        row_id: &row.id,
+    }
+}
+
+impl Customer {
+    fn open(app: &App, r: customers::CustomerRow) -> ServiceResult<Customer> {
+        Ok(Customer {
+            email: app.open(slot(&r, "email"), &r.email_enc)?,
+            display_name: app.open(slot(&r, "display_name"), &r.display_name_enc)?,
             id: r.id,
-            email: r.email,
-            display_name: r.display_name,
             created_at: r.created_at,
-        }
+        })
     }
 }
 
@@ -66,14 +76,17 @@ pub async fn sign_up(
     if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
-    let row = customers::CustomerRow {
+    let mut row = customers::CustomerRow {
         id: ids::new_id(ids::CUSTOMER),
         store_id: ctx.store.id.clone(),
-        email,
-        display_name: input.display_name.trim().to_string(),
+        email_index: app.email_index(&ctx.store.id, &email),
+        email_enc: String::new(),
+        display_name_enc: String::new(),
         password_hash,
         created_at: now_ms(),
     };
+    row.email_enc = app.seal(slot(&row, "email"), &email);
+    row.display_name_enc = app.seal(slot(&row, "display_name"), input.display_name.trim());
     if let Err(e) = customers::insert(&mut tx, &row).await {
         return Err(if db::is_unique_violation(&e) {
             ServiceError::Conflict {
@@ -84,7 +97,7 @@ pub async fn sign_up(
             e.into()
         });
     }
-    let customer = Customer::from(row);
+    let customer = Customer::open(app, row)?;
     outbox::emit(
         &mut tx,
         &ctx.store.id,
@@ -100,10 +113,10 @@ pub async fn sign_up(
 
 pub async fn me(app: &App, ctx: &Ctx) -> ServiceResult<Customer> {
     let id = ctx.actor.customer_id()?;
-    customers::by_id(app.db.pool(), &ctx.store.id, id)
+    let row = customers::by_id(app.db.pool(), &ctx.store.id, id)
         .await?
-        .map(Customer::from)
-        .ok_or(ServiceError::NotFound)
+        .ok_or(ServiceError::NotFound)?;
+    Customer::open(app, row)
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -117,22 +130,20 @@ pub async fn update_me(app: &App, ctx: &Ctx, input: UpdateProfile) -> ServiceRes
     let mut errs = FieldErrors::default();
     errs.text("display_name", &input.display_name, 1, 100);
     errs.finish(())?;
+    let slot = Slot {
+        table: "customers",
+        column: "display_name",
+        store_id: &ctx.store.id,
+        row_id: &id,
+    };
+    let sealed = app.seal(slot, input.display_name.trim());
     let mut tx = app.db.begin().await?;
-    if customers::update_name(
-        &mut tx,
-        &ctx.store.id,
-        &id,
-        input.display_name.trim(),
-        now_ms(),
-    )
-    .await?
-        == 0
-    {
+    if customers::update_name(&mut tx, &ctx.store.id, &id, &sealed, now_ms()).await? == 0 {
         return Err(ServiceError::NotFound);
     }
     let row = customers::by_id(&mut *tx, &ctx.store.id, &id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     tx.commit().await?;
-    Ok(row.into())
+    Customer::open(app, row)
 }

@@ -5,6 +5,7 @@
 
 use super::{App, ServiceResult, auth, now_ms};
 use crate::db::{customers, staff, stores};
+use crate::domain::crypto::Slot;
 use crate::domain::ids;
 use crate::domain::locale::Language;
 use crate::domain::stores::{Branding, Store, StoreKind};
@@ -77,13 +78,21 @@ async fn create_store(
     let now = now_ms();
     let mut tx = app.db.begin().await?;
     stores::insert(&mut tx, store, now).await?;
+    let staff_id = ids::new_id(ids::STAFF);
+    let staff_slot = |column| Slot {
+        table: "staff_users",
+        column,
+        store_id: &store.id,
+        row_id: &staff_id,
+    };
     staff::insert(
         &mut tx,
         &staff::StaffRow {
-            id: ids::new_id(ids::STAFF),
+            id: staff_id.clone(),
             store_id: store.id.clone(),
-            email: owner_email.to_string(),
-            display_name: "Owner".into(),
+            email_index: app.email_index(&store.id, owner_email),
+            email_enc: app.seal(staff_slot("email"), owner_email),
+            display_name_enc: app.seal(staff_slot("display_name"), "Owner"),
             password_hash: hash.clone(),
             role: "owner".into(),
         },
@@ -91,13 +100,21 @@ async fn create_store(
     )
     .await?;
     if let Some(email) = customer {
+        let id = ids::new_id(ids::CUSTOMER);
+        let slot = |column| Slot {
+            table: "customers",
+            column,
+            store_id: &store.id,
+            row_id: &id,
+        };
         customers::insert(
             &mut tx,
             &customers::CustomerRow {
-                id: ids::new_id(ids::CUSTOMER),
+                id: id.clone(),
                 store_id: store.id.clone(),
-                email: email.to_string(),
-                display_name: "Demo Customer".into(),
+                email_index: app.email_index(&store.id, email),
+                email_enc: app.seal(slot("email"), email),
+                display_name_enc: app.seal(slot("display_name"), "Demo Customer"),
                 password_hash: hash,
                 created_at: now,
             },

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod demo;
 pub mod idempotency;
 pub mod outbox;
+pub mod pii;
 pub mod stores;
 pub mod webhooks;
 
@@ -29,6 +30,7 @@ pub struct App {
     pub db: Db,
     pub config: Arc<Config>,
     pub outbox_wakeup: Arc<Notify>,
+    pub keyring: Arc<crate::domain::crypto::Keyring>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -61,6 +61,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db_url: String,
     server: Option<Server>,
+    config: Config,
+    backend: Backend,
     _dir: tempfile::TempDir,
     pg_cleanup: Option<(String, String)>,
 }
@@ -86,6 +88,16 @@ pub fn test_config(backend: Backend) -> (Config, tempfile::TempDir, Option<(Stri
             config.database_url = Some(format!("sqlite://{}", dir.path().join("test.db").display()))
         }
         Backend::Postgres => {
+            // PostgreSQL nodes share keys through configuration (no key file).
+            let key = |b: u8| {
+                use base64::Engine;
+                let mut k = [b; 32];
+                k[..16].copy_from_slice(&ulid::Ulid::new().to_bytes());
+                base64::engine::general_purpose::STANDARD.encode(k)
+            };
+            config.security.keys.insert("k1".into(), key(1));
+            config.security.active_key = Some("k1".into());
+            config.security.index_key = Some(key(2));
             let admin = postgres_url().expect("postgres url");
             let name = format!("oxcart_t_{}", ulid::Ulid::new().to_string().to_lowercase());
             run_blocking_sql(&admin, &format!("CREATE DATABASE {name}"));
@@ -133,7 +145,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
     let db = startup::open_database(&config)
         .await
         .expect("database opens and migrates");
-    let app = startup::app(db, config);
+    let app = startup::app(db, config.clone()).expect("app state");
     oxcart::services::demo::load(&app)
         .await
         .expect("demo data loads");
@@ -149,6 +161,8 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
         client,
         db_url,
         server: Some(server),
+        config,
+        backend,
         _dir: dir,
         pg_cleanup,
     }
@@ -270,19 +284,60 @@ impl TestApp {
     /// Starts another node on the same database, as a second `oxcart`
     /// process would: its own pool, HTTP server and workers.
     pub async fn second_node(&self) -> Server {
-        let mut config = test_config_for_url(&self.db_url);
-        config.data_dir = self._dir.path().to_path_buf();
+        let config = self.config.clone();
         let db = startup::open_database(&config)
             .await
             .expect("second node opens the database");
-        startup::start(startup::app(db, config))
+        startup::start(startup::app(db, config).expect("app state"))
             .await
             .expect("second node starts")
     }
-}
 
-fn test_config_for_url(url: &str) -> Config {
-    let (mut config, _dir, _) = test_config(Backend::Sqlite);
-    config.database_url = Some(url.to_string());
-    config
+    /// Everything the database holds, as raw bytes: the SQLite files
+    /// themselves, or every PostgreSQL table row rendered as text. For
+    /// checking that no plaintext personal data is stored.
+    pub async fn raw_database(&self) -> Vec<u8> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut all = Vec::new();
+                for entry in std::fs::read_dir(self._dir.path()).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with("test.db")
+                    {
+                        all.extend(std::fs::read(path).unwrap());
+                    }
+                }
+                all
+            }
+            Backend::Postgres => {
+                sqlx::any::install_default_drivers();
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
+                    .await
+                    .expect("connect");
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+                )
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+                let mut all = Vec::new();
+                for t in tables {
+                    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                        "SELECT row_to_json(t)::text FROM {t} t"
+                    )))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+                    for r in rows {
+                        all.extend(r.into_bytes());
+                    }
+                }
+                all
+            }
+        }
+    }
 }

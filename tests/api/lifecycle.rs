@@ -23,15 +23,17 @@ fn sigterm_lets_the_in_flight_request_finish() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut addr = String::new();
-    for line in stdout.lines() {
+    for line in stdout.by_ref() {
         let line = line.unwrap();
         if let Some(url) = line.trim().strip_prefix("Storefront: http://") {
             addr = url.trim_end_matches('/').to_string();
             break;
         }
     }
+    // Keep draining stdout so the server never writes into a closed pipe.
+    std::thread::spawn(move || stdout.for_each(drop));
     assert!(!addr.is_empty(), "serve printed its address");
 
     // Start a request and send only half of its body.

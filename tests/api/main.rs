@@ -9,6 +9,7 @@ mod idempotency;
 mod lifecycle;
 mod observability;
 mod pages;
+mod privacy;
 mod stores;
 mod tenancy;
 mod webhooks;
