@@ -47,6 +47,21 @@ enum Command {
     Demo,
     /// Print the effective configuration and check the database connection.
     CheckConfig,
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Recompute every store's hash chain and report the first broken entry (exit status 1 if any).
+    Verify {
+        /// Only this store (its slug).
+        #[arg(long)]
+        store: Option<String>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -85,19 +100,12 @@ pub fn main() -> ExitCode {
 
 fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("OXCART_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("OXCART_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if config.log_format == "pretty" {
         builder.init();
     } else {
-        builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .init();
+        builder.json().with_current_span(true).with_span_list(false).init();
     }
 }
 
@@ -123,6 +131,28 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let app = startup::app(db, config)?;
             print_logins(&demo::load(&app).await?, None);
         }
+        Command::Audit { command: AuditCommand::Verify { store } } => {
+            let db = startup::open_database(&config).await?;
+            let app = startup::app(db, config)?;
+            let mut broken = false;
+            for s in crate::db::stores::list(app.db.pool()).await? {
+                if store.as_deref().is_some_and(|slug| slug != s.slug) {
+                    continue;
+                }
+                match crate::services::audit::verify(&app, &s.id).await? {
+                    crate::services::audit::Verdict::Intact { entries } => {
+                        println!("{}: intact ({entries} entries)", s.slug)
+                    }
+                    crate::services::audit::Verdict::Broken { seq, reason } => {
+                        broken = true;
+                        println!("{}: BROKEN at entry {seq}: {reason}", s.slug);
+                    }
+                }
+            }
+            if broken {
+                anyhow::bail!("the audit log has been tampered with");
+            }
+        }
         Command::CheckConfig => {
             let mut shown = config.clone();
             shown.database_url = Some(redact(&config.database_url()));
@@ -130,18 +160,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             startup::open_database(&config).await?;
             println!("database: ok");
         }
-        Command::Serve {
-            demo: with_demo, ..
-        } => {
+        Command::Serve { demo: with_demo, .. } => {
             let db = startup::open_database(&config).await?;
             let app = startup::app(db, config)?;
             let logins = if with_demo {
                 demo::load(&app).await?
             } else {
-                demo::ensure_default_store(&app)
-                    .await?
-                    .into_iter()
-                    .collect()
+                demo::ensure_default_store(&app).await?.into_iter().collect()
             };
             let server = startup::start(app).await?;
             let base = format!("http://{}", server.addr);
@@ -190,11 +215,7 @@ fn print_logins(logins: &[demo::DemoLogin], base: Option<&str>) {
         };
         let _ = writeln!(out, "\n  {} ({}):", l.store_name, l.store_slug);
         let _ = writeln!(out, "    storefront {prefix}/   admin {prefix}/admin");
-        let _ = writeln!(
-            out,
-            "    {} login: {}  password: {}",
-            l.role, l.email, l.password
-        );
+        let _ = writeln!(out, "    {} login: {}  password: {}", l.role, l.email, l.password);
     }
     out.push('\n');
     let mut stdout = std::io::stdout().lock();

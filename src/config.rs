@@ -94,20 +94,14 @@ impl Config {
             Some(path) => fig = fig.merge(Toml::file_exact(path)),
             None => fig = fig.merge(Toml::file("oxcart.toml")),
         }
-        fig.merge(
-            Env::prefixed("OXCART_")
-                .split("__")
-                .ignore(&["config", "test_postgres_url"]),
-        )
-        .merge(Serialized::defaults(overrides))
-        .extract()
-        .map_err(Box::new)
+        fig.merge(Env::prefixed("OXCART_").split("__").ignore(&["config", "test_postgres_url"]))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(Box::new)
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("oxcart.db").display()))
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("oxcart.db").display()))
     }
 
     pub fn webhook_policy(&self) -> crate::domain::webhooks::RetryPolicy {

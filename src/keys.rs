@@ -38,22 +38,11 @@ fn is_postgres(config: &Config) -> bool {
 pub fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
     let sec = &config.security;
     if !sec.keys.is_empty() {
-        let active = sec
-            .active_key
-            .clone()
-            .or_else(|| sec.keys.keys().next_back().cloned())
-            .unwrap_or_default();
-        let index = sec
-            .index_key
-            .as_deref()
-            .context("security.index_key must be set along with security.keys")?;
-        return Keyring::new(&active, &sec.keys, index)
-            .context("invalid security keys in configuration");
+        let active = sec.active_key.clone().or_else(|| sec.keys.keys().next_back().cloned()).unwrap_or_default();
+        let index = sec.index_key.as_deref().context("security.index_key must be set along with security.keys")?;
+        return Keyring::new(&active, &sec.keys, index).context("invalid security keys in configuration");
     }
-    let path = sec
-        .key_file
-        .clone()
-        .unwrap_or_else(|| default_key_file(config));
+    let path = sec.key_file.clone().unwrap_or_else(|| default_key_file(config));
     if !path.exists() {
         if sec.key_file.is_some() || is_postgres(config) {
             bail!(
@@ -65,10 +54,8 @@ pub fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
         create_key_file(&path)?;
         tracing::info!(path = %path.display(), "created a new key file for personal data; back it up");
     }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading key file {}", path.display()))?;
-    let file: KeyFile =
-        toml_from_str(&text).with_context(|| format!("parsing key file {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading key file {}", path.display()))?;
+    let file: KeyFile = toml_from_str(&text).with_context(|| format!("parsing key file {}", path.display()))?;
     Keyring::new(&file.active, &file.keys, &file.index_key)
         .with_context(|| format!("invalid key file {}", path.display()))
 }
@@ -85,11 +72,7 @@ fn create_key_file(path: &Path) -> anyhow::Result<()> {
     }
     let mut keys = BTreeMap::new();
     keys.insert("k1".to_string(), random_key());
-    let text = render(&KeyFile {
-        active: "k1".into(),
-        index_key: random_key(),
-        keys,
-    });
+    let text = render(&KeyFile { active: "k1".into(), index_key: random_key(), keys });
     write_private(path, &text)
 }
 
@@ -97,10 +80,7 @@ fn create_key_file(path: &Path) -> anyhow::Result<()> {
 pub fn add_key_to_file(path: &Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)?;
     let mut file = toml_from_str(&text)?;
-    let next = (1..)
-        .map(|n| format!("k{n}"))
-        .find(|id| !file.keys.contains_key(id))
-        .expect("an unused key id");
+    let next = (1..).map(|n| format!("k{n}")).find(|id| !file.keys.contains_key(id)).expect("an unused key id");
     file.keys.insert(next.clone(), random_key());
     file.active = next.clone();
     write_private(path, &render(&file))?;
@@ -127,9 +107,7 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
+    let mut f = opts.open(path).with_context(|| format!("writing {}", path.display()))?;
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
     Ok(())

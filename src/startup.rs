@@ -47,12 +47,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
 /// The application's shared state; loads (or first creates) the keyring.
 pub fn app(db: Db, config: Config) -> anyhow::Result<App> {
     let keyring = crate::keys::load_keyring(&config)?;
-    Ok(App {
-        db,
-        config: Arc::new(config),
-        outbox_wakeup: Arc::new(Notify::new()),
-        keyring: Arc::new(keyring),
-    })
+    Ok(App { db, config: Arc::new(config), outbox_wakeup: Arc::new(Notify::new()), keyring: Arc::new(keyring) })
 }
 
 /// A running server: its address and the switch that stops it.
@@ -66,11 +61,7 @@ impl Server {
     /// Stops accepting, lets in-flight requests finish, stops the workers.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        let _ = tokio::time::timeout(
-            crate::http::SHUTDOWN_GRACE + Duration::from_secs(5),
-            self.task,
-        )
-        .await;
+        let _ = tokio::time::timeout(crate::http::SHUTDOWN_GRACE + Duration::from_secs(5), self.task).await;
     }
 
     pub fn shutdown_handle(&self) -> watch::Sender<bool> {
@@ -91,10 +82,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
     let worker = workers::webhooks::Worker::new(app.db.clone(), &app.config)?;
     let worker_task = tokio::spawn(worker.run(app.outbox_wakeup.clone(), shutdown_rx.clone()));
 
-    let state = AppState {
-        app: app.clone(),
-        metrics: metrics_handle(),
-    };
+    let state = AppState { app: app.clone(), metrics: metrics_handle() };
     let service = crate::http::service(state);
     let make = service.into_make_service_with_connect_info::<SocketAddr>();
     let mut http_shutdown = shutdown_rx.clone();
@@ -109,11 +97,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
         let _ = worker_task.await;
         db.close().await;
     });
-    Ok(Server {
-        addr,
-        shutdown: shutdown_tx,
-        task,
-    })
+    Ok(Server { addr, shutdown: shutdown_tx, task })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

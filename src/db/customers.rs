@@ -15,8 +15,7 @@ pub struct CustomerRow {
     pub created_at: i64,
 }
 
-const COLUMNS: &str =
-    "id, store_id, email_index, email_enc, display_name_enc, password_hash, created_at";
+const COLUMNS: &str = "id, store_id, email_index, email_enc, display_name_enc, password_hash, created_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<CustomerRow, sqlx::Error> {
     Ok(CustomerRow {
@@ -30,11 +29,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<CustomerRow, sqlx::Error> {
     })
 }
 
-pub async fn by_email_index<'e, E>(
-    ex: E,
-    store_id: &str,
-    email_index: &str,
-) -> Result<Option<CustomerRow>, sqlx::Error>
+pub async fn by_email_index<'e, E>(ex: E, store_id: &str, email_index: &str) -> Result<Option<CustomerRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -49,11 +44,7 @@ where
         .transpose()
 }
 
-pub async fn by_id<'e, E>(
-    ex: E,
-    store_id: &str,
-    id: &str,
-) -> Result<Option<CustomerRow>, sqlx::Error>
+pub async fn by_id<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<CustomerRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -85,21 +76,13 @@ pub async fn insert(tx: &mut Tx, c: &CustomerRow) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-pub async fn update_name(
-    tx: &mut Tx,
-    store_id: &str,
-    id: &str,
-    name_enc: &str,
-    now: i64,
-) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE customers SET display_name_enc = $1, updated_at = $2 WHERE store_id = $3 AND id = $4",
-    )
-    .bind(name_enc)
-    .bind(now)
-    .bind(store_id)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
+pub async fn update_name(tx: &mut Tx, store_id: &str, id: &str, name_enc: &str, now: i64) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("UPDATE customers SET display_name_enc = $1, updated_at = $2 WHERE store_id = $3 AND id = $4")
+        .bind(name_enc)
+        .bind(now)
+        .bind(store_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     Ok(r.rows_affected())
 }

@@ -61,10 +61,7 @@ pub async fn claim(
     } else if status == 0 {
         Claim::InFlight
     } else {
-        Claim::Replay {
-            status: status as u16,
-            body: row.try_get("response_body")?,
-        }
+        Claim::Replay { status: status as u16, body: row.try_get("response_body")? }
     })
 }
 

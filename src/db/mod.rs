@@ -7,12 +7,16 @@
 //! asks [`Db::dialect`] and picks the statement. Each table module in this
 //! folder owns the SQL for one business area and knows nothing of HTTP.
 
+pub mod audit;
 pub mod customers;
 pub mod idempotency;
 pub mod outbox;
+pub mod rate_limits;
+pub mod roles;
 pub mod sessions;
 pub mod staff;
 pub mod stores;
+pub mod tokens;
 pub mod webhooks;
 
 use std::str::FromStr;
@@ -125,10 +129,7 @@ impl Db {
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
 
     /// Pool size and idle connections, for the metrics endpoint.

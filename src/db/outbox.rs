@@ -20,20 +20,20 @@ pub struct EventRow {
 /// Appends an event and fans it out to the store's active endpoints that
 /// subscribe to its type. Returns how many deliveries were queued.
 pub async fn append(tx: &mut Tx, event: &EventRow) -> Result<usize, sqlx::Error> {
-    sqlx::query("INSERT INTO outbox_events (store_id, id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&event.store_id)
-        .bind(&event.id)
-        .bind(&event.event_type)
-        .bind(&event.payload)
-        .bind(event.created_at)
-        .execute(&mut **tx)
-        .await?;
-    let endpoints = sqlx::query(
-        "SELECT id, event_types FROM webhook_endpoints WHERE store_id = $1 AND active = 1",
+    sqlx::query(
+        "INSERT INTO outbox_events (store_id, id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&event.store_id)
-    .fetch_all(&mut **tx)
+    .bind(&event.id)
+    .bind(&event.event_type)
+    .bind(&event.payload)
+    .bind(event.created_at)
+    .execute(&mut **tx)
     .await?;
+    let endpoints = sqlx::query("SELECT id, event_types FROM webhook_endpoints WHERE store_id = $1 AND active = 1")
+        .bind(&event.store_id)
+        .fetch_all(&mut **tx)
+        .await?;
     let mut queued = 0;
     for ep in endpoints {
         let endpoint_id: String = ep.try_get("id")?;
@@ -62,11 +62,13 @@ pub async fn by_id<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<Even
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let row = sqlx::query("SELECT store_id, id, event_type, payload, created_at FROM outbox_events WHERE store_id = $1 AND id = $2")
-        .bind(store_id)
-        .bind(id)
-        .fetch_optional(ex)
-        .await?;
+    let row = sqlx::query(
+        "SELECT store_id, id, event_type, payload, created_at FROM outbox_events WHERE store_id = $1 AND id = $2",
+    )
+    .bind(store_id)
+    .bind(id)
+    .fetch_optional(ex)
+    .await?;
     row.as_ref().map(event_from_row).transpose()
 }
 

@@ -15,12 +15,7 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
-pub async fn insert(
-    tx: &mut Tx,
-    token_hash: &str,
-    s: &SessionRow,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn insert(tx: &mut Tx, token_hash: &str, s: &SessionRow, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (store_id, token_hash, principal_kind, principal_id, csrf_token, created_at, last_seen_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
@@ -37,12 +32,7 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn find<'e, E>(
-    ex: E,
-    store_id: &str,
-    token_hash: &str,
-    now: i64,
-) -> Result<Option<SessionRow>, sqlx::Error>
+pub async fn find<'e, E>(ex: E, store_id: &str, token_hash: &str, now: i64) -> Result<Option<SessionRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -74,5 +64,55 @@ pub async fn delete(tx: &mut Tx, store_id: &str, token_hash: &str) -> Result<(),
         .bind(token_hash)
         .execute(&mut **tx)
         .await?;
+    Ok(())
+}
+
+/// Ends every session of a principal (logout everywhere, role change).
+pub async fn delete_for_principal(
+    tx: &mut Tx,
+    store_id: &str,
+    kind: &str,
+    principal_id: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE store_id = $1 AND principal_kind = $2 AND principal_id = $3")
+        .bind(store_id)
+        .bind(kind)
+        .bind(principal_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
+}
+
+/// Marks the session as used now (for idle expiry), at most once a minute.
+pub async fn touch<'e, E>(ex: E, store_id: &str, token_hash: &str, now: i64) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE store_id = $2 AND token_hash = $3 AND last_seen_at < $4")
+        .bind(now)
+        .bind(store_id)
+        .bind(token_hash)
+        .bind(now - 60_000)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Replaces a password hash, only if it is still the one that was checked
+/// (a concurrent password change wins).
+pub async fn set_password_hash(
+    tx: &mut Tx,
+    table: &str,
+    store_id: &str,
+    id: &str,
+    old: &str,
+    new: &str,
+) -> Result<(), sqlx::Error> {
+    let table = match table {
+        "staff_users" => "staff_users",
+        _ => "customers",
+    };
+    let sql = format!("UPDATE {table} SET password_hash = $1 WHERE store_id = $2 AND id = $3 AND password_hash = $4");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(new).bind(store_id).bind(id).bind(old).execute(&mut **tx).await?;
     Ok(())
 }

@@ -27,11 +27,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StaffRow, sqlx::Error> {
     })
 }
 
-pub async fn by_email_index<'e, E>(
-    ex: E,
-    store_id: &str,
-    email_index: &str,
-) -> Result<Option<StaffRow>, sqlx::Error>
+pub async fn by_email_index<'e, E>(ex: E, store_id: &str, email_index: &str) -> Result<Option<StaffRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -75,4 +71,39 @@ pub async fn insert(tx: &mut Tx, s: &StaffRow, now: i64) -> Result<(), sqlx::Err
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+pub async fn list<'e, E>(ex: E, store_id: &str) -> Result<Vec<StaffRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT id, store_id, email_index, email_enc, display_name_enc, password_hash, role FROM staff_users
+         WHERE store_id = $1 ORDER BY id LIMIT 1000",
+    )
+    .bind(store_id)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+pub async fn update_role(tx: &mut Tx, store_id: &str, id: &str, role: &str) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query("UPDATE staff_users SET role = $1 WHERE store_id = $2 AND id = $3")
+        .bind(role)
+        .bind(store_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn count_with_role(tx: &mut Tx, store_id: &str, role: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM staff_users WHERE store_id = $1 AND role = $2")
+        .bind(store_id)
+        .bind(role)
+        .fetch_one(&mut **tx)
+        .await
 }

@@ -8,7 +8,8 @@ use crate::domain::stores::{Branding, Store, StoreKind};
 
 use super::Tx;
 
-const COLUMNS: &str = "id, slug, host, kind, name, slogan, logo_url, primary_color, default_language, currency, is_default";
+const COLUMNS: &str =
+    "id, slug, host, kind, name, slogan, logo_url, primary_color, default_language, currency, is_default";
 
 fn from_row(row: &AnyRow) -> Result<Store, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
@@ -35,13 +36,7 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let sql = format!("SELECT {COLUMNS} FROM stores WHERE slug = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(slug)
-        .fetch_optional(ex)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
 }
 
 pub async fn by_host<'e, E>(ex: E, host: &str) -> Result<Option<Store>, sqlx::Error>
@@ -49,13 +44,7 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let sql = format!("SELECT {COLUMNS} FROM stores WHERE host = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(host)
-        .fetch_optional(ex)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(host).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
 }
 
 /// The store that answers requests naming no store: the one flagged
@@ -64,14 +53,8 @@ pub async fn default_store<'e, E>(ex: E) -> Result<Option<Store>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql =
-        format!("SELECT {COLUMNS} FROM stores ORDER BY is_default DESC, created_at, id LIMIT 1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_optional(ex)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    let sql = format!("SELECT {COLUMNS} FROM stores ORDER BY is_default DESC, created_at, id LIMIT 1");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
 }
 
 pub async fn list<'e, E>(ex: E) -> Result<Vec<Store>, sqlx::Error>
@@ -79,12 +62,7 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let sql = format!("SELECT {COLUMNS} FROM stores ORDER BY created_at, id");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(ex)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(ex).await?.iter().map(from_row).collect()
 }
 
 pub async fn insert(tx: &mut Tx, store: &Store, now: i64) -> Result<(), sqlx::Error> {
@@ -109,12 +87,7 @@ pub async fn insert(tx: &mut Tx, store: &Store, now: i64) -> Result<(), sqlx::Er
     Ok(())
 }
 
-pub async fn update_branding(
-    tx: &mut Tx,
-    store_id: &str,
-    b: &Branding,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn update_branding(tx: &mut Tx, store_id: &str, b: &Branding, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE stores SET name = $1, slogan = $2, logo_url = $3, primary_color = $4, default_language = $5, updated_at = $6
          WHERE id = $7",

@@ -37,8 +37,7 @@ fn endpoint_from_row(r: &AnyRow) -> Result<EndpointRow, sqlx::Error> {
     })
 }
 
-const ENDPOINT_COLUMNS: &str =
-    "id, store_id, url, description, secret, event_types, active, created_at";
+const ENDPOINT_COLUMNS: &str = "id, store_id, url, description, secret, event_types, active, created_at";
 
 pub async fn insert_endpoint(tx: &mut Tx, e: &EndpointRow) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -58,16 +57,11 @@ pub async fn insert_endpoint(tx: &mut Tx, e: &EndpointRow) -> Result<(), sqlx::E
     Ok(())
 }
 
-pub async fn endpoint<'e, E>(
-    ex: E,
-    store_id: &str,
-    id: &str,
-) -> Result<Option<EndpointRow>, sqlx::Error>
+pub async fn endpoint<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<EndpointRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql =
-        format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE store_id = $1 AND id = $2");
+    let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE store_id = $1 AND id = $2");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(store_id)
         .bind(id)
@@ -85,31 +79,18 @@ where
     let sql = format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE store_id = $1 AND active = 1 ORDER BY id LIMIT 200"
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(store_id)
-        .fetch_all(ex)
-        .await?
-        .iter()
-        .map(endpoint_from_row)
-        .collect()
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).fetch_all(ex).await?.iter().map(endpoint_from_row).collect()
 }
 
 /// Deactivates an endpoint and parks its pending deliveries. The rows stay
 /// for the delivery log.
-pub async fn deactivate(
-    tx: &mut Tx,
-    store_id: &str,
-    id: &str,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    let n = sqlx::query(
-        "UPDATE webhook_endpoints SET active = 0 WHERE store_id = $1 AND id = $2 AND active = 1",
-    )
-    .bind(store_id)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+pub async fn deactivate(tx: &mut Tx, store_id: &str, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query("UPDATE webhook_endpoints SET active = 0 WHERE store_id = $1 AND id = $2 AND active = 1")
+        .bind(store_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
     sqlx::query(
         "UPDATE webhook_deliveries SET status = 'parked', last_error = 'endpoint deleted', updated_at = $1
          WHERE store_id = $2 AND endpoint_id = $3 AND status = 'pending'",
@@ -357,10 +338,9 @@ pub async fn record_attempt(
 
 /// Age in milliseconds of the oldest delivery that is due but not done.
 pub async fn oldest_pending_age_ms(db: &Db, now: i64) -> Result<i64, sqlx::Error> {
-    let oldest: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(created_at) FROM webhook_deliveries WHERE status = 'pending'",
-    )
-    .fetch_one(db.pool())
-    .await?;
+    let oldest: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(created_at) FROM webhook_deliveries WHERE status = 'pending'")
+            .fetch_one(db.pool())
+            .await?;
     Ok(oldest.map(|t| (now - t).max(0)).unwrap_or(0))
 }

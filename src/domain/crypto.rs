@@ -43,10 +43,7 @@ pub struct Slot<'a> {
 
 impl Slot<'_> {
     fn aad(&self) -> String {
-        format!(
-            "{}:{}:{}:{}",
-            self.table, self.column, self.store_id, self.row_id
-        )
+        format!("{}:{}:{}:{}", self.table, self.column, self.store_id, self.row_id)
     }
 }
 
@@ -66,20 +63,13 @@ impl std::fmt::Debug for Keyring {
 }
 
 fn decode_key(b64: &str) -> Result<[u8; 32], CryptoError> {
-    B64.decode(b64.trim())
-        .ok()
-        .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
-        .ok_or(CryptoError::BadKey)
+    B64.decode(b64.trim()).ok().and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok()).ok_or(CryptoError::BadKey)
 }
 
 impl Keyring {
     /// `keys` maps key ids to base64 32-byte keys; `active` seals new values;
     /// `index_key` (base64, 32 bytes) keys the blind indexes.
-    pub fn new(
-        active: &str,
-        keys: &BTreeMap<String, String>,
-        index_key: &str,
-    ) -> Result<Keyring, CryptoError> {
+    pub fn new(active: &str, keys: &BTreeMap<String, String>, index_key: &str) -> Result<Keyring, CryptoError> {
         let mut ciphers = BTreeMap::new();
         for (id, b64) in keys {
             if id.is_empty() || id.contains('.') {
@@ -90,11 +80,7 @@ impl Keyring {
         if !ciphers.contains_key(active) {
             return Err(CryptoError::NoActiveKey(active.to_string()));
         }
-        Ok(Keyring {
-            active: active.to_string(),
-            keys: ciphers,
-            index_key: decode_key(index_key)?.to_vec(),
-        })
+        Ok(Keyring { active: active.to_string(), keys: ciphers, index_key: decode_key(index_key)?.to_vec() })
     }
 
     pub fn active_key_id(&self) -> &str {
@@ -107,13 +93,7 @@ impl Keyring {
         let cipher = &self.keys[&self.active];
         let aad = slot.aad();
         let sealed = cipher
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: aad.as_bytes(),
-                },
-            )
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext.as_bytes(), aad: aad.as_bytes() })
             .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory data");
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&sealed);
@@ -122,14 +102,10 @@ impl Keyring {
 
     pub fn open(&self, slot: Slot<'_>, stored: &str) -> Result<String, CryptoError> {
         let mut parts = stored.splitn(3, '.');
-        let (Some("v1"), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some("v1"), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(CryptoError::Malformed);
         };
-        let cipher = self
-            .keys
-            .get(key_id)
-            .ok_or_else(|| CryptoError::UnknownKey(key_id.to_string()))?;
+        let cipher = self.keys.get(key_id).ok_or_else(|| CryptoError::UnknownKey(key_id.to_string()))?;
         let blob = B64.decode(body).map_err(|_| CryptoError::Malformed)?;
         if blob.len() < 24 + 16 {
             return Err(CryptoError::Malformed);
@@ -137,13 +113,7 @@ impl Keyring {
         let (nonce, sealed) = blob.split_at(24);
         let aad = slot.aad();
         let plain = cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: aad.as_bytes(),
-                },
-            )
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: aad.as_bytes() })
             .map_err(|_| CryptoError::Tampered)?;
         String::from_utf8(plain).map_err(|_| CryptoError::Malformed)
     }
@@ -156,8 +126,7 @@ impl Keyring {
     /// Keyed hash for exact-match lookups, scoped to a store and a purpose
     /// so equal values in different stores or fields do not correlate.
     pub fn blind_index(&self, store_id: &str, purpose: &str, normalised: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key)
-            .expect("HMAC takes any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key).expect("HMAC takes any key length");
         mac.update(store_id.as_bytes());
         mac.update(b"\0");
         mac.update(purpose.as_bytes());
@@ -178,12 +147,7 @@ mod tests {
         Keyring::new(active, &keys, &B64.encode([9u8; 32])).unwrap()
     }
 
-    const SLOT: Slot<'static> = Slot {
-        table: "customers",
-        column: "email",
-        store_id: "str_a",
-        row_id: "cus_1",
-    };
+    const SLOT: Slot<'static> = Slot { table: "customers", column: "email", store_id: "str_a", row_id: "cus_1" };
 
     #[test]
     fn round_trip_and_format() {
@@ -198,14 +162,8 @@ mod tests {
     fn values_are_bound_to_their_slot() {
         let r = ring("k1");
         let sealed = r.seal(SLOT, "ana@example.com", [7; 24]);
-        let other_row = Slot {
-            row_id: "cus_2",
-            ..SLOT
-        };
-        let other_store = Slot {
-            store_id: "str_b",
-            ..SLOT
-        };
+        let other_row = Slot { row_id: "cus_2", ..SLOT };
+        let other_store = Slot { store_id: "str_b", ..SLOT };
         assert_eq!(r.open(other_row, &sealed), Err(CryptoError::Tampered));
         assert_eq!(r.open(other_store, &sealed), Err(CryptoError::Tampered));
     }
@@ -227,10 +185,7 @@ mod tests {
         sealed.push(if last == 'A' { 'B' } else { 'A' });
         assert!(r.open(SLOT, &sealed).is_err());
         assert_eq!(r.open(SLOT, "plain text"), Err(CryptoError::Malformed));
-        assert_eq!(
-            r.open(SLOT, "v1.k9.AAAA"),
-            Err(CryptoError::UnknownKey("k9".into()))
-        );
+        assert_eq!(r.open(SLOT, "v1.k9.AAAA"), Err(CryptoError::UnknownKey("k9".into())));
     }
 
     #[test]
@@ -245,10 +200,7 @@ mod tests {
     #[test]
     fn bad_configuration_is_refused() {
         let keys = BTreeMap::from([("k1".to_string(), "short".to_string())]);
-        assert_eq!(
-            Keyring::new("k1", &keys, &B64.encode([0u8; 32])).unwrap_err(),
-            CryptoError::BadKey
-        );
+        assert_eq!(Keyring::new("k1", &keys, &B64.encode([0u8; 32])).unwrap_err(), CryptoError::BadKey);
         let keys = BTreeMap::from([("k1".to_string(), B64.encode([1u8; 32]))]);
         assert_eq!(
             Keyring::new("k2", &keys, &B64.encode([0u8; 32])).unwrap_err(),

@@ -14,13 +14,7 @@ pub enum Language {
 }
 
 impl Language {
-    pub const ALL: [Language; 5] = [
-        Language::En,
-        Language::De,
-        Language::Es,
-        Language::Pt,
-        Language::Zh,
-    ];
+    pub const ALL: [Language; 5] = [Language::En, Language::De, Language::Es, Language::Pt, Language::Zh];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -87,14 +81,8 @@ mod tests {
 
     #[test]
     fn accept_language_respects_quality() {
-        assert_eq!(
-            Language::from_accept_language("fr;q=1, pt-BR;q=0.5, de;q=0.8"),
-            Some(Language::De)
-        );
+        assert_eq!(Language::from_accept_language("fr;q=1, pt-BR;q=0.5, de;q=0.8"), Some(Language::De));
         assert_eq!(Language::from_accept_language("fr, it"), None);
-        assert_eq!(
-            Language::from_accept_language("es;q=0, en;q=0.1"),
-            Some(Language::En)
-        );
+        assert_eq!(Language::from_accept_language("es;q=0, en;q=0.1"), Some(Language::En));
     }
 }

@@ -1,6 +1,8 @@
 //! Domain: types that can only hold valid values, and the business rules
 //! that need no I/O. Nothing here touches the database, the clock or HTTP.
 
+pub mod access;
+pub mod audit;
 pub mod crypto;
 pub mod ids;
 pub mod locale;

@@ -28,14 +28,9 @@ impl StoreKind {
     }
 
     pub fn parse(s: &str) -> Option<StoreKind> {
-        [
-            StoreKind::Shop,
-            StoreKind::Nonprofit,
-            StoreKind::Utility,
-            StoreKind::B2b,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        [StoreKind::Shop, StoreKind::Nonprofit, StoreKind::Utility, StoreKind::B2b]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -79,19 +74,11 @@ impl Branding {
         errs.text("slogan", input.slogan, 0, 160);
         let logo_url = input.logo_url.trim();
         if !logo_url.is_empty() && !is_safe_logo_url(logo_url) {
-            errs.add(
-                "logo_url",
-                "invalid_url",
-                "logo_url must be an https:// URL or a path starting with /",
-            );
+            errs.add("logo_url", "invalid_url", "logo_url must be an https:// URL or a path starting with /");
         }
         let color = input.primary_color.trim().to_ascii_lowercase();
         if !is_hex_color(&color) {
-            errs.add(
-                "primary_color",
-                "invalid_format",
-                "primary_color must look like #1f6feb",
-            );
+            errs.add("primary_color", "invalid_format", "primary_color must look like #1f6feb");
         }
         errs.finish(Branding {
             name: input.name.trim().to_string(),
@@ -109,8 +96,7 @@ fn is_hex_color(s: &str) -> bool {
 
 fn is_safe_logo_url(s: &str) -> bool {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~/:%?=&+".contains(c);
-    let shape_ok =
-        (s.starts_with("https://") && s.len() > 8) || (s.starts_with('/') && !s.starts_with("//"));
+    let shape_ok = (s.starts_with("https://") && s.len() > 8) || (s.starts_with('/') && !s.starts_with("//"));
     shape_ok && s.len() <= 500 && s.chars().all(allowed)
 }
 
@@ -118,8 +104,7 @@ fn is_safe_logo_url(s: &str) -> bool {
 /// digits and dashes, 2 to 40 long, not starting or ending with a dash.
 pub fn is_valid_slug(s: &str) -> bool {
     (2..=40).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -129,13 +114,7 @@ mod tests {
     use super::*;
 
     fn input<'a>(name: &'a str, logo: &'a str, color: &'a str) -> BrandingInput<'a> {
-        BrandingInput {
-            name,
-            slogan: "",
-            logo_url: logo,
-            primary_color: color,
-            default_language: Language::En,
-        }
+        BrandingInput { name, slogan: "", logo_url: logo, primary_color: color, default_language: Language::En }
     }
 
     #[test]

@@ -17,11 +17,7 @@ pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
     pub fn add(&mut self, field: &str, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.to_string(),
-            code: code.to_string(),
-            message: message.into(),
-        });
+        self.0.push(FieldError { field: field.to_string(), code: code.to_string(), message: message.into() });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -30,11 +26,7 @@ impl FieldErrors {
 
     /// `Ok(value)` when nothing was collected, else the errors.
     pub fn finish<T>(self, value: T) -> Result<T, FieldErrors> {
-        if self.0.is_empty() {
-            Ok(value)
-        } else {
-            Err(self)
-        }
+        if self.0.is_empty() { Ok(value) } else { Err(self) }
     }
 
     /// Checks a required, trimmed text's length in characters.
@@ -43,29 +35,17 @@ impl FieldErrors {
         if len < min {
             self.add(field, "required", format!("{field} must not be empty"));
         } else if len > max {
-            self.add(
-                field,
-                "too_long",
-                format!("{field} must be at most {max} characters"),
-            );
+            self.add(field, "too_long", format!("{field} must be at most {max} characters"));
         }
         if value.chars().any(|c| c.is_control() && c != '\n') {
-            self.add(
-                field,
-                "invalid_characters",
-                format!("{field} contains control characters"),
-            );
+            self.add(field, "invalid_characters", format!("{field} contains control characters"));
         }
     }
 }
 
 impl std::fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect();
+        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
         write!(f, "{}", parts.join("; "))
     }
 }
@@ -82,9 +62,7 @@ pub fn is_plausible_email(email: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
         && !domain.contains('@')
 }
 

@@ -52,10 +52,7 @@ impl RetryPolicy {
         if attempts >= self.max_attempts {
             return AfterFailure::Park;
         }
-        let exp = self
-            .base_delay_ms
-            .saturating_mul(1u64 << (attempts - 1).min(30))
-            .min(self.max_delay_ms);
+        let exp = self.base_delay_ms.saturating_mul(1u64 << (attempts - 1).min(30)).min(self.max_delay_ms);
         let half = exp / 2;
         AfterFailure::RetryInMs(half + half * jitter_permille.min(1000) / 1000)
     }
@@ -67,11 +64,8 @@ pub fn matches(patterns: &[String], event_type: &str) -> bool {
     patterns.iter().any(|p| {
         p == "*"
             || p == event_type
-            || p.strip_suffix(".*").is_some_and(|family| {
-                event_type
-                    .strip_prefix(family)
-                    .is_some_and(|r| r.starts_with('.'))
-            })
+            || p.strip_suffix(".*")
+                .is_some_and(|family| event_type.strip_prefix(family).is_some_and(|r| r.starts_with('.')))
     })
 }
 
@@ -91,17 +85,12 @@ pub fn validate_endpoint(url: &str, event_types: &[String]) -> Result<url::Url, 
         errs.add("url", "too_long", "url must be at most 2000 characters");
     }
     if event_types.is_empty() || event_types.len() > 50 {
-        errs.add(
-            "event_types",
-            "invalid_length",
-            "event_types must list 1 to 50 patterns",
-        );
+        errs.add("event_types", "invalid_length", "event_types must list 1 to 50 patterns");
     }
     for (i, t) in event_types.iter().enumerate() {
         let ok = !t.is_empty()
             && t.len() <= 100
-            && t.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._*".contains(c));
+            && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._*".contains(c));
         if !ok {
             errs.add(
                 &format!("event_types[{i}]"),
@@ -131,11 +120,7 @@ mod tests {
 
     #[test]
     fn backoff_grows_caps_and_parks() {
-        let p = RetryPolicy {
-            max_attempts: 4,
-            base_delay_ms: 1000,
-            max_delay_ms: 3000,
-        };
+        let p = RetryPolicy { max_attempts: 4, base_delay_ms: 1000, max_delay_ms: 3000 };
         assert_eq!(p.after_failure(1, 1000), AfterFailure::RetryInMs(1000));
         assert_eq!(p.after_failure(1, 0), AfterFailure::RetryInMs(500));
         assert_eq!(p.after_failure(2, 1000), AfterFailure::RetryInMs(2000));

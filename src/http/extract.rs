@@ -28,11 +28,7 @@ pub struct CurrentStore {
 impl<S: Send + Sync> FromRequestParts<S> for CurrentStore {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<CurrentStore>()
-            .cloned()
-            .ok_or_else(ApiError::not_found)
+        parts.extensions.get::<CurrentStore>().cloned().ok_or_else(ApiError::not_found)
     }
 }
 
@@ -45,17 +41,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let mime = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if mime != "application/json" {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -65,17 +52,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
             if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the request body is too large",
-                )
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
             } else {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "unreadable_body",
-                    "the request body could not be read",
-                )
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "the request body could not be read")
             }
         })?;
         parse_json(&bytes).map(ApiJson)
@@ -86,11 +65,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so a broken document is always "malformed" (400) even
     // when its readable prefix would also fail the type check (422).
     serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            format!("the body is not valid JSON: {e}"),
-        )
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
@@ -103,19 +78,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 errs.add(&field, "invalid_value", strip_position(&inner.to_string()));
                 ApiError::validation(errs)
             }
-            _ => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            ),
+            _ => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {inner}"))
+            }
         }
     })?;
     de.end().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            "unexpected data after the JSON value",
-        )
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "unexpected data after the JSON value")
     })?;
     Ok(value)
 }
@@ -138,19 +107,12 @@ impl FromRequestParts<AppState> for ApiCtx {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let current = CurrentStore::from_request_parts(parts, state).await?;
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let actor = match header {
             None => Actor::Anonymous,
             Some(h) => {
                 let token = h.strip_prefix("Bearer ").ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::UNAUTHORIZED,
-                        "unauthenticated",
-                        "use Authorization: Bearer <token>",
-                    )
+                    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "use Authorization: Bearer <token>")
                 })?;
                 match auth::authenticate(&state.app, &current.store, token.trim()).await? {
                     Some((actor, _csrf)) => actor,
@@ -164,11 +126,19 @@ impl FromRequestParts<AppState> for ApiCtx {
                 }
             }
         };
-        Ok(ApiCtx(Ctx {
-            store: current.store,
-            actor,
-        }))
+        Ok(ApiCtx(Ctx { store: current.store, actor, client_ip: client_ip(parts) }))
     }
+}
+
+/// The client's address as the server saw it. (Behind a reverse proxy this
+/// is the proxy; trusting forwarded headers needs a configured proxy list,
+/// which the deployment work adds.)
+pub fn client_ip(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The optional `Idempotency-Key` header: 1 to 255 visible ASCII characters.

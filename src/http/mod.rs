@@ -74,26 +74,21 @@ pub fn service(state: AppState) -> Router {
                  form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             ),
         ));
-    Router::new()
-        .fallback_service(routed)
-        .layer(middleware::from_fn(problems_only))
-        .layer(stack)
+    Router::new().fallback_service(routed).layer(middleware::from_fn(problems_only)).layer(stack)
 }
 
 /// Counts requests and records latency by route template (not raw path,
 /// so ids do not explode the label set).
 async fn record_metrics(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().as_str().to_owned();
     let start = Instant::now();
     let res = next.run(req).await;
     let elapsed = start.elapsed();
     let status = res.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status).increment(1);
+    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+        .increment(1);
     metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
         .record(elapsed.as_secs_f64());
     res
@@ -113,15 +108,9 @@ async fn problems_only(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || !is_plain {
         return res;
     }
-    let body = axum::body::to_bytes(res.into_body(), 64 * 1024)
-        .await
-        .unwrap_or_default();
+    let body = axum::body::to_bytes(res.into_body(), 64 * 1024).await.unwrap_or_default();
     let detail = String::from_utf8_lossy(&body).trim().to_string();
-    let code = if status.is_server_error() {
-        "internal"
-    } else {
-        "bad_request"
-    };
+    let code = if status.is_server_error() { "internal" } else { "bad_request" };
     let detail = if detail.is_empty() || status.is_server_error() {
         "the request could not be processed".to_string()
     } else {
@@ -131,25 +120,16 @@ async fn problems_only(req: Request, next: Next) -> Response {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "no such page or endpoint",
-    )
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page or endpoint")
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this method is not allowed here",
-    )
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed here")
 }
 
 /// Buckets for the latency histogram: 0.5 ms to 10 s.
-pub const LATENCY_BUCKETS: [f64; 14] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+pub const LATENCY_BUCKETS: [f64; 14] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// Graceful shutdown waits at most this long for in-flight requests.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);

@@ -10,20 +10,15 @@ use crate::services::now_ms;
 
 /// Liveness: the process is up and serving.
 pub async fn healthz() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        r#"{"status":"ok"}"#,
-    )
+    ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
 }
 
 /// Readiness: the database answers.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.app.db.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            r#"{"status":"ready","database":"ok"}"#,
-        ),
+        Ok(()) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], r#"{"status":"ready","database":"ok"}"#)
+        }
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (
@@ -43,8 +38,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     if let Ok(lag) = webhooks::oldest_pending_age_ms(&state.app.db, now_ms()).await {
         metrics::gauge!("outbox_lag_seconds").set(lag as f64 / 1000.0);
     }
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

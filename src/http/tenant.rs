@@ -16,16 +16,10 @@ use crate::services::stores::{self, StoreRef};
 
 /// Paths that belong to the installation, not to a store.
 fn is_installation_path(path: &str) -> bool {
-    ["/healthz", "/readyz", "/metrics", "/static/"]
-        .iter()
-        .any(|p| path == *p || path.starts_with(p))
+    ["/healthz", "/readyz", "/metrics", "/static/"].iter().any(|p| path == *p || path.starts_with(p))
 }
 
-pub async fn resolve_store(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn resolve_store(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if is_installation_path(&path) {
         return next.run(req).await;
@@ -38,12 +32,8 @@ pub async fn resolve_store(
         let store = match stores::resolve(&state.app, StoreRef::Slug(slug)).await {
             Ok(Some(s)) => s,
             Ok(None) => {
-                return ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "store_not_found",
-                    "no store has this address",
-                )
-                .into_response();
+                return ApiError::new(StatusCode::NOT_FOUND, "store_not_found", "no store has this address")
+                    .into_response();
             }
             Err(e) => return ApiError::from(e).into_response(),
         };
@@ -54,12 +44,8 @@ pub async fn resolve_store(
         match new_uri.parse::<Uri>() {
             Ok(uri) => *req.uri_mut() = uri,
             Err(_) => {
-                return ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad_uri",
-                    "the request URI is malformed",
-                )
-                .into_response();
+                return ApiError::new(StatusCode::BAD_REQUEST, "bad_uri", "the request URI is malformed")
+                    .into_response();
             }
         }
         (store, format!("/s/{slug}"))
@@ -68,11 +54,7 @@ pub async fn resolve_store(
             .headers()
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
-            .map(|h| {
-                h.rsplit_once(':')
-                    .map_or(h, |(name, _port)| name)
-                    .to_ascii_lowercase()
-            })
+            .map(|h| h.rsplit_once(':').map_or(h, |(name, _port)| name).to_ascii_lowercase())
             .unwrap_or_default();
         match stores::resolve(&state.app, StoreRef::Host(&host)).await {
             Ok(Some(s)) => (s, String::new()),
@@ -87,9 +69,6 @@ pub async fn resolve_store(
             Err(e) => return ApiError::from(e).into_response(),
         }
     };
-    req.extensions_mut().insert(CurrentStore {
-        store: Arc::new(store),
-        base_path,
-    });
+    req.extensions_mut().insert(CurrentStore { store: Arc::new(store), base_path });
     next.run(req).await
 }

@@ -2,59 +2,14 @@
 //! Chinese (Simplified).
 
 pub const ENTRIES: &[(&str, [&str; 5])] = &[
-    (
-        "nav.home",
-        ["Home", "Startseite", "Inicio", "Início", "首页"],
-    ),
-    (
-        "nav.admin",
-        [
-            "Admin",
-            "Verwaltung",
-            "Administración",
-            "Administração",
-            "管理后台",
-        ],
-    ),
+    ("nav.home", ["Home", "Startseite", "Inicio", "Início", "首页"]),
+    ("nav.admin", ["Admin", "Verwaltung", "Administración", "Administração", "管理后台"]),
     ("nav.api", ["API", "API", "API", "API", "API"]),
-    (
-        "nav.account",
-        ["Account", "Konto", "Cuenta", "Conta", "账户"],
-    ),
-    (
-        "nav.settings",
-        [
-            "Settings",
-            "Einstellungen",
-            "Ajustes",
-            "Configurações",
-            "设置",
-        ],
-    ),
-    (
-        "nav.storefront",
-        [
-            "View store",
-            "Shop ansehen",
-            "Ver tienda",
-            "Ver loja",
-            "查看店铺",
-        ],
-    ),
-    (
-        "lang.label",
-        ["Language", "Sprache", "Idioma", "Idioma", "语言"],
-    ),
-    (
-        "store.welcome",
-        [
-            "Welcome to",
-            "Willkommen bei",
-            "Bienvenido a",
-            "Bem-vindo à",
-            "欢迎来到",
-        ],
-    ),
+    ("nav.account", ["Account", "Konto", "Cuenta", "Conta", "账户"]),
+    ("nav.settings", ["Settings", "Einstellungen", "Ajustes", "Configurações", "设置"]),
+    ("nav.storefront", ["View store", "Shop ansehen", "Ver tienda", "Ver loja", "查看店铺"]),
+    ("lang.label", ["Language", "Sprache", "Idioma", "Idioma", "语言"]),
+    ("store.welcome", ["Welcome to", "Willkommen bei", "Bienvenido a", "Bem-vindo à", "欢迎来到"]),
     (
         "store.kind.shop",
         [
@@ -95,10 +50,7 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
             "按约定条款为贵公司下单。",
         ],
     ),
-    (
-        "store.featured",
-        ["Featured", "Empfohlen", "Destacados", "Destaques", "精选"],
-    ),
+    ("store.featured", ["Featured", "Empfohlen", "Destacados", "Destaques", "精选"]),
     (
         "store.catalog_soon",
         [
@@ -119,59 +71,20 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
             "由 Oxcart 提供支持",
         ],
     ),
-    (
-        "admin.title",
-        [
-            "Back office",
-            "Verwaltung",
-            "Back office",
-            "Back office",
-            "后台管理",
-        ],
-    ),
-    (
-        "admin.dashboard",
-        ["Dashboard", "Übersicht", "Panel", "Painel", "仪表盘"],
-    ),
-    (
-        "admin.signed_in_as",
-        [
-            "Signed in as",
-            "Angemeldet als",
-            "Sesión iniciada como",
-            "Conectado como",
-            "当前登录",
-        ],
-    ),
+    ("admin.title", ["Back office", "Verwaltung", "Back office", "Back office", "后台管理"]),
+    ("admin.dashboard", ["Dashboard", "Übersicht", "Panel", "Painel", "仪表盘"]),
+    ("admin.signed_in_as", ["Signed in as", "Angemeldet als", "Sesión iniciada como", "Conectado como", "当前登录"]),
     (
         "admin.recent_events",
-        [
-            "Recent events",
-            "Letzte Ereignisse",
-            "Eventos recientes",
-            "Eventos recentes",
-            "最近事件",
-        ],
+        ["Recent events", "Letzte Ereignisse", "Eventos recientes", "Eventos recentes", "最近事件"],
     ),
     (
         "admin.no_events",
-        [
-            "No events yet.",
-            "Noch keine Ereignisse.",
-            "Aún no hay eventos.",
-            "Ainda não há eventos.",
-            "暂无事件。",
-        ],
+        ["No events yet.", "Noch keine Ereignisse.", "Aún no hay eventos.", "Ainda não há eventos.", "暂无事件。"],
     ),
     (
         "admin.store_kind",
-        [
-            "Kind of organisation",
-            "Art der Organisation",
-            "Tipo de organización",
-            "Tipo de organização",
-            "组织类型",
-        ],
+        ["Kind of organisation", "Art der Organisation", "Tipo de organización", "Tipo de organização", "组织类型"],
     ),
     (
         "admin.login_title",
@@ -193,32 +106,11 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
             "邮箱或密码错误。",
         ],
     ),
-    (
-        "form.email",
-        [
-            "E-mail",
-            "E-Mail",
-            "Correo electrónico",
-            "E-mail",
-            "电子邮箱",
-        ],
-    ),
-    (
-        "form.password",
-        ["Password", "Passwort", "Contraseña", "Senha", "密码"],
-    ),
-    (
-        "form.sign_in",
-        ["Sign in", "Anmelden", "Iniciar sesión", "Entrar", "登录"],
-    ),
-    (
-        "form.sign_out",
-        ["Sign out", "Abmelden", "Cerrar sesión", "Sair", "退出登录"],
-    ),
-    (
-        "form.save",
-        ["Save", "Speichern", "Guardar", "Salvar", "保存"],
-    ),
+    ("form.email", ["E-mail", "E-Mail", "Correo electrónico", "E-mail", "电子邮箱"]),
+    ("form.password", ["Password", "Passwort", "Contraseña", "Senha", "密码"]),
+    ("form.sign_in", ["Sign in", "Anmelden", "Iniciar sesión", "Entrar", "登录"]),
+    ("form.sign_out", ["Sign out", "Abmelden", "Cerrar sesión", "Sair", "退出登录"]),
+    ("form.save", ["Save", "Speichern", "Guardar", "Salvar", "保存"]),
     (
         "form.invalid",
         [
@@ -239,10 +131,7 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
             "表单已过期，请重试。",
         ],
     ),
-    (
-        "settings.brand",
-        ["Brand", "Marke", "Marca", "Marca", "品牌"],
-    ),
+    ("settings.brand", ["Brand", "Marke", "Marca", "Marca", "品牌"]),
     (
         "settings.saved",
         [
@@ -253,59 +142,17 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
             "设置已保存。",
         ],
     ),
-    (
-        "settings.name",
-        [
-            "Store name",
-            "Name des Shops",
-            "Nombre de la tienda",
-            "Nome da loja",
-            "店铺名称",
-        ],
-    ),
-    (
-        "settings.slogan",
-        ["Slogan", "Slogan", "Eslogan", "Slogan", "口号"],
-    ),
-    (
-        "settings.logo_url",
-        [
-            "Logo URL",
-            "Logo-URL",
-            "URL del logotipo",
-            "URL do logotipo",
-            "标志网址",
-        ],
-    ),
-    (
-        "settings.primary_color",
-        [
-            "Primary colour",
-            "Hauptfarbe",
-            "Color principal",
-            "Cor principal",
-            "主色调",
-        ],
-    ),
+    ("settings.name", ["Store name", "Name des Shops", "Nombre de la tienda", "Nome da loja", "店铺名称"]),
+    ("settings.slogan", ["Slogan", "Slogan", "Eslogan", "Slogan", "口号"]),
+    ("settings.logo_url", ["Logo URL", "Logo-URL", "URL del logotipo", "URL do logotipo", "标志网址"]),
+    ("settings.primary_color", ["Primary colour", "Hauptfarbe", "Color principal", "Cor principal", "主色调"]),
     (
         "settings.default_language",
-        [
-            "Default language",
-            "Standardsprache",
-            "Idioma predeterminado",
-            "Idioma padrão",
-            "默认语言",
-        ],
+        ["Default language", "Standardsprache", "Idioma predeterminado", "Idioma padrão", "默认语言"],
     ),
     (
         "error.not_found",
-        [
-            "Page not found",
-            "Seite nicht gefunden",
-            "Página no encontrada",
-            "Página não encontrada",
-            "页面未找到",
-        ],
+        ["Page not found", "Seite nicht gefunden", "Página no encontrada", "Página não encontrada", "页面未找到"],
     ),
     (
         "error.forbidden",
@@ -327,16 +174,7 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
             "我们这边出了点问题。",
         ],
     ),
-    (
-        "api.title",
-        [
-            "API reference",
-            "API-Referenz",
-            "Referencia de la API",
-            "Referência da API",
-            "API 参考",
-        ],
-    ),
+    ("api.title", ["API reference", "API-Referenz", "Referencia de la API", "Referência da API", "API 参考"]),
     (
         "api.intro",
         [

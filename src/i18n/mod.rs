@@ -24,10 +24,7 @@ fn column(lang: Language) -> usize {
 
 /// The text for `key` in `lang`.
 pub fn t(lang: Language, key: &'static str) -> &'static str {
-    INDEX
-        .get(key)
-        .map(|texts| texts[column(lang)])
-        .unwrap_or(key)
+    INDEX.get(key).map(|texts| texts[column(lang)]).unwrap_or(key)
 }
 
 #[cfg(test)]

@@ -1,79 +1,38 @@
 //! Who is asking, and what they may do. Permission checks happen here, in
 //! the service layer, so the API, the pages and the CLI agree.
 
-use std::fmt;
+use std::sync::Arc;
 
+pub use crate::domain::access::{Permission, PermissionSet};
 use crate::domain::stores::Store;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    /// Change the store's brand and settings.
-    SettingsManage,
-    /// Create, delete and inspect webhook endpoints and deliveries.
-    WebhooksManage,
-    /// Read the store's event log.
-    EventsRead,
-}
-
-impl fmt::Display for Permission {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Permission::SettingsManage => "settings.manage",
-            Permission::WebhooksManage => "webhooks.manage",
-            Permission::EventsRead => "events.read",
-        })
-    }
-}
-
-/// Staff roles. The identity work extends this to the full role set and
-/// custom roles; until then owners and administrators hold everything and
-/// analysts only read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Owner,
-    Administrator,
-    Analyst,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "owner" => Some(Role::Owner),
-            "administrator" => Some(Role::Administrator),
-            "analyst" => Some(Role::Analyst),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Administrator => "administrator",
-            Role::Analyst => "analyst",
-        }
-    }
-
-    pub fn grants(self, p: Permission) -> bool {
-        match self {
-            Role::Owner | Role::Administrator => true,
-            Role::Analyst => matches!(p, Permission::EventsRead),
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub enum Actor {
     Anonymous,
-    Staff { id: String, role: Role },
-    Customer { id: String },
+    /// A signed-in staff member with the permissions of their role.
+    Staff {
+        id: String,
+        role: String,
+        permissions: PermissionSet,
+    },
+    /// A machine using an API token scoped to some permissions.
+    Token {
+        id: String,
+        permissions: PermissionSet,
+    },
+    Customer {
+        id: String,
+    },
 }
 
 impl Actor {
-    /// The staff member's id if they hold `p`, else the matching error.
-    pub fn require(&self, p: Permission) -> Result<&str, super::ServiceError> {
+    /// Succeeds when the caller holds `p`; otherwise says why not.
+    pub fn require(&self, p: Permission) -> Result<(), super::ServiceError> {
         match self {
-            Actor::Staff { id, role } if role.grants(p) => Ok(id),
-            Actor::Staff { .. } | Actor::Customer { .. } => Err(super::ServiceError::Forbidden(p)),
+            Actor::Staff { permissions, .. } | Actor::Token { permissions, .. } if permissions.contains(&p) => Ok(()),
+            Actor::Staff { .. } | Actor::Token { .. } | Actor::Customer { .. } => {
+                Err(super::ServiceError::Forbidden(p))
+            }
             Actor::Anonymous => Err(super::ServiceError::Unauthenticated),
         }
     }
@@ -81,23 +40,42 @@ impl Actor {
     pub fn customer_id(&self) -> Result<&str, super::ServiceError> {
         match self {
             Actor::Customer { id } => Ok(id),
-            _ => Err(super::ServiceError::Unauthenticated),
+            Actor::Anonymous => Err(super::ServiceError::Unauthenticated),
+            _ => Err(super::ServiceError::Forbidden(Permission::CustomersRead)),
         }
     }
 
-    /// A stable name for idempotency scoping and logs.
+    /// The permissions held (empty for customers and anonymous callers).
+    pub fn permissions(&self) -> PermissionSet {
+        match self {
+            Actor::Staff { permissions, .. } | Actor::Token { permissions, .. } => permissions.clone(),
+            _ => PermissionSet::new(),
+        }
+    }
+
+    /// A stable name for idempotency scoping, audit and logs.
     pub fn principal(&self) -> String {
         match self {
             Actor::Anonymous => "anonymous".into(),
-            Actor::Staff { id, .. } => id.clone(),
-            Actor::Customer { id } => id.clone(),
+            Actor::Staff { id, .. } | Actor::Token { id, .. } | Actor::Customer { id } => id.clone(),
         }
+    }
+
+    pub fn is_staff(&self) -> bool {
+        matches!(self, Actor::Staff { .. })
     }
 }
 
-/// The request's context: which store, and who is asking.
+/// The request's context: which store, who is asking, and from where.
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    pub store: std::sync::Arc<Store>,
+    pub store: Arc<Store>,
     pub actor: Actor,
+    pub client_ip: String,
+}
+
+impl Ctx {
+    pub fn system(store: Arc<Store>) -> Ctx {
+        Ctx { store, actor: Actor::Anonymous, client_ip: "system".into() }
+    }
 }

@@ -11,8 +11,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::actor::{Actor, Role};
+use serde_json::json;
+
+use super::actor::{Actor, Ctx};
 use super::{App, ServiceError, ServiceResult, now_ms};
+use super::{audit, rate_limit};
 use crate::db::{customers, sessions, staff};
 use crate::domain::stores::Store;
 
@@ -23,15 +26,16 @@ fn argon2() -> Argon2<'static> {
 }
 
 pub const MIN_PASSWORD_LEN: usize = 10;
+/// Absolute session lifetime, and how long an unused session stays valid.
 const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
+const SESSION_IDLE_MS: i64 = 60 * 60 * 1000;
 
 pub async fn hash_password(password: &str) -> ServiceResult<String> {
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         rand::rng().fill_bytes(&mut salt);
-        let salt =
-            SaltString::encode_b64(&salt).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let salt = SaltString::encode_b64(&salt).map_err(|e| ServiceError::Internal(e.to_string()))?;
         argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -45,10 +49,7 @@ pub async fn hash_password(password: &str) -> ServiceResult<String> {
 /// exist so that both paths take the same time.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     let salt = SaltString::encode_b64(b"oxcart-dummy-salt").expect("valid salt");
-    argon2()
-        .hash_password(b"not-a-real-password", &salt)
-        .expect("hashing works")
-        .to_string()
+    argon2().hash_password(b"not-a-real-password", &salt).expect("hashing works").to_string()
 });
 
 async fn verify_password(password: &str, hash: Option<String>) -> bool {
@@ -57,11 +58,7 @@ async fn verify_password(password: &str, hash: Option<String>) -> bool {
         let exists = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
         let ok = PasswordHash::new(&hash)
-            .map(|parsed| {
-                argon2()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
             .unwrap_or(false);
         ok && exists
     })
@@ -94,22 +91,44 @@ pub enum Audience {
     Customer,
 }
 
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Staff => "staff",
+            Audience::Customer => "customer",
+        }
+    }
+}
+
 /// Checks the password and opens a session. The error never says whether
-/// the account exists.
-pub async fn login(
-    app: &App,
-    store: &Store,
-    audience: Audience,
-    email: &str,
-    password: &str,
-) -> ServiceResult<NewSession> {
+/// the account exists. Failed attempts are limited per account (then the
+/// account is locked until the window ends) and per client address, and
+/// every attempt is audited. A hash made with older parameters is
+/// upgraded on success.
+pub async fn login(app: &App, ctx: &Ctx, audience: Audience, email: &str, password: &str) -> ServiceResult<NewSession> {
+    let store = &ctx.store;
     let email_index = app.email_index(&store.id, email);
+    let account_bucket = format!("login-fail:{email_index}");
+    rate_limit::hit(app, &store.id, &format!("login-ip:{}", ctx.client_ip), rate_limit::LOGIN_PER_ADDRESS).await?;
+    if let Err(e) = rate_limit::check(app, &store.id, &account_bucket, rate_limit::LOGIN_PER_ACCOUNT).await {
+        audit::record_alone(
+            app,
+            ctx,
+            "auth.login_locked",
+            &email_index[..16],
+            json!({ "audience": audience.as_str() }),
+        )
+        .await?;
+        return Err(e);
+    }
     let (principal, hash) = match audience {
         Audience::Staff => {
             let row = staff::by_email_index(app.db.pool(), &store.id, &email_index).await?;
             let hash = row.as_ref().map(|r| r.password_hash.clone());
-            let actor =
-                row.and_then(|r| Role::parse(&r.role).map(|role| Actor::Staff { id: r.id, role }));
+            let actor = match row {
+                Some(r) => staff_actor(app, &store.id, r.id, r.role).await?,
+                None => None,
+            };
             (actor, hash)
         }
         Audience::Customer => {
@@ -118,19 +137,76 @@ pub async fn login(
             (row.map(|r| Actor::Customer { id: r.id }), hash)
         }
     };
-    let verified = verify_password(password, hash).await;
+    let verified = verify_password(password, hash.clone()).await;
     let actor = match principal {
         Some(actor) if verified => actor,
-        _ => return Err(ServiceError::InvalidCredentials),
+        _ => {
+            // Count the failure for the account whether or not it exists, so
+            // the lock-out itself reveals nothing.
+            let _ = rate_limit::hit(app, &store.id, &account_bucket, rate_limit::LOGIN_PER_ACCOUNT).await;
+            audit::record_alone(
+                app,
+                ctx,
+                "auth.login_failed",
+                &email_index[..16],
+                json!({ "audience": audience.as_str() }),
+            )
+            .await?;
+            return Err(ServiceError::InvalidCredentials);
+        }
     };
-    open_session(app, store, actor).await
+    if let Some(old) = hash.filter(|h| needs_rehash(h)) {
+        upgrade_hash(app, &store.id, &actor, password, &old).await?;
+    }
+    let session = open_session(app, store, actor).await?;
+    let login_ctx = Ctx { actor: session.actor.clone(), ..ctx.clone() };
+    audit::record_alone(
+        app,
+        &login_ctx,
+        "auth.login",
+        &session.actor.principal(),
+        json!({ "audience": audience.as_str() }),
+    )
+    .await?;
+    Ok(session)
+}
+
+/// True when a stored hash was made with other parameters than today's.
+fn needs_rehash(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else { return true };
+    let current = argon2();
+    let params = current.params();
+    parsed.algorithm.as_str() != "argon2id"
+        || Params::try_from(&parsed)
+            .map(|p| p.m_cost() != params.m_cost() || p.t_cost() != params.t_cost() || p.p_cost() != params.p_cost())
+            .unwrap_or(true)
+}
+
+async fn upgrade_hash(app: &App, store_id: &str, actor: &Actor, password: &str, old: &str) -> ServiceResult<()> {
+    let new_hash = hash_password(password).await?;
+    let (table, id) = match actor {
+        Actor::Staff { id, .. } => ("staff_users", id),
+        Actor::Customer { id } => ("customers", id),
+        _ => return Ok(()),
+    };
+    let mut tx = app.db.begin().await?;
+    crate::db::sessions::set_password_hash(&mut tx, table, store_id, id, old, &new_hash).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A staff actor with the permissions of their role (none for a role that
+/// no longer exists).
+async fn staff_actor(app: &App, store_id: &str, id: String, role: String) -> ServiceResult<Option<Actor>> {
+    let permissions = super::staff::role_permissions(app, store_id, &role).await?.unwrap_or_default();
+    Ok(Some(Actor::Staff { id, role, permissions }))
 }
 
 async fn open_session(app: &App, store: &Store, actor: Actor) -> ServiceResult<NewSession> {
     let (kind, id) = match &actor {
         Actor::Staff { id, .. } => ("staff", id.clone()),
         Actor::Customer { id } => ("customer", id.clone()),
-        Actor::Anonymous => return Err(ServiceError::Unauthenticated),
+        Actor::Anonymous | Actor::Token { .. } => return Err(ServiceError::Unauthenticated),
     };
     let now = now_ms();
     let token = random_token();
@@ -152,34 +228,38 @@ async fn open_session(app: &App, store: &Store, actor: Actor) -> ServiceResult<N
     )
     .await?;
     tx.commit().await?;
-    Ok(NewSession {
-        token,
-        csrf_token,
-        expires_at,
-        actor,
-    })
+    Ok(NewSession { token, csrf_token, expires_at, actor })
 }
 
-/// The signed-in principal behind a token, in this store only: a token from
-/// another store is simply unknown here.
-pub async fn authenticate(
-    app: &App,
-    store: &Store,
-    token: &str,
-) -> ServiceResult<Option<(Actor, String)>> {
-    let Some(s) = sessions::find(app.db.pool(), &store.id, &token_hash(token), now_ms()).await?
-    else {
+/// The principal behind a bearer value in this store only (a session or
+/// API token from another store is simply unknown here), with the
+/// session's CSRF token. Sessions end after `SESSION_IDLE_MS` unused and
+/// `SESSION_TTL_MS` in all.
+pub async fn authenticate(app: &App, store: &Store, bearer: &str) -> ServiceResult<Option<(Actor, String)>> {
+    if super::tokens::is_token(bearer) {
+        return Ok(super::tokens::authenticate(app, &store.id, bearer).await?.map(|a| (a, String::new())));
+    }
+    let now = now_ms();
+    let hash = token_hash(bearer);
+    let Some(s) = sessions::find(app.db.pool(), &store.id, &hash, now).await? else {
         return Ok(None);
     };
+    if s.last_seen_at + SESSION_IDLE_MS < now {
+        return Ok(None);
+    }
     let actor = match s.principal_kind.as_str() {
-        "staff" => staff::by_id(app.db.pool(), &store.id, &s.principal_id)
-            .await?
-            .and_then(|r| Role::parse(&r.role).map(|role| Actor::Staff { id: r.id, role })),
-        "customer" => customers::by_id(app.db.pool(), &store.id, &s.principal_id)
-            .await?
-            .map(|r| Actor::Customer { id: r.id }),
+        "staff" => match staff::by_id(app.db.pool(), &store.id, &s.principal_id).await? {
+            Some(r) => staff_actor(app, &store.id, r.id, r.role).await?,
+            None => None,
+        },
+        "customer" => {
+            customers::by_id(app.db.pool(), &store.id, &s.principal_id).await?.map(|r| Actor::Customer { id: r.id })
+        }
         _ => None,
     };
+    if actor.is_some() {
+        sessions::touch(app.db.pool(), &store.id, &hash, now).await?;
+    }
     Ok(actor.map(|a| (a, s.csrf_token)))
 }
 
@@ -188,6 +268,21 @@ pub async fn logout(app: &App, store: &Store, token: &str) -> ServiceResult<()> 
     sessions::delete(&mut tx, &store.id, &token_hash(token)).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Ends every session of the caller, on every device.
+pub async fn logout_everywhere(app: &App, ctx: &Ctx) -> ServiceResult<u64> {
+    let kind = match &ctx.actor {
+        Actor::Staff { .. } => "staff",
+        Actor::Customer { .. } => "customer",
+        _ => return Err(ServiceError::Unauthenticated),
+    };
+    let mut tx = app.db.begin().await?;
+    let n = sessions::delete_for_principal(&mut tx, &ctx.store.id, kind, &ctx.actor.principal()).await?;
+    audit::record(app, &mut tx, ctx, "auth.logout_everywhere", &ctx.actor.principal(), json!({ "sessions_ended": n }))
+        .await?;
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// Rejects passwords that are too short or among the most common ones.

@@ -21,12 +21,7 @@ pub struct Customer {
 }
 
 pub(crate) fn slot<'a>(row: &'a customers::CustomerRow, column: &'a str) -> Slot<'a> {
-    Slot {
-        table: "customers",
-        column,
-        store_id: &row.store_id,
-        row_id: &row.id,
-    }
+    Slot { table: "customers", column, store_id: &row.store_id, row_id: &row.id }
 }
 
 impl Customer {
@@ -57,11 +52,7 @@ pub async fn sign_up(
     let email = input.email.trim().to_lowercase();
     let mut errs = FieldErrors::default();
     if !is_plausible_email(&email) {
-        errs.add(
-            "email",
-            "invalid_format",
-            "email must be a valid e-mail address",
-        );
+        errs.add("email", "invalid_format", "email must be a valid e-mail address");
     }
     if let Err(msg) = auth::check_password_strength(&input.password) {
         errs.add("password", "weak_password", msg);
@@ -89,22 +80,13 @@ pub async fn sign_up(
     row.display_name_enc = app.seal(slot(&row, "display_name"), input.display_name.trim());
     if let Err(e) = customers::insert(&mut tx, &row).await {
         return Err(if db::is_unique_violation(&e) {
-            ServiceError::Conflict {
-                code: "email_taken",
-                message: "an account with this e-mail already exists".into(),
-            }
+            ServiceError::Conflict { code: "email_taken", message: "an account with this e-mail already exists".into() }
         } else {
             e.into()
         });
     }
     let customer = Customer::open(app, row)?;
-    outbox::emit(
-        &mut tx,
-        &ctx.store.id,
-        "customer.created",
-        serde_json::json!({ "customer_id": customer.id }),
-    )
-    .await?;
+    outbox::emit(&mut tx, &ctx.store.id, "customer.created", serde_json::json!({ "customer_id": customer.id })).await?;
     idempotency::complete(&mut tx, ctx, idem, 201, &customer).await?;
     tx.commit().await?;
     app.wake_outbox();
@@ -113,9 +95,7 @@ pub async fn sign_up(
 
 pub async fn me(app: &App, ctx: &Ctx) -> ServiceResult<Customer> {
     let id = ctx.actor.customer_id()?;
-    let row = customers::by_id(app.db.pool(), &ctx.store.id, id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let row = customers::by_id(app.db.pool(), &ctx.store.id, id).await?.ok_or(ServiceError::NotFound)?;
     Customer::open(app, row)
 }
 
@@ -130,20 +110,13 @@ pub async fn update_me(app: &App, ctx: &Ctx, input: UpdateProfile) -> ServiceRes
     let mut errs = FieldErrors::default();
     errs.text("display_name", &input.display_name, 1, 100);
     errs.finish(())?;
-    let slot = Slot {
-        table: "customers",
-        column: "display_name",
-        store_id: &ctx.store.id,
-        row_id: &id,
-    };
+    let slot = Slot { table: "customers", column: "display_name", store_id: &ctx.store.id, row_id: &id };
     let sealed = app.seal(slot, input.display_name.trim());
     let mut tx = app.db.begin().await?;
     if customers::update_name(&mut tx, &ctx.store.id, &id, &sealed, now_ms()).await? == 0 {
         return Err(ServiceError::NotFound);
     }
-    let row = customers::by_id(&mut *tx, &ctx.store.id, &id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let row = customers::by_id(&mut *tx, &ctx.store.id, &id).await?.ok_or(ServiceError::NotFound)?;
     tx.commit().await?;
     Customer::open(app, row)
 }

@@ -79,12 +79,7 @@ async fn create_store(
     let mut tx = app.db.begin().await?;
     stores::insert(&mut tx, store, now).await?;
     let staff_id = ids::new_id(ids::STAFF);
-    let staff_slot = |column| Slot {
-        table: "staff_users",
-        column,
-        store_id: &store.id,
-        row_id: &staff_id,
-    };
+    let staff_slot = |column| Slot { table: "staff_users", column, store_id: &store.id, row_id: &staff_id };
     staff::insert(
         &mut tx,
         &staff::StaffRow {
@@ -101,12 +96,7 @@ async fn create_store(
     .await?;
     if let Some(email) = customer {
         let id = ids::new_id(ids::CUSTOMER);
-        let slot = |column| Slot {
-            table: "customers",
-            column,
-            store_id: &store.id,
-            row_id: &id,
-        };
+        let slot = |column| Slot { table: "customers", column, store_id: &store.id, row_id: &id };
         customers::insert(
             &mut tx,
             &customers::CustomerRow {

@@ -27,10 +27,7 @@ impl IdempotencyRequest {
         h.update(operation.as_bytes());
         h.update([0]);
         h.update(serde_json::to_vec(input).unwrap_or_default());
-        IdempotencyRequest {
-            key,
-            fingerprint: hex::encode(h.finalize()),
-        }
+        IdempotencyRequest { key, fingerprint: hex::encode(h.finalize()) }
     }
 }
 
@@ -39,24 +36,11 @@ pub enum Begin {
     Replay { status: u16, body: String },
 }
 
-pub async fn claim(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    req: Option<&IdempotencyRequest>,
-) -> ServiceResult<Begin> {
+pub async fn claim(tx: &mut Tx, ctx: &Ctx, req: Option<&IdempotencyRequest>) -> ServiceResult<Begin> {
     let Some(req) = req else {
         return Ok(Begin::Proceed);
     };
-    match sql::claim(
-        tx,
-        &ctx.store.id,
-        &ctx.actor.principal(),
-        &req.key,
-        &req.fingerprint,
-        now_ms(),
-    )
-    .await?
-    {
+    match sql::claim(tx, &ctx.store.id, &ctx.actor.principal(), &req.key, &req.fingerprint, now_ms()).await? {
         sql::Claim::Fresh => Ok(Begin::Proceed),
         sql::Claim::Replay { status, body } => Ok(Begin::Replay { status, body }),
         sql::Claim::Mismatch => Err(ServiceError::IdempotencyMismatch),
@@ -72,16 +56,7 @@ pub async fn complete<T: Serialize>(
     response: &T,
 ) -> ServiceResult<()> {
     let Some(req) = req else { return Ok(()) };
-    let body =
-        serde_json::to_string(response).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    sql::complete(
-        tx,
-        &ctx.store.id,
-        &ctx.actor.principal(),
-        &req.key,
-        status,
-        &body,
-    )
-    .await?;
+    let body = serde_json::to_string(response).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    sql::complete(tx, &ctx.store.id, &ctx.actor.principal(), &req.key, status, &body).await?;
     Ok(())
 }

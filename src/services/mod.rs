@@ -4,13 +4,18 @@
 //! every entry point enforces the same rules.
 
 pub mod actor;
+pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod demo;
 pub mod idempotency;
 pub mod outbox;
 pub mod pii;
+pub mod rate_limit;
+pub mod roles;
+pub mod staff;
 pub mod stores;
+pub mod tokens;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -51,6 +56,8 @@ pub enum ServiceError {
     IdempotencyMismatch,
     #[error("a request with this Idempotency-Key is still in progress")]
     IdempotencyInFlight,
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]

@@ -22,12 +22,7 @@ pub struct Event {
     pub data: serde_json::Value,
 }
 
-pub async fn emit(
-    tx: &mut Tx,
-    store_id: &str,
-    event_type: &str,
-    data: serde_json::Value,
-) -> ServiceResult<String> {
+pub async fn emit(tx: &mut Tx, store_id: &str, event_type: &str, data: serde_json::Value) -> ServiceResult<String> {
     let id = ids::new_id(ids::EVENT);
     let created_at = now_ms();
     let payload = json!({
@@ -59,12 +54,6 @@ impl Event {
             .ok()
             .and_then(|mut v| v.get_mut("data").map(serde_json::Value::take))
             .unwrap_or(serde_json::Value::Null);
-        Event {
-            id: row.id,
-            event_type: row.event_type,
-            store_id: row.store_id,
-            created_at: row.created_at,
-            data,
-        }
+        Event { id: row.id, event_type: row.event_type, store_id: row.store_id, created_at: row.created_at, data }
     }
 }

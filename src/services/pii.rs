@@ -20,16 +20,12 @@ impl App {
 
     pub fn open(&self, slot: Slot<'_>, stored: &str) -> ServiceResult<String> {
         self.keyring.open(slot, stored).map_err(|e| {
-            ServiceError::Internal(format!(
-                "cannot decrypt {}.{} of {}: {e}",
-                slot.table, slot.column, slot.row_id
-            ))
+            ServiceError::Internal(format!("cannot decrypt {}.{} of {}: {e}", slot.table, slot.column, slot.row_id))
         })
     }
 
     /// Blind index of an e-mail address in a store.
     pub fn email_index(&self, store_id: &str, email: &str) -> String {
-        self.keyring
-            .blind_index(store_id, "email", &normalise_email(email))
+        self.keyring.blind_index(store_id, "email", &normalise_email(email))
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::actor::{Ctx, Permission};
-use super::{App, ServiceResult, now_ms, outbox};
+use super::{App, ServiceResult, audit, now_ms, outbox};
 use crate::db::stores;
 use crate::domain::locale::Language;
 use crate::domain::stores::{Branding, BrandingInput, Store, StoreKind};
@@ -69,7 +69,8 @@ pub struct UpdateBranding {
 }
 
 pub async fn update_branding(app: &App, ctx: &Ctx, input: UpdateBranding) -> ServiceResult<Store> {
-    let staff_id = ctx.actor.require(Permission::SettingsManage)?.to_string();
+    ctx.actor.require(Permission::SettingsManage)?;
+    let staff_id = ctx.actor.principal();
     let brand = Branding::parse(BrandingInput {
         name: &input.name,
         slogan: &input.slogan,
@@ -80,15 +81,21 @@ pub async fn update_branding(app: &App, ctx: &Ctx, input: UpdateBranding) -> Ser
     let mut tx = app.db.begin().await?;
     stores::update_branding(&mut tx, &ctx.store.id, &brand, now_ms()).await?;
     let before = StoreView::from(ctx.store.as_ref());
-    let updated = Store {
-        brand,
-        ..(*ctx.store).clone()
-    };
+    let updated = Store { brand, ..(*ctx.store).clone() };
     outbox::emit(
         &mut tx,
         &ctx.store.id,
         "store.updated",
         serde_json::json!({ "by": staff_id, "before": before, "after": StoreView::from(&updated) }),
+    )
+    .await?;
+    audit::record(
+        app,
+        &mut tx,
+        ctx,
+        "store.branding_changed",
+        &ctx.store.id,
+        serde_json::json!({ "before": before, "after": StoreView::from(&updated) }),
     )
     .await?;
     tx.commit().await?;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::actor::{Ctx, Permission};
 use super::idempotency::{self, Begin, IdempotencyRequest};
-use super::{App, Outcome, ServiceError, ServiceResult, now_ms, outbox};
+use super::{App, Outcome, ServiceError, ServiceResult, audit, now_ms, outbox};
 use crate::db::{outbox as outbox_sql, webhooks as sql};
 use crate::domain::{ids, webhooks};
 
@@ -83,10 +83,16 @@ pub async fn create(
         created_at: now_ms(),
     };
     sql::insert_endpoint(&mut tx, &row).await?;
-    let created = CreatedEndpoint {
-        secret: row.secret.clone(),
-        endpoint: row.into(),
-    };
+    let created = CreatedEndpoint { secret: row.secret.clone(), endpoint: row.into() };
+    audit::record(
+        app,
+        &mut tx,
+        ctx,
+        "webhook.created",
+        &created.endpoint.id,
+        serde_json::json!({ "url": created.endpoint.url, "event_types": created.endpoint.event_types }),
+    )
+    .await?;
     idempotency::complete(&mut tx, ctx, idem, 201, &created).await?;
     tx.commit().await?;
     Ok(Outcome::Fresh(created))
@@ -94,11 +100,7 @@ pub async fn create(
 
 pub async fn list(app: &App, ctx: &Ctx) -> ServiceResult<Vec<Endpoint>> {
     ctx.actor.require(Permission::WebhooksManage)?;
-    Ok(sql::endpoints(app.db.pool(), &ctx.store.id)
-        .await?
-        .into_iter()
-        .map(Endpoint::from)
-        .collect())
+    Ok(sql::endpoints(app.db.pool(), &ctx.store.id).await?.into_iter().map(Endpoint::from).collect())
 }
 
 async fn active_endpoint(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<sql::EndpointRow> {
@@ -123,12 +125,11 @@ pub async fn delete(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<()> {
     }
     let mut tx = app.db.begin().await?;
     let found = sql::deactivate(&mut tx, &ctx.store.id, id, now_ms()).await?;
-    tx.commit().await?;
     if found {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound)
+        audit::record(app, &mut tx, ctx, "webhook.deleted", id, serde_json::json!({})).await?;
     }
+    tx.commit().await?;
+    if found { Ok(()) } else { Err(ServiceError::NotFound) }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -160,9 +161,7 @@ pub struct Delivery {
 pub async fn deliveries(app: &App, ctx: &Ctx, endpoint_id: &str) -> ServiceResult<Vec<Delivery>> {
     ctx.actor.require(Permission::WebhooksManage)?;
     if !ids::is_valid(ids::WEBHOOK, endpoint_id)
-        || sql::endpoint(app.db.pool(), &ctx.store.id, endpoint_id)
-            .await?
-            .is_none()
+        || sql::endpoint(app.db.pool(), &ctx.store.id, endpoint_id).await?.is_none()
     {
         return Err(ServiceError::NotFound);
     }
@@ -208,13 +207,8 @@ pub async fn ping(
     if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
-    let id = outbox::emit(
-        &mut tx,
-        &ctx.store.id,
-        "webhook.ping",
-        serde_json::json!({ "endpoint_id": endpoint_id }),
-    )
-    .await?;
+    let id =
+        outbox::emit(&mut tx, &ctx.store.id, "webhook.ping", serde_json::json!({ "endpoint_id": endpoint_id })).await?;
     let event = outbox_sql::by_id(&mut *tx, &ctx.store.id, &id)
         .await?
         .map(outbox::Event::from_row)
@@ -226,12 +220,7 @@ pub async fn ping(
 }
 
 /// The store's event log, newest first.
-pub async fn events(
-    app: &App,
-    ctx: &Ctx,
-    before: Option<&str>,
-    limit: i64,
-) -> ServiceResult<Vec<outbox::Event>> {
+pub async fn events(app: &App, ctx: &Ctx, before: Option<&str>, limit: i64) -> ServiceResult<Vec<outbox::Event>> {
     ctx.actor.require(Permission::EventsRead)?;
     let rows = outbox_sql::list(app.db.pool(), &ctx.store.id, before, limit.clamp(1, 200)).await?;
     Ok(rows.into_iter().map(outbox::Event::from_row).collect())

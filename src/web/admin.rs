@@ -28,20 +28,12 @@ struct StaffSession {
 }
 
 /// The signed-in staff member behind the session cookie, if any.
-async fn staff_session(
-    state: &AppState,
-    shell: &Shell,
-    headers: &HeaderMap,
-) -> Option<StaffSession> {
+async fn staff_session(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Option<StaffSession> {
     for token in cookies::values(headers, cookies::SESSION) {
-        if let Ok(Some((actor @ Actor::Staff { .. }, csrf))) =
-            auth::authenticate(&state.app, &shell.store, token).await
+        if let Ok(Some((actor @ Actor::Staff { .. }, csrf))) = auth::authenticate(&state.app, &shell.store, token).await
         {
             return Some(StaffSession {
-                ctx: Ctx {
-                    store: shell.store.clone(),
-                    actor,
-                },
+                ctx: Ctx { store: shell.store.clone(), actor, client_ip: shell.client_ip.clone() },
                 csrf,
                 token: token.to_string(),
             });
@@ -75,19 +67,9 @@ pub async fn home(State(state): State<AppState>, shell: Shell, headers: HeaderMa
     let Some(session) = staff_session(&state, &shell, &headers).await else {
         return Redirect::to(&shell.href("/admin/login")).into_response();
     };
-    let events = webhooks::events(&state.app, &session.ctx, None, 10)
-        .await
-        .unwrap_or_default();
+    let events = webhooks::events(&state.app, &session.ctx, None, 10).await.unwrap_or_default();
     let staff_id = session.ctx.actor.principal();
-    render(
-        StatusCode::OK,
-        &HomePage {
-            shell,
-            csrf: session.csrf,
-            staff_id,
-            events,
-        },
-    )
+    render(StatusCode::OK, &HomePage { shell, csrf: session.csrf, staff_id, events })
 }
 
 #[derive(Template)]
@@ -114,15 +96,7 @@ fn login_page(
 ) -> Response {
     let csrf = new_csrf();
     let cookie = cookies::set(headers, cookies::CSRF, &csrf, &shell.base, 3600, true);
-    let mut res = render(
-        status,
-        &LoginPage {
-            shell,
-            csrf,
-            email,
-            error,
-        },
-    );
+    let mut res = render(status, &LoginPage { shell, csrf, email, error });
     if let Ok(v) = cookie.parse() {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -147,49 +121,25 @@ pub async fn login_submit(
     headers: HeaderMap,
     PageForm(form): PageForm<LoginForm>,
 ) -> Response {
-    let cookie_ok = cookies::values(&headers, cookies::CSRF)
-        .into_iter()
-        .any(|c| same_token(c, &form.csrf));
+    let cookie_ok = cookies::values(&headers, cookies::CSRF).into_iter().any(|c| same_token(c, &form.csrf));
     if !cookie_ok {
         let msg = shell.t("form.csrf");
-        return login_page(
-            shell,
-            &headers,
-            StatusCode::FORBIDDEN,
-            form.email,
-            Some(msg),
-        );
+        return login_page(shell, &headers, StatusCode::FORBIDDEN, form.email, Some(msg));
     }
-    match auth::login(
-        &state.app,
-        &shell.store,
-        Audience::Staff,
-        &form.email,
-        &form.password,
-    )
-    .await
-    {
+    let ctx = Ctx { store: shell.store.clone(), actor: Actor::Anonymous, client_ip: shell.client_ip.clone() };
+    match auth::login(&state.app, &ctx, Audience::Staff, &form.email, &form.password).await {
         Ok(session) => {
             let max_age = (session.expires_at - crate::services::now_ms()) / 1000;
-            let cookie = cookies::set(
-                &headers,
-                cookies::SESSION,
-                &session.token,
-                &shell.base,
-                max_age,
-                true,
-            );
+            let cookie = cookies::set(&headers, cookies::SESSION, &session.token, &shell.base, max_age, true);
             redirect_with_cookie(&shell.href("/admin"), Some(cookie))
+        }
+        Err(ServiceError::RateLimited { .. }) => {
+            let msg = shell.t("admin.login_locked");
+            login_page(shell, &headers, StatusCode::TOO_MANY_REQUESTS, form.email, Some(msg))
         }
         Err(ServiceError::InvalidCredentials) => {
             let msg = shell.t("admin.login_failed");
-            login_page(
-                shell,
-                &headers,
-                StatusCode::UNAUTHORIZED,
-                form.email,
-                Some(msg),
-            )
+            login_page(shell, &headers, StatusCode::UNAUTHORIZED, form.email, Some(msg))
         }
         Err(e) => {
             tracing::error!(error = %e, "admin login failed");
@@ -235,10 +185,7 @@ struct SettingsPage {
 
 impl SettingsPage {
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
 }
 
@@ -317,14 +264,7 @@ pub async fn settings_submit(
         Ok(_) => Redirect::to(&shell.href("/admin/settings?saved=1")).into_response(),
         Err(ServiceError::Validation(errs)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &SettingsPage {
-                shell,
-                csrf: session.csrf,
-                saved: false,
-                form,
-                errors: errs.0,
-                languages: Language::ALL,
-            },
+            &SettingsPage { shell, csrf: session.csrf, saved: false, form, errors: errs.0, languages: Language::ALL },
         ),
         Err(ServiceError::Forbidden(_)) => error_page(shell, StatusCode::FORBIDDEN),
         Err(e) => {

@@ -18,14 +18,7 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         "logos/foodbank.svg" => (LOGO_FOODBANK, "image/svg+xml"),
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
-    (
-        [
-            (header::CONTENT_TYPE, mime),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
 /// `:root { --brand: … }` for the current store. The colour was validated
@@ -33,12 +26,5 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
 pub async fn brand_css(current: CurrentStore) -> Response {
     let c = &current.store.brand.primary_color;
     let css = format!(":root {{ --brand: {c}; }}\n");
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        css,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], css).into_response()
 }

@@ -19,13 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/brand.css", get(assets::brand_css))
         .route("/static/{*file}", get(assets::static_file))
         .route("/admin", get(admin::home))
-        .route(
-            "/admin/login",
-            get(admin::login_form).post(admin::login_submit),
-        )
+        .route("/admin/login", get(admin::login_form).post(admin::login_submit))
         .route("/admin/logout", axum::routing::post(admin::logout))
-        .route(
-            "/admin/settings",
-            get(admin::settings_form).post(admin::settings_submit),
-        )
+        .route("/admin/settings", get(admin::settings_form).post(admin::settings_submit))
 }

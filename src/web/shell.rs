@@ -28,6 +28,7 @@ pub struct Shell {
     pub base: String,
     pub store: std::sync::Arc<Store>,
     pub switcher: Vec<LangLink>,
+    pub client_ip: String,
 }
 
 impl Shell {
@@ -61,10 +62,7 @@ fn pick_language(headers: &HeaderMap, store: &Store) -> Language {
         .into_iter()
         .find_map(Language::parse)
         .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Language::from_accept_language)
+            headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Language::from_accept_language)
         })
         .unwrap_or(store.brand.default_language)
 }
@@ -74,11 +72,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Shell {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let current = CurrentStore::from_request_parts(parts, state).await?;
         let lang = pick_language(&parts.headers, &current.store);
-        let here = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/");
+        let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let next = url_encode(here);
         let switcher = Language::ALL
             .iter()
@@ -89,19 +83,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Shell {
                 active: *l == lang,
             })
             .collect();
-        Ok(Shell {
-            lang,
-            base: current.base_path,
-            store: current.store,
-            switcher,
-        })
+        let client_ip = crate::http::extract::client_ip(parts);
+        Ok(Shell { lang, base: current.base_path, store: current.store, switcher, client_ip })
     }
 }
 
 fn url_encode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|e| e[1..].to_string())
-        .unwrap_or_default()
+    serde_urlencoded::to_string([("", s)]).map(|e| e[1..].to_string()).unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -118,25 +106,14 @@ pub async fn switch_language(
     Query(q): Query<SwitchQuery>,
 ) -> Response {
     let Some(lang) = Language::parse(&code) else {
-        return ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_language",
-            "this language is not supported",
-        )
-        .into_response();
+        return ApiError::new(StatusCode::NOT_FOUND, "unknown_language", "this language is not supported")
+            .into_response();
     };
     let next = q
         .next
         .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/".into());
-    let cookie = cookies::set(
-        &headers,
-        cookies::LANG,
-        lang.code(),
-        &current.base_path,
-        365 * 24 * 3600,
-        false,
-    );
+    let cookie = cookies::set(&headers, cookies::LANG, lang.code(), &current.base_path, 365 * 24 * 3600, false);
     let mut res = Redirect::to(&format!("{}{}", current.base_path, next)).into_response();
     if let Ok(v) = cookie.parse() {
         res.headers_mut().append(header::SET_COOKIE, v);
@@ -188,11 +165,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
                     StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
                     _ => "invalid_form",
                 };
-                let status = if status.is_client_error() {
-                    status
-                } else {
-                    StatusCode::BAD_REQUEST
-                };
+                let status = if status.is_client_error() { status } else { StatusCode::BAD_REQUEST };
                 Err(ApiError::new(status, code, rej.body_text()))
             }
         }

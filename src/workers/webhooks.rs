@@ -36,9 +36,7 @@ pub fn is_private(ip: IpAddr) -> bool {
                 || v6.is_unspecified()
                 || (v6.segments()[0] & 0xfe00) == 0xfc00
                 || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
         }
     }
 }
@@ -50,10 +48,8 @@ struct PublicOnlyResolver;
 impl Resolve for PublicOnlyResolver {
     fn resolve(&self, name: Name) -> Resolving {
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
-                .await?
-                .filter(|a| !is_private(a.ip()))
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.filter(|a| !is_private(a.ip())).collect();
             if addrs.is_empty() {
                 return Err("host resolves only to private or loopback addresses".into());
             }
@@ -100,14 +96,13 @@ impl Worker {
                 break;
             }
             let now = now_ms();
-            let batch =
-                match sql::claim_due(&self.db, &self.owner, now, now + LEASE_MS, BATCH).await {
-                    Ok(b) => b,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "claiming webhook deliveries failed");
-                        Vec::new()
-                    }
-                };
+            let batch = match sql::claim_due(&self.db, &self.owner, now, now + LEASE_MS, BATCH).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming webhook deliveries failed");
+                    Vec::new()
+                }
+            };
             let full = batch.len() as i64 == BATCH;
             // Send the batch concurrently; each records its own outcome.
             futures::future::join_all(batch.iter().map(|d| self.deliver(d))).await;
@@ -131,10 +126,7 @@ impl Worker {
         let duration_ms = clock.elapsed().as_millis() as i64;
         let (status, error) = match &result {
             Ok(code) if (200..300).contains(code) => (Some(i64::from(*code)), None),
-            Ok(code) => (
-                Some(i64::from(*code)),
-                Some(format!("endpoint answered {code}")),
-            ),
+            Ok(code) => (Some(i64::from(*code)), Some(format!("endpoint answered {code}"))),
             Err(e) => (None, Some(e.clone())),
         };
         let (new_status, next_attempt_at) = if error.is_none() {
@@ -175,19 +167,15 @@ impl Worker {
         if !self.allow_private
             && let Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) = url.host()
         {
-            let ip: IpAddr = url
-                .host_str()
-                .unwrap_or("")
-                .trim_matches(['[', ']'])
-                .parse()
-                .map_err(|_| "bad ip".to_string())?;
+            let ip: IpAddr =
+                url.host_str().unwrap_or("").trim_matches(['[', ']']).parse().map_err(|_| "bad ip".to_string())?;
             if is_private(ip) {
                 return Err("target address is private or loopback; refused".into());
             }
         }
         let timestamp = now_ms() / 1000;
-        let signature = sign(&d.secret, &d.event_id, timestamp, d.payload.as_bytes())
-            .ok_or("endpoint secret is malformed")?;
+        let signature =
+            sign(&d.secret, &d.event_id, timestamp, d.payload.as_bytes()).ok_or("endpoint secret is malformed")?;
         let res = self
             .client
             .post(url)

@@ -17,7 +17,11 @@ fn oxcart() -> Command {
 fn configuration_layers_in_order_flag_env_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("oxcart.toml");
-    std::fs::write(&file, "log_format = \"pretty\"\nmax_body_bytes = 1234\ndata_dir = \"from-file\"\n[webhooks]\nmax_attempts = 3\n").unwrap();
+    std::fs::write(
+        &file,
+        "log_format = \"pretty\"\nmax_body_bytes = 1234\ndata_dir = \"from-file\"\n[webhooks]\nmax_attempts = 3\n",
+    )
+    .unwrap();
     let out = oxcart()
         .current_dir(dir.path())
         .args(["--config", file.to_str().unwrap(), "check-config"])
@@ -26,16 +30,9 @@ fn configuration_layers_in_order_flag_env_file() {
         .env("OXCART_WEBHOOKS__MAX_ATTEMPTS", "5")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("\"log_format\": \"pretty\""),
-        "file value kept: {text}"
-    );
+    assert!(text.contains("\"log_format\": \"pretty\""), "file value kept: {text}");
     assert!(text.contains("\"max_body_bytes\": 4321"), "env beats file");
     assert!(text.contains("\"max_attempts\": 5"), "nested env keys");
     assert!(text.contains("from-env"));
@@ -43,65 +40,36 @@ fn configuration_layers_in_order_flag_env_file() {
 
     let out = oxcart()
         .current_dir(dir.path())
-        .args([
-            "--config",
-            file.to_str().unwrap(),
-            "--data-dir",
-            "from-flag",
-            "check-config",
-        ])
+        .args(["--config", file.to_str().unwrap(), "--data-dir", "from-flag", "check-config"])
         .env("OXCART_DATA_DIR", "from-env")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("from-flag") && !text.contains("from-env"),
-        "flag beats env: {text}"
-    );
+    assert!(text.contains("from-flag") && !text.contains("from-env"), "flag beats env: {text}");
 }
 
 #[test]
 fn migrate_and_demo_prepare_an_empty_data_directory() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let out = oxcart()
-        .args(["--data-dir", data.to_str().unwrap(), "migrate"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = oxcart().args(["--data-dir", data.to_str().unwrap(), "migrate"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(data.join("oxcart.db").exists());
-    let out = oxcart()
-        .args(["--data-dir", data.to_str().unwrap(), "demo"])
-        .output()
-        .unwrap();
+    let out = oxcart().args(["--data-dir", data.to_str().unwrap(), "demo"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("admin@outfitters.example") && text.contains("admin@foodbank.example"));
     // Loading the demo twice is harmless.
-    let out = oxcart()
-        .args(["--data-dir", data.to_str().unwrap(), "demo"])
-        .output()
-        .unwrap();
+    let out = oxcart().args(["--data-dir", data.to_str().unwrap(), "demo"]).output().unwrap();
     assert!(out.status.success());
 }
 
 #[test]
 fn bad_configuration_is_a_clear_error() {
-    let out = oxcart()
-        .args(["check-config"])
-        .env("OXCART_MAX_BODY_BYTES", "lots")
-        .output()
-        .unwrap();
+    let out = oxcart().args(["check-config"]).env("OXCART_MAX_BODY_BYTES", "lots").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid configuration"));
-    let out = oxcart()
-        .args(["--database-url", "mysql://x", "migrate"])
-        .output()
-        .unwrap();
+    let out = oxcart().args(["--database-url", "mysql://x", "migrate"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
 }

@@ -48,9 +48,7 @@ pub fn postgres_url() -> Option<String> {
             panic!("CI is set but OXCART_TEST_POSTGRES_URL is not: PostgreSQL tests must run")
         }
         _ => {
-            eprintln!(
-                "SKIPPED (PostgreSQL): set OXCART_TEST_POSTGRES_URL to run this test on PostgreSQL"
-            );
+            eprintln!("SKIPPED (PostgreSQL): set OXCART_TEST_POSTGRES_URL to run this test on PostgreSQL");
             None
         }
     }
@@ -84,9 +82,7 @@ pub fn test_config(backend: Backend) -> (Config, tempfile::TempDir, Option<(Stri
     config.webhooks.timeout_ms = 2_000;
     let mut cleanup = None;
     match backend {
-        Backend::Sqlite => {
-            config.database_url = Some(format!("sqlite://{}", dir.path().join("test.db").display()))
-        }
+        Backend::Sqlite => config.database_url = Some(format!("sqlite://{}", dir.path().join("test.db").display())),
         Backend::Postgres => {
             // PostgreSQL nodes share keys through configuration (no key file).
             let key = |b: u8| {
@@ -115,19 +111,11 @@ fn run_blocking_sql(url: &str, sql: &str) {
     let url = url.to_string();
     let sql = sql.to_string();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         rt.block_on(async {
             sqlx::any::install_default_drivers();
-            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
-                .await
-                .expect("connect to postgres");
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await
-                .expect("admin statement");
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await.expect("connect to postgres");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.expect("admin statement");
         });
     })
     .join()
@@ -142,13 +130,9 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
     let (mut config, dir, pg_cleanup) = test_config(backend);
     tweak(&mut config);
     let db_url = config.database_url();
-    let db = startup::open_database(&config)
-        .await
-        .expect("database opens and migrates");
+    let db = startup::open_database(&config).await.expect("database opens and migrates");
     let app = startup::app(db, config.clone()).expect("app state");
-    oxcart::services::demo::load(&app)
-        .await
-        .expect("demo data loads");
+    oxcart::services::demo::load(&app).await.expect("demo data loads");
     let server = startup::start(app).await.expect("server starts");
     let base = format!("http://{}", server.addr);
     let client = reqwest::Client::builder()
@@ -156,25 +140,13 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
-    TestApp {
-        base,
-        client,
-        db_url,
-        server: Some(server),
-        config,
-        backend,
-        _dir: dir,
-        pg_cleanup,
-    }
+    TestApp { base, client, db_url, server: Some(server), config, backend, _dir: dir, pg_cleanup }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some((admin, name)) = self.pg_cleanup.take() {
-            run_blocking_sql(
-                &admin,
-                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            );
+            run_blocking_sql(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
 }
@@ -211,8 +183,7 @@ impl TestApp {
     }
 
     pub async fn foodbank_owner(&self) -> String {
-        self.login("/s/foodbank", "staff", "admin@foodbank.example")
-            .await
+        self.login("/s/foodbank", "staff", "admin@foodbank.example").await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
@@ -223,12 +194,7 @@ impl TestApp {
         req.send().await.expect("request")
     }
 
-    pub async fn post_json(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        body: &Value,
-    ) -> reqwest::Response {
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
         let mut req = self.client.post(self.url(path)).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -236,12 +202,7 @@ impl TestApp {
         req.send().await.expect("request")
     }
 
-    pub async fn put_json(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        body: &Value,
-    ) -> reqwest::Response {
+    pub async fn put_json(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
         let mut req = self.client.put(self.url(path)).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -253,9 +214,7 @@ impl TestApp {
     /// API alone cannot make (e.g. that a rejected request wrote nothing).
     pub async fn count_rows(&self, table: &str) -> i64 {
         sqlx::any::install_default_drivers();
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
-            .await
-            .expect("connect");
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url).await.expect("connect");
         sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
             .fetch_one(&mut conn)
             .await
@@ -266,12 +225,7 @@ impl TestApp {
 /// Asserts a problem+json answer with the given status and code.
 pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(res.status().as_u16(), status, "unexpected status");
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     assert_eq!(ct, "application/problem+json", "errors are problem+json");
     let body: Value = res.json().await.expect("problem body");
     assert_eq!(body["code"], code, "problem code in {body}");
@@ -285,12 +239,8 @@ impl TestApp {
     /// process would: its own pool, HTTP server and workers.
     pub async fn second_node(&self) -> Server {
         let config = self.config.clone();
-        let db = startup::open_database(&config)
-            .await
-            .expect("second node opens the database");
-        startup::start(startup::app(db, config).expect("app state"))
-            .await
-            .expect("second node starts")
+        let db = startup::open_database(&config).await.expect("second node opens the database");
+        startup::start(startup::app(db, config).expect("app state")).await.expect("second node starts")
     }
 
     /// Everything the database holds, as raw bytes: the SQLite files
@@ -302,12 +252,7 @@ impl TestApp {
                 let mut all = Vec::new();
                 for entry in std::fs::read_dir(self._dir.path()).unwrap() {
                     let path = entry.unwrap().path();
-                    if path
-                        .file_name()
-                        .unwrap()
-                        .to_string_lossy()
-                        .starts_with("test.db")
-                    {
+                    if path.file_name().unwrap().to_string_lossy().starts_with("test.db") {
                         all.extend(std::fs::read(path).unwrap());
                     }
                 }
@@ -315,9 +260,7 @@ impl TestApp {
             }
             Backend::Postgres => {
                 sqlx::any::install_default_drivers();
-                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url)
-                    .await
-                    .expect("connect");
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url).await.expect("connect");
                 let tables: Vec<String> = sqlx::query_scalar(
                     "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
                 )
@@ -326,12 +269,11 @@ impl TestApp {
                 .unwrap();
                 let mut all = Vec::new();
                 for t in tables {
-                    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                        "SELECT row_to_json(t)::text FROM {t} t"
-                    )))
-                    .fetch_all(&mut conn)
-                    .await
-                    .unwrap();
+                    let rows: Vec<String> =
+                        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT row_to_json(t)::text FROM {t} t")))
+                            .fetch_all(&mut conn)
+                            .await
+                            .unwrap();
                     for r in rows {
                         all.extend(r.into_bytes());
                     }
@@ -339,5 +281,40 @@ impl TestApp {
                 all
             }
         }
+    }
+}
+
+impl TestApp {
+    /// Runs the `oxcart` binary against this test's database and keys.
+    pub fn oxcart_cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_oxcart"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("OXCART_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.arg("--database-url").arg(&self.db_url).arg("--data-dir").arg(self._dir.path());
+        let sec = &self.config.security;
+        for (id, key) in &sec.keys {
+            cmd.env(format!("OXCART_SECURITY__KEYS__{id}"), key);
+        }
+        if let Some(a) = &sec.active_key {
+            cmd.env("OXCART_SECURITY__ACTIVE_KEY", a);
+        }
+        if let Some(i) = &sec.index_key {
+            cmd.env("OXCART_SECURITY__INDEX_KEY", i);
+        }
+        cmd.args(args).output().expect("run oxcart")
+    }
+
+    /// Runs raw SQL on the test database (to play an attacker with database access).
+    pub async fn raw_sql(&self, sql: &str) -> Result<(), sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut conn).await.map(|_| ())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 }

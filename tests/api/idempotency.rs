@@ -12,12 +12,7 @@ crate::on_both_databases!(
     keys_are_scoped_per_caller
 );
 
-async fn create(
-    app: &crate::helpers::TestApp,
-    token: &str,
-    key: &str,
-    url: &str,
-) -> reqwest::Response {
+async fn create(app: &crate::helpers::TestApp, token: &str, key: &str, url: &str) -> reqwest::Response {
     app.client
         .post(app.url("/api/v1/webhooks"))
         .bearer_auth(token)
@@ -39,10 +34,7 @@ async fn retry_replays_the_first_response(b: Backend) {
     assert_eq!(again.status(), 201);
     assert_eq!(again.headers()["idempotency-replayed"], "true");
     let again: Value = again.json().await.unwrap();
-    assert_eq!(
-        first, again,
-        "byte-for-byte the same resource, secret included"
-    );
+    assert_eq!(first, again, "byte-for-byte the same resource, secret included");
     assert_eq!(app.count_rows("webhook_endpoints").await, 1);
     app.stop().await;
 }
@@ -50,22 +42,11 @@ async fn retry_replays_the_first_response(b: Backend) {
 async fn same_key_with_other_body_is_422(b: Backend) {
     let app = spawn(b).await;
     let token = app.outfitters_owner().await;
-    assert_eq!(
-        create(&app, &token, "key-2", "https://hooks.example.com/a")
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(create(&app, &token, "key-2", "https://hooks.example.com/a").await.status(), 201);
     let res = create(&app, &token, "key-2", "https://hooks.example.com/b").await;
     assert_problem(res, 422, "idempotency_key_reused").await;
     assert_eq!(app.count_rows("webhook_endpoints").await, 1);
-    let res = create(
-        &app,
-        &token,
-        &"k".repeat(300),
-        "https://hooks.example.com/b",
-    )
-    .await;
+    let res = create(&app, &token, &"k".repeat(300), "https://hooks.example.com/b").await;
     assert_problem(res, 400, "invalid_idempotency_key").await;
     app.stop().await;
 }
@@ -99,11 +80,7 @@ async fn concurrent_duplicates_execute_once(b: Backend) {
         }
     }
     assert_eq!(ids.len(), 1, "every success names the same endpoint");
-    assert_eq!(
-        app.count_rows("webhook_endpoints").await,
-        1,
-        "executed once"
-    );
+    assert_eq!(app.count_rows("webhook_endpoints").await, 1, "executed once");
     app.stop().await;
 }
 
@@ -120,11 +97,6 @@ async fn keys_are_scoped_per_caller(b: Backend) {
         .unwrap();
     assert_eq!(res.status(), 201);
     // The same key from a different principal is a different key.
-    assert_eq!(
-        create(&app, &a, "shared", "https://hooks.example.com/d")
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(create(&app, &a, "shared", "https://hooks.example.com/d").await.status(), 201);
     app.stop().await;
 }

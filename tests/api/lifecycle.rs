@@ -10,14 +10,7 @@ use std::time::Duration;
 fn sigterm_lets_the_in_flight_request_finish() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_oxcart"))
-        .args([
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-            "serve",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-        ])
+        .args(["--data-dir", dir.path().to_str().unwrap(), "serve", "--demo", "--listen", "127.0.0.1:0"])
         .env_remove("OXCART_DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -39,9 +32,7 @@ fn sigterm_lets_the_in_flight_request_finish() {
     // Start a request and send only half of its body.
     let body = r#"{"email":"late@example.com","password":"a long password","display_name":"Late"}"#;
     let mut stream = TcpStream::connect(&addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     write!(
         stream,
         "POST /api/v1/customers HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
@@ -52,36 +43,19 @@ fn sigterm_lets_the_in_flight_request_finish() {
     stream.flush().unwrap();
     std::thread::sleep(Duration::from_millis(300));
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     std::thread::sleep(Duration::from_millis(300));
 
     stream.write_all(&body.as_bytes()[20..]).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    assert!(
-        response.starts_with("HTTP/1.1 201"),
-        "the in-flight request completed: {response}"
-    );
+    assert!(response.starts_with("HTTP/1.1 201"), "the in-flight request completed: {response}");
 
     let exit = child.wait().unwrap();
     assert!(exit.success(), "clean exit after SIGTERM");
     let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
-    assert!(
-        logs.contains("webhook worker stopped"),
-        "the worker stopped cleanly"
-    );
-    assert!(
-        logs.contains("\"request_id\""),
-        "log lines carry the request id: {logs}"
-    );
+    child.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
+    assert!(logs.contains("webhook worker stopped"), "the worker stopped cleanly");
+    assert!(logs.contains("\"request_id\""), "log lines carry the request id: {logs}");
 }

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access;
 mod cli;
 mod errors;
 mod idempotency;

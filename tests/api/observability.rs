@@ -35,10 +35,7 @@ async fn metrics_count_requests_by_route(b: Backend) {
         .expect("request counter for the route");
     let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 3.0, "{line}");
-    assert!(
-        text.contains("http_request_duration_seconds_bucket"),
-        "latency histogram"
-    );
+    assert!(text.contains("http_request_duration_seconds_bucket"), "latency histogram");
     assert!(text.contains("db_pool_connections"), "pool gauge");
     assert!(text.contains("outbox_lag_seconds"), "outbox lag gauge");
     app.stop().await;
@@ -47,25 +44,9 @@ async fn metrics_count_requests_by_route(b: Backend) {
 async fn every_response_carries_a_request_id(b: Backend) {
     let app = spawn(b).await;
     let res = app.get("/api/v1/store", None).await;
-    let id = res
-        .headers()
-        .get("x-request-id")
-        .expect("request id header")
-        .to_str()
-        .unwrap()
-        .to_string();
+    let id = res.headers().get("x-request-id").expect("request id header").to_str().unwrap().to_string();
     assert_eq!(id.len(), 36, "a UUID");
-    let res = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "caller-chosen-id")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.headers()["x-request-id"],
-        "caller-chosen-id",
-        "a caller's id is kept"
-    );
+    let res = app.client.get(app.url("/healthz")).header("x-request-id", "caller-chosen-id").send().await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], "caller-chosen-id", "a caller's id is kept");
     app.stop().await;
 }

@@ -28,28 +28,13 @@ fn hidden_csrf(html: &str) -> String {
 
 async fn language_switcher_translates_the_shell(b: Backend) {
     let app = spawn(b).await;
-    let expected = [
-        ("de", "Startseite"),
-        ("es", "Inicio"),
-        ("pt", "Início"),
-        ("zh", "首页"),
-        ("en", "Home"),
-    ];
+    let expected = [("de", "Startseite"), ("es", "Inicio"), ("pt", "Início"), ("zh", "首页"), ("en", "Home")];
     for (code, home) in expected {
         let res = app.get(&format!("/lang/{code}?next=/"), None).await;
         assert_eq!(res.status(), 303);
         assert_eq!(res.headers()["location"], "/");
         let cookie = set_cookie(&res, "oxcart_lang").expect("language cookie");
-        let html = app
-            .client
-            .get(app.url("/"))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.client.get(app.url("/")).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
         assert!(html.contains(&format!("<html lang=\"{code}\">")), "{code}");
         assert!(html.contains(&format!(">{home}</a>")), "nav text in {code}");
     }
@@ -66,10 +51,7 @@ async fn language_switcher_translates_the_shell(b: Backend) {
         .unwrap();
     assert!(html.contains("<html lang=\"pt\">"));
     let html = app.get("/s/foodbank/", None).await.text().await.unwrap();
-    assert!(
-        html.contains("<html lang=\"de\">"),
-        "the food bank's default language is German"
-    );
+    assert!(html.contains("<html lang=\"de\">"), "the food bank's default language is German");
     // No open redirect through `next`.
     let res = app.get("/lang/de?next=//evil.example/", None).await;
     assert_eq!(res.headers()["location"], "/");
@@ -86,11 +68,7 @@ async fn sign_in(app: &TestApp, prefix: &str, email: &str) -> String {
         .client
         .post(app.url(&format!("{prefix}/admin/login")))
         .header("cookie", &csrf_cookie)
-        .form(&[
-            ("email", email),
-            ("password", DEMO_PASSWORD),
-            ("_csrf", &csrf),
-        ])
+        .form(&[("email", email), ("password", DEMO_PASSWORD), ("_csrf", &csrf)])
         .send()
         .await
         .unwrap();
@@ -101,23 +79,11 @@ async fn sign_in(app: &TestApp, prefix: &str, email: &str) -> String {
 async fn admin_signs_in_and_changes_the_brand(b: Backend) {
     let app = spawn(b).await;
     let session = sign_in(&app, "/s/foodbank", "admin@foodbank.example").await;
-    let home = app
-        .client
-        .get(app.url("/s/foodbank/admin"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let home = app.client.get(app.url("/s/foodbank/admin")).header("cookie", &session).send().await.unwrap();
     assert_eq!(home.status(), 200);
     assert!(home.text().await.unwrap().contains("Harbor Food Bank"));
 
-    let form = app
-        .client
-        .get(app.url("/s/foodbank/admin/settings"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let form = app.client.get(app.url("/s/foodbank/admin/settings")).header("cookie", &session).send().await.unwrap();
     let csrf = hidden_csrf(&form.text().await.unwrap());
     let res = app
         .client
@@ -135,10 +101,7 @@ async fn admin_signs_in_and_changes_the_brand(b: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(
-        res.headers()["location"],
-        "/s/foodbank/admin/settings?saved=1"
-    );
+    assert_eq!(res.headers()["location"], "/s/foodbank/admin/settings?saved=1");
     let page = app.get("/s/foodbank/", None).await.text().await.unwrap();
     assert!(page.contains("Harbour Food Bank") && page.contains("Together against hunger"));
 
@@ -147,28 +110,13 @@ async fn admin_signs_in_and_changes_the_brand(b: Backend) {
         .client
         .post(app.url("/s/foodbank/admin/settings"))
         .header("cookie", &session)
-        .form(&[
-            ("name", "X"),
-            ("primary_color", "green"),
-            ("default_language", "en"),
-            ("_csrf", &csrf),
-        ])
+        .form(&[("name", "X"), ("primary_color", "green"), ("default_language", "en"), ("_csrf", &csrf)])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 422);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("primary_color must look like")
-    );
-    let store: Value = app
-        .get("/s/foodbank/api/v1/store", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert!(res.text().await.unwrap().contains("primary_color must look like"));
+    let store: Value = app.get("/s/foodbank/api/v1/store", None).await.json().await.unwrap();
     assert_eq!(store["name"], "Harbour Food Bank");
     app.stop().await;
 }
@@ -179,11 +127,7 @@ async fn forms_without_a_valid_csrf_token_are_refused(b: Backend) {
     let res = app
         .client
         .post(app.url("/admin/login"))
-        .form(&[
-            ("email", "admin@outfitters.example"),
-            ("password", DEMO_PASSWORD),
-            ("_csrf", "forged"),
-        ])
+        .form(&[("email", "admin@outfitters.example"), ("password", DEMO_PASSWORD), ("_csrf", "forged")])
         .send()
         .await
         .unwrap();
@@ -195,12 +139,7 @@ async fn forms_without_a_valid_csrf_token_are_refused(b: Backend) {
         .client
         .post(app.url("/admin/settings"))
         .header("cookie", &session)
-        .form(&[
-            ("name", "Hijacked"),
-            ("primary_color", "#000000"),
-            ("default_language", "en"),
-            ("_csrf", "forged"),
-        ])
+        .form(&[("name", "Hijacked"), ("primary_color", "#000000"), ("default_language", "en"), ("_csrf", "forged")])
         .send()
         .await
         .unwrap();
@@ -212,19 +151,9 @@ async fn forms_without_a_valid_csrf_token_are_refused(b: Backend) {
 
 async fn api_reference_is_generated_from_the_code(b: Backend) {
     let app = spawn(b).await;
-    let doc: Value = app
-        .get("/api/openapi.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get("/api/openapi.json", None).await.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in [
-        "/api/v1/store",
-        "/api/v1/webhooks",
-        "/api/v1/webhooks/{id}/deliveries",
-        "/api/v1/customers",
-    ] {
+    for path in ["/api/v1/store", "/api/v1/webhooks", "/api/v1/webhooks/{id}/deliveries", "/api/v1/customers"] {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
     assert!(doc["components"]["schemas"].get("Problem").is_some());

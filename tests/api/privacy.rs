@@ -11,30 +11,19 @@ async fn no_plaintext_personal_data_in_the_database(b: Backend) {
     let app = spawn(b).await;
     let email = "Zelda.Secret@Example.com";
     let res = app
-        .post_json("/api/v1/customers", None, &json!({"email": email, "password": "a long password", "display_name": "Zelda Zebrafinch"}))
+        .post_json(
+            "/api/v1/customers",
+            None,
+            &json!({"email": email, "password": "a long password", "display_name": "Zelda Zebrafinch"}),
+        )
         .await;
     assert_eq!(res.status(), 201);
     let login = json!({"email": "zelda.secret@example.com", "password": "a long password", "audience": "customer"});
     let res = app.post_json("/api/v1/auth/login", None, &login).await;
-    assert_eq!(
-        res.status(),
-        200,
-        "found by the blind index of the normalised address"
-    );
-    let token = res.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let me: Value = app
-        .get("/api/v1/me", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        me["email"], "zelda.secret@example.com",
-        "decrypted on the way out"
-    );
+    assert_eq!(res.status(), 200, "found by the blind index of the normalised address");
+    let token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let me: Value = app.get("/api/v1/me", Some(&token)).await.json().await.unwrap();
+    assert_eq!(me["email"], "zelda.secret@example.com", "decrypted on the way out");
     assert_eq!(me["display_name"], "Zelda Zebrafinch");
     let res = app
         .client
@@ -49,22 +38,11 @@ async fn no_plaintext_personal_data_in_the_database(b: Backend) {
     let raw = app.raw_database().await;
     let raw = String::from_utf8_lossy(&raw).to_lowercase();
     assert!(raw.len() > 1000, "the dump has content");
-    for needle in [
-        "zelda",
-        "zebrafinch",
-        "quetzal",
-        "ana@customers.example",
-        "admin@outfitters.example",
-        "demo customer",
-    ] {
-        assert!(
-            !raw.contains(needle),
-            "plaintext {needle:?} found in the database"
-        );
+    for needle in
+        ["zelda", "zebrafinch", "quetzal", "ana@customers.example", "admin@outfitters.example", "demo customer"]
+    {
+        assert!(!raw.contains(needle), "plaintext {needle:?} found in the database");
     }
-    assert!(
-        raw.contains("v1.k1."),
-        "sealed values are there, tagged with their key id"
-    );
+    assert!(raw.contains("v1.k1."), "sealed values are there, tagged with their key id");
     app.stop().await;
 }

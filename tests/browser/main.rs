@@ -33,8 +33,7 @@ impl Drop for Browser {
 }
 
 fn browser_available() -> bool {
-    let present =
-        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    let present = std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
     if !present {
         if std::env::var("CI").is_ok() {
             panic!(
@@ -49,11 +48,7 @@ fn browser_available() -> bool {
 }
 
 async fn open_browser() -> Browser {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let driver = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -97,22 +92,10 @@ async fn screenshot(c: &Client, name: &str) {
 /// Clicks and waits until the browser has loaded the next document (a
 /// WebDriver click returns before the navigation it starts completes).
 async fn click_and_wait(c: &Client, css: &str) {
-    c.execute("window.__oxcartOldPage = true", vec![])
-        .await
-        .unwrap();
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|_| panic!("{css} to click"))
-        .click()
-        .await
-        .unwrap();
+    c.execute("window.__oxcartOldPage = true", vec![]).await.unwrap();
+    c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css} to click")).click().await.unwrap();
     for _ in 0..200 {
-        let state = c
-            .execute(
-                "return window.__oxcartOldPage === true ? 'old' : document.readyState",
-                vec![],
-            )
-            .await;
+        let state = c.execute("return window.__oxcartOldPage === true ? 'old' : document.readyState", vec![]).await;
         if matches!(state, Ok(ref v) if v == "complete") {
             return;
         }
@@ -127,10 +110,7 @@ async fn text_of(c: &Client, css: &str) -> String {
         Err(_) => {
             screenshot(c, "failure").await;
             let source = c.source().await.unwrap_or_default();
-            panic!(
-                "{css} not on page {:?}:\n{source}",
-                c.current_url().await.ok()
-            );
+            panic!("{css} not on page {:?}:\n{source}", c.current_url().await.ok());
         }
     }
 }
@@ -151,22 +131,11 @@ async fn storefront_and_admin_in_every_language_with_the_brand() {
     screenshot(c, "storefront-en").await;
 
     // Switch language by clicking the switcher, through every language.
-    for (code, home) in [
-        ("de", "Startseite"),
-        ("es", "Inicio"),
-        ("pt", "Início"),
-        ("zh", "首页"),
-    ] {
+    for (code, home) in [("de", "Startseite"), ("es", "Inicio"), ("pt", "Início"), ("zh", "首页")] {
         click_and_wait(c, &format!("#language-switcher a[data-lang='{code}']")).await;
         let nav = text_of(c, ".mainnav a").await;
         assert_eq!(nav, home, "{code}");
-        let lang = c
-            .find(Locator::Css("html"))
-            .await
-            .unwrap()
-            .attr("lang")
-            .await
-            .unwrap();
+        let lang = c.find(Locator::Css("html")).await.unwrap().attr("lang").await.unwrap();
         assert_eq!(lang.as_deref(), Some(code));
         screenshot(c, &format!("storefront-{code}")).await;
     }
@@ -174,25 +143,9 @@ async fn storefront_and_admin_in_every_language_with_the_brand() {
 
     // Admin: sign in through the form.
     c.goto(&app.url("/admin")).await.unwrap();
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .ends_with("/admin/login")
-    );
-    c.find(Locator::Css("input[name=email]"))
-        .await
-        .unwrap()
-        .send_keys("admin@outfitters.example")
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(DEMO_PASSWORD)
-        .await
-        .unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/admin/login"));
+    c.find(Locator::Css("input[name=email]")).await.unwrap().send_keys("admin@outfitters.example").await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(DEMO_PASSWORD).await.unwrap();
     click_and_wait(c, "form button[type=submit]").await;
     assert!(text_of(c, "h1").await.contains("Oxcart Outfitters"));
     screenshot(c, "admin-home").await;
@@ -206,12 +159,7 @@ async fn storefront_and_admin_in_every_language_with_the_brand() {
     slogan.clear().await.unwrap();
     slogan.send_keys("Built for the long haul").await.unwrap();
     // Colour inputs take their value through script in WebDriver.
-    c.execute(
-        "document.querySelector('input[name=primary_color]').value = '#7a1fa2'",
-        vec![],
-    )
-    .await
-    .unwrap();
+    c.execute("document.querySelector('input[name=primary_color]').value = '#7a1fa2'", vec![]).await.unwrap();
     click_and_wait(c, "form.form button[type=submit]").await;
     assert!(text_of(c, "#saved").await.contains("Settings saved"));
     screenshot(c, "admin-settings-saved").await;
@@ -220,17 +168,10 @@ async fn storefront_and_admin_in_every_language_with_the_brand() {
     assert_eq!(text_of(c, "#brand-name").await, "Oxcart Trail Supply");
     assert_eq!(text_of(c, "#slogan").await, "Built for the long haul");
     let border = c
-        .execute(
-            "return getComputedStyle(document.querySelector('.topbar')).borderBottomColor",
-            vec![],
-        )
+        .execute("return getComputedStyle(document.querySelector('.topbar')).borderBottomColor", vec![])
         .await
         .unwrap();
-    assert_eq!(
-        border,
-        json!("rgb(122, 31, 162)"),
-        "the new primary colour is applied"
-    );
+    assert_eq!(border, json!("rgb(122, 31, 162)"), "the new primary colour is applied");
     screenshot(c, "storefront-rebranded").await;
 
     // The second store keeps its own brand and default language.

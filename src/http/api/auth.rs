@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use crate::http::error::{ApiError, Problem};
-use crate::http::extract::{ApiJson, CurrentStore};
+use crate::http::extract::{ApiCtx, ApiJson, CurrentStore};
 use crate::http::state::AppState;
 use crate::services::auth::{self, Audience};
 
@@ -39,25 +39,15 @@ pub struct LoginOutput {
     responses((status = 200, body = LoginOutput), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn login(
     State(state): State<AppState>,
-    current: CurrentStore,
+    ApiCtx(ctx): ApiCtx,
     ApiJson(input): ApiJson<LoginInput>,
 ) -> Result<Json<LoginOutput>, ApiError> {
     let audience = match input.audience {
         LoginAudience::Staff => Audience::Staff,
         LoginAudience::Customer => Audience::Customer,
     };
-    let session = auth::login(
-        &state.app,
-        &current.store,
-        audience,
-        &input.email,
-        &input.password,
-    )
-    .await?;
-    Ok(Json(LoginOutput {
-        token: session.token,
-        expires_at: session.expires_at,
-    }))
+    let session = auth::login(&state.app, &ctx, audience, &input.email, &input.password).await?;
+    Ok(Json(LoginOutput { token: session.token, expires_at: session.expires_at }))
 }
 
 /// Ends the session of the bearer token.
@@ -73,12 +63,16 @@ pub async fn logout(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "use Authorization: Bearer <token>",
-            )
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "use Authorization: Bearer <token>")
         })?;
     auth::logout(&state.app, &current.store, token.trim()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the signed-in caller, on every device.
+#[utoipa::path(post, path = "/api/v1/auth/logout-everywhere", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem)))]
+pub async fn logout_everywhere(State(state): State<AppState>, ApiCtx(ctx): ApiCtx) -> Result<StatusCode, ApiError> {
+    auth::logout_everywhere(&state.app, &ctx).await?;
     Ok(StatusCode::NO_CONTENT)
 }

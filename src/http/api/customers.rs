@@ -31,10 +31,7 @@ pub async fn sign_up(
 /// The signed-in customer.
 #[utoipa::path(get, path = "/api/v1/me", tag = "customers", security(("bearer" = [])),
     responses((status = 200, body = Customer), (status = 401, body = Problem)))]
-pub async fn me(
-    State(state): State<AppState>,
-    ApiCtx(ctx): ApiCtx,
-) -> Result<Json<Customer>, ApiError> {
+pub async fn me(State(state): State<AppState>, ApiCtx(ctx): ApiCtx) -> Result<Json<Customer>, ApiError> {
     Ok(Json(customers::me(&state.app, &ctx).await?))
 }
 

@@ -39,18 +39,13 @@ struct DocsPage {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
 /// `#/components/schemas/Customer` → `Customer`; arrays as `[Customer]`.
 fn schema_name(content: Option<&Value>) -> Option<String> {
-    let schema = content?
-        .get("application/json")
-        .or_else(|| content?.get("application/problem+json"))?
-        .get("schema")?;
+    let schema =
+        content?.get("application/json").or_else(|| content?.get("application/problem+json"))?.get("schema")?;
     let (reference, many) = match schema.get("$ref") {
         Some(r) => (r, false),
         None => (schema.get("items")?.get("$ref")?, true),
@@ -67,11 +62,7 @@ fn operation(method: &str, path: &str, op: &Value) -> Operation {
             ps.iter()
                 .map(|p| {
                     let desc = text(p, "description");
-                    let desc = if desc.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {desc}")
-                    };
+                    let desc = if desc.is_empty() { String::new() } else { format!(": {desc}") };
                     format!("{} ({}){desc}", text(p, "name"), text(p, "in"))
                 })
                 .collect()
@@ -97,10 +88,7 @@ fn operation(method: &str, path: &str, op: &Value) -> Operation {
         params,
         request_schema: schema_name(op.get("requestBody").and_then(|b| b.get("content"))),
         responses,
-        needs_auth: op
-            .get("security")
-            .and_then(Value::as_array)
-            .is_some_and(|s| !s.is_empty()),
+        needs_auth: op.get("security").and_then(Value::as_array).is_some_and(|s| !s.is_empty()),
     }
 }
 
@@ -111,11 +99,7 @@ pub async fn page(shell: Shell) -> Response {
         .and_then(Value::as_array)
         .map(|ts| {
             ts.iter()
-                .map(|t| Tag {
-                    name: text(t, "name"),
-                    description: text(t, "description"),
-                    operations: Vec::new(),
-                })
+                .map(|t| Tag { name: text(t, "name"), description: text(t, "description"), operations: Vec::new() })
                 .collect()
         })
         .unwrap_or_default();
@@ -123,20 +107,11 @@ pub async fn page(shell: Shell) -> Response {
         for (path, item) in paths {
             for method in ["get", "post", "put", "patch", "delete"] {
                 let Some(op) = item.get(method) else { continue };
-                let tag = op
-                    .get("tags")
-                    .and_then(|t| t.get(0))
-                    .and_then(Value::as_str)
-                    .unwrap_or("other")
-                    .to_string();
+                let tag = op.get("tags").and_then(|t| t.get(0)).and_then(Value::as_str).unwrap_or("other").to_string();
                 let operation = operation(method, path, op);
                 match tags.iter_mut().find(|t| t.name == tag) {
                     Some(t) => t.operations.push(operation),
-                    None => tags.push(Tag {
-                        name: tag,
-                        description: String::new(),
-                        operations: vec![operation],
-                    }),
+                    None => tags.push(Tag { name: tag, description: String::new(), operations: vec![operation] }),
                 }
             }
         }

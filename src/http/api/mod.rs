@@ -2,10 +2,13 @@
 //! call one service, and map the result. The OpenAPI document is generated
 //! from the handlers' annotations and the input/output types.
 
+pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod docs;
+pub mod staff;
 pub mod stores;
+pub mod tokens;
 pub mod webhooks;
 
 use axum::Router;
@@ -23,7 +26,9 @@ use crate::services::Outcome;
     info(title = "Oxcart API", version = "1", description = "Run an online business: storefront, back office and partner integrations. Errors are application/problem+json (RFC 9457). POSTs that create things accept an Idempotency-Key header; a replayed answer carries Idempotency-Replayed: true."),
     paths(
         stores::get_store, stores::update_branding,
-        auth::login, auth::logout,
+        auth::login, auth::logout, auth::logout_everywhere,
+        staff::list, staff::create, staff::change_role, staff::roles, staff::create_role, staff::update_role, staff::permissions,
+        tokens::list, tokens::create, tokens::revoke, audit::search,
         customers::sign_up, customers::me, customers::update_me,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
@@ -31,7 +36,8 @@ use crate::services::Outcome;
     modifiers(&BearerAuth),
     tags(
         (name = "store", description = "The store (tenant) and its brand"),
-        (name = "auth", description = "Sessions and tokens"),
+        (name = "auth", description = "Sessions"),
+        (name = "access", description = "Staff, roles, API tokens and the audit log"),
         (name = "customers", description = "Customer accounts"),
         (name = "webhooks", description = "Outgoing webhooks and the event log"),
     )
@@ -59,20 +65,20 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/store/branding", put(stores::update_branding))
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/logout-everywhere", post(auth::logout_everywhere))
+        .route("/api/v1/staff", get(staff::list).post(staff::create))
+        .route("/api/v1/staff/{id}/role", put(staff::change_role))
+        .route("/api/v1/roles", get(staff::roles).post(staff::create_role))
+        .route("/api/v1/roles/{id}", put(staff::update_role))
+        .route("/api/v1/permissions", get(staff::permissions))
+        .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/v1/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/api/v1/audit", get(audit::search))
         .route("/api/v1/customers", post(customers::sign_up))
         .route("/api/v1/me", get(customers::me).patch(customers::update_me))
-        .route(
-            "/api/v1/webhooks",
-            get(webhooks::list).post(webhooks::create),
-        )
-        .route(
-            "/api/v1/webhooks/{id}",
-            get(webhooks::get).delete(webhooks::delete),
-        )
-        .route(
-            "/api/v1/webhooks/{id}/deliveries",
-            get(webhooks::deliveries),
-        )
+        .route("/api/v1/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/api/v1/webhooks/{id}", get(webhooks::get).delete(webhooks::delete))
+        .route("/api/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
         .route("/api/v1/webhooks/{id}/ping", post(webhooks::ping))
         .route("/api/v1/events", get(webhooks::events))
 }
@@ -91,10 +97,7 @@ pub fn respond<T: Serialize>(status: StatusCode, outcome: Outcome<T>) -> Respons
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             let mut res = (status, body).into_response();
             let headers = res.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             headers.insert("idempotency-replayed", HeaderValue::from_static("true"));
             res
         }

@@ -17,10 +17,7 @@ use crate::services::webhooks::{self, CreateEndpoint, CreatedEndpoint, Delivery,
 
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", security(("bearer" = [])),
     responses((status = 200, body = Vec<Endpoint>), (status = 401, body = Problem), (status = 403, body = Problem)))]
-pub async fn list(
-    State(state): State<AppState>,
-    ApiCtx(ctx): ApiCtx,
-) -> Result<Json<Vec<Endpoint>>, ApiError> {
+pub async fn list(State(state): State<AppState>, ApiCtx(ctx): ApiCtx) -> Result<Json<Vec<Endpoint>>, ApiError> {
     Ok(Json(webhooks::list(&state.app, &ctx).await?))
 }
 
@@ -107,9 +104,6 @@ pub async fn events(
     ApiCtx(ctx): ApiCtx,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Event>>, ApiError> {
-    let Query(q) = query
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    Ok(Json(
-        webhooks::events(&state.app, &ctx, q.before.as_deref(), q.limit.unwrap_or(50)).await?,
-    ))
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    Ok(Json(webhooks::events(&state.app, &ctx, q.before.as_deref(), q.limit.unwrap_or(50)).await?))
 }

@@ -1,0 +1,42 @@
+//! Rate limits on sign-in, sign-up, password reset and token endpoints,
+//! counted in the database so every node enforces the same budget.
+//! Fixed windows: simple, and a burst at a window edge is at most twice the
+//! limit, which is acceptable for abuse control.
+
+use super::{App, ServiceError, ServiceResult, now_ms};
+use crate::db::rate_limits;
+
+/// A budget: at most `limit` hits per `window_ms`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub limit: i64,
+    pub window_ms: i64,
+}
+
+pub const LOGIN_PER_ACCOUNT: Limit = Limit { limit: 5, window_ms: 15 * 60 * 1000 };
+pub const LOGIN_PER_ADDRESS: Limit = Limit { limit: 30, window_ms: 15 * 60 * 1000 };
+pub const SIGNUP_PER_ADDRESS: Limit = Limit { limit: 10, window_ms: 60 * 60 * 1000 };
+pub const TOKENS_PER_PRINCIPAL: Limit = Limit { limit: 20, window_ms: 60 * 60 * 1000 };
+
+fn window(limit: Limit, now: i64) -> (i64, u64) {
+    let start = now - now.rem_euclid(limit.window_ms);
+    let retry_after = ((start + limit.window_ms - now) as u64).div_ceil(1000).max(1);
+    (start, retry_after)
+}
+
+/// Counts a hit and refuses once the window's budget is spent.
+pub async fn hit(app: &App, store_id: &str, bucket: &str, limit: Limit) -> ServiceResult<()> {
+    let (start, retry_after) = window(limit, now_ms());
+    let mut tx = app.db.begin().await?;
+    let hits = rate_limits::hit(&mut tx, store_id, bucket, start).await?;
+    tx.commit().await?;
+    if hits > limit.limit { Err(ServiceError::RateLimited { retry_after_secs: retry_after }) } else { Ok(()) }
+}
+
+/// Refuses if the budget is already spent, without counting (used to lock
+/// an account after failed sign-ins, which are counted separately).
+pub async fn check(app: &App, store_id: &str, bucket: &str, limit: Limit) -> ServiceResult<()> {
+    let (start, retry_after) = window(limit, now_ms());
+    let hits = rate_limits::count(app.db.pool(), store_id, bucket, start).await?;
+    if hits >= limit.limit { Err(ServiceError::RateLimited { retry_after_secs: retry_after }) } else { Ok(()) }
+}
