@@ -2,6 +2,8 @@
 //! language. A key missing from the catalogue shows as the key itself, and
 //! a unit test proves that no key lacks a language.
 
+mod account;
+mod admin_access;
 mod catalog;
 
 use std::collections::HashMap;
@@ -9,8 +11,13 @@ use std::sync::LazyLock;
 
 use crate::domain::locale::Language;
 
+/// Every catalogue, one per area of the interface.
+fn all_entries() -> impl Iterator<Item = &'static (&'static str, [&'static str; 5])> {
+    catalog::ENTRIES.iter().chain(account::ENTRIES).chain(admin_access::ENTRIES)
+}
+
 static INDEX: LazyLock<HashMap<&'static str, &'static [&'static str; 5]>> =
-    LazyLock::new(|| catalog::ENTRIES.iter().map(|(k, v)| (*k, v)).collect());
+    LazyLock::new(|| all_entries().map(|(k, v)| (*k, v)).collect());
 
 fn column(lang: Language) -> usize {
     match lang {
@@ -34,7 +41,7 @@ mod tests {
     #[test]
     fn every_key_has_every_language_and_keys_are_unique() {
         let mut seen = std::collections::HashSet::new();
-        for (key, texts) in catalog::ENTRIES {
+        for (key, texts) in all_entries() {
             assert!(seen.insert(*key), "duplicate key {key}");
             for (i, text) in texts.iter().enumerate() {
                 assert!(!text.trim().is_empty(), "{key} has no text in column {i}");

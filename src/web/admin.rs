@@ -21,14 +21,14 @@ use crate::services::auth::{self, Audience};
 use crate::services::outbox::Event;
 use crate::services::{ServiceError, stores, webhooks};
 
-struct StaffSession {
-    ctx: Ctx,
-    csrf: String,
-    token: String,
+pub(super) struct StaffSession {
+    pub(super) ctx: Ctx,
+    pub(super) csrf: String,
+    pub(super) token: String,
 }
 
 /// The signed-in staff member behind the session cookie, if any.
-async fn staff_session(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Option<StaffSession> {
+pub(super) async fn staff_session(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Option<StaffSession> {
     for token in cookies::values(headers, cookies::SESSION) {
         if let Ok(Some((actor @ Actor::Staff { .. }, csrf))) = auth::authenticate(&state.app, &shell.store, token).await
         {
@@ -42,7 +42,7 @@ async fn staff_session(state: &AppState, shell: &Shell, headers: &HeaderMap) -> 
     None
 }
 
-fn same_token(a: &str, b: &str) -> bool {
+pub(super) fn same_token(a: &str, b: &str) -> bool {
     !a.is_empty() && a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 

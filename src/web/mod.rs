@@ -2,6 +2,8 @@
 //! brand and the visitor's language, working without JavaScript.
 
 pub mod admin;
+pub mod admin_access;
+pub mod account;
 pub mod assets;
 pub mod cookies;
 pub mod shell;
@@ -22,4 +24,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/login", get(admin::login_form).post(admin::login_submit))
         .route("/admin/logout", axum::routing::post(admin::logout))
         .route("/admin/settings", get(admin::settings_form).post(admin::settings_submit))
+        .merge(admin_access::routes())
+        .merge(account::routes())
 }
