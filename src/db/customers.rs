@@ -13,9 +13,12 @@ pub struct CustomerRow {
     pub display_name_enc: String,
     pub password_hash: String,
     pub created_at: i64,
+    pub email_verified_at: Option<i64>,
+    pub erased_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, store_id, email_index, email_enc, display_name_enc, password_hash, created_at";
+const COLUMNS: &str =
+    "id, store_id, email_index, email_enc, display_name_enc, password_hash, created_at, email_verified_at, erased_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<CustomerRow, sqlx::Error> {
     Ok(CustomerRow {
@@ -26,6 +29,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<CustomerRow, sqlx::Error> {
         display_name_enc: row.try_get("display_name_enc")?,
         password_hash: row.try_get("password_hash")?,
         created_at: row.try_get("created_at")?,
+        email_verified_at: row.try_get("email_verified_at")?,
+        erased_at: row.try_get("erased_at")?,
     })
 }
 
@@ -85,4 +90,58 @@ pub async fn update_name(tx: &mut Tx, store_id: &str, id: &str, name_enc: &str, 
         .execute(&mut **tx)
         .await?;
     Ok(r.rows_affected())
+}
+
+/// Replaces personal data with sealed placeholders and makes the password
+/// unusable. The row (and its id, which financial records point to) stays.
+pub async fn anonymise(
+    tx: &mut Tx,
+    store_id: &str,
+    id: &str,
+    email_index: &str,
+    email_enc: &str,
+    name_enc: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "UPDATE customers SET email_index = $1, email_enc = $2, display_name_enc = $3, password_hash = '!erased',
+             erased_at = $4, updated_at = $4
+         WHERE store_id = $5 AND id = $6 AND erased_at IS NULL",
+    )
+    .bind(email_index)
+    .bind(email_enc)
+    .bind(name_enc)
+    .bind(now)
+    .bind(store_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn set_email_verified(tx: &mut Tx, store_id: &str, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE customers SET email_verified_at = $1 WHERE store_id = $2 AND id = $3 AND email_verified_at IS NULL",
+    )
+    .bind(now)
+    .bind(store_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_password(tx: &mut Tx, store_id: &str, id: &str, hash: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "UPDATE customers SET password_hash = $1, updated_at = $2 WHERE store_id = $3 AND id = $4 AND erased_at IS NULL",
+    )
+    .bind(hash)
+    .bind(now)
+    .bind(store_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }

@@ -7,6 +7,7 @@
 //! asks [`Db::dialect`] and picks the statement. Each table module in this
 //! folder owns the SQL for one business area and knows nothing of HTTP.
 
+pub mod addresses;
 pub mod audit;
 pub mod customers;
 pub mod idempotency;

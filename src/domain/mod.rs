@@ -2,6 +2,7 @@
 //! that need no I/O. Nothing here touches the database, the clock or HTTP.
 
 pub mod access;
+pub mod addresses;
 pub mod audit;
 pub mod crypto;
 pub mod ids;

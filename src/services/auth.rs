@@ -66,6 +66,11 @@ async fn verify_password(password: &str, hash: Option<String>) -> bool {
     .unwrap_or(false)
 }
 
+/// Checks a password against a stored hash (on the blocking pool).
+pub async fn password_matches(password: &str, hash: &str) -> bool {
+    verify_password(password, Some(hash.to_string())).await
+}
+
 /// A new session: the raw token goes to the client once.
 #[derive(Debug, Clone)]
 pub struct NewSession {

@@ -75,6 +75,8 @@ pub async fn sign_up(
         display_name_enc: String::new(),
         password_hash,
         created_at: now_ms(),
+        email_verified_at: None,
+        erased_at: None,
     };
     row.email_enc = app.seal(slot(&row, "email"), &email);
     row.display_name_enc = app.seal(slot(&row, "display_name"), input.display_name.trim());

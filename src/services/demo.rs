@@ -107,6 +107,8 @@ async fn create_store(
                 display_name_enc: app.seal(slot("display_name"), "Demo Customer"),
                 password_hash: hash,
                 created_at: now,
+                email_verified_at: Some(now),
+                erased_at: None,
             },
         )
         .await?;

@@ -4,6 +4,7 @@
 //! every entry point enforces the same rules.
 
 pub mod actor;
+pub mod addresses;
 pub mod audit;
 pub mod auth;
 pub mod customers;
@@ -11,6 +12,7 @@ pub mod demo;
 pub mod idempotency;
 pub mod outbox;
 pub mod pii;
+pub mod privacy;
 pub mod rate_limit;
 pub mod roles;
 pub mod staff;

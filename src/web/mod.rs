@@ -1,9 +1,9 @@
 //! Server-rendered pages: the storefront and the admin, in the store's
 //! brand and the visitor's language, working without JavaScript.
 
+pub mod account;
 pub mod admin;
 pub mod admin_access;
-pub mod account;
 pub mod assets;
 pub mod cookies;
 pub mod shell;

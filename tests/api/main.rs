@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod cli;
+mod customer_data;
 mod errors;
 mod idempotency;
 mod lifecycle;

@@ -2,6 +2,7 @@
 //! call one service, and map the result. The OpenAPI document is generated
 //! from the handlers' annotations and the input/output types.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod customers;
@@ -30,6 +31,7 @@ use crate::services::Outcome;
         staff::list, staff::create, staff::change_role, staff::roles, staff::create_role, staff::update_role, staff::permissions,
         tokens::list, tokens::create, tokens::revoke, audit::search,
         customers::sign_up, customers::me, customers::update_me,
+        account::list, account::create, account::get, account::update, account::delete, account::export, account::erase,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
     components(schemas(super::error::Problem)),
@@ -76,6 +78,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/audit", get(audit::search))
         .route("/api/v1/customers", post(customers::sign_up))
         .route("/api/v1/me", get(customers::me).patch(customers::update_me))
+        .route("/api/v1/me/addresses", get(account::list).post(account::create))
+        .route("/api/v1/me/addresses/{id}", get(account::get).put(account::update).delete(account::delete))
+        .route("/api/v1/me/export", get(account::export))
+        .route("/api/v1/me/erasure", post(account::erase))
         .route("/api/v1/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/api/v1/webhooks/{id}", get(webhooks::get).delete(webhooks::delete))
         .route("/api/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))

@@ -1,0 +1,26 @@
+-- Customer addresses (sealed as one value each), e-mail verification and
+-- erasure markers, and one-time tokens for verification and password reset.
+
+ALTER TABLE customers ADD COLUMN email_verified_at BIGINT;
+ALTER TABLE customers ADD COLUMN erased_at BIGINT;
+
+CREATE TABLE customer_addresses (
+    store_id    TEXT NOT NULL REFERENCES stores(id),
+    id          TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    data_enc    TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL,
+    PRIMARY KEY (store_id, id)
+);
+CREATE INDEX customer_addresses_owner ON customer_addresses (store_id, customer_id);
+
+CREATE TABLE one_time_tokens (
+    store_id     TEXT NOT NULL REFERENCES stores(id),
+    token_hash   TEXT NOT NULL,
+    purpose      TEXT NOT NULL,
+    principal_id TEXT NOT NULL,
+    expires_at   BIGINT NOT NULL,
+    used_at      BIGINT,
+    PRIMARY KEY (store_id, token_hash)
+);
