@@ -66,9 +66,8 @@ impl Address {
         } else if !postal_code_ok(&self.country, &self.postal_code) {
             errs.add("postal_code", "invalid_format", format!("postal_code is not valid for {}", self.country));
         }
-        if !self.phone.is_empty()
-            && !(self.phone.len() <= 25 && self.phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)))
-        {
+        let phone_ok = self.phone.len() <= 25 && self.phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+        if !phone_ok {
             errs.add("phone", "invalid_format", "phone may contain digits, spaces and + - ( )");
         }
         errs.finish(self)
