@@ -24,6 +24,19 @@ pub struct Config {
     pub log_format: String,
     pub webhooks: WebhookConfig,
     pub security: SecurityConfig,
+    /// The address people reach this installation at, for links in e-mail
+    /// (default `http://{listen}`).
+    pub public_url: Option<String>,
+    pub mail: MailConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MailConfig {
+    /// Where the built-in transport drops messages as `.eml` files
+    /// (default `{data_dir}/mailbox`), so the demo needs no mail server.
+    pub mailbox_dir: Option<PathBuf>,
+    /// Sender address.
+    pub from: Option<String>,
 }
 
 /// Keys for personal data at rest. Either give them here (or through
@@ -72,6 +85,8 @@ impl Default for Config {
                 allow_private_targets: false,
             },
             security: SecurityConfig::default(),
+            public_url: None,
+            mail: MailConfig::default(),
         }
     }
 }
@@ -102,6 +117,14 @@ impl Config {
 
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("oxcart.db").display()))
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
+    }
+
+    pub fn mailbox_dir(&self) -> PathBuf {
+        self.mail.mailbox_dir.clone().unwrap_or_else(|| self.data_dir.join("mailbox"))
     }
 
     pub fn webhook_policy(&self) -> crate::domain::webhooks::RetryPolicy {

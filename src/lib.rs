@@ -12,6 +12,7 @@ pub mod domain;
 pub mod http;
 pub mod i18n;
 pub mod keys;
+pub mod providers;
 pub mod services;
 pub mod startup;
 pub mod web;

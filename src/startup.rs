@@ -47,7 +47,13 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
 /// The application's shared state; loads (or first creates) the keyring.
 pub fn app(db: Db, config: Config) -> anyhow::Result<App> {
     let keyring = crate::keys::load_keyring(&config)?;
-    Ok(App { db, config: Arc::new(config), outbox_wakeup: Arc::new(Notify::new()), keyring: Arc::new(keyring) })
+    Ok(App {
+        db,
+        config: Arc::new(config),
+        outbox_wakeup: Arc::new(Notify::new()),
+        mail_wakeup: Arc::new(Notify::new()),
+        keyring: Arc::new(keyring),
+    })
 }
 
 /// A running server: its address and the switch that stops it.
@@ -81,6 +87,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
 
     let worker = workers::webhooks::Worker::new(app.db.clone(), &app.config)?;
     let worker_task = tokio::spawn(worker.run(app.outbox_wakeup.clone(), shutdown_rx.clone()));
+    let mail_task = tokio::spawn(workers::mail::run(app.clone(), shutdown_rx.clone()));
 
     let state = AppState { app: app.clone(), metrics: metrics_handle() };
     let service = crate::http::service(state);
@@ -95,6 +102,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
             tracing::error!(error = %e, "http server failed");
         }
         let _ = worker_task.await;
+        let _ = mail_task.await;
         db.close().await;
     });
     Ok(Server { addr, shutdown: shutdown_tx, task })

@@ -24,3 +24,20 @@ CREATE TABLE one_time_tokens (
     used_at      BIGINT,
     PRIMARY KEY (store_id, token_hash)
 );
+
+-- Outgoing e-mail, written in the transaction that causes it and delivered
+-- by the mail worker (recipient and content sealed: they are personal data).
+CREATE TABLE mail_outbox (
+    store_id    TEXT NOT NULL REFERENCES stores(id),
+    id          TEXT NOT NULL,
+    message_enc TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    attempts    BIGINT NOT NULL DEFAULT 0,
+    lease_until BIGINT,
+    last_error  TEXT,
+    created_at  BIGINT NOT NULL,
+    sent_at     BIGINT,
+    PRIMARY KEY (store_id, id),
+    CHECK (status IN ('pending', 'sent', 'failed'))
+);
+CREATE INDEX mail_outbox_pending ON mail_outbox (status, created_at);

@@ -11,6 +11,7 @@ pub mod addresses;
 pub mod audit;
 pub mod customers;
 pub mod idempotency;
+pub mod mail;
 pub mod outbox;
 pub mod rate_limits;
 pub mod roles;

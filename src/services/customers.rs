@@ -88,10 +88,12 @@ pub async fn sign_up(
         });
     }
     let customer = Customer::open(app, row)?;
+    super::recovery::send_verification(app, &mut tx, ctx, &customer.id, &customer.email).await?;
     outbox::emit(&mut tx, &ctx.store.id, "customer.created", serde_json::json!({ "customer_id": customer.id })).await?;
     idempotency::complete(&mut tx, ctx, idem, 201, &customer).await?;
     tx.commit().await?;
     app.wake_outbox();
+    app.wake_mail();
     Ok(Outcome::Fresh(customer))
 }
 

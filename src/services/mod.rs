@@ -10,10 +10,12 @@ pub mod auth;
 pub mod customers;
 pub mod demo;
 pub mod idempotency;
+pub mod mail;
 pub mod outbox;
 pub mod pii;
 pub mod privacy;
 pub mod rate_limit;
+pub mod recovery;
 pub mod roles;
 pub mod staff;
 pub mod stores;
@@ -37,6 +39,7 @@ pub struct App {
     pub db: Db,
     pub config: Arc<Config>,
     pub outbox_wakeup: Arc<Notify>,
+    pub mail_wakeup: Arc<Notify>,
     pub keyring: Arc<crate::domain::crypto::Keyring>,
 }
 

@@ -46,6 +46,10 @@ impl App {
     pub fn wake_outbox(&self) {
         self.outbox_wakeup.notify_one();
     }
+
+    pub fn wake_mail(&self) {
+        self.mail_wakeup.notify_one();
+    }
 }
 
 impl Event {

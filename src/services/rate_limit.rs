@@ -16,6 +16,8 @@ pub struct Limit {
 pub const LOGIN_PER_ACCOUNT: Limit = Limit { limit: 5, window_ms: 15 * 60 * 1000 };
 pub const LOGIN_PER_ADDRESS: Limit = Limit { limit: 30, window_ms: 15 * 60 * 1000 };
 pub const SIGNUP_PER_ADDRESS: Limit = Limit { limit: 10, window_ms: 60 * 60 * 1000 };
+pub const RESET_PER_ADDRESS: Limit = Limit { limit: 10, window_ms: 60 * 60 * 1000 };
+pub const RESET_PER_ACCOUNT: Limit = Limit { limit: 3, window_ms: 60 * 60 * 1000 };
 pub const TOKENS_PER_PRINCIPAL: Limit = Limit { limit: 20, window_ms: 60 * 60 * 1000 };
 
 fn window(limit: Limit, now: i64) -> (i64, u64) {

@@ -2,4 +2,5 @@
 //! from the database (so any number of nodes can run them), and finishes
 //! the item in hand before stopping.
 
+pub mod mail;
 pub mod webhooks;

@@ -318,3 +318,33 @@ impl TestApp {
         self.backend
     }
 }
+
+impl TestApp {
+    /// Waits for the `n`th e-mail to the store's mailbox and returns all
+    /// messages so far, oldest first.
+    pub async fn mailbox(&self, store_slug: &str, at_least: usize) -> Vec<String> {
+        let dir = self._dir.path().join("mailbox").join(store_slug);
+        for _ in 0..200 {
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if files.len() >= at_least {
+                files.sort();
+                return files.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("expected {at_least} e-mails in {}", dir.display());
+    }
+}
+
+/// The `token=` value of the first link in an e-mail.
+pub fn link_token(mail: &str) -> String {
+    let start = mail.find("token=").expect("a link with a token") + 6;
+    mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+}

@@ -12,6 +12,7 @@ mod lifecycle;
 mod observability;
 mod pages;
 mod privacy;
+mod recovery;
 mod stores;
 mod tenancy;
 mod webhooks;

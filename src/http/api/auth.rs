@@ -10,6 +10,7 @@ use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiCtx, ApiJson, CurrentStore};
 use crate::http::state::AppState;
 use crate::services::auth::{self, Audience};
+use crate::services::recovery::{self, ResetConfirm, ResetRequest, TokenInput};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -74,5 +75,41 @@ pub async fn logout(
     responses((status = 204), (status = 401, body = Problem)))]
 pub async fn logout_everywhere(State(state): State<AppState>, ApiCtx(ctx): ApiCtx) -> Result<StatusCode, ApiError> {
     auth::logout_everywhere(&state.app, &ctx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Confirms the e-mail address with the token from the verification link.
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth", request_body = TokenInput,
+    responses((status = 204), (status = 409, body = Problem)))]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    ApiJson(input): ApiJson<TokenInput>,
+) -> Result<StatusCode, ApiError> {
+    recovery::verify_email(&state.app, &ctx, &input.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends a password reset link if the account exists (the answer is the same either way).
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = ResetRequest,
+    responses((status = 202), (status = 429, body = Problem)))]
+pub async fn request_reset(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    ApiJson(input): ApiJson<ResetRequest>,
+) -> Result<StatusCode, ApiError> {
+    recovery::request_password_reset(&state.app, &ctx, &input.email).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Sets a new password with the token from the reset link; every session ends.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = ResetConfirm,
+    responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn confirm_reset(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    ApiJson(input): ApiJson<ResetConfirm>,
+) -> Result<StatusCode, ApiError> {
+    recovery::reset_password(&state.app, &ctx, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
