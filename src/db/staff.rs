@@ -107,3 +107,66 @@ pub async fn count_with_role(tx: &mut Tx, store_id: &str, role: &str) -> Result<
         .fetch_one(&mut **tx)
         .await
 }
+
+/// The second-factor state of a staff member.
+pub struct Totp {
+    pub secret_enc: Option<String>,
+    pub enabled_at: Option<i64>,
+    pub last_step: Option<i64>,
+}
+
+pub async fn totp<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<Totp>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query(
+        "SELECT totp_secret_enc, totp_enabled_at, totp_last_step FROM staff_users WHERE store_id = $1 AND id = $2",
+    )
+    .bind(store_id)
+    .bind(id)
+    .fetch_optional(ex)
+    .await?;
+    row.map(|r| {
+        Ok(Totp {
+            secret_enc: r.try_get("totp_secret_enc")?,
+            enabled_at: r.try_get("totp_enabled_at")?,
+            last_step: r.try_get("totp_last_step")?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn set_totp_secret(tx: &mut Tx, store_id: &str, id: &str, secret_enc: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE staff_users SET totp_secret_enc = $1, totp_enabled_at = NULL, totp_last_step = NULL WHERE store_id = $2 AND id = $3",
+    )
+    .bind(secret_enc)
+    .bind(store_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Records a used step, only if it is newer than the last one (so two
+/// concurrent uses of one code cannot both succeed); enables TOTP if asked.
+pub async fn use_totp_step(
+    tx: &mut Tx,
+    store_id: &str,
+    id: &str,
+    step: i64,
+    enable_at: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "UPDATE staff_users SET totp_last_step = $1, totp_enabled_at = COALESCE(totp_enabled_at, $2)
+         WHERE store_id = $3 AND id = $4 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+    )
+    .bind(step)
+    .bind(enable_at)
+    .bind(store_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}

@@ -8,8 +8,7 @@ use crate::domain::stores::{Branding, Store, StoreKind};
 
 use super::Tx;
 
-const COLUMNS: &str =
-    "id, slug, host, kind, name, slogan, logo_url, primary_color, default_language, currency, is_default";
+const COLUMNS: &str = "id, slug, host, kind, name, slogan, logo_url, primary_color, default_language, currency, is_default, require_owner_mfa";
 
 fn from_row(row: &AnyRow) -> Result<Store, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
@@ -28,6 +27,7 @@ fn from_row(row: &AnyRow) -> Result<Store, sqlx::Error> {
         },
         currency: row.try_get("currency")?,
         is_default: row.try_get::<i64, _>("is_default")? != 0,
+        require_owner_mfa: row.try_get::<i64, _>("require_owner_mfa")? != 0,
     })
 }
 
@@ -101,5 +101,15 @@ pub async fn update_branding(tx: &mut Tx, store_id: &str, b: &Branding, now: i64
     .bind(store_id)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+pub async fn set_require_owner_mfa(tx: &mut Tx, store_id: &str, on: bool, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE stores SET require_owner_mfa = $1, updated_at = $2 WHERE id = $3")
+        .bind(i64::from(on))
+        .bind(now)
+        .bind(store_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

@@ -8,5 +8,6 @@ pub mod crypto;
 pub mod ids;
 pub mod locale;
 pub mod stores;
+pub mod totp;
 pub mod validation;
 pub mod webhooks;

@@ -44,6 +44,8 @@ pub struct Store {
     pub brand: Branding,
     pub currency: String,
     pub is_default: bool,
+    /// Owners must use a second factor (TOTP) to act.
+    pub require_owner_mfa: bool,
 }
 
 /// The brand, validated. Build it with [`Branding::parse`].

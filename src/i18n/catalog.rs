@@ -106,6 +106,30 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
             "邮箱或密码错误。",
         ],
     ),
+    (
+        "admin.totp_title",
+        [
+            "Second step: code from your authenticator app",
+            "Zweiter Schritt: Code aus Ihrer Authenticator-App",
+            "Segundo paso: código de su aplicación de autenticación",
+            "Segundo passo: código do seu aplicativo autenticador",
+            "第二步：输入身份验证器应用中的验证码",
+        ],
+    ),
+    (
+        "admin.totp_code",
+        ["6-digit code", "6-stelliger Code", "Código de 6 dígitos", "Código de 6 dígitos", "6 位验证码"],
+    ),
+    (
+        "admin.totp_failed",
+        [
+            "The code was wrong or expired. Please sign in again.",
+            "Der Code war falsch oder abgelaufen. Bitte melden Sie sich erneut an.",
+            "El código era incorrecto o caducó. Inicie sesión de nuevo.",
+            "O código estava errado ou expirou. Entre novamente.",
+            "验证码错误或已过期，请重新登录。",
+        ],
+    ),
     ("form.email", ["E-mail", "E-Mail", "Correo electrónico", "E-mail", "电子邮箱"]),
     ("form.password", ["Password", "Passwort", "Contraseña", "Senha", "密码"]),
     ("form.sign_in", ["Sign in", "Anmelden", "Iniciar sesión", "Entrar", "登录"]),

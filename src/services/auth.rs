@@ -110,7 +110,13 @@ impl Audience {
 /// account is locked until the window ends) and per client address, and
 /// every attempt is audited. A hash made with older parameters is
 /// upgraded on success.
-pub async fn login(app: &App, ctx: &Ctx, audience: Audience, email: &str, password: &str) -> ServiceResult<NewSession> {
+pub async fn login(
+    app: &App,
+    ctx: &Ctx,
+    audience: Audience,
+    email: &str,
+    password: &str,
+) -> ServiceResult<LoginOutcome> {
     let store = &ctx.store;
     let email_index = app.email_index(&store.id, email);
     let account_bucket = format!("login-fail:{email_index}");
@@ -131,7 +137,7 @@ pub async fn login(app: &App, ctx: &Ctx, audience: Audience, email: &str, passwo
             let row = staff::by_email_index(app.db.pool(), &store.id, &email_index).await?;
             let hash = row.as_ref().map(|r| r.password_hash.clone());
             let actor = match row {
-                Some(r) => staff_actor(app, &store.id, r.id, r.role).await?,
+                Some(r) => staff_actor(app, store, r.id, r.role).await?,
                 None => None,
             };
             (actor, hash)
@@ -163,17 +169,65 @@ pub async fn login(app: &App, ctx: &Ctx, audience: Audience, email: &str, passwo
     if let Some(old) = hash.filter(|h| needs_rehash(h)) {
         upgrade_hash(app, &store.id, &actor, password, &old).await?;
     }
-    let session = open_session(app, store, actor).await?;
+    if let Actor::Staff { id, .. } = &actor
+        && super::mfa::is_enabled(app, &store.id, id).await?
+    {
+        let challenge = random_token();
+        let mut tx = app.db.begin().await?;
+        crate::db::mail::insert_token(
+            &mut tx,
+            &store.id,
+            &token_hash(&challenge),
+            "mfa",
+            id,
+            now_ms() + MFA_CHALLENGE_TTL_MS,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(LoginOutcome::SecondFactor { challenge });
+    }
+    finish_login(app, ctx, actor, audience.as_str()).await.map(LoginOutcome::Session)
+}
+
+/// How long the second step of a sign-in may take.
+const MFA_CHALLENGE_TTL_MS: i64 = 5 * 60 * 1000;
+
+/// What a correct password leads to: a session, or a second step.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    Session(NewSession),
+    /// Send the challenge back with a TOTP code to `complete_second_factor`.
+    SecondFactor {
+        challenge: String,
+    },
+}
+
+async fn finish_login(app: &App, ctx: &Ctx, actor: Actor, how: &str) -> ServiceResult<NewSession> {
+    let session = open_session(app, &ctx.store, actor).await?;
     let login_ctx = Ctx { actor: session.actor.clone(), ..ctx.clone() };
-    audit::record_alone(
-        app,
-        &login_ctx,
-        "auth.login",
-        &session.actor.principal(),
-        json!({ "audience": audience.as_str() }),
-    )
-    .await?;
+    audit::record_alone(app, &login_ctx, "auth.login", &session.actor.principal(), json!({ "method": how })).await?;
     Ok(session)
+}
+
+/// The second sign-in step: the challenge from `login` and a TOTP code. A
+/// challenge works once, right or wrong, so codes cannot be guessed
+/// against it; wrong codes count towards the account's lock-out.
+pub async fn complete_second_factor(app: &App, ctx: &Ctx, challenge: &str, code: &str) -> ServiceResult<NewSession> {
+    let store = &ctx.store;
+    let mut tx = app.db.begin().await?;
+    let owner = crate::db::mail::use_token(&mut tx, &store.id, &token_hash(challenge), "mfa", now_ms()).await?;
+    tx.commit().await?;
+    let Some(staff_id) = owner else { return Err(ServiceError::InvalidCredentials) };
+    let row = staff::by_id(app.db.pool(), &store.id, &staff_id).await?.ok_or(ServiceError::InvalidCredentials)?;
+    let bucket = format!("login-fail:{}", row.email_index);
+    rate_limit::check(app, &store.id, &bucket, rate_limit::LOGIN_PER_ACCOUNT).await?;
+    if !super::mfa::check_code(app, &store.id, &staff_id, code, false).await? {
+        let _ = rate_limit::hit(app, &store.id, &bucket, rate_limit::LOGIN_PER_ACCOUNT).await;
+        audit::record_alone(app, ctx, "auth.mfa_failed", &staff_id, json!({})).await?;
+        return Err(ServiceError::InvalidCredentials);
+    }
+    let actor = staff_actor(app, store, row.id, row.role).await?.ok_or(ServiceError::InvalidCredentials)?;
+    finish_login(app, ctx, actor, "password+totp").await
 }
 
 /// True when a stored hash was made with other parameters than today's.
@@ -202,8 +256,13 @@ async fn upgrade_hash(app: &App, store_id: &str, actor: &Actor, password: &str, 
 
 /// A staff actor with the permissions of their role (none for a role that
 /// no longer exists).
-async fn staff_actor(app: &App, store_id: &str, id: String, role: String) -> ServiceResult<Option<Actor>> {
-    let permissions = super::staff::role_permissions(app, store_id, &role).await?.unwrap_or_default();
+/// An owner who must but does not yet use a second factor holds no
+/// permissions until they set one up.
+async fn staff_actor(app: &App, store: &Store, id: String, role: String) -> ServiceResult<Option<Actor>> {
+    let mut permissions = super::staff::role_permissions(app, &store.id, &role).await?.unwrap_or_default();
+    if role == "owner" && store.require_owner_mfa && !super::mfa::is_enabled(app, &store.id, &id).await? {
+        permissions.clear();
+    }
     Ok(Some(Actor::Staff { id, role, permissions }))
 }
 
@@ -254,7 +313,7 @@ pub async fn authenticate(app: &App, store: &Store, bearer: &str) -> ServiceResu
     }
     let actor = match s.principal_kind.as_str() {
         "staff" => match staff::by_id(app.db.pool(), &store.id, &s.principal_id).await? {
-            Some(r) => staff_actor(app, &store.id, r.id, r.role).await?,
+            Some(r) => staff_actor(app, store, r.id, r.role).await?,
             None => None,
         },
         "customer" => {

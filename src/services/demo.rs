@@ -138,6 +138,7 @@ pub async fn load(app: &App) -> ServiceResult<Vec<DemoLogin>> {
                 },
                 currency: d.currency.into(),
                 is_default: i == 0 && !had_stores,
+                require_owner_mfa: false,
             };
             create_store(app, &store, d.owner, DEMO_PASSWORD, Some(d.customer)).await?;
         }
@@ -179,6 +180,7 @@ pub async fn ensure_default_store(app: &App) -> ServiceResult<Option<DemoLogin>>
         },
         currency: "EUR".into(),
         is_default: true,
+        require_owner_mfa: false,
     };
     create_store(app, &store, "owner@localhost.localdomain", &password, None).await?;
     Ok(Some(DemoLogin {

@@ -11,6 +11,7 @@ pub mod customers;
 pub mod demo;
 pub mod idempotency;
 pub mod mail;
+pub mod mfa;
 pub mod outbox;
 pub mod pii;
 pub mod privacy;

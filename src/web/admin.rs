@@ -17,7 +17,7 @@ use crate::domain::locale::Language;
 use crate::domain::validation::FieldError;
 use crate::http::state::AppState;
 use crate::services::actor::{Actor, Ctx};
-use crate::services::auth::{self, Audience};
+use crate::services::auth::{self, Audience, LoginOutcome};
 use crate::services::outbox::Event;
 use crate::services::{ServiceError, stores, webhooks};
 
@@ -128,10 +128,9 @@ pub async fn login_submit(
     }
     let ctx = Ctx { store: shell.store.clone(), actor: Actor::Anonymous, client_ip: shell.client_ip.clone() };
     match auth::login(&state.app, &ctx, Audience::Staff, &form.email, &form.password).await {
-        Ok(session) => {
-            let max_age = (session.expires_at - crate::services::now_ms()) / 1000;
-            let cookie = cookies::set(&headers, cookies::SESSION, &session.token, &shell.base, max_age, true);
-            redirect_with_cookie(&shell.href("/admin"), Some(cookie))
+        Ok(LoginOutcome::Session(session)) => session_cookie_redirect(&shell, &headers, &session),
+        Ok(LoginOutcome::SecondFactor { challenge }) => {
+            render(StatusCode::OK, &SecondFactorPage { shell, csrf: form.csrf, challenge, error: None })
         }
         Err(ServiceError::RateLimited { .. }) => {
             let msg = shell.t("admin.login_locked");
@@ -143,6 +142,58 @@ pub async fn login_submit(
         }
         Err(e) => {
             tracing::error!(error = %e, "admin login failed");
+            error_page(shell, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+fn session_cookie_redirect(shell: &Shell, headers: &HeaderMap, session: &auth::NewSession) -> Response {
+    let max_age = (session.expires_at - crate::services::now_ms()) / 1000;
+    let cookie = cookies::set(headers, cookies::SESSION, &session.token, &shell.base, max_age, true);
+    redirect_with_cookie(&shell.href("/admin"), Some(cookie))
+}
+
+#[derive(Template)]
+#[template(path = "admin/login_totp.html")]
+struct SecondFactorPage {
+    shell: Shell,
+    csrf: String,
+    challenge: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct SecondFactorForm {
+    challenge: String,
+    code: String,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+/// The second sign-in step: the code from the authenticator app.
+pub async fn login_totp_submit(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    PageForm(form): PageForm<SecondFactorForm>,
+) -> Response {
+    if !cookies::values(&headers, cookies::CSRF).into_iter().any(|c| same_token(c, &form.csrf)) {
+        let msg = shell.t("form.csrf");
+        return login_page(shell, &headers, StatusCode::FORBIDDEN, String::new(), Some(msg));
+    }
+    let ctx = Ctx { store: shell.store.clone(), actor: Actor::Anonymous, client_ip: shell.client_ip.clone() };
+    match auth::complete_second_factor(&state.app, &ctx, &form.challenge, &form.code).await {
+        Ok(session) => session_cookie_redirect(&shell, &headers, &session),
+        Err(ServiceError::RateLimited { .. }) => {
+            let msg = shell.t("admin.login_locked");
+            login_page(shell, &headers, StatusCode::TOO_MANY_REQUESTS, String::new(), Some(msg))
+        }
+        Err(ServiceError::InvalidCredentials) => {
+            let msg = shell.t("admin.totp_failed");
+            login_page(shell, &headers, StatusCode::UNAUTHORIZED, String::new(), Some(msg))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "second factor failed");
             error_page(shell, StatusCode::INTERNAL_SERVER_ERROR)
         }
     }

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/{*file}", get(assets::static_file))
         .route("/admin", get(admin::home))
         .route("/admin/login", get(admin::login_form).post(admin::login_submit))
+        .route("/admin/login/totp", axum::routing::post(admin::login_totp_submit))
         .route("/admin/logout", axum::routing::post(admin::logout))
         .route("/admin/settings", get(admin::settings_form).post(admin::settings_submit))
         .merge(admin_access::routes())

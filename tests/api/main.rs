@@ -9,6 +9,7 @@ mod customer_data;
 mod errors;
 mod idempotency;
 mod lifecycle;
+mod mfa;
 mod observability;
 mod pages;
 mod privacy;

@@ -10,6 +10,7 @@ use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiCtx, ApiJson, CurrentStore};
 use crate::http::state::AppState;
 use crate::services::auth::{self, Audience};
+use crate::services::mfa;
 use crate::services::recovery::{self, ResetConfirm, ResetRequest, TokenInput};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -28,11 +29,82 @@ pub struct LoginInput {
     pub audience: LoginAudience,
 }
 
+/// Either a session (`token`, `expires_at`) or, for staff with a second
+/// factor, an `mfa_challenge` to send with a code to
+/// `/api/v1/auth/login/second-factor`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LoginOutput {
-    pub token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     /// Unix milliseconds.
-    pub expires_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_challenge: Option<String>,
+}
+
+impl From<auth::LoginOutcome> for LoginOutput {
+    fn from(o: auth::LoginOutcome) -> Self {
+        match o {
+            auth::LoginOutcome::Session(s) => {
+                LoginOutput { token: Some(s.token), expires_at: Some(s.expires_at), mfa_challenge: None }
+            }
+            auth::LoginOutcome::SecondFactor { challenge } => {
+                LoginOutput { token: None, expires_at: None, mfa_challenge: Some(challenge) }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorInput {
+    pub challenge: String,
+    /// The 6-digit code from the authenticator app.
+    pub code: String,
+}
+
+/// The second sign-in step for staff with TOTP.
+#[utoipa::path(post, path = "/api/v1/auth/login/second-factor", tag = "auth", request_body = SecondFactorInput,
+    responses((status = 200, body = LoginOutput), (status = 401, body = Problem), (status = 429, body = Problem)))]
+pub async fn second_factor(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    ApiJson(input): ApiJson<SecondFactorInput>,
+) -> Result<Json<LoginOutput>, ApiError> {
+    let session = auth::complete_second_factor(&state.app, &ctx, &input.challenge, &input.code).await?;
+    Ok(Json(auth::LoginOutcome::Session(session).into()))
+}
+
+/// Starts TOTP enrolment for the signed-in staff member.
+#[utoipa::path(post, path = "/api/v1/me/totp", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = mfa::TotpSetup), (status = 409, body = Problem)))]
+pub async fn totp_setup(State(state): State<AppState>, ApiCtx(ctx): ApiCtx) -> Result<Json<mfa::TotpSetup>, ApiError> {
+    Ok(Json(mfa::setup(&state.app, &ctx).await?))
+}
+
+/// Confirms TOTP enrolment with a code from the app.
+#[utoipa::path(post, path = "/api/v1/me/totp/enable", tag = "auth", security(("bearer" = [])), request_body = mfa::CodeInput,
+    responses((status = 204), (status = 409, body = Problem)))]
+pub async fn totp_enable(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    ApiJson(input): ApiJson<mfa::CodeInput>,
+) -> Result<StatusCode, ApiError> {
+    mfa::enable(&state.app, &ctx, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Store security settings (owners).
+#[utoipa::path(put, path = "/api/v1/store/security", tag = "store", security(("bearer" = [])), request_body = mfa::SecuritySettings,
+    responses((status = 204), (status = 403, body = Problem)))]
+pub async fn security_settings(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    ApiJson(input): ApiJson<mfa::SecuritySettings>,
+) -> Result<StatusCode, ApiError> {
+    mfa::update_settings(&state.app, &ctx, input).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Signs in. Wrong e-mail and wrong password give the same answer.
@@ -48,7 +120,7 @@ pub async fn login(
         LoginAudience::Customer => Audience::Customer,
     };
     let session = auth::login(&state.app, &ctx, audience, &input.email, &input.password).await?;
-    Ok(Json(LoginOutput { token: session.token, expires_at: session.expires_at }))
+    Ok(Json(session.into()))
 }
 
 /// Ends the session of the bearer token.

@@ -27,7 +27,7 @@ use crate::services::Outcome;
     info(title = "Oxcart API", version = "1", description = "Run an online business: storefront, back office and partner integrations. Errors are application/problem+json (RFC 9457). POSTs that create things accept an Idempotency-Key header; a replayed answer carries Idempotency-Replayed: true."),
     paths(
         stores::get_store, stores::update_branding,
-        auth::login, auth::logout, auth::logout_everywhere, auth::verify_email, auth::request_reset, auth::confirm_reset,
+        auth::login, auth::second_factor, auth::totp_setup, auth::totp_enable, auth::security_settings, auth::logout, auth::logout_everywhere, auth::verify_email, auth::request_reset, auth::confirm_reset,
         staff::list, staff::create, staff::change_role, staff::roles, staff::create_role, staff::update_role, staff::permissions,
         tokens::list, tokens::create, tokens::revoke, audit::search,
         customers::sign_up, customers::me, customers::update_me,
@@ -68,6 +68,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/auth/logout-everywhere", post(auth::logout_everywhere))
+        .route("/api/v1/auth/login/second-factor", post(auth::second_factor))
+        .route("/api/v1/me/totp", post(auth::totp_setup))
+        .route("/api/v1/me/totp/enable", post(auth::totp_enable))
+        .route("/api/v1/store/security", put(auth::security_settings))
         .route("/api/v1/auth/verify-email", post(auth::verify_email))
         .route("/api/v1/auth/password-reset", post(auth::request_reset))
         .route("/api/v1/auth/password-reset/confirm", post(auth::confirm_reset))
