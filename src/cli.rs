@@ -47,11 +47,26 @@ enum Command {
     Demo,
     /// Print the effective configuration and check the database connection.
     CheckConfig,
+    /// Encryption keys for personal data.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Add a new key to the key file and make it active for new values.
+    /// Restart the servers afterwards so they seal with it, then run `rotate`.
+    New,
+    /// Re-encrypt every stored value under the active key, with progress.
+    /// Safe while the shop runs; resumes where it stopped if interrupted.
+    Rotate,
 }
 
 #[derive(Subcommand, Debug)]
@@ -130,6 +145,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let db = startup::open_database(&config).await?;
             let app = startup::app(db, config)?;
             print_logins(&demo::load(&app).await?, None);
+        }
+        Command::Keys { command: KeysCommand::New } => {
+            if !config.security.keys.is_empty() {
+                anyhow::bail!("keys are set in the configuration: add one there and set security.active_key");
+            }
+            let path = config.security.key_file.clone().unwrap_or_else(|| crate::keys::default_key_file(&config));
+            crate::keys::load_keyring(&config)?;
+            let id = crate::keys::add_key_to_file(&path)?;
+            println!(
+                "added key {id} to {} and made it active; restart the servers, then run `oxcart keys rotate`",
+                path.display()
+            );
+        }
+        Command::Keys { command: KeysCommand::Rotate } => {
+            let db = startup::open_database(&config).await?;
+            let app = startup::app(db, config)?;
+            let total = crate::services::key_rotation::pending(&app).await?;
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} values re-encrypted ({eta} left)")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let done = crate::services::key_rotation::rotate(&app, |n| bar.set_position(n)).await?;
+            bar.finish();
+            println!("re-encrypted {done} values under key {}", app.keyring.active_key_id());
         }
         Command::Audit { command: AuditCommand::Verify { store } } => {
             let db = startup::open_database(&config).await?;

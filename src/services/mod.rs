@@ -10,6 +10,7 @@ pub mod auth;
 pub mod customers;
 pub mod demo;
 pub mod idempotency;
+pub mod key_rotation;
 pub mod mail;
 pub mod mfa;
 pub mod outbox;

@@ -238,7 +238,12 @@ impl TestApp {
     /// Starts another node on the same database, as a second `oxcart`
     /// process would: its own pool, HTTP server and workers.
     pub async fn second_node(&self) -> Server {
-        let config = self.config.clone();
+        self.second_node_with(|_| {}).await
+    }
+
+    pub async fn second_node_with(&self, tweak: impl FnOnce(&mut Config)) -> Server {
+        let mut config = self.config.clone();
+        tweak(&mut config);
         let db = startup::open_database(&config).await.expect("second node opens the database");
         startup::start(startup::app(db, config).expect("app state")).await.expect("second node starts")
     }
@@ -287,6 +292,10 @@ impl TestApp {
 impl TestApp {
     /// Runs the `oxcart` binary against this test's database and keys.
     pub fn oxcart_cli(&self, args: &[&str]) -> std::process::Output {
+        self.oxcart_cli_env(args, &[])
+    }
+
+    pub fn oxcart_cli_env(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_oxcart"));
         for (k, _) in std::env::vars() {
             if k.starts_with("OXCART_") {
@@ -303,6 +312,9 @@ impl TestApp {
         }
         if let Some(i) = &sec.index_key {
             cmd.env("OXCART_SECURITY__INDEX_KEY", i);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
         }
         cmd.args(args).output().expect("run oxcart")
     }

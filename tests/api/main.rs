@@ -8,6 +8,7 @@ mod cli;
 mod customer_data;
 mod errors;
 mod idempotency;
+mod keys;
 mod lifecycle;
 mod mfa;
 mod observability;
