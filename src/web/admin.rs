@@ -46,7 +46,7 @@ pub(super) fn same_token(a: &str, b: &str) -> bool {
     !a.is_empty() && a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
-fn redirect_with_cookie(to: &str, cookie: Option<String>) -> Response {
+pub(super) fn redirect_with_cookie(to: &str, cookie: Option<String>) -> Response {
     let mut res = Redirect::to(to).into_response();
     if let Some(v) = cookie.and_then(|c| c.parse().ok()) {
         res.headers_mut().append(header::SET_COOKIE, v);
@@ -81,7 +81,7 @@ struct LoginPage {
     error: Option<&'static str>,
 }
 
-fn new_csrf() -> String {
+pub(super) fn new_csrf() -> String {
     let mut b = [0u8; 24];
     rand::rng().fill_bytes(&mut b);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)

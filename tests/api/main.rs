@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod account_pages;
 mod cli;
 mod customer_data;
 mod errors;
