@@ -47,6 +47,8 @@ enum Command {
     Demo,
     /// Print the effective configuration and check the database connection.
     CheckConfig,
+    /// Purge data past its retention period now (the server also does this on a schedule).
+    Purge,
     /// Encryption keys for personal data.
     Keys {
         #[command(subcommand)]
@@ -145,6 +147,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let db = startup::open_database(&config).await?;
             let app = startup::app(db, config)?;
             print_logins(&demo::load(&app).await?, None);
+        }
+        Command::Purge => {
+            let db = startup::open_database(&config).await?;
+            let app = startup::app(db, config)?;
+            let purged = crate::services::housekeeping::purge(&app).await?;
+            println!("{}", serde_json::to_string_pretty(&purged)?);
         }
         Command::Keys { command: KeysCommand::New } => {
             if !config.security.keys.is_empty() {

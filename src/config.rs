@@ -28,6 +28,25 @@ pub struct Config {
     /// (default `http://{listen}`).
     pub public_url: Option<String>,
     pub mail: MailConfig,
+    pub retention: RetentionConfig,
+}
+
+/// How long data is kept before housekeeping purges it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RetentionConfig {
+    /// Sent or failed e-mail (it holds personal data).
+    pub mail_days: u32,
+    /// How long a retried request can still be answered from its
+    /// Idempotency-Key record.
+    pub idempotency_hours: u32,
+    /// How often the housekeeping worker runs.
+    pub interval_minutes: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig { mail_days: 30, idempotency_hours: 72, interval_minutes: 15 }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -87,6 +106,7 @@ impl Default for Config {
             security: SecurityConfig::default(),
             public_url: None,
             mail: MailConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }

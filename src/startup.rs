@@ -88,6 +88,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
     let worker = workers::webhooks::Worker::new(app.db.clone(), &app.config)?;
     let worker_task = tokio::spawn(worker.run(app.outbox_wakeup.clone(), shutdown_rx.clone()));
     let mail_task = tokio::spawn(workers::mail::run(app.clone(), shutdown_rx.clone()));
+    let housekeeping_task = tokio::spawn(workers::housekeeping::run(app.clone(), shutdown_rx.clone()));
 
     let state = AppState { app: app.clone(), metrics: metrics_handle() };
     let service = crate::http::service(state);
@@ -103,6 +104,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
         }
         let _ = worker_task.await;
         let _ = mail_task.await;
+        let _ = housekeeping_task.await;
         db.close().await;
     });
     Ok(Server { addr, shutdown: shutdown_tx, task })

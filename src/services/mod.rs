@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod demo;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod key_rotation;
 pub mod mail;

@@ -2,5 +2,6 @@
 //! from the database (so any number of nodes can run them), and finishes
 //! the item in hand before stopping.
 
+pub mod housekeeping;
 pub mod mail;
 pub mod webhooks;

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, spawn};
 
-crate::on_both_databases!(no_plaintext_personal_data_in_the_database);
+crate::on_both_databases!(no_plaintext_personal_data_in_the_database, stale_data_is_purged_by_retention);
 
 async fn no_plaintext_personal_data_in_the_database(b: Backend) {
     let app = spawn(b).await;
@@ -44,5 +44,38 @@ async fn no_plaintext_personal_data_in_the_database(b: Backend) {
         assert!(!raw.contains(needle), "plaintext {needle:?} found in the database");
     }
     assert!(raw.contains("v1.k1."), "sealed values are there, tagged with their key id");
+    app.stop().await;
+}
+
+async fn stale_data_is_purged_by_retention(b: Backend) {
+    let app = spawn(b).await;
+    let body = json!({"email": "old.guest@example.com", "password": "a long password", "display_name": "Old"});
+    let res = app
+        .client
+        .post(app.url("/api/v1/customers"))
+        .header("idempotency-key", "k-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    app.mailbox("outfitters", 1).await;
+    let token = app.login("", "customer", "ana@customers.example").await;
+    // Age everything past its retention period.
+    app.raw_sql("UPDATE sessions SET expires_at = 1").await.unwrap();
+    app.raw_sql("UPDATE mail_outbox SET created_at = 1").await.unwrap();
+    app.raw_sql("UPDATE idempotency_keys SET created_at = 1").await.unwrap();
+    app.raw_sql("UPDATE one_time_tokens SET expires_at = 1").await.unwrap();
+    let out = app.oxcart_cli(&["purge"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let purged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(purged["sessions"].as_u64().unwrap() >= 1);
+    assert_eq!(purged["sent_mail"], 1);
+    assert_eq!(purged["idempotency_keys"], 1);
+    for table in ["sessions", "mail_outbox", "idempotency_keys", "one_time_tokens"] {
+        assert_eq!(app.count_rows(table).await, 0, "{table} purged");
+    }
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status(), 401);
+    assert!(app.count_rows("customers").await >= 2, "accounts themselves are kept");
     app.stop().await;
 }

@@ -1,0 +1,25 @@
+//! Runs the retention purge on a schedule. Every node may run it: the
+//! deletes are idempotent.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::services::{App, housekeeping};
+
+pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
+    let every = Duration::from_secs(u64::from(app.config.retention.interval_minutes.max(1)) * 60);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+        match housekeeping::purge(&app).await {
+            Ok(p) => tracing::info!(?p, "housekeeping purge"),
+            Err(e) => tracing::warn!(error = %e, "housekeeping purge failed"),
+        }
+    }
+}
