@@ -182,3 +182,66 @@ async fn storefront_and_admin_in_every_language_with_the_brand() {
     browser.client.clone().close().await.unwrap();
     app.stop().await;
 }
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let e = c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css} on page"));
+    e.clear().await.unwrap();
+    e.send_keys(value).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_signs_up_edits_an_address_and_exports_data() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn(Backend::Sqlite).await;
+    let browser = open_browser().await;
+    let c = &browser.client;
+
+    c.goto(&app.url("/account/signup")).await.unwrap();
+    fill(c, "input[name=email]", "browser.buyer@example.com").await;
+    fill(c, "input[name=display_name]", "Browser Buyer").await;
+    fill(c, "input[name=password]", "browser buyer password").await;
+    click_and_wait(c, "form.form button[type=submit]").await;
+    assert_eq!(text_of(c, "#my-email").await, "browser.buyer@example.com");
+
+    // Sign out and back in.
+    click_and_wait(c, "nav.adminnav form button[type=submit]").await;
+    c.goto(&app.url("/account/login")).await.unwrap();
+    fill(c, "input[name=email]", "browser.buyer@example.com").await;
+    fill(c, "input[name=password]", "browser buyer password").await;
+    click_and_wait(c, "form.form button[type=submit]").await;
+    assert_eq!(text_of(c, "#my-email").await, "browser.buyer@example.com");
+
+    // Add an address, then edit it.
+    for (name, value) in [
+        ("name", "Browser Buyer"),
+        ("line1", "Rua das Flores 10"),
+        ("city", "Porto"),
+        ("postal_code", "4050-262"),
+        ("country", "PT"),
+    ] {
+        fill(c, &format!("#new-address input[name={name}]"), value).await;
+    }
+    click_and_wait(c, "#new-address button[type=submit]").await;
+    assert!(text_of(c, ".address-line").await.contains("Rua das Flores 10"));
+    c.find(Locator::Css("details.address summary")).await.unwrap().click().await.unwrap();
+    fill(c, "form.edit-address input[name=line1]", "Rua de Santa Catarina 5").await;
+    click_and_wait(c, "form.edit-address button[type=submit]").await;
+    assert!(text_of(c, ".address-line").await.contains("Rua de Santa Catarina 5"));
+    screenshot(c, "account-addresses").await;
+
+    // Export my data with the browser's own session.
+    let export = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch('/account/export').then(r => r.json()).then(done, e => done(String(e)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(export["profile"]["email"], "browser.buyer@example.com");
+    assert_eq!(export["addresses"][0]["line1"], "Rua de Santa Catarina 5");
+
+    browser.client.clone().close().await.unwrap();
+    app.stop().await;
+}
