@@ -349,30 +349,116 @@ pub async fn logout_everywhere(app: &App, ctx: &Ctx) -> ServiceResult<u64> {
     Ok(n)
 }
 
-/// Rejects passwords that are too short or among the most common ones.
+/// Rejects passwords that are too short, too long, made of one repeated
+/// character or a plain run (`1234567890`, `abcdefghij`), or among the
+/// passwords of 10+ characters most often found in breach corpora.
+/// (NIST SP 800-63B: length and a block list, no composition rules.)
 pub fn check_password_strength(password: &str) -> Result<(), &'static str> {
-    const COMMON: [&str; 12] = [
-        "password",
-        "password1",
-        "1234567890",
-        "12345678910",
-        "qwertyuiop",
-        "iloveyou12",
-        "password123",
-        "0123456789",
-        "abcdefghij",
-        "letmein123",
-        "welcome123",
-        "passw0rd12",
-    ];
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err("password must be at least 10 characters");
     }
     if password.len() > 1024 {
         return Err("password must be at most 1024 bytes");
     }
-    if COMMON.contains(&password.to_lowercase().as_str()) {
-        return Err("password is too common");
+    let lower = password.to_lowercase();
+    let chars: Vec<char> = lower.chars().collect();
+    let one_char = chars.iter().all(|c| *c == chars[0]);
+    let run = chars.windows(2).all(|w| w[1] as i64 - w[0] as i64 == 1)
+        || chars.windows(2).all(|w| w[0] as i64 - w[1] as i64 == 1);
+    if one_char || run || BREACHED.binary_search(&lower.as_str()).is_ok() {
+        return Err("password is too common; choose a longer or less predictable one");
     }
     Ok(())
+}
+
+/// Common breached passwords of 10 or more characters, sorted.
+const BREACHED: &[&str] = &[
+    "0123456789",
+    "0987654321",
+    "1111111111",
+    "1122334455",
+    "1123581321",
+    "123123123123",
+    "1234512345",
+    "1234567890",
+    "1234567890q",
+    "12345678910",
+    "123456789a",
+    "123456789q",
+    "123qweasdzxc",
+    "1q2w3e4r5t",
+    "1q2w3e4r5t6y",
+    "1qaz2wsx3edc",
+    "1qazxsw23edc",
+    "5555555555",
+    "987654321a",
+    "aaaaaaaaaa",
+    "abc1234567",
+    "abcd123456",
+    "abcdefghij",
+    "administrator",
+    "asdfghjkl1",
+    "asdfghjkl;",
+    "changeme123",
+    "chocolate1",
+    "football123",
+    "iloveyou12",
+    "iloveyou123",
+    "letmein123",
+    "michael123",
+    "monkey1234",
+    "passw0rd12",
+    "password!1",
+    "password01",
+    "password1",
+    "password12",
+    "password123",
+    "password1234",
+    "password2024",
+    "password2025",
+    "password2026",
+    "princess123",
+    "q1w2e3r4t5",
+    "q1w2e3r4t5y6",
+    "qazwsxedc123",
+    "qwerty1234",
+    "qwerty12345",
+    "qwerty123456",
+    "qwertyuiop",
+    "qwertyuiop1",
+    "qwertyuiop123",
+    "starwars123",
+    "sunshine123",
+    "superman123",
+    "welcome123",
+    "zaq12wsxcde",
+    "zxcvbnm123",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_list_is_sorted_for_binary_search() {
+        assert!(BREACHED.windows(2).all(|w| w[0] < w[1]), "keep BREACHED sorted");
+    }
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        for pw in ["short", "aaaaaaaaaaaa", "abcdefghijk", "9876543210", "QwertyUiop", "Password123"] {
+            assert!(check_password_strength(pw).is_err(), "{pw}");
+        }
+        assert!(check_password_strength("correct horse battery staple").is_ok());
+    }
+
+    #[test]
+    fn rehash_is_needed_only_for_other_parameters() {
+        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8 * 1024, 1, 1, None).unwrap());
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let old = weak.hash_password(b"pw", &salt).unwrap().to_string();
+        assert!(needs_rehash(&old));
+        let current = argon2().hash_password(b"pw", &salt).unwrap().to_string();
+        assert!(!needs_rehash(&current));
+    }
 }
