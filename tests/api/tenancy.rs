@@ -12,6 +12,7 @@ crate::on_both_databases!(
     events_and_brand_stay_within_their_store,
     accounts_with_the_same_email_are_separate_per_store,
     admin_session_cookie_does_not_cross_stores,
+    staff_roles_and_tokens_of_another_store_are_not_found,
 );
 
 async fn stores_resolve_by_path_prefix_and_host(b: Backend) {
@@ -154,5 +155,63 @@ async fn admin_session_cookie_does_not_cross_stores(b: Backend) {
     let other = app.client.get(app.url("/s/foodbank/admin")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(other.status(), 303);
     assert_eq!(other.headers()["location"], "/s/foodbank/admin/login");
+    app.stop().await;
+}
+
+async fn staff_roles_and_tokens_of_another_store_are_not_found(b: Backend) {
+    let app = spawn(b).await;
+    let foodbank = app.foodbank_owner().await;
+    let outfitters = app.outfitters_owner().await;
+    let fb = "/s/foodbank/api/v1";
+    let role: Value = app
+        .post_json(
+            &format!("{fb}/roles"),
+            Some(&foodbank),
+            &json!({"name": "Volunteers", "permissions": ["orders.read"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token: Value = app
+        .post_json(&format!("{fb}/tokens"), Some(&foodbank), &json!({"name": "sync", "permissions": ["events.read"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let staff: Value = app.get(&format!("{fb}/staff"), Some(&foodbank)).await.json().await.unwrap();
+    let staff_id = staff[0]["id"].as_str().unwrap();
+
+    let res = app
+        .put_json(
+            &format!("/api/v1/roles/{}", role["id"].as_str().unwrap()),
+            Some(&outfitters),
+            &json!({"name": "x", "permissions": ["orders.read"]}),
+        )
+        .await;
+    assert_problem(res, 404, "not_found").await;
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/tokens/{}", token["id"].as_str().unwrap())))
+        .bearer_auth(&outfitters)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 404, "not_found").await;
+    let res =
+        app.put_json(&format!("/api/v1/staff/{staff_id}/role"), Some(&outfitters), &json!({"role": "analyst"})).await;
+    assert_problem(res, 404, "not_found").await;
+    // A role id of another store cannot be assigned here either.
+    let res = app
+        .post_json("/api/v1/staff", Some(&outfitters), &json!({"email": "x@staff.example", "display_name": "X", "password": "staff password 2026", "role": role["id"]}))
+        .await;
+    assert_problem(res, 422, "validation_failed").await;
+    let roles: Value = app.get("/api/v1/roles", Some(&outfitters)).await.json().await.unwrap();
+    assert!(roles.as_array().unwrap().iter().all(|r| r["name"] != "Volunteers"));
+    let tokens: Value = app.get("/api/v1/tokens", Some(&outfitters)).await.json().await.unwrap();
+    assert_eq!(tokens.as_array().unwrap().len(), 0);
+    // Untouched in their own store.
+    let still: Value = app.get(&format!("{fb}/staff"), Some(&foodbank)).await.json().await.unwrap();
+    assert_eq!(still[0]["role"], "owner");
     app.stop().await;
 }
