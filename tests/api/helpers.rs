@@ -326,6 +326,16 @@ impl TestApp {
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut conn).await.map(|_| ())
     }
 
+    /// One integer from a query on the test database.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&self.db_url).await.expect("connect");
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&mut conn)
+            .await
+            .expect("scalar query")
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
