@@ -64,6 +64,23 @@ async fn session(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Option
     None
 }
 
+/// The signed-in customer behind a form post whose CSRF token matches, or
+/// the answer to give instead: the sign-in page, or 403 for a bad token.
+async fn form_session(
+    state: &AppState,
+    shell: &Shell,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<CustomerSession, Response> {
+    let Some(s) = session(state, shell, headers).await else {
+        return Err(Redirect::to(&shell.href("/account/login")).into_response());
+    };
+    if !same_token(&s.csrf, csrf) {
+        return Err(error_page(shell.clone(), StatusCode::FORBIDDEN));
+    }
+    Ok(s)
+}
+
 fn anonymous(shell: &Shell) -> Ctx {
     Ctx { store: shell.store.clone(), actor: Actor::Anonymous, client_ip: shell.client_ip.clone() }
 }
@@ -319,12 +336,10 @@ async fn profile_submit(
     headers: HeaderMap,
     PageForm(form): PageForm<ProfileForm>,
 ) -> Response {
-    let Some(s) = session(&state, &shell, &headers).await else {
-        return Redirect::to(&shell.href("/account/login")).into_response();
+    let s = match form_session(&state, &shell, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(response) => return response,
     };
-    if !same_token(&s.csrf, &form.csrf) {
-        return error_page(shell, StatusCode::FORBIDDEN);
-    }
     match customers::update_me(&state.app, &s.ctx, UpdateProfile { display_name: form.display_name }).await {
         Ok(_) => saved(&shell),
         Err(ServiceError::Validation(e)) => {
@@ -392,12 +407,10 @@ async fn address_save(
     id: Option<String>,
     form: AddressForm,
 ) -> Response {
-    let Some(s) = session(&state, &shell, &headers).await else {
-        return Redirect::to(&shell.href("/account/login")).into_response();
+    let s = match form_session(&state, &shell, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(response) => return response,
     };
-    if !same_token(&s.csrf, &form.csrf) {
-        return error_page(shell, StatusCode::FORBIDDEN);
-    }
     let result = match &id {
         None => addresses::create(&state.app, &s.ctx, form.address()).await,
         Some(id) => addresses::update(&state.app, &s.ctx, id, form.address()).await,
@@ -419,12 +432,10 @@ async fn address_delete(
     Path(id): Path<String>,
     PageForm(form): PageForm<CsrfOnly>,
 ) -> Response {
-    let Some(s) = session(&state, &shell, &headers).await else {
-        return Redirect::to(&shell.href("/account/login")).into_response();
+    let s = match form_session(&state, &shell, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(response) => return response,
     };
-    if !same_token(&s.csrf, &form.csrf) {
-        return error_page(shell, StatusCode::FORBIDDEN);
-    }
     match addresses::delete(&state.app, &s.ctx, &id).await {
         Ok(()) => saved(&shell),
         Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
@@ -464,12 +475,10 @@ async fn erasure(
     headers: HeaderMap,
     PageForm(form): PageForm<ErasureForm>,
 ) -> Response {
-    let Some(s) = session(&state, &shell, &headers).await else {
-        return Redirect::to(&shell.href("/account/login")).into_response();
+    let s = match form_session(&state, &shell, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(response) => return response,
     };
-    if !same_token(&s.csrf, &form.csrf) {
-        return error_page(shell, StatusCode::FORBIDDEN);
-    }
     match privacy::erase_me(&state.app, &s.ctx, privacy::ErasureRequest { password: form.password }).await {
         Ok(()) => {
             let cookie = cookies::set(&headers, SESSION, "", &shell.base, 0, true);

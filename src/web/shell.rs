@@ -15,6 +15,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::CurrentStore;
 use crate::i18n;
 
+#[derive(Clone)]
 pub struct LangLink {
     pub code: &'static str,
     pub name: &'static str,
@@ -23,6 +24,7 @@ pub struct LangLink {
 }
 
 /// The frame of every page.
+#[derive(Clone)]
 pub struct Shell {
     pub lang: Language,
     pub base: String,
