@@ -1,4 +1,55 @@
 //! Texts of the admin access pages (staff, roles, API tokens, audit log):
 //! key, then en, de, es, pt, zh.
 
-pub const ENTRIES: &[(&str, [&str; 5])] = &[];
+pub const ENTRIES: &[(&str, [&str; 5])] = &[
+    ("access.staff", ["Staff", "Mitarbeitende", "Personal", "Equipe", "员工"]),
+    ("access.roles", ["Roles", "Rollen", "Roles", "Funções", "角色"]),
+    ("access.tokens", ["API tokens", "API-Token", "Tokens de API", "Tokens de API", "API 令牌"]),
+    ("access.audit", ["Audit log", "Audit-Protokoll", "Registro de auditoría", "Registro de auditoria", "审计日志"]),
+    ("access.role", ["Role", "Rolle", "Rol", "Função", "角色"]),
+    ("access.change_role", ["Change role", "Rolle ändern", "Cambiar rol", "Alterar função", "更改角色"]),
+    (
+        "access.add_staff",
+        ["Add a staff member", "Mitarbeitende hinzufügen", "Añadir personal", "Adicionar membro da equipe", "添加员工"],
+    ),
+    (
+        "access.initial_password",
+        ["Initial password", "Erstes Passwort", "Contraseña inicial", "Senha inicial", "初始密码"],
+    ),
+    ("access.builtin", ["built-in", "vordefiniert", "predefinido", "predefinida", "内置"]),
+    ("access.new_role", ["Create a role", "Rolle anlegen", "Crear un rol", "Criar função", "创建角色"]),
+    ("access.role_name", ["Name", "Name", "Nombre", "Nome", "名称"]),
+    ("access.permissions", ["Permissions", "Berechtigungen", "Permisos", "Permissões", "权限"]),
+    ("access.last_used", ["Last used", "Zuletzt benutzt", "Último uso", "Último uso", "最近使用"]),
+    ("access.revoke", ["Revoke", "Widerrufen", "Revocar", "Revogar", "撤销"]),
+    ("access.revoked", ["revoked", "widerrufen", "revocado", "revogado", "已撤销"]),
+    ("access.new_token", ["Create a token", "Token erstellen", "Crear un token", "Criar token", "创建令牌"]),
+    (
+        "access.expires_days",
+        [
+            "Expires after (days, empty = never)",
+            "Läuft ab nach (Tagen, leer = nie)",
+            "Caduca tras (días, vacío = nunca)",
+            "Expira após (dias, vazio = nunca)",
+            "有效期（天，留空表示永久）",
+        ],
+    ),
+    ("access.token_created", ["Token created.", "Token erstellt.", "Token creado.", "Token criado.", "令牌已创建。"]),
+    (
+        "access.secret_once",
+        [
+            "Copy this secret now: it is not shown again",
+            "Kopieren Sie dieses Geheimnis jetzt: Es wird nicht wieder angezeigt",
+            "Copie este secreto ahora: no se volverá a mostrar",
+            "Copie este segredo agora: ele não será mostrado novamente",
+            "请立即复制此密钥：它不会再次显示",
+        ],
+    ),
+    ("access.action", ["Action", "Aktion", "Acción", "Ação", "操作"]),
+    ("access.actor", ["Who", "Wer", "Quién", "Quem", "操作者"]),
+    ("access.target", ["Target", "Ziel", "Objeto", "Alvo", "对象"]),
+    ("access.when", ["When", "Wann", "Cuándo", "Quando", "时间"]),
+    ("access.details", ["Details", "Details", "Detalles", "Detalhes", "详情"]),
+    ("access.filter", ["Filter", "Filtern", "Filtrar", "Filtrar", "筛选"]),
+    ("access.older", ["Older entries", "Ältere Einträge", "Entradas anteriores", "Entradas anteriores", "更早的记录"]),
+];

@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod account_pages;
+mod admin_pages;
 mod cli;
 mod customer_data;
 mod errors;
