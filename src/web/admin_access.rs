@@ -127,6 +127,9 @@ fn notice(shell: &Shell, q: &DoneQuery) -> Outcome {
 }
 
 /// A page's data, or the error page when the member may not see it.
+// The error is the response itself, built once on a cold path: boxing it
+// would buy nothing.
+#[allow(clippy::result_large_err)]
 fn or_error<T>(shell: &Shell, r: ServiceResult<T>) -> Result<T, Response> {
     r.map_err(|e| match e {
         ServiceError::Forbidden(_) => error_page(shell.clone(), StatusCode::FORBIDDEN),
