@@ -245,3 +245,53 @@ async fn customer_signs_up_edits_an_address_and_exports_data() {
     browser.client.clone().close().await.unwrap();
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_changes_a_role_and_finds_it_in_the_audit_log() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn(Backend::Sqlite).await;
+    let browser = open_browser().await;
+    let c = &browser.client;
+
+    c.goto(&app.url("/admin/login")).await.unwrap();
+    fill(c, "input[name=email]", "admin@outfitters.example").await;
+    fill(c, "input[name=password]", DEMO_PASSWORD).await;
+    click_and_wait(c, "form button[type=submit]").await;
+
+    c.goto(&app.url("/admin/staff")).await.unwrap();
+    fill(c, "#add-staff input[name=email]", "sam@staff.example").await;
+    fill(c, "#add-staff input[name=display_name]", "Sam Stock").await;
+    fill(c, "#add-staff input[name=password]", "sam stock password").await;
+    c.execute("document.querySelector('#add-staff select[name=role]').value = 'warehouse'", vec![]).await.unwrap();
+    click_and_wait(c, "#add-staff button[type=submit]").await;
+    assert!(text_of(c, "#staff-table").await.contains("sam@staff.example"));
+
+    // Promote Sam from warehouse to order manager in the table.
+    c.execute(
+        "const row = [...document.querySelectorAll('#staff-table tr')].find(r => r.textContent.includes('sam@staff.example'));
+         row.querySelector('select[name=role]').value = 'order_manager';
+         row.querySelector('form').setAttribute('id', 'sam-role');",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click_and_wait(c, "#sam-role button[type=submit]").await;
+    screenshot(c, "admin-staff").await;
+
+    c.goto(&app.url("/admin/audit")).await.unwrap();
+    fill(c, "#audit-filter input[name=action]", "staff.*").await;
+    click_and_wait(c, "#audit-filter button[type=submit]").await;
+    let table = text_of(c, "#audit-table").await;
+    assert!(table.contains("staff.role_changed"), "{table}");
+    assert!(
+        table.contains("\"warehouse\"") && table.contains("\"order_manager\""),
+        "before and after are shown: {table}"
+    );
+    assert!(table.contains("staff.created"));
+    screenshot(c, "admin-audit").await;
+
+    browser.client.clone().close().await.unwrap();
+    app.stop().await;
+}
