@@ -49,6 +49,13 @@ pub async fn sign_up(
     input: SignUp,
     idem: Option<&IdempotencyRequest>,
 ) -> ServiceResult<Outcome<Customer>> {
+    super::rate_limit::hit(
+        app,
+        &ctx.store.id,
+        &format!("signup-ip:{}", ctx.client_ip),
+        super::rate_limit::SIGNUP_PER_ADDRESS,
+    )
+    .await?;
     let email = input.email.trim().to_lowercase();
     let mut errs = FieldErrors::default();
     if !is_plausible_email(&email) {

@@ -18,6 +18,7 @@ crate::on_both_databases!(
     logout_everywhere_ends_every_session,
     login_replaces_a_planted_session_cookie,
     audit_chain_verifies_and_detects_tampering,
+    sign_ups_are_rate_limited_per_address,
 );
 
 const PASSWORD: &str = "staff password 2026";
@@ -361,5 +362,21 @@ async fn audit_chain_verifies_and_detects_tampering(b: Backend) {
     assert!(!out.status.success());
     assert!(text.contains("BROKEN at entry 2"), "{text}");
     assert!(text.contains("foodbank: intact"), "other stores' chains are separate: {text}");
+    app.stop().await;
+}
+
+async fn sign_ups_are_rate_limited_per_address(b: Backend) {
+    let app = spawn(b).await;
+    for i in 0..10 {
+        let body =
+            json!({"email": format!("bulk{i}@example.com"), "password": "a long password", "display_name": "Bulk"});
+        assert_eq!(app.post_json("/api/v1/customers", None, &body).await.status(), 201);
+    }
+    let body = json!({"email": "bulk10@example.com", "password": "a long password", "display_name": "Bulk"});
+    let res = app.post_json("/api/v1/customers", None, &body).await;
+    assert!(res.headers().contains_key("retry-after"));
+    assert_problem(res, 429, "rate_limited").await;
+    // Another store counts separately.
+    assert_eq!(app.post_json("/s/foodbank/api/v1/customers", None, &body).await.status(), 201);
     app.stop().await;
 }
