@@ -52,4 +52,90 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
     ("access.details", ["Details", "Details", "Detalles", "Detalhes", "详情"]),
     ("access.filter", ["Filter", "Filtern", "Filtrar", "Filtrar", "筛选"]),
     ("access.older", ["Older entries", "Ältere Einträge", "Entradas anteriores", "Entradas anteriores", "更早的记录"]),
+    ("access.security", ["Security", "Sicherheit", "Seguridad", "Segurança", "安全"]),
+    (
+        "access.second_factor",
+        [
+            "Second factor (authenticator app)",
+            "Zweiter Faktor (Authenticator-App)",
+            "Segundo factor (app de autenticación)",
+            "Segundo fator (app autenticador)",
+            "第二因素（身份验证器应用）",
+        ],
+    ),
+    (
+        "access.mfa_on",
+        [
+            "Your sign-in asks for a code from your authenticator app.",
+            "Ihre Anmeldung verlangt einen Code aus Ihrer Authenticator-App.",
+            "Su inicio de sesión pide un código de su app de autenticación.",
+            "Seu login pede um código do seu app autenticador.",
+            "登录时需要输入身份验证器应用中的验证码。",
+        ],
+    ),
+    (
+        "access.mfa_off",
+        [
+            "Not set up. A second factor protects your account if your password leaks.",
+            "Nicht eingerichtet. Ein zweiter Faktor schützt Ihr Konto, falls Ihr Passwort bekannt wird.",
+            "No configurado. Un segundo factor protege su cuenta si su contraseña se filtra.",
+            "Não configurado. Um segundo fator protege sua conta se a senha vazar.",
+            "尚未设置。若密码泄露，第二因素可保护您的账户。",
+        ],
+    ),
+    (
+        "access.mfa_setup",
+        [
+            "Set up a second factor",
+            "Zweiten Faktor einrichten",
+            "Configurar segundo factor",
+            "Configurar segundo fator",
+            "设置第二因素",
+        ],
+    ),
+    (
+        "access.mfa_scan",
+        [
+            "Add this key to your authenticator app, then enter the code it shows.",
+            "Fügen Sie diesen Schlüssel Ihrer Authenticator-App hinzu und geben Sie den angezeigten Code ein.",
+            "Añada esta clave a su app de autenticación e introduzca el código que muestra.",
+            "Adicione esta chave ao seu app autenticador e digite o código exibido.",
+            "将此密钥添加到身份验证器应用，然后输入显示的验证码。",
+        ],
+    ),
+    (
+        "access.mfa_confirm",
+        [
+            "Confirm and turn on",
+            "Bestätigen und einschalten",
+            "Confirmar y activar",
+            "Confirmar e ativar",
+            "确认并启用",
+        ],
+    ),
+    ("access.sessions", ["Sessions", "Sitzungen", "Sesiones", "Sessões", "会话"]),
+    (
+        "access.logout_everywhere",
+        [
+            "Sign out on every device",
+            "Auf allen Geräten abmelden",
+            "Cerrar sesión en todos los dispositivos",
+            "Sair em todos os dispositivos",
+            "在所有设备上退出",
+        ],
+    ),
+    (
+        "access.store_policy",
+        ["Store policy", "Richtlinie des Shops", "Política de la tienda", "Política da loja", "店铺策略"],
+    ),
+    (
+        "access.require_owner_mfa",
+        [
+            "Owners must use a second factor",
+            "Inhaber müssen einen zweiten Faktor nutzen",
+            "Los propietarios deben usar un segundo factor",
+            "Proprietários devem usar um segundo fator",
+            "店主必须使用第二因素",
+        ],
+    ),
 ];

@@ -16,10 +16,11 @@ use super::shell::{Shell, error_page, render};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 use crate::services::audit::{self, AuditEntry, AuditQuery};
+use crate::services::mfa::{self, CodeInput, SecuritySettings, TotpSetup};
 use crate::services::roles::{self, PermissionView, RoleInput, RoleView};
 use crate::services::staff::{self, ChangeRole, NewStaff, StaffMember};
 use crate::services::tokens::{self, NewToken, TokenView};
-use crate::services::{ServiceError, ServiceResult};
+use crate::services::{ServiceError, ServiceResult, auth};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -30,6 +31,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/tokens", get(tokens_page).post(token_create))
         .route("/admin/tokens/{id}/revoke", post(token_revoke))
         .route("/admin/audit", get(audit_page))
+        .route("/admin/security", get(security_page))
+        .route("/admin/security/totp", post(totp_setup))
+        .route("/admin/security/totp/enable", post(totp_enable))
+        .route("/admin/security/settings", post(security_settings))
+        .route("/admin/security/logout-everywhere", post(logout_everywhere))
 }
 
 /// A url-encoded form as pairs, so repeated fields (checkboxes) survive.
@@ -461,4 +467,113 @@ async fn audit_page(
         StatusCode::OK,
         &AuditPage { shell, csrf: s.csrf, entries, action: f.action, actor: f.actor, target: f.target, older },
     )
+}
+
+// ---- own security: second factor, sessions; store security settings ----
+
+#[derive(Template)]
+#[template(path = "admin/security.html")]
+struct SecurityPage {
+    shell: Shell,
+    csrf: String,
+    mfa_enabled: bool,
+    setup: Option<TotpSetup>,
+    may_set_policy: bool,
+    outcome: Outcome,
+}
+
+async fn render_security(
+    state: &AppState,
+    shell: Shell,
+    s: StaffSession,
+    status: StatusCode,
+    outcome: Outcome,
+    setup: Option<TotpSetup>,
+) -> Response {
+    let id = s.ctx.actor.principal();
+    let mfa_enabled = mfa::is_enabled(&state.app, &shell.store.id, &id).await.unwrap_or(false);
+    let may_set_policy = s.ctx.actor.require(crate::services::Permission::RolesManage).is_ok();
+    let mut res = render(status, &SecurityPage { shell, csrf: s.csrf, mfa_enabled, setup, may_set_policy, outcome });
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn security_page(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    match signed_in(&state, &shell, &headers).await {
+        Ok(s) => {
+            let outcome = notice(&shell, &q);
+            render_security(&state, shell, s, StatusCode::OK, outcome, None).await
+        }
+        Err(r) => r,
+    }
+}
+
+async fn totp_setup(State(state): State<AppState>, shell: Shell, headers: HeaderMap, form: FormPairs) -> Response {
+    let s = match signed_in_post(&state, &shell, &headers, &form).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match mfa::setup(&state.app, &s.ctx).await {
+        Ok(setup) => render_security(&state, shell, s, StatusCode::OK, Outcome::default(), Some(setup)).await,
+        Err(e) => {
+            let (status, outcome) = Outcome::from_error(e);
+            render_security(&state, shell, s, status, outcome, None).await
+        }
+    }
+}
+
+async fn totp_enable(State(state): State<AppState>, shell: Shell, headers: HeaderMap, form: FormPairs) -> Response {
+    let s = match signed_in_post(&state, &shell, &headers, &form).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match mfa::enable(&state.app, &s.ctx, CodeInput { code: form.get("code") }).await {
+        Ok(()) => done(&shell, "/admin/security"),
+        Err(e) => {
+            let (status, outcome) = Outcome::from_error(e);
+            render_security(&state, shell, s, status, outcome, None).await
+        }
+    }
+}
+
+async fn security_settings(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    form: FormPairs,
+) -> Response {
+    let s = match signed_in_post(&state, &shell, &headers, &form).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let input = SecuritySettings { require_owner_mfa: form.get("require_owner_mfa") == "on" };
+    match mfa::update_settings(&state.app, &s.ctx, input).await {
+        Ok(()) => done(&shell, "/admin/security"),
+        Err(e) => {
+            let (status, outcome) = Outcome::from_error(e);
+            render_security(&state, shell, s, status, outcome, None).await
+        }
+    }
+}
+
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    form: FormPairs,
+) -> Response {
+    let s = match signed_in_post(&state, &shell, &headers, &form).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(e) = auth::logout_everywhere(&state.app, &s.ctx).await {
+        tracing::error!(error = %e, "logout everywhere failed");
+        return error_page(shell, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Redirect::to(&shell.href("/admin/login")).into_response()
 }

@@ -160,3 +160,36 @@ async fn pages_refuse_forged_forms_and_missing_rights(b: Backend) {
     assert_eq!(page(&app, &warehouse, "/admin/staff").await.0, 403);
     app.stop().await;
 }
+
+async fn second_factor_is_set_up_on_the_security_page(b: Backend) {
+    let app = spawn(b).await;
+    let owner = sign_in(&app, "admin@outfitters.example", DEMO_PASSWORD).await;
+    let (status, html) = page(&app, &owner, "/admin/security").await;
+    assert_eq!(status, 200);
+    let csrf = field(&html, "_csrf");
+    let (status, html) = post(&app, &owner, "/admin/security/totp", &[("_csrf", &csrf)]).await;
+    assert_eq!(status, 200);
+    let start = html.find("id=\"totp-secret\">").unwrap() + 17;
+    let secret = oxcart::domain::totp::base32_decode(&html[start..start + html[start..].find('<').unwrap()]).unwrap();
+    let step = chrono::Utc::now().timestamp() / oxcart::domain::totp::STEP_SECS;
+    let code = oxcart::domain::totp::code_at(&secret, step);
+    assert_eq!(post(&app, &owner, "/admin/security/totp/enable", &[("code", &code), ("_csrf", &csrf)]).await.0, 303);
+    let (_, html) = page(&app, &owner, "/admin/security").await;
+    assert!(html.contains("id=\"mfa-status\"") && html.contains("authenticator app."), "shown as on");
+
+    // Signing in now asks for the code.
+    let res = app.get("/admin/login", None).await;
+    let csrf_cookie = set_cookie(&res, "oxcart_csrf").unwrap();
+    let csrf = field(&res.text().await.unwrap(), "_csrf");
+    let res = app
+        .client
+        .post(app.url("/admin/login"))
+        .header("cookie", &csrf_cookie)
+        .form(&[("email", "admin@outfitters.example"), ("password", DEMO_PASSWORD), ("_csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("name=\"challenge\""));
+    app.stop().await;
+}
