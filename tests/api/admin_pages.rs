@@ -5,7 +5,8 @@ use crate::helpers::{Backend, DEMO_PASSWORD, TestApp, spawn};
 
 crate::on_both_databases!(
     owner_manages_staff_roles_and_tokens_through_pages,
-    pages_refuse_forged_forms_and_missing_rights
+    pages_refuse_forged_forms_and_missing_rights,
+    second_factor_is_set_up_on_the_security_page,
 );
 
 fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
