@@ -119,9 +119,8 @@ pub async fn login(
 ) -> ServiceResult<LoginOutcome> {
     let store = &ctx.store;
     let email_index = app.email_index(&store.id, email);
-    let account_bucket = format!("login-fail:{email_index}");
     rate_limit::hit(app, &store.id, &format!("login-ip:{}", ctx.client_ip), rate_limit::LOGIN_PER_ADDRESS).await?;
-    if let Err(e) = rate_limit::check(app, &store.id, &account_bucket, rate_limit::LOGIN_PER_ACCOUNT).await {
+    if let Err(e) = rate_limit::check_failures(app, &store.id, &email_index).await {
         audit::record_alone(
             app,
             ctx,
@@ -154,7 +153,7 @@ pub async fn login(
         _ => {
             // Count the failure for the account whether or not it exists, so
             // the lock-out itself reveals nothing.
-            let _ = rate_limit::hit(app, &store.id, &account_bucket, rate_limit::LOGIN_PER_ACCOUNT).await;
+            rate_limit::record_failure(app, &store.id, &email_index).await;
             audit::record_alone(
                 app,
                 ctx,
@@ -219,10 +218,9 @@ pub async fn complete_second_factor(app: &App, ctx: &Ctx, challenge: &str, code:
     tx.commit().await?;
     let Some(staff_id) = owner else { return Err(ServiceError::InvalidCredentials) };
     let row = staff::by_id(app.db.pool(), &store.id, &staff_id).await?.ok_or(ServiceError::InvalidCredentials)?;
-    let bucket = format!("login-fail:{}", row.email_index);
-    rate_limit::check(app, &store.id, &bucket, rate_limit::LOGIN_PER_ACCOUNT).await?;
+    rate_limit::check_failures(app, &store.id, &row.email_index).await?;
     if !super::mfa::check_code(app, &store.id, &staff_id, code, false).await? {
-        let _ = rate_limit::hit(app, &store.id, &bucket, rate_limit::LOGIN_PER_ACCOUNT).await;
+        rate_limit::record_failure(app, &store.id, &row.email_index).await;
         audit::record_alone(app, ctx, "auth.mfa_failed", &staff_id, json!({})).await?;
         return Err(ServiceError::InvalidCredentials);
     }

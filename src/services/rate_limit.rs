@@ -14,6 +14,9 @@ pub struct Limit {
 }
 
 pub const LOGIN_PER_ACCOUNT: Limit = Limit { limit: 5, window_ms: 15 * 60 * 1000 };
+/// The back-off tier: an account that keeps failing is locked for the rest
+/// of the day, not just the quarter hour.
+pub const LOGIN_PER_ACCOUNT_DAY: Limit = Limit { limit: 20, window_ms: 24 * 60 * 60 * 1000 };
 pub const LOGIN_PER_ADDRESS: Limit = Limit { limit: 30, window_ms: 15 * 60 * 1000 };
 pub const SIGNUP_PER_ADDRESS: Limit = Limit { limit: 10, window_ms: 60 * 60 * 1000 };
 pub const RESET_PER_ADDRESS: Limit = Limit { limit: 10, window_ms: 60 * 60 * 1000 };
@@ -41,4 +44,20 @@ pub async fn check(app: &App, store_id: &str, bucket: &str, limit: Limit) -> Ser
     let (start, retry_after) = window(limit, now_ms());
     let hits = rate_limits::count(app.db.pool(), store_id, bucket, start).await?;
     if hits >= limit.limit { Err(ServiceError::RateLimited { retry_after_secs: retry_after }) } else { Ok(()) }
+}
+
+/// Refuses sign-in to an account with too many recent failures: 5 in a
+/// quarter hour locks it for the rest of that quarter hour, 20 in a day for
+/// the rest of the day.
+pub async fn check_failures(app: &App, store_id: &str, account_key: &str) -> ServiceResult<()> {
+    check(app, store_id, &format!("login-fail:{account_key}"), LOGIN_PER_ACCOUNT).await?;
+    check(app, store_id, &format!("login-fail-day:{account_key}"), LOGIN_PER_ACCOUNT_DAY).await
+}
+
+/// Counts a failed sign-in against the account in both tiers.
+pub async fn record_failure(app: &App, store_id: &str, account_key: &str) {
+    for (bucket, limit) in [("login-fail", LOGIN_PER_ACCOUNT), ("login-fail-day", LOGIN_PER_ACCOUNT_DAY)] {
+        // Over-limit answers are ignored here: the next check refuses.
+        let _ = hit(app, store_id, &format!("{bucket}:{account_key}"), limit).await;
+    }
 }

@@ -19,6 +19,7 @@ crate::on_both_databases!(
     login_replaces_a_planted_session_cookie,
     audit_chain_verifies_and_detects_tampering,
     sign_ups_are_rate_limited_per_address,
+    repeated_lockouts_back_off_to_a_day,
 );
 
 const PASSWORD: &str = "staff password 2026";
@@ -378,5 +379,35 @@ async fn sign_ups_are_rate_limited_per_address(b: Backend) {
     assert_problem(res, 429, "rate_limited").await;
     // Another store counts separately.
     assert_eq!(app.post_json("/s/foodbank/api/v1/customers", None, &body).await.status(), 201);
+    app.stop().await;
+}
+
+async fn repeated_lockouts_back_off_to_a_day(b: Backend) {
+    let app = spawn(b).await;
+    let wrong = json!({"email": "admin@outfitters.example", "password": "wrong password!", "audience": "staff"});
+    let right =
+        json!({"email": "admin@outfitters.example", "password": crate::helpers::DEMO_PASSWORD, "audience": "staff"});
+    for round in 0..4 {
+        for _ in 0..5 {
+            assert_problem(app.post_json("/api/v1/auth/login", None, &wrong).await, 401, "invalid_credentials").await;
+        }
+        assert_problem(app.post_json("/api/v1/auth/login", None, &right).await, 429, "rate_limited").await;
+        // Let the quarter hour pass (and the per-address budget reset).
+        app.raw_sql("DELETE FROM rate_limits WHERE bucket NOT LIKE 'login-fail-day:%'").await.unwrap();
+        if round < 3 {
+            assert_eq!(
+                app.post_json("/api/v1/auth/login", None, &right).await.status(),
+                200,
+                "unlocked after round {round}"
+            );
+            app.raw_sql("DELETE FROM rate_limits WHERE bucket NOT LIKE 'login-fail-day:%'").await.unwrap();
+        }
+    }
+    // Twenty failures in a day: still locked although every quarter-hour
+    // window is gone, until the day's window ends.
+    let res = app.post_json("/api/v1/auth/login", None, &right).await;
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry <= 24 * 60 * 60, "{retry}");
+    assert_problem(res, 429, "rate_limited").await;
     app.stop().await;
 }
