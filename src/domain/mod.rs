@@ -7,6 +7,7 @@ pub mod audit;
 pub mod crypto;
 pub mod ids;
 pub mod locale;
+pub mod money;
 pub mod stores;
 pub mod totp;
 pub mod validation;
