@@ -22,8 +22,18 @@ pub enum Currency {
 }
 
 impl Currency {
-    pub const ALL: [Currency; 10] =
-        [Currency::EUR, Currency::USD, Currency::GBP, Currency::CHF, Currency::BRL, Currency::CNY, Currency::JPY, Currency::SEK, Currency::DKK, Currency::PLN];
+    pub const ALL: [Currency; 10] = [
+        Currency::EUR,
+        Currency::USD,
+        Currency::GBP,
+        Currency::CHF,
+        Currency::BRL,
+        Currency::CNY,
+        Currency::JPY,
+        Currency::SEK,
+        Currency::DKK,
+        Currency::PLN,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -113,7 +123,10 @@ impl Money {
         };
         let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
         let digits = currency.minor_digits() as usize;
-        if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > digits
+        if whole.is_empty()
+            || !whole.chars().all(|c| c.is_ascii_digit())
+            || !frac.chars().all(|c| c.is_ascii_digit())
+            || frac.len() > digits
         {
             return Err(bad());
         }
