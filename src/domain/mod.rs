@@ -4,6 +4,7 @@
 pub mod access;
 pub mod addresses;
 pub mod audit;
+pub mod catalog;
 pub mod crypto;
 pub mod ids;
 pub mod locale;
