@@ -9,6 +9,7 @@
 
 pub mod addresses;
 pub mod audit;
+pub mod catalog;
 pub mod customers;
 pub mod idempotency;
 pub mod mail;

@@ -56,3 +56,44 @@ mod tests {
         assert_eq!(t(Language::En, "no.such.key"), "no.such.key");
     }
 }
+
+/// A price as people in `lang` write it: `€19.99` (en, zh), `19,99 €`
+/// (de, es, pt). Exact: formats the integer minor units, never a float.
+pub fn format_money(lang: Language, m: crate::domain::money::Money) -> String {
+    use crate::domain::money::Currency;
+    let symbol = match m.currency {
+        Currency::EUR => "€",
+        Currency::USD => "US$",
+        Currency::GBP => "£",
+        Currency::CHF => "CHF",
+        Currency::BRL => "R$",
+        Currency::CNY => "¥",
+        Currency::JPY => "JP¥",
+        Currency::SEK => "kr",
+        Currency::DKK => "kr.",
+        Currency::PLN => "zł",
+    };
+    let plain = m.decimal();
+    match lang {
+        Language::En | Language::Zh => match plain.strip_prefix('-') {
+            Some(rest) => format!("-{symbol}{rest}"),
+            None => format!("{symbol}{plain}"),
+        },
+        Language::De | Language::Es | Language::Pt => format!("{} {symbol}", plain.replace('.', ",")),
+    }
+}
+
+#[cfg(test)]
+mod money_format_tests {
+    use super::*;
+    use crate::domain::money::{Currency, Money};
+
+    #[test]
+    fn prices_read_naturally_in_each_language() {
+        let m = Money::new(1999, Currency::EUR);
+        assert_eq!(format_money(Language::En, m), "€19.99");
+        assert_eq!(format_money(Language::De, m), "19,99 €");
+        assert_eq!(format_money(Language::Zh, Money::new(-50, Currency::CNY)), "-¥0.50");
+        assert_eq!(format_money(Language::Pt, Money::new(12345, Currency::BRL)), "123,45 R$");
+    }
+}

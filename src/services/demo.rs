@@ -78,6 +78,7 @@ async fn create_store(
     let now = now_ms();
     let mut tx = app.db.begin().await?;
     stores::insert(&mut tx, store, now).await?;
+    super::catalog::create_default_channel(&mut tx, store).await?;
     let staff_id = ids::new_id(ids::STAFF);
     let staff_slot = |column| Slot { table: "staff_users", column, store_id: &store.id, row_id: &staff_id };
     staff::insert(

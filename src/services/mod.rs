@@ -7,6 +7,7 @@ pub mod actor;
 pub mod addresses;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod customers;
 pub mod demo;
 pub mod housekeeping;

@@ -17,6 +17,7 @@ use crate::http::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(storefront::home))
+        .route("/p/{slug}", get(storefront::product))
         .route("/lang/{code}", get(shell::switch_language))
         .route("/brand.css", get(assets::brand_css))
         .route("/static/{*file}", get(assets::static_file))

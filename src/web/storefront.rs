@@ -1,11 +1,18 @@
-//! Storefront pages. The catalog work adds category, search and product
-//! pages beside the home page.
+//! Storefront pages: the home page and product pages. Product pages carry
+//! structured data (JSON-LD) and canonical/alternate links for search
+//! engines, and pick variants by link, without JavaScript.
 
 use askama::Template;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use serde::Deserialize;
 
-use super::shell::{Shell, render};
+use super::shell::{Shell, error_page, render};
+use crate::http::state::AppState;
+use crate::i18n::format_money;
+use crate::services::ServiceError;
+use crate::services::catalog::{self, StoreProduct, StoreVariant};
 
 #[derive(Template)]
 #[template(path = "storefront/home.html")]
@@ -15,4 +22,85 @@ pub struct HomePage {
 
 pub async fn home(shell: Shell) -> Response {
     render(StatusCode::OK, &HomePage { shell })
+}
+
+#[derive(Template)]
+#[template(path = "storefront/product.html")]
+struct ProductPage {
+    shell: Shell,
+    product: StoreProduct,
+    selected: usize,
+    json_ld: String,
+}
+
+impl ProductPage {
+    fn price_text(&self, v: &StoreVariant) -> String {
+        v.price.map(|p| format_money(self.shell.lang, p)).unwrap_or_default()
+    }
+
+    fn compare_text(&self, v: &StoreVariant) -> String {
+        v.compare_at.map(|p| format_money(self.shell.lang, p)).unwrap_or_default()
+    }
+
+    fn tier_text(&self, tier: &(i64, crate::domain::money::Money)) -> String {
+        format!("{}+ : {}", tier.0, format_money(self.shell.lang, tier.1))
+    }
+
+    fn option_text(&self, v: &StoreVariant) -> String {
+        if v.options.is_empty() { v.sku.clone() } else { v.options.values().cloned().collect::<Vec<_>>().join(" / ") }
+    }
+
+    fn paragraphs(&self) -> Vec<&str> {
+        self.product.description.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect()
+    }
+
+    fn selected_variant(&self) -> Option<&StoreVariant> {
+        self.product.variants.get(self.selected)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ProductQuery {
+    variant: Option<String>,
+}
+
+pub async fn product(
+    State(state): State<AppState>,
+    shell: Shell,
+    Path(slug): Path<String>,
+    Query(q): Query<ProductQuery>,
+) -> Response {
+    let product = match catalog::storefront_product(&state.app, &shell.store, &slug, shell.lang, "web").await {
+        Ok(p) => p,
+        Err(ServiceError::NotFound) => return error_page(shell, StatusCode::NOT_FOUND),
+        Err(e) => {
+            tracing::error!(error = %e, "product page failed");
+            return error_page(shell, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    let selected = q.variant.and_then(|sku| product.variants.iter().position(|v| v.sku == sku)).unwrap_or(0);
+    let json_ld = structured_data(&product);
+    render(StatusCode::OK, &ProductPage { shell, product, selected, json_ld })
+}
+
+/// schema.org Product with one Offer per priced variant. `<` is escaped so
+/// the JSON cannot close its script element.
+fn structured_data(p: &StoreProduct) -> String {
+    let offers: Vec<serde_json::Value> = p
+        .variants
+        .iter()
+        .filter_map(|v| {
+            v.price.map(|price| {
+                serde_json::json!({
+                    "@type": "Offer", "sku": v.sku, "gtin": v.gtin, "price": price.decimal(),
+                    "priceCurrency": price.currency.code(), "availability": "https://schema.org/InStock",
+                })
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "@context": "https://schema.org", "@type": "Product", "name": p.name, "description": p.description,
+        "sku": p.variants.first().map(|v| v.sku.clone()), "offers": offers,
+    });
+    doc.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }

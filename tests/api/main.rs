@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod account_pages;
 mod admin_pages;
+mod catalog;
 mod cli;
 mod customer_data;
 mod errors;

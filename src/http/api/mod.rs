@@ -5,6 +5,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod customers;
 pub mod docs;
 pub mod staff;
@@ -32,6 +33,7 @@ use crate::services::Outcome;
         tokens::list, tokens::create, tokens::revoke, audit::search,
         customers::sign_up, customers::me, customers::update_me,
         account::list, account::create, account::get, account::update, account::delete, account::export, account::erase,
+        catalog::channels, catalog::create_channel, catalog::create, catalog::get, catalog::update, catalog::storefront_product,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
     components(schemas(super::error::Problem)),
@@ -41,6 +43,7 @@ use crate::services::Outcome;
         (name = "auth", description = "Sessions"),
         (name = "access", description = "Staff, roles, API tokens and the audit log"),
         (name = "customers", description = "Customer accounts"),
+        (name = "catalog", description = "Channels, products, variants and prices"),
         (name = "webhooks", description = "Outgoing webhooks and the event log"),
     )
 )]
@@ -94,6 +97,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
         .route("/api/v1/webhooks/{id}/ping", post(webhooks::ping))
         .route("/api/v1/events", get(webhooks::events))
+        .route("/api/v1/channels", get(catalog::channels).post(catalog::create_channel))
+        .route("/api/v1/products", post(catalog::create))
+        .route("/api/v1/products/{id}", get(catalog::get).put(catalog::update))
+        .route("/api/v1/storefront/products/{slug}", get(catalog::storefront_product))
 }
 
 async fn openapi_json() -> Response {
