@@ -146,7 +146,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Demo => {
             let db = startup::open_database(&config).await?;
             let app = startup::app(db, config)?;
-            print_logins(&demo::load(&app).await?, None);
+            print_logins(&demo::load_with_catalog(&app).await?, None);
         }
         Command::Purge => {
             let db = startup::open_database(&config).await?;
@@ -212,7 +212,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let db = startup::open_database(&config).await?;
             let app = startup::app(db, config)?;
             let logins = if with_demo {
-                demo::load(&app).await?
+                demo::load_with_catalog(&app).await?
             } else {
                 demo::ensure_default_store(&app).await?.into_iter().collect()
             };

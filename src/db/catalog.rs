@@ -319,3 +319,87 @@ where
         })
         .collect()
 }
+
+/// The SQL twin of `domain::catalog::is_visible`, for listing pages.
+const VISIBLE: &str = "((status = 'published' AND (publish_at IS NULL OR publish_at <= $2))
+       OR (status = 'draft' AND publish_at IS NOT NULL AND publish_at <= $2))
+      AND (unpublish_at IS NULL OR unpublish_at > $2)";
+
+/// Ids of the newest products customers can see now.
+pub async fn visible_ids<'e, E>(ex: E, store_id: &str, now: i64, limit: i64) -> Result<Vec<String>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT id FROM products WHERE store_id = $1 AND {VISIBLE} ORDER BY id DESC LIMIT $3");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(now).bind(limit).fetch_all(ex).await
+}
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// (product id, language, name, slug) for the given products, one query.
+pub async fn names_for<'e, E>(
+    ex: E,
+    store_id: &str,
+    ids: &[String],
+) -> Result<Vec<(String, String, String, String)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT product_id, lang, name, slug FROM product_texts WHERE store_id = $1 AND product_id IN ({})",
+        placeholders(2, ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("product_id")?, r.try_get("lang")?, r.try_get("name")?, r.try_get("slug")?)))
+        .collect()
+}
+
+/// Single-unit price rows of the given products in a channel, one query:
+/// (product id, amount, sale amount, sale start, sale end).
+pub async fn unit_prices_for<'e, E>(
+    ex: E,
+    store_id: &str,
+    channel_id: &str,
+    ids: &[String],
+) -> Result<Vec<(String, i64, Option<i64>, Option<i64>, Option<i64>)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT v.product_id, p.amount, p.sale_amount, p.sale_starts_at, p.sale_ends_at
+         FROM prices p JOIN variants v ON v.store_id = p.store_id AND v.id = p.variant_id
+         WHERE p.store_id = $1 AND p.channel_id = $2 AND p.min_qty = 1 AND v.product_id IN ({})",
+        placeholders(3, ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(channel_id);
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("product_id")?,
+                r.try_get("amount")?,
+                r.try_get("sale_amount")?,
+                r.try_get("sale_starts_at")?,
+                r.try_get("sale_ends_at")?,
+            ))
+        })
+        .collect()
+}

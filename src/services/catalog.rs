@@ -592,3 +592,57 @@ pub async fn storefront_product(
         variants,
     })
 }
+
+/// A product in a listing: name in the visitor's language and the lowest
+/// current single-unit price ("from …") in the channel.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProductCard {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub from_price: Option<Money>,
+}
+
+/// The newest products customers can see now, for the home page. Three
+/// queries whatever the count (no query per product).
+pub async fn featured(
+    app: &App,
+    store: &Store,
+    lang: Language,
+    channel: &str,
+    limit: i64,
+) -> ServiceResult<Vec<ProductCard>> {
+    let pool = app.db.pool();
+    let now = now_ms();
+    let ids = sql::visible_ids(pool, &store.id, now, limit.clamp(1, 100)).await?;
+    let Some(ch) = sql::channels(pool, &store.id).await?.into_iter().find(|c| c.code == channel) else {
+        return Ok(Vec::new());
+    };
+    let currency = Currency::parse(&ch.currency).unwrap_or(Currency::EUR);
+    let mut names: HashMap<String, BTreeMap<Language, (String, String)>> = HashMap::new();
+    for (id, l, name, slug) in sql::names_for(pool, &store.id, &ids).await? {
+        if let Some(l) = Language::parse(&l) {
+            names.entry(id).or_default().insert(l, (name, slug));
+        }
+    }
+    let mut lowest: HashMap<String, i64> = HashMap::new();
+    for (id, amount, sale_amount, sale_starts_at, sale_ends_at) in
+        sql::unit_prices_for(pool, &store.id, &ch.id, &ids).await?
+    {
+        let unit = PriceTier { min_qty: 1, amount, sale_amount, sale_starts_at, sale_ends_at }.unit_amount(now);
+        lowest.entry(id).and_modify(|m| *m = (*m).min(unit)).or_insert(unit);
+    }
+    Ok(ids
+        .into_iter()
+        .filter_map(|id| {
+            let texts = names.get(&id)?;
+            let (_, (name, slug)) = pick_translation(texts, lang, store.brand.default_language)?;
+            Some(ProductCard {
+                name: name.clone(),
+                slug: slug.clone(),
+                from_price: lowest.get(&id).map(|a| Money::new(*a, currency)),
+                id,
+            })
+        })
+        .collect())
+}

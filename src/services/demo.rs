@@ -121,6 +121,16 @@ async fn create_store(
 /// Loads the demo stores that are not there yet. The first becomes the
 /// default store when the installation has none.
 pub async fn load(app: &App) -> ServiceResult<Vec<DemoLogin>> {
+    load_stores(app, false).await
+}
+
+/// As [`load`], and gives each new demo store a small catalog in all five
+/// languages (what `oxcart demo` and `serve --demo` use).
+pub async fn load_with_catalog(app: &App) -> ServiceResult<Vec<DemoLogin>> {
+    load_stores(app, true).await
+}
+
+async fn load_stores(app: &App, with_catalog: bool) -> ServiceResult<Vec<DemoLogin>> {
     let had_stores = !stores::list(app.db.pool()).await?.is_empty();
     let mut logins = Vec::new();
     for (i, d) in DEMO_STORES.iter().enumerate() {
@@ -142,6 +152,9 @@ pub async fn load(app: &App) -> ServiceResult<Vec<DemoLogin>> {
                 require_owner_mfa: false,
             };
             create_store(app, &store, d.owner, DEMO_PASSWORD, Some(d.customer)).await?;
+            if with_catalog {
+                load_catalog(app, store).await?;
+            }
         }
         logins.push(DemoLogin {
             store_slug: d.slug.into(),
@@ -191,4 +204,31 @@ pub async fn ensure_default_store(app: &App) -> ServiceResult<Option<DemoLogin>>
         password,
         role: "owner",
     }))
+}
+
+/// A few products per demo store, in all five languages.
+async fn load_catalog(app: &App, store: Store) -> ServiceResult<()> {
+    use super::actor::{Actor, Ctx};
+    use super::catalog::{self, ProductInput};
+    use crate::domain::access::BuiltinRole;
+
+    let file = match store.kind {
+        StoreKind::Nonprofit => include_str!("demo/foodbank_catalog.json"),
+        _ => include_str!("demo/outfitters_catalog.json"),
+    };
+    let products: Vec<ProductInput> =
+        serde_json::from_str(file).map_err(|e| super::ServiceError::Internal(format!("demo catalog: {e}")))?;
+    let ctx = Ctx {
+        store: std::sync::Arc::new(store),
+        actor: Actor::Staff {
+            id: "demo-loader".into(),
+            role: "owner".into(),
+            permissions: BuiltinRole::Owner.permissions(),
+        },
+        client_ip: "demo".into(),
+    };
+    for p in products {
+        catalog::create(app, &ctx, p).await?;
+    }
+    Ok(())
 }

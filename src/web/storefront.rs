@@ -12,16 +12,27 @@ use super::shell::{Shell, error_page, render};
 use crate::http::state::AppState;
 use crate::i18n::format_money;
 use crate::services::ServiceError;
-use crate::services::catalog::{self, StoreProduct, StoreVariant};
+use crate::services::catalog::{self, ProductCard, StoreProduct, StoreVariant};
 
 #[derive(Template)]
 #[template(path = "storefront/home.html")]
 pub struct HomePage {
     pub shell: Shell,
+    pub products: Vec<ProductCard>,
 }
 
-pub async fn home(shell: Shell) -> Response {
-    render(StatusCode::OK, &HomePage { shell })
+impl HomePage {
+    fn price(&self, card: &ProductCard) -> String {
+        card.from_price.map(|p| format_money(self.shell.lang, p)).unwrap_or_default()
+    }
+}
+
+pub async fn home(State(state): State<AppState>, shell: Shell) -> Response {
+    let products = catalog::featured(&state.app, &shell.store, shell.lang, "web", 12).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "featured products failed");
+        Vec::new()
+    });
+    render(StatusCode::OK, &HomePage { shell, products })
 }
 
 #[derive(Template)]

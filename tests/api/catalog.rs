@@ -13,6 +13,7 @@ crate::on_both_databases!(
     updates_keep_variant_ids_and_are_recorded,
     catalog_permissions_and_store_isolation,
     product_page_is_escaped_priced_and_structured,
+    home_page_features_visible_products_from_their_lowest_price,
 );
 
 fn shoe() -> Value {
@@ -244,5 +245,22 @@ async fn product_page_is_escaped_priced_and_structured(b: Backend) {
         .unwrap();
     assert!(de.contains("Trailläufer") && de.contains("19,99 €"));
     assert_eq!(app.get("/p/no-such-product", None).await.status(), 404);
+    app.stop().await;
+}
+
+async fn home_page_features_visible_products_from_their_lowest_price(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    create(&app, &owner, &shoe()).await;
+    let mut hidden = shoe();
+    hidden["status"] = json!("draft");
+    hidden["texts"] = json!({"en": {"name": "Secret Prototype"}});
+    hidden["variants"] = json!([{"sku": "PROTO-1", "prices": [{"channel": "web", "amount": 100}]}]);
+    create(&app, &owner, &hidden).await;
+    let html = app.client.get(app.url("/")).header("accept-language", "de").send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Trailläufer"), "the German name");
+    assert!(html.contains("15,99 €"), "from the lowest current price (the running sale)");
+    assert!(html.contains("href=\"/p/trailläufer\""));
+    assert!(!html.contains("Secret Prototype"), "drafts stay hidden");
     app.stop().await;
 }

@@ -29,6 +29,13 @@ fn sigterm_lets_the_in_flight_request_finish() {
     std::thread::spawn(move || stdout.for_each(drop));
     assert!(!addr.is_empty(), "serve printed its address");
 
+    // The demo catalog is on the home page.
+    let mut home = TcpStream::connect(&addr).unwrap();
+    write!(home, "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut page = String::new();
+    home.read_to_string(&mut page).unwrap();
+    assert!(page.contains("Trail Runner") && page.contains("Storm Shell Jacket"), "demo products are featured");
+
     // Start a request and send only half of its body.
     let body = r#"{"email":"late@example.com","password":"a long password","display_name":"Late"}"#;
     let mut stream = TcpStream::connect(&addr).unwrap();
