@@ -320,7 +320,8 @@ where
         .collect()
 }
 
-/// The SQL twin of `domain::catalog::is_visible`, for listing pages.
+/// The SQL twin of `domain::catalog::is_visible`, for listing pages
+/// (`$2` is the current time).
 const VISIBLE: &str = "((status = 'published' AND (publish_at IS NULL OR publish_at <= $2))
        OR (status = 'draft' AND publish_at IS NOT NULL AND publish_at <= $2))
       AND (unpublish_at IS NULL OR unpublish_at > $2)";
@@ -403,3 +404,8 @@ where
         })
         .collect()
 }
+
+/// [`VISIBLE`] for a query that names the products table `p`.
+pub const VISIBLE_AS_P: &str = "((p.status = 'published' AND (p.publish_at IS NULL OR p.publish_at <= $2))
+       OR (p.status = 'draft' AND p.publish_at IS NOT NULL AND p.publish_at <= $2))
+      AND (p.unpublish_at IS NULL OR p.unpublish_at > $2)";

@@ -10,6 +10,7 @@
 pub mod addresses;
 pub mod audit;
 pub mod catalog;
+pub mod categories;
 pub mod customers;
 pub mod idempotency;
 pub mod mail;

@@ -240,3 +240,61 @@ mod tests {
         assert!(tier_for(&tiers, 0).is_none());
     }
 }
+
+/// Whether making `parent` the parent of `node` would close a loop, given
+/// each category's current parent.
+pub fn would_cycle(parents: &std::collections::HashMap<String, Option<String>>, node: &str, parent: &str) -> bool {
+    let mut cursor = Some(parent.to_string());
+    let mut steps = 0;
+    while let Some(c) = cursor {
+        if c == node || steps > parents.len() {
+            return true;
+        }
+        cursor = parents.get(&c).cloned().flatten();
+        steps += 1;
+    }
+    false
+}
+
+/// `root` and every category below it.
+pub fn subtree(parents: &std::collections::HashMap<String, Option<String>>, root: &str) -> Vec<String> {
+    let mut out = vec![root.to_string()];
+    let mut i = 0;
+    while i < out.len() {
+        let current = out[i].clone();
+        out.extend(parents.iter().filter(|(_, p)| p.as_deref() == Some(current.as_str())).map(|(id, _)| id.clone()));
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tree_tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn tree() -> HashMap<String, Option<String>> {
+        // shoes > trail > racing; jackets
+        [("shoes", None), ("trail", Some("shoes")), ("racing", Some("trail")), ("jackets", None)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+            .collect()
+    }
+
+    #[test]
+    fn cycles_are_detected() {
+        let t = tree();
+        assert!(would_cycle(&t, "shoes", "racing"));
+        assert!(would_cycle(&t, "trail", "trail"));
+        assert!(!would_cycle(&t, "jackets", "racing"));
+    }
+
+    #[test]
+    fn subtrees_include_descendants() {
+        let mut s = subtree(&tree(), "shoes");
+        s.sort();
+        assert_eq!(s, ["racing", "shoes", "trail"]);
+        assert_eq!(subtree(&tree(), "jackets"), ["jackets"]);
+    }
+}

@@ -179,6 +179,9 @@ pub struct ProductInput {
     /// Texts by language; the store's default language is required.
     pub texts: BTreeMap<Language, TextInput>,
     pub variants: Vec<VariantInput>,
+    /// Category ids the product is placed in.
+    #[serde(default)]
+    pub categories: Vec<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -201,6 +204,7 @@ pub struct ProductView {
     pub tags: Vec<String>,
     pub texts: BTreeMap<Language, TextInput>,
     pub variants: Vec<VariantView>,
+    pub categories: Vec<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -363,6 +367,7 @@ async fn save(app: &App, ctx: &Ctx, id: Option<&str>, input: ProductInput) -> Se
         None => (HashMap::new(), now_ms()),
     };
     let checked = check(&input, store, &channels, &existing)?;
+    super::categories::check_ids(app, &store.id, &input.categories).await?;
     let product = sql::ProductRow {
         id: id.map(str::to_string).unwrap_or_else(|| ids::new_id("prd")),
         kind: input.kind.as_str().into(),
@@ -387,6 +392,10 @@ async fn save(app: &App, ctx: &Ctx, id: Option<&str>, input: ProductInput) -> Se
             e.into()
         });
     }
+    let mut categories = input.categories.clone();
+    categories.sort();
+    categories.dedup();
+    crate::db::categories::set_product_categories(&mut tx, &store.id, &product.id, &categories).await?;
     let event = if id.is_some() { "product.updated" } else { "product.created" };
     outbox::emit(&mut tx, &store.id, event, json!({ "product_id": product.id })).await?;
     audit::record(
@@ -477,6 +486,7 @@ async fn load(app: &App, store_id: &str, id: &str) -> ServiceResult<ProductView>
         tags: p.tags,
         texts,
         variants,
+        categories: crate::db::categories::product_categories(pool, store_id, id).await?,
         created_at: p.created_at,
         updated_at: p.updated_at,
     })
@@ -603,8 +613,7 @@ pub struct ProductCard {
     pub from_price: Option<Money>,
 }
 
-/// The newest products customers can see now, for the home page. Three
-/// queries whatever the count (no query per product).
+/// The newest products customers can see now, for the home page.
 pub async fn featured(
     app: &App,
     store: &Store,
@@ -612,36 +621,48 @@ pub async fn featured(
     channel: &str,
     limit: i64,
 ) -> ServiceResult<Vec<ProductCard>> {
+    let ids = sql::visible_ids(app.db.pool(), &store.id, now_ms(), limit.clamp(1, 100)).await?;
+    cards_for(app, store, &ids, lang, channel).await
+}
+
+/// Cards for the given products, in that order. Three queries whatever the
+/// count (no query per product).
+pub async fn cards_for(
+    app: &App,
+    store: &Store,
+    ids: &[String],
+    lang: Language,
+    channel: &str,
+) -> ServiceResult<Vec<ProductCard>> {
     let pool = app.db.pool();
     let now = now_ms();
-    let ids = sql::visible_ids(pool, &store.id, now, limit.clamp(1, 100)).await?;
     let Some(ch) = sql::channels(pool, &store.id).await?.into_iter().find(|c| c.code == channel) else {
         return Ok(Vec::new());
     };
     let currency = Currency::parse(&ch.currency).unwrap_or(Currency::EUR);
     let mut names: HashMap<String, BTreeMap<Language, (String, String)>> = HashMap::new();
-    for (id, l, name, slug) in sql::names_for(pool, &store.id, &ids).await? {
+    for (id, l, name, slug) in sql::names_for(pool, &store.id, ids).await? {
         if let Some(l) = Language::parse(&l) {
             names.entry(id).or_default().insert(l, (name, slug));
         }
     }
     let mut lowest: HashMap<String, i64> = HashMap::new();
     for (id, amount, sale_amount, sale_starts_at, sale_ends_at) in
-        sql::unit_prices_for(pool, &store.id, &ch.id, &ids).await?
+        sql::unit_prices_for(pool, &store.id, &ch.id, ids).await?
     {
         let unit = PriceTier { min_qty: 1, amount, sale_amount, sale_starts_at, sale_ends_at }.unit_amount(now);
         lowest.entry(id).and_modify(|m| *m = (*m).min(unit)).or_insert(unit);
     }
     Ok(ids
-        .into_iter()
+        .iter()
         .filter_map(|id| {
-            let texts = names.get(&id)?;
+            let texts = names.get(id)?;
             let (_, (name, slug)) = pick_translation(texts, lang, store.brand.default_language)?;
             Some(ProductCard {
                 name: name.clone(),
                 slug: slug.clone(),
-                from_price: lowest.get(&id).map(|a| Money::new(*a, currency)),
-                id,
+                from_price: lowest.get(id).map(|a| Money::new(*a, currency)),
+                id: id.clone(),
             })
         })
         .collect())

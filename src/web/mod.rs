@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(storefront::home))
         .route("/p/{slug}", get(storefront::product))
+        .route("/c/{slug}", get(storefront::category))
         .route("/lang/{code}", get(shell::switch_language))
         .route("/brand.css", get(assets::brand_css))
         .route("/static/{*file}", get(assets::static_file))

@@ -115,3 +115,37 @@ fn structured_data(p: &StoreProduct) -> String {
     });
     doc.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }
+
+#[derive(Template)]
+#[template(path = "storefront/category.html")]
+struct CategoryTemplate {
+    shell: Shell,
+    page: crate::services::categories::CategoryPage,
+}
+
+impl CategoryTemplate {
+    fn price(&self, card: &ProductCard) -> String {
+        card.from_price.map(|p| format_money(self.shell.lang, p)).unwrap_or_default()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CategoryQuery {
+    after: Option<String>,
+}
+
+pub async fn category(
+    State(state): State<AppState>,
+    shell: Shell,
+    Path(slug): Path<String>,
+    Query(q): Query<CategoryQuery>,
+) -> Response {
+    match crate::services::categories::page(&state.app, &shell.store, &slug, shell.lang, q.after.as_deref(), 24).await {
+        Ok(page) => render(StatusCode::OK, &CategoryTemplate { shell, page }),
+        Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
+        Err(e) => {
+            tracing::error!(error = %e, "category page failed");
+            error_page(shell, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}

@@ -12,6 +12,7 @@ use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiCtx, ApiJson, CurrentStore};
 use crate::http::state::AppState;
 use crate::services::catalog::{self, Channel, ChannelInput, ProductInput, ProductView, StoreProduct};
+use crate::services::categories::{self, CategoryInput, CategoryPage, CategoryView};
 
 #[utoipa::path(get, path = "/api/v1/channels", tag = "catalog", security(("bearer" = [])),
     responses((status = 200, body = Vec<Channel>), (status = 403, body = Problem)))]
@@ -86,4 +87,49 @@ pub async fn storefront_product(
     let lang = q.lang.as_deref().and_then(Language::parse).unwrap_or(current.store.brand.default_language);
     let channel = q.channel.as_deref().unwrap_or("web");
     Ok(Json(catalog::storefront_product(&state.app, &current.store, &slug, lang, channel).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/categories", tag = "catalog", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CategoryView>), (status = 403, body = Problem)))]
+pub async fn categories(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+) -> Result<Json<Vec<CategoryView>>, ApiError> {
+    Ok(Json(categories::list(&state.app, &ctx).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/categories", tag = "catalog", security(("bearer" = [])), request_body = CategoryInput,
+    responses((status = 201, body = CategoryView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_category(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    ApiJson(input): ApiJson<CategoryInput>,
+) -> Result<(StatusCode, Json<CategoryView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(categories::create(&state.app, &ctx, input).await?)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryQuery {
+    pub lang: Option<String>,
+    /// Cursor from the previous page's `next`.
+    pub after: Option<String>,
+    /// Page size, 1 to 100 (default 24).
+    pub limit: Option<i64>,
+}
+
+/// A category with its visible products (and those of its subcategories), paged.
+#[utoipa::path(get, path = "/api/v1/storefront/categories/{slug}", tag = "catalog", params(("slug" = String, Path, description = "Category slug"), CategoryQuery),
+    responses((status = 200, body = CategoryPage), (status = 404, body = Problem)))]
+pub async fn storefront_category(
+    State(state): State<AppState>,
+    current: CurrentStore,
+    Path(slug): Path<String>,
+    query: Result<Query<CategoryQuery>, QueryRejection>,
+) -> Result<Json<CategoryPage>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let lang = q.lang.as_deref().and_then(Language::parse).unwrap_or(current.store.brand.default_language);
+    let page =
+        categories::page(&state.app, &current.store, &slug, lang, q.after.as_deref(), q.limit.unwrap_or(24)).await?;
+    Ok(Json(page))
 }

@@ -34,6 +34,7 @@ use crate::services::Outcome;
         customers::sign_up, customers::me, customers::update_me,
         account::list, account::create, account::get, account::update, account::delete, account::export, account::erase,
         catalog::channels, catalog::create_channel, catalog::create, catalog::get, catalog::update, catalog::storefront_product,
+        catalog::categories, catalog::create_category, catalog::storefront_category,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
     components(schemas(super::error::Problem)),
@@ -101,6 +102,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/products", post(catalog::create))
         .route("/api/v1/products/{id}", get(catalog::get).put(catalog::update))
         .route("/api/v1/storefront/products/{slug}", get(catalog::storefront_product))
+        .route("/api/v1/categories", get(catalog::categories).post(catalog::create_category))
+        .route("/api/v1/storefront/categories/{slug}", get(catalog::storefront_category))
 }
 
 async fn openapi_json() -> Response {
