@@ -47,6 +47,11 @@ enum Command {
     Demo,
     /// Print the effective configuration and check the database connection.
     CheckConfig,
+    /// Catalog import and export (CSV; see docs/catalog-csv.md).
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
     /// Purge data past its retention period now (the server also does this on a schedule).
     Purge,
     /// Encryption keys for personal data.
@@ -58,6 +63,27 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CatalogCommand {
+    /// Create or update products from a CSV file. A file with errors is
+    /// reported line by line and nothing is applied, unless --skip-bad-rows.
+    Import {
+        file: PathBuf,
+        /// The store's slug (default: the default store).
+        #[arg(long)]
+        store: Option<String>,
+        /// Apply the good products and skip those with bad rows.
+        #[arg(long)]
+        skip_bad_rows: bool,
+    },
+    /// Write the whole catalog of a store to a CSV file.
+    Export {
+        file: PathBuf,
+        #[arg(long)]
+        store: Option<String>,
     },
 }
 
@@ -147,6 +173,66 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let db = startup::open_database(&config).await?;
             let app = startup::app(db, config)?;
             print_logins(&demo::load_with_catalog(&app).await?, None);
+        }
+        Command::Catalog { command } => {
+            let db = startup::open_database(&config).await?;
+            let app = startup::app(db, config)?;
+            let slug = match &command {
+                CatalogCommand::Import { store, .. } | CatalogCommand::Export { store, .. } => store.clone(),
+            };
+            let store = match slug {
+                Some(s) => crate::db::stores::by_slug(app.db.pool(), &s).await?,
+                None => crate::db::stores::default_store(app.db.pool()).await?,
+            }
+            .ok_or_else(|| anyhow::anyhow!("no such store"))?;
+            let ctx = crate::services::actor::Ctx {
+                store: std::sync::Arc::new(store),
+                actor: crate::services::Actor::Staff {
+                    id: "cli".into(),
+                    role: "owner".into(),
+                    permissions: crate::domain::access::BuiltinRole::Owner.permissions(),
+                },
+                client_ip: "cli".into(),
+            };
+            match command {
+                CatalogCommand::Export { file, .. } => {
+                    let out = std::io::BufWriter::new(std::fs::File::create(&file)?);
+                    let rows = crate::services::catalog_csv::export(&app, &ctx, out).await?;
+                    println!("exported {rows} variants to {}", file.display());
+                }
+                CatalogCommand::Import { file, skip_bad_rows, .. } => {
+                    let data = std::fs::read(&file)?;
+                    let bar = indicatif::ProgressBar::new(0);
+                    bar.set_style(
+                        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} products ({eta} left)")
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                    );
+                    let report =
+                        crate::services::catalog_csv::import(&app, &ctx, &data, skip_bad_rows, |done, total| {
+                            bar.set_length(total as u64);
+                            bar.set_position(done as u64);
+                        })
+                        .await?;
+                    bar.finish_and_clear();
+                    for e in &report.errors {
+                        println!("line {}: {}", e.line, e.message);
+                    }
+                    println!(
+                        "created {}, updated {}, skipped {} products{}",
+                        report.created,
+                        report.updated,
+                        report.skipped_products,
+                        if report.rejected {
+                            "; nothing applied because of the errors above (use --skip-bad-rows)"
+                        } else {
+                            ""
+                        }
+                    );
+                    if report.rejected {
+                        anyhow::bail!("import rejected: {} problems", report.errors.len());
+                    }
+                }
+            }
         }
         Command::Purge => {
             let db = startup::open_database(&config).await?;

@@ -354,6 +354,41 @@ async fn check_unique(tx: &mut Tx, store_id: &str, product_id: &str, c: &Checked
     Ok(())
 }
 
+/// Checks a product as `create` (no id) or `update` would, writing nothing.
+pub async fn validate(app: &App, ctx: &Ctx, id: Option<&str>, input: &ProductInput) -> ServiceResult<()> {
+    ctx.actor.require(Permission::CatalogManage)?;
+    let store = &ctx.store;
+    let channels = sql::channels(app.db.pool(), &store.id).await?;
+    let existing: HashMap<String, String> = match id {
+        Some(id) => sql::variants(app.db.pool(), &store.id, id).await?.into_iter().map(|v| (v.sku, v.id)).collect(),
+        None => HashMap::new(),
+    };
+    let checked = check(input, store, &channels, &existing)?;
+    super::categories::check_ids(app, &store.id, &input.categories).await?;
+    let mut tx = app.db.begin().await?;
+    let result = check_unique(&mut tx, &store.id, id.unwrap_or(""), &checked).await;
+    tx.rollback().await?;
+    result
+}
+
+/// The product a SKU belongs to, if any.
+pub async fn product_of_sku(app: &App, store_id: &str, sku: &str) -> ServiceResult<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT product_id FROM variants WHERE store_id = $1 AND sku = $2")
+        .bind(store_id)
+        .bind(sku)
+        .fetch_optional(app.db.pool())
+        .await?)
+}
+
+/// Every product id of the store, oldest first (for export).
+pub async fn all_ids(app: &App, ctx: &Ctx) -> ServiceResult<Vec<String>> {
+    ctx.actor.require(Permission::CatalogRead)?;
+    Ok(sqlx::query_scalar("SELECT id FROM products WHERE store_id = $1 ORDER BY id")
+        .bind(&ctx.store.id)
+        .fetch_all(app.db.pool())
+        .await?)
+}
+
 async fn save(app: &App, ctx: &Ctx, id: Option<&str>, input: ProductInput) -> ServiceResult<ProductView> {
     ctx.actor.require(Permission::CatalogManage)?;
     let store = &ctx.store;

@@ -8,6 +8,7 @@ pub mod addresses;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod catalog_csv;
 pub mod categories;
 pub mod customers;
 pub mod demo;

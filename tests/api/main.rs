@@ -7,6 +7,7 @@ mod access;
 mod account_pages;
 mod admin_pages;
 mod catalog;
+mod catalog_csv;
 mod categories;
 mod cli;
 mod customer_data;
