@@ -409,3 +409,28 @@ where
 pub const VISIBLE_AS_P: &str = "((p.status = 'published' AND (p.publish_at IS NULL OR p.publish_at <= $2))
        OR (p.status = 'draft' AND p.publish_at IS NOT NULL AND p.publish_at <= $2))
       AND (p.unpublish_at IS NULL OR p.unpublish_at > $2)";
+
+/// (slug, language, updated_at) of every visible product, for the sitemap.
+pub async fn visible_slugs<'e, E>(
+    ex: E,
+    store_id: &str,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "SELECT t.slug, t.lang, p.updated_at FROM products p JOIN product_texts t ON t.store_id = p.store_id AND t.product_id = p.id
+         WHERE p.store_id = $1 AND {VISIBLE_AS_P} ORDER BY p.id, t.lang LIMIT $3"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(store_id)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("slug")?, r.try_get("lang")?, r.try_get("updated_at")?)))
+        .collect()
+}

@@ -702,3 +702,11 @@ pub async fn cards_for(
         })
         .collect())
 }
+
+/// Every visible product page, for `sitemap.xml`: (slug, last change).
+pub async fn sitemap_entries(app: &App, store: &Store) -> ServiceResult<Vec<(String, i64)>> {
+    // A sitemap file holds at most 50,000 URLs; the index of several files
+    // comes with the large-catalog work.
+    let rows = sql::visible_slugs(app.db.pool(), &store.id, now_ms(), 50_000).await?;
+    Ok(rows.into_iter().map(|(slug, _, updated)| (slug, updated)).collect())
+}

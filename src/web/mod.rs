@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(storefront::home))
         .route("/p/{slug}", get(storefront::product))
         .route("/c/{slug}", get(storefront::category))
+        .route("/sitemap.xml", get(storefront::sitemap))
         .route("/lang/{code}", get(shell::switch_language))
         .route("/brand.css", get(assets::brand_css))
         .route("/static/{*file}", get(assets::static_file))

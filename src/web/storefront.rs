@@ -149,3 +149,34 @@ pub async fn category(
         }
     }
 }
+
+/// `sitemap.xml`: every visible product page in every language, absolute
+/// URLs from the configured public address.
+pub async fn sitemap(State(state): State<AppState>, current: crate::http::extract::CurrentStore) -> Response {
+    use axum::response::IntoResponse;
+    let entries = match catalog::sitemap_entries(&state.app, &current.store).await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!(error = %e, "sitemap failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let base = format!("{}{}", state.app.config.public_url(), current.base_path);
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    xml.push_str(&format!("  <url><loc>{}/</loc></url>\n", xml_escape(&base)));
+    for (slug, updated) in entries {
+        let loc = format!("{base}/p/{}", url::form_urlencoded::byte_serialize(slug.as_bytes()).collect::<String>());
+        let lastmod = chrono::DateTime::from_timestamp_millis(updated)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        xml.push_str(&format!("  <url><loc>{}</loc><lastmod>{lastmod}</lastmod></url>\n", xml_escape(&loc)));
+    }
+    xml.push_str("</urlset>\n");
+    ([(axum::http::header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response()
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+}

@@ -14,6 +14,7 @@ crate::on_both_databases!(
     catalog_permissions_and_store_isolation,
     product_page_is_escaped_priced_and_structured,
     home_page_features_visible_products_from_their_lowest_price,
+    sitemap_lists_visible_product_pages,
 );
 
 fn shoe() -> Value {
@@ -262,5 +263,25 @@ async fn home_page_features_visible_products_from_their_lowest_price(b: Backend)
     assert!(html.contains("15,99 €"), "from the lowest current price (the running sale)");
     assert!(html.contains("href=\"/p/trailläufer\""));
     assert!(!html.contains("Secret Prototype"), "drafts stay hidden");
+    app.stop().await;
+}
+
+async fn sitemap_lists_visible_product_pages(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    create(&app, &owner, &shoe()).await;
+    let mut draft = shoe();
+    draft["status"] = json!("draft");
+    draft["texts"] = json!({"en": {"name": "Hidden Draft"}});
+    draft["variants"] = json!([{"sku": "HID-1", "prices": [{"channel": "web", "amount": 1}]}]);
+    create(&app, &owner, &draft).await;
+    let res = app.get("/sitemap.xml", None).await;
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/xml"));
+    let xml = res.text().await.unwrap();
+    assert!(xml.contains("/p/trail-runner</loc>"));
+    assert!(xml.contains("/p/traill%C3%A4ufer</loc>"), "every language, URL-encoded: {xml}");
+    assert!(!xml.contains("hidden-draft"));
+    let theirs = app.get("/s/foodbank/sitemap.xml", None).await.text().await.unwrap();
+    assert!(!theirs.contains("trail-runner") && theirs.contains("/s/foodbank/</loc>"));
     app.stop().await;
 }
