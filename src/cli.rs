@@ -44,7 +44,11 @@ enum Command {
     /// Apply pending database migrations, then exit.
     Migrate,
     /// Load demo data (two stores of different kinds) into the database.
-    Demo,
+    Demo {
+        /// Also generate this many products in the default store (for demos and benchmarks).
+        #[arg(long, default_value_t = 0)]
+        products: usize,
+    },
     /// Print the effective configuration and check the database connection.
     CheckConfig,
     /// Catalog import and export (CSV; see docs/catalog-csv.md).
@@ -169,10 +173,33 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             startup::open_database(&config).await?;
             println!("migrations applied to {}", redact(&config.database_url()));
         }
-        Command::Demo => {
+        Command::Demo { products } => {
             let db = startup::open_database(&config).await?;
             let app = startup::app(db, config)?;
             print_logins(&demo::load_with_catalog(&app).await?, None);
+            if products > 0 {
+                let store = crate::db::stores::default_store(app.db.pool())
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no store"))?;
+                let ctx = crate::services::actor::Ctx {
+                    store: std::sync::Arc::new(store),
+                    actor: crate::services::Actor::Staff {
+                        id: "demo-loader".into(),
+                        role: "owner".into(),
+                        permissions: crate::domain::access::BuiltinRole::Owner.permissions(),
+                    },
+                    client_ip: "demo".into(),
+                };
+                let bar = indicatif::ProgressBar::new(products as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} products ({per_sec}, {eta} left)")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                let started = std::time::Instant::now();
+                crate::services::demo_catalog::generate(&app, &ctx, products, |n| bar.set_position(n as u64)).await?;
+                bar.finish_and_clear();
+                println!("generated {products} products in {:.1} s", started.elapsed().as_secs_f64());
+            }
         }
         Command::Catalog { command } => {
             let db = startup::open_database(&config).await?;

@@ -12,6 +12,7 @@ pub mod catalog_csv;
 pub mod categories;
 pub mod customers;
 pub mod demo;
+pub mod demo_catalog;
 pub mod housekeeping;
 pub mod idempotency;
 pub mod key_rotation;

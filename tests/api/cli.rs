@@ -85,3 +85,24 @@ fn help_explains_every_subcommand() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("--demo") && text.contains("--listen") && text.contains("--data-dir"));
 }
+
+#[test]
+fn demo_generates_a_multilingual_catalog_of_any_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for round in 1..=2 {
+        let out = oxcart().args(["--data-dir", data.to_str().unwrap(), "demo", "--products", "25"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("generated 25 products"), "round {round}");
+    }
+    let dump = dir.path().join("catalog.csv");
+    let out = oxcart()
+        .args(["--data-dir", data.to_str().unwrap(), "catalog", "export", dump.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&dump).unwrap();
+    // 50 generated products × 3 sizes, plus the demo store's own 8 variants.
+    assert_eq!(csv::Reader::from_reader(text.as_bytes()).records().count(), 150 + 8);
+    assert!(text.contains("GEN-49-L") && ["手机壳", "背包", "夹克", "帐篷", "靴子"].iter().any(|w| text.contains(w)));
+}
