@@ -40,6 +40,8 @@ CREATE TABLE product_texts (
     PRIMARY KEY (store_id, product_id, lang),
     UNIQUE (store_id, lang, slug)
 );
+-- Product pages look a slug up in any language.
+CREATE INDEX product_texts_slug ON product_texts (store_id, slug);
 
 CREATE TABLE variants (
     store_id     TEXT NOT NULL REFERENCES stores(id),
@@ -64,7 +66,8 @@ CREATE TABLE prices (
     sale_amount    BIGINT,
     sale_starts_at BIGINT,
     sale_ends_at   BIGINT,
-    PRIMARY KEY (store_id, channel_id, variant_id, min_qty),
+    -- Variant first: pages read a product's prices by variant.
+    PRIMARY KEY (store_id, variant_id, channel_id, min_qty),
     CHECK (amount >= 0 AND min_qty >= 1)
 );
 

@@ -297,9 +297,12 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let rows = sqlx::query(
+        // Driven by the variant ids (primary-key prefix of prices), so the
+        // planner cannot start from every price of the store.
         "SELECT p.channel_id, p.variant_id, p.min_qty, p.amount, p.sale_amount, p.sale_starts_at, p.sale_ends_at
-         FROM prices p JOIN variants v ON v.store_id = p.store_id AND v.id = p.variant_id
-         WHERE p.store_id = $1 AND v.product_id = $2 ORDER BY p.variant_id, p.channel_id, p.min_qty",
+         FROM prices p
+         WHERE p.store_id = $1 AND p.variant_id IN (SELECT id FROM variants WHERE store_id = $1 AND product_id = $2)
+         ORDER BY p.variant_id, p.channel_id, p.min_qty",
     )
     .bind(store_id)
     .bind(product_id)
@@ -381,9 +384,11 @@ where
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT v.product_id, p.amount, p.sale_amount, p.sale_starts_at, p.sale_ends_at
-         FROM prices p JOIN variants v ON v.store_id = p.store_id AND v.id = p.variant_id
-         WHERE p.store_id = $1 AND p.channel_id = $2 AND p.min_qty = 1 AND v.product_id IN ({})",
+        "SELECT (SELECT v.product_id FROM variants v WHERE v.store_id = p.store_id AND v.id = p.variant_id) AS product_id,
+                p.amount, p.sale_amount, p.sale_starts_at, p.sale_ends_at
+         FROM prices p
+         WHERE p.store_id = $1 AND p.channel_id = $2 AND p.min_qty = 1
+           AND p.variant_id IN (SELECT id FROM variants WHERE store_id = $1 AND product_id IN ({}))",
         placeholders(3, ids.len())
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(channel_id);

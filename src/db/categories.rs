@@ -143,8 +143,11 @@ where
     }
     let list = (0..category_ids.len()).map(|i| format!("${}", i + 5)).collect::<Vec<_>>().join(", ");
     let sql = format!(
-        "SELECT DISTINCT p.id FROM products p JOIN product_categories pc ON pc.store_id = p.store_id AND pc.product_id = p.id
-         WHERE p.store_id = $1 AND {} AND ($3 = '' OR p.id < $3) AND pc.category_id IN ({list})
+        // Walks products newest first and keeps those in the categories:
+        // bounded by the page size for any but very sparse categories.
+        "SELECT p.id FROM products p
+         WHERE p.store_id = $1 AND {} AND ($3 = '' OR p.id < $3)
+           AND p.id IN (SELECT product_id FROM product_categories WHERE store_id = $1 AND category_id IN ({list}))
          ORDER BY p.id DESC LIMIT $4",
         super::catalog::VISIBLE_AS_P
     );
