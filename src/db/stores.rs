@@ -39,6 +39,14 @@ where
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
 }
 
+pub async fn by_id<'e, E>(ex: E, id: &str) -> Result<Option<Store>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {COLUMNS} FROM stores WHERE id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(ex).await?.as_ref().map(from_row).transpose()
+}
+
 pub async fn by_host<'e, E>(ex: E, host: &str) -> Result<Option<Store>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,

@@ -336,10 +336,7 @@ async fn profile_submit(
     headers: HeaderMap,
     PageForm(form): PageForm<ProfileForm>,
 ) -> Response {
-    let s = match form_session(&state, &shell, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(response) => return response,
-    };
+    let s = or_respond!(form_session(&state, &shell, &headers, &form.csrf).await);
     match customers::update_me(&state.app, &s.ctx, UpdateProfile { display_name: form.display_name }).await {
         Ok(_) => saved(&shell),
         Err(ServiceError::Validation(e)) => {
@@ -407,10 +404,7 @@ async fn address_save(
     id: Option<String>,
     form: AddressForm,
 ) -> Response {
-    let s = match form_session(&state, &shell, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(response) => return response,
-    };
+    let s = or_respond!(form_session(&state, &shell, &headers, &form.csrf).await);
     let result = match &id {
         None => addresses::create(&state.app, &s.ctx, form.address()).await,
         Some(id) => addresses::update(&state.app, &s.ctx, id, form.address()).await,
@@ -432,10 +426,7 @@ async fn address_delete(
     Path(id): Path<String>,
     PageForm(form): PageForm<CsrfOnly>,
 ) -> Response {
-    let s = match form_session(&state, &shell, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(response) => return response,
-    };
+    let s = or_respond!(form_session(&state, &shell, &headers, &form.csrf).await);
     match addresses::delete(&state.app, &s.ctx, &id).await {
         Ok(()) => saved(&shell),
         Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
@@ -475,10 +466,7 @@ async fn erasure(
     headers: HeaderMap,
     PageForm(form): PageForm<ErasureForm>,
 ) -> Response {
-    let s = match form_session(&state, &shell, &headers, &form.csrf).await {
-        Ok(s) => s,
-        Err(response) => return response,
-    };
+    let s = or_respond!(form_session(&state, &shell, &headers, &form.csrf).await);
     match privacy::erase_me(&state.app, &s.ctx, privacy::ErasureRequest { password: form.password }).await {
         Ok(()) => {
             let cookie = cookies::set(&headers, SESSION, "", &shell.base, 0, true);

@@ -335,10 +335,7 @@ async fn render_staff(
     outcome: Outcome,
     draft: StaffDraft,
 ) -> Response {
-    let staff = match or_error(&shell, staff::list(&state.app, &s.ctx).await) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let staff = or_respond!(or_error(&shell, staff::list(&state.app, &s.ctx).await));
     let roles = match or_error(&shell, roles::list(&state.app, &s.ctx).await) {
         Ok(v) => v.iter().map(|r| RoleChoice { id: r.id.clone(), label: role_label(&shell, r) }).collect(),
         Err(r) => return r,
@@ -363,10 +360,7 @@ async fn staff_page(
 }
 
 async fn staff_create(State(state): State<AppState>, shell: Shell, headers: HeaderMap, form: FormPairs) -> Response {
-    let s = match signed_in_post(&state, &shell, &headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     let input = NewStaff {
         email: form.get("email"),
         display_name: form.get("display_name"),
@@ -391,10 +385,7 @@ async fn staff_role(
     Path(id): Path<String>,
     form: FormPairs,
 ) -> Response {
-    let s = match signed_in_post(&state, &shell, &headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     match staff::change_role(&state.app, &s.ctx, &id, ChangeRole { role: form.get("role") }).await {
         Ok(_) => done(&shell, "/admin/staff"),
         Err(e) => {
@@ -443,10 +434,7 @@ async fn render_roles(
     outcome: Outcome,
     draft: RoleDraft,
 ) -> Response {
-    let views = match or_error(&shell, roles::list(&state.app, &s.ctx).await) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let views = or_respond!(or_error(&shell, roles::list(&state.app, &s.ctx).await));
     let all = roles::permissions();
     let roles = views
         .iter()
@@ -486,10 +474,7 @@ async fn roles_page(
 }
 
 async fn role_create(State(state): State<AppState>, shell: Shell, headers: HeaderMap, form: FormPairs) -> Response {
-    let s = match signed_in_post(&state, &shell, &headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     let draft = RoleDraft { name: form.get("name"), permissions: form.all("permissions") };
     let input = RoleInput { name: draft.name.clone(), permissions: draft.permissions.clone() };
     match roles::create(&state.app, &s.ctx, input).await {
@@ -508,10 +493,7 @@ async fn role_update(
     Path(id): Path<String>,
     form: FormPairs,
 ) -> Response {
-    let s = match signed_in_post(&state, &shell, &headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     let input = RoleInput { name: form.get("name"), permissions: form.all("permissions") };
     match roles::update(&state.app, &s.ctx, &id, input).await {
         Ok(_) => done(&shell, "/admin/roles"),
@@ -582,10 +564,7 @@ async fn render_tokens(
     secret: Option<String>,
     draft: TokenDraft,
 ) -> Response {
-    let list = match or_error(&shell, tokens::list(&state.app, &s.ctx).await) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let list = or_respond!(or_error(&shell, tokens::list(&state.app, &s.ctx).await));
     let now = crate::services::now_ms();
     let tokens = list.into_iter().map(|t| TokenRow::new(t, now)).collect();
     let held: BTreeSet<&str> = s.ctx.actor.permissions().iter().map(|p| p.code()).collect();
@@ -618,10 +597,7 @@ async fn tokens_page(
 const MAX_TOKEN_DAYS: i64 = 3650;
 
 async fn token_create(State(state): State<AppState>, shell: Shell, headers: HeaderMap, form: FormPairs) -> Response {
-    let s = match signed_in_post(&state, &shell, &headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     let draft = TokenDraft {
         name: form.get("name"),
         expires_days: form.get("expires_days"),
@@ -662,10 +638,7 @@ async fn token_revoke(
     Path(id): Path<String>,
     form: FormPairs,
 ) -> Response {
-    let s = match signed_in_post(&state, &shell, &headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     match tokens::revoke(&state.app, &s.ctx, &id).await {
         Ok(()) => done(&shell, "/admin/tokens"),
         Err(e) => {
@@ -720,10 +693,7 @@ async fn audit_page(
     headers: HeaderMap,
     Query(f): Query<AuditFilter>,
 ) -> Response {
-    let s = match signed_in(&state, &shell, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let s = or_respond!(signed_in(&state, &shell, &headers).await);
     let opt = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
     let before = f.before.trim().parse::<i64>().ok();
     let query = AuditQuery {
@@ -733,10 +703,7 @@ async fn audit_page(
         before,
         limit: Some(AUDIT_PAGE as i64),
     };
-    let entries = match or_error(&shell, audit::search(&state.app, &s.ctx, &query).await) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let entries = or_respond!(or_error(&shell, audit::search(&state.app, &s.ctx, &query).await));
     let filters = serde_urlencoded::to_string([
         ("action", f.action.trim()),
         ("actor", f.actor.trim()),
@@ -800,10 +767,7 @@ async fn security_page(
 }
 
 async fn totp_setup(State(state): State<AppState>, shell: Shell, headers: HeaderMap, form: FormPairs) -> Response {
-    let s = match signed_in_post(&state, &shell, &headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     match mfa::setup(&state.app, &s.ctx).await {
         Ok(setup) => render_security(&state, shell, s, StatusCode::OK, Outcome::default(), Some(setup)).await,
         Err(e) => {
@@ -814,10 +778,7 @@ async fn totp_setup(State(state): State<AppState>, shell: Shell, headers: Header
 }
 
 async fn totp_enable(State(state): State<AppState>, shell: Shell, headers: HeaderMap, form: FormPairs) -> Response {
-    let s = match signed_in_post(&state, &shell, &headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     match mfa::enable(&state.app, &s.ctx, CodeInput { code: form.get("code") }).await {
         Ok(()) => done(&shell, "/admin/security"),
         Err(e) => {
@@ -833,10 +794,7 @@ async fn security_settings(
     headers: HeaderMap,
     form: FormPairs,
 ) -> Response {
-    let s = match signed_in_post(&state, &shell, &headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     let input = SecuritySettings { require_owner_mfa: form.get("require_owner_mfa") == "on" };
     match mfa::update_settings(&state.app, &s.ctx, input).await {
         Ok(()) => done(&shell, "/admin/security"),
@@ -853,10 +811,7 @@ async fn logout_everywhere(
     headers: HeaderMap,
     form: FormPairs,
 ) -> Response {
-    let s = match signed_in_post(&state, &shell, &headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     if let Err(e) = auth::logout_everywhere(&state.app, &s.ctx).await {
         tracing::error!(error = %e, "logout everywhere failed");
         return error_page(shell, StatusCode::INTERNAL_SERVER_ERROR);

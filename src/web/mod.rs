@@ -1,6 +1,18 @@
 //! Server-rendered pages: the storefront and the admin, in the store's
 //! brand and the visitor's language, working without JavaScript.
 
+/// Takes the value of a page precondition (`Result<T, Response>`, such as
+/// "signed in with a valid CSRF token"), or returns the response it gave
+/// instead (a sign-in redirect, a 403 page).
+macro_rules! or_respond {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(response) => return response,
+        }
+    };
+}
+
 pub mod account;
 pub mod admin;
 pub mod admin_access;

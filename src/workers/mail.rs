@@ -42,11 +42,9 @@ async fn deliver(app: &App, transport: &Transport, m: mail::PendingMail) {
         let json =
             app.open(crate::services::mail::slot(&m.store_id, &m.id), &m.message_enc).map_err(|e| e.to_string())?;
         let message: Message = serde_json::from_str(&json).map_err(|e| e.to_string())?;
-        let slug = stores::list(app.db.pool())
+        let slug = stores::by_id(app.db.pool(), &m.store_id)
             .await
             .map_err(|e| e.to_string())?
-            .into_iter()
-            .find(|s| s.id == m.store_id)
             .map(|s| s.slug)
             .unwrap_or_else(|| m.store_id.clone());
         transport.send(&slug, &m.id, &message).await
