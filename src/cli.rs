@@ -68,6 +68,19 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The search index (derived from the database; safe to rebuild any time).
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SearchCommand {
+    /// Build a fresh index from the database, with progress, and switch to
+    /// it. A server running on the same data directory keeps answering from
+    /// the old index meanwhile and picks up the new one within a second.
+    Reindex,
 }
 
 #[derive(Subcommand, Debug)]
@@ -277,6 +290,34 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!(
                 "added key {id} to {} and made it active; restart the servers, then run `oxcart keys rotate`",
                 path.display()
+            );
+        }
+        Command::Search { command: SearchCommand::Reindex } => {
+            let db = startup::open_database(&config).await?;
+            let app = startup::app(db, config)?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} products indexed ({per_sec}, {eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let started = std::time::Instant::now();
+            let progress_bar = bar.clone();
+            let (index, n) = crate::services::search::rebuild(
+                &app,
+                Box::new(move |done, total| {
+                    progress_bar.set_length(total);
+                    progress_bar.set_position(done);
+                }),
+            )
+            .await?;
+            bar.finish_and_clear();
+            println!(
+                "indexed {n} products ({} documents) in {:.1} s into {}",
+                index.num_docs(),
+                started.elapsed().as_secs_f64(),
+                app.search.root().join(index.generation()).display()
             );
         }
         Command::Keys { command: KeysCommand::Rotate } => {

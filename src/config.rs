@@ -29,6 +29,15 @@ pub struct Config {
     pub public_url: Option<String>,
     pub mail: MailConfig,
     pub retention: RetentionConfig,
+    pub search: SearchConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SearchConfig {
+    /// Where this node keeps its search index (default `{data_dir}/search`).
+    /// Derived data: every node needs its own, and it can be deleted and
+    /// rebuilt at any time.
+    pub dir: Option<PathBuf>,
 }
 
 /// How long data is kept before housekeeping purges it.
@@ -107,6 +116,7 @@ impl Default for Config {
             public_url: None,
             mail: MailConfig::default(),
             retention: RetentionConfig::default(),
+            search: SearchConfig::default(),
         }
     }
 }
@@ -141,6 +151,10 @@ impl Config {
 
     pub fn public_url(&self) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
+    }
+
+    pub fn search_dir(&self) -> PathBuf {
+        self.search.dir.clone().unwrap_or_else(|| self.data_dir.join("search"))
     }
 
     pub fn mailbox_dir(&self) -> PathBuf {

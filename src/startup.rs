@@ -49,10 +49,11 @@ pub fn app(db: Db, config: Config) -> anyhow::Result<App> {
     let keyring = crate::keys::load_keyring(&config)?;
     Ok(App {
         db,
-        config: Arc::new(config),
         outbox_wakeup: Arc::new(Notify::new()),
         mail_wakeup: Arc::new(Notify::new()),
         keyring: Arc::new(keyring),
+        search: Arc::new(crate::services::search::SearchService::new(config.search_dir())),
+        config: Arc::new(config),
     })
 }
 
@@ -85,10 +86,12 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
     let addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
+    crate::services::search::attach(&app).await?;
     let worker = workers::webhooks::Worker::new(app.db.clone(), &app.config)?;
     let worker_task = tokio::spawn(worker.run(app.outbox_wakeup.clone(), shutdown_rx.clone()));
     let mail_task = tokio::spawn(workers::mail::run(app.clone(), shutdown_rx.clone()));
     let housekeeping_task = tokio::spawn(workers::housekeeping::run(app.clone(), shutdown_rx.clone()));
+    let search_task = tokio::spawn(workers::search::run(app.clone(), shutdown_rx.clone()));
 
     let state = AppState { app: app.clone(), metrics: metrics_handle() };
     let service = crate::http::service(state);
@@ -105,6 +108,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
         let _ = worker_task.await;
         let _ = mail_task.await;
         let _ = housekeeping_task.await;
+        let _ = search_task.await;
         db.close().await;
     });
     Ok(Server { addr, shutdown: shutdown_tx, task })

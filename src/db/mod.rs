@@ -8,6 +8,7 @@
 //! folder owns the SQL for one business area and knows nothing of HTTP.
 
 pub mod addresses;
+pub mod attributes;
 pub mod audit;
 pub mod catalog;
 pub mod categories;
@@ -17,6 +18,7 @@ pub mod mail;
 pub mod outbox;
 pub mod rate_limits;
 pub mod roles;
+pub mod search;
 pub mod sessions;
 pub mod staff;
 pub mod stores;

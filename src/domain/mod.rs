@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod addresses;
+pub mod attributes;
 pub mod audit;
 pub mod catalog;
 pub mod crypto;

@@ -99,6 +99,14 @@ impl From<ServiceError> for ApiError {
                     format!("too many attempts; retry in {retry_after_secs} seconds"),
                 )
             },
+            ServiceError::Unavailable { retry_after } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    format!("temporarily unavailable; retry in {retry_after} seconds"),
+                )
+            },
             ServiceError::Database(err) => {
                 tracing::error!(error = %err, "database error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred")

@@ -2,6 +2,9 @@
 //! Chinese (Simplified).
 
 pub const ENTRIES: &[(&str, [&str; 5])] = &[
+    ("catalog.yes", ["Yes", "Ja", "Sí", "Sim", "是"]),
+    ("catalog.no", ["No", "Nein", "No", "Não", "否"]),
+    ("catalog.details", ["Details", "Details", "Detalles", "Detalhes", "详细信息"]),
     ("nav.home", ["Home", "Startseite", "Inicio", "Início", "首页"]),
     ("nav.admin", ["Admin", "Verwaltung", "Administración", "Administração", "管理后台"]),
     ("nav.api", ["API", "API", "API", "API", "API"]),

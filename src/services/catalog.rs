@@ -182,6 +182,13 @@ pub struct ProductInput {
     /// Category ids the product is placed in.
     #[serde(default)]
     pub categories: Vec<String>,
+    /// Product type code; decides which attributes the product may carry.
+    #[serde(default)]
+    pub product_type: Option<String>,
+    /// Attribute values by attribute code, typed by the attribute's kind.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -205,6 +212,9 @@ pub struct ProductView {
     pub texts: BTreeMap<Language, TextInput>,
     pub variants: Vec<VariantView>,
     pub categories: Vec<String>,
+    pub product_type: Option<String>,
+    #[schema(value_type = Object)]
+    pub attributes: BTreeMap<String, serde_json::Value>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -365,6 +375,7 @@ pub async fn validate(app: &App, ctx: &Ctx, id: Option<&str>, input: &ProductInp
     };
     let checked = check(input, store, &channels, &existing)?;
     super::categories::check_ids(app, &store.id, &input.categories).await?;
+    super::attributes::check_values(app, &store.id, input.product_type.as_deref(), &input.attributes).await?;
     let mut tx = app.db.begin().await?;
     let result = check_unique(&mut tx, &store.id, id.unwrap_or(""), &checked).await;
     tx.rollback().await?;
@@ -403,6 +414,8 @@ async fn save(app: &App, ctx: &Ctx, id: Option<&str>, input: ProductInput) -> Se
     };
     let checked = check(&input, store, &channels, &existing)?;
     super::categories::check_ids(app, &store.id, &input.categories).await?;
+    let values =
+        super::attributes::check_values(app, &store.id, input.product_type.as_deref(), &input.attributes).await?;
     let product = sql::ProductRow {
         id: id.map(str::to_string).unwrap_or_else(|| ids::new_id("prd")),
         kind: input.kind.as_str().into(),
@@ -431,8 +444,16 @@ async fn save(app: &App, ctx: &Ctx, id: Option<&str>, input: ProductInput) -> Se
     categories.sort();
     categories.dedup();
     crate::db::categories::set_product_categories(&mut tx, &store.id, &product.id, &categories).await?;
+    crate::db::attributes::set_product_values(
+        &mut tx,
+        &store.id,
+        &product.id,
+        values.type_id.as_deref(),
+        &values.values,
+    )
+    .await?;
     let event = if id.is_some() { "product.updated" } else { "product.created" };
-    outbox::emit(&mut tx, &store.id, event, json!({ "product_id": product.id })).await?;
+    let event_id = outbox::emit(&mut tx, &store.id, event, json!({ "product_id": product.id })).await?;
     audit::record(
         app,
         &mut tx,
@@ -444,6 +465,7 @@ async fn save(app: &App, ctx: &Ctx, id: Option<&str>, input: ProductInput) -> Se
     .await?;
     tx.commit().await?;
     app.wake_outbox();
+    super::search::refresh(app, &store.id, std::slice::from_ref(&product.id), Some(&event_id)).await;
     load(app, &store.id, &product.id).await
 }
 
@@ -500,6 +522,7 @@ async fn load(app: &App, store_id: &str, id: &str) -> ServiceResult<ProductView>
             })
         })
         .collect();
+    let (product_type, attributes) = super::attributes::product_values(app, store_id, id).await?;
     let variants = sql::variants(pool, store_id, id)
         .await?
         .into_iter()
@@ -522,6 +545,8 @@ async fn load(app: &App, store_id: &str, id: &str) -> ServiceResult<ProductView>
         texts,
         variants,
         categories: crate::db::categories::product_categories(pool, store_id, id).await?,
+        product_type,
+        attributes,
         created_at: p.created_at,
         updated_at: p.updated_at,
     })
@@ -559,6 +584,15 @@ pub struct StoreProduct {
     pub channel: String,
     pub prices_include_tax: bool,
     pub variants: Vec<StoreVariant>,
+    /// The product's attributes as they read in the language shown.
+    pub attributes: Vec<AttributeLine>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttributeLine {
+    pub code: String,
+    pub name: String,
+    pub value: String,
 }
 
 /// A published product by any of its slugs, as a customer in `lang` sees it
@@ -598,6 +632,17 @@ pub async fn storefront_product(
             sale_ends_at: pr.sale_ends_at,
         });
     }
+    let defs = super::attributes::definitions(app, &store.id).await?;
+    let (_, stored) = crate::db::attributes::product_values(pool, &store.id, &id).await?;
+    let yes_no = (crate::i18n::t(lang, "catalog.yes"), crate::i18n::t(lang, "catalog.no"));
+    let attributes = super::attributes::typed_values(&defs, &stored)
+        .into_iter()
+        .map(|(d, v)| AttributeLine {
+            code: d.code.clone(),
+            name: d.name(lang, store.brand.default_language),
+            value: d.display(&v, lang, store.brand.default_language, yes_no),
+        })
+        .collect();
     let variants = sql::variants(pool, &store.id, &id)
         .await?
         .into_iter()
@@ -635,6 +680,7 @@ pub async fn storefront_product(
         channel: ch.code,
         prices_include_tax: ch.prices_include_tax,
         variants,
+        attributes,
     })
 }
 

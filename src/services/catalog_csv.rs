@@ -16,10 +16,11 @@ const TEXT_FIELDS: [&str; 5] = ["name", "slug", "description", "seo_title", "seo
 
 /// The header, in order.
 pub fn header() -> Vec<String> {
-    let mut h: Vec<String> = ["product", "kind", "status", "publish_at", "unpublish_at", "tags", "categories"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut h: Vec<String> =
+        ["product", "kind", "status", "publish_at", "unpublish_at", "tags", "categories", "product_type", "attributes"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     for lang in Language::ALL {
         for f in TEXT_FIELDS {
             h.push(format!("{f}.{}", lang.code()));
@@ -112,6 +113,12 @@ pub async fn export(app: &App, ctx: &Ctx, out: impl std::io::Write) -> ServiceRe
                 p.unpublish_at.map(|t| t.to_string()).unwrap_or_default(),
                 p.tags.join("|"),
                 p.categories.join("|"),
+                p.product_type.clone().unwrap_or_default(),
+                if p.attributes.is_empty() {
+                    String::new()
+                } else {
+                    serde_json::to_string(&p.attributes).unwrap_or_default()
+                },
             ];
             for lang in Language::ALL {
                 let t = p.texts.get(&lang);
@@ -262,6 +269,12 @@ pub async fn import(
                     unpublish_at: opt_int(&get("unpublish_at"), "unpublish_at")?,
                     tags: list(&get("tags")),
                     categories: list(&get("categories")),
+                    product_type: Some(get("product_type")).filter(|t| !t.is_empty()),
+                    attributes: match get("attributes").trim() {
+                        "" => BTreeMap::new(),
+                        json => serde_json::from_str(json)
+                            .map_err(|_| "attributes: not a JSON object of values by attribute code".to_string())?,
+                    },
                     texts,
                     variants: vec![],
                 })

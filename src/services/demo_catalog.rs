@@ -149,6 +149,8 @@ pub async fn generate(app: &App, ctx: &Ctx, count: usize, mut progress: impl FnM
             texts,
             variants,
             categories,
+            product_type: None,
+            attributes: Default::default(),
         };
         catalog::create(app, ctx, input).await?;
         progress(i + 1);

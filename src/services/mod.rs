@@ -5,6 +5,7 @@
 
 pub mod actor;
 pub mod addresses;
+pub mod attributes;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
@@ -24,6 +25,7 @@ pub mod privacy;
 pub mod rate_limit;
 pub mod recovery;
 pub mod roles;
+pub mod search;
 pub mod staff;
 pub mod stores;
 pub mod tokens;
@@ -48,6 +50,7 @@ pub struct App {
     pub outbox_wakeup: Arc<Notify>,
     pub mail_wakeup: Arc<Notify>,
     pub keyring: Arc<crate::domain::crypto::Keyring>,
+    pub search: Arc<search::SearchService>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +73,8 @@ pub enum ServiceError {
     IdempotencyInFlight,
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    #[error("temporarily unavailable; retry in {retry_after} s")]
+    Unavailable { retry_after: u64 },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]

@@ -4,4 +4,5 @@
 
 pub mod housekeeping;
 pub mod mail;
+pub mod search;
 pub mod webhooks;

@@ -243,6 +243,8 @@ impl TestApp {
 
     pub async fn second_node_with(&self, tweak: impl FnOnce(&mut Config)) -> Server {
         let mut config = self.config.clone();
+        // Each node keeps its own search index.
+        config.search.dir = Some(config.data_dir.join("search-node-2"));
         tweak(&mut config);
         let db = startup::open_database(&config).await.expect("second node opens the database");
         startup::start(startup::app(db, config).expect("app state")).await.expect("second node starts")

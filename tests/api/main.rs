@@ -20,6 +20,7 @@ mod observability;
 mod pages;
 mod privacy;
 mod recovery;
+mod search;
 mod stores;
 mod tenancy;
 mod webhooks;

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalog;
 pub mod customers;
 pub mod docs;
+pub mod search;
 pub mod staff;
 pub mod stores;
 pub mod tokens;
@@ -35,6 +36,7 @@ use crate::services::Outcome;
         account::list, account::create, account::get, account::update, account::delete, account::export, account::erase,
         catalog::channels, catalog::create_channel, catalog::create, catalog::get, catalog::update, catalog::storefront_product,
         catalog::categories, catalog::create_category, catalog::storefront_category,
+        search::storefront, search::suggest, search::staff, search::list_attributes, search::create_attribute, search::list_types, search::create_type,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
     components(schemas(super::error::Problem)),
@@ -45,6 +47,7 @@ use crate::services::Outcome;
         (name = "access", description = "Staff, roles, API tokens and the audit log"),
         (name = "customers", description = "Customer accounts"),
         (name = "catalog", description = "Channels, products, variants and prices"),
+        (name = "search", description = "Catalog search with facets, for the storefront and staff"),
         (name = "webhooks", description = "Outgoing webhooks and the event log"),
     )
 )]
@@ -99,7 +102,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/webhooks/{id}/ping", post(webhooks::ping))
         .route("/api/v1/events", get(webhooks::events))
         .route("/api/v1/channels", get(catalog::channels).post(catalog::create_channel))
-        .route("/api/v1/products", post(catalog::create))
+        .route("/api/v1/products", get(search::staff).post(catalog::create))
+        .route("/api/v1/storefront/search", get(search::storefront))
+        .route("/api/v1/storefront/search/suggest", get(search::suggest))
+        .route("/api/v1/attributes", get(search::list_attributes).post(search::create_attribute))
+        .route("/api/v1/product-types", get(search::list_types).post(search::create_type))
         .route("/api/v1/products/{id}", get(catalog::get).put(catalog::update))
         .route("/api/v1/storefront/products/{slug}", get(catalog::storefront_product))
         .route("/api/v1/categories", get(catalog::categories).post(catalog::create_category))
