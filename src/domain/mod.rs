@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod ids;
 pub mod locale;
 pub mod money;
+pub mod richtext;
 pub mod stores;
 pub mod totp;
 pub mod validation;

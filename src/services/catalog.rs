@@ -119,7 +119,8 @@ pub struct TextInput {
     /// Derived from the name when omitted.
     #[serde(default)]
     pub slug: Option<String>,
-    /// Plain text; shown escaped, paragraphs kept.
+    /// Markdown (CommonMark with tables and strikethrough). Raw HTML is
+    /// shown as text, and links keep only http(s), mailto and relative targets.
     #[serde(default)]
     pub description: String,
     #[serde(default)]

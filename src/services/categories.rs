@@ -157,6 +157,7 @@ pub struct CategoryLink {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CategoryPage {
+    pub id: String,
     pub name: String,
     pub slug: String,
     /// From the top of the tree down to the parent.
@@ -215,5 +216,5 @@ pub async fn page(
         None
     };
     let products = cards_for(app, store, &ids, lang, "web").await?;
-    Ok(CategoryPage { name: this.name, slug: this.slug, breadcrumbs, children, products, next })
+    Ok(CategoryPage { id, name: this.name, slug: this.slug, breadcrumbs, children, products, next })
 }

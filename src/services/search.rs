@@ -96,7 +96,7 @@ struct StoreContext {
     default_lang: Language,
     channels: Vec<String>,
     parents: HashMap<String, Option<String>>,
-    category_names: HashMap<String, BTreeMap<Language, String>>,
+    category_names: HashMap<String, BTreeMap<Language, (String, String)>>,
     attributes: Vec<AttributeDef>,
 }
 
@@ -105,10 +105,10 @@ async fn store_context(app: &App, store_id: &str) -> ServiceResult<StoreContext>
     let store = crate::db::stores::by_id(pool, store_id).await?.ok_or(ServiceError::NotFound)?;
     let channels = crate::db::catalog::channels(pool, store_id).await?.into_iter().map(|c| c.id).collect();
     let parents = crate::db::categories::all(pool, store_id).await?.into_iter().map(|c| (c.id, c.parent_id)).collect();
-    let mut category_names: HashMap<String, BTreeMap<Language, String>> = HashMap::new();
+    let mut category_names: HashMap<String, BTreeMap<Language, (String, String)>> = HashMap::new();
     for t in crate::db::categories::all_texts(pool, store_id).await? {
         if let Some(l) = Language::parse(&t.lang) {
-            category_names.entry(t.category_id).or_default().insert(l, t.name);
+            category_names.entry(t.category_id).or_default().insert(l, (t.name, t.slug));
         }
     }
     Ok(StoreContext {
@@ -198,7 +198,7 @@ fn documents(cx: &StoreContext, batch: sql::Batch, now: i64) -> Vec<ProductDoc> 
                     body.extend(tags.iter().cloned());
                     for c in &cats {
                         if let Some(names) = cx.category_names.get(c)
-                            && let Some((_, n)) = pick_translation(names, lang, cx.default_lang)
+                            && let Some((_, (n, _))) = pick_translation(names, lang, cx.default_lang)
                         {
                             body.push(n.clone());
                         }
@@ -624,11 +624,10 @@ pub async fn search(
         None => None,
         Some(c) if cx.parents.contains_key(c) => Some(c.clone()),
         Some(slug) => Some(
-            crate::db::categories::all_texts(pool, &store.id)
-                .await?
-                .into_iter()
-                .find(|t| &t.slug == slug)
-                .map(|t| t.category_id)
+            cx.category_names
+                .iter()
+                .find(|(_, texts)| texts.values().any(|(_, s)| s == slug))
+                .map(|(id, _)| id.clone())
                 .ok_or(ServiceError::NotFound)?,
         ),
     };
@@ -696,8 +695,8 @@ fn present(
         .filter(|(id, _)| cx.parents.get(*id).is_some_and(|p| p.as_deref() == category))
         .filter_map(|(id, count)| {
             let names = cx.category_names.get(id)?;
-            let (_, name) = pick_translation(names, lang, cx.default_lang)?;
-            Some(CategoryCount { id: id.clone(), name: name.clone(), slug: String::new(), count: *count })
+            let (_, (name, slug)) = pick_translation(names, lang, cx.default_lang)?;
+            Some(CategoryCount { id: id.clone(), name: name.clone(), slug: slug.clone(), count: *count })
         })
         .collect();
     categories.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));

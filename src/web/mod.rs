@@ -18,6 +18,7 @@ pub mod admin;
 pub mod admin_access;
 pub mod assets;
 pub mod cookies;
+pub mod search;
 pub mod shell;
 pub mod storefront;
 
@@ -30,7 +31,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(storefront::home))
         .route("/p/{slug}", get(storefront::product))
-        .route("/c/{slug}", get(storefront::category))
+        .route("/c/{slug}", get(search::category))
+        .route("/search", get(search::search_page))
         .route("/sitemap.xml", get(storefront::sitemap))
         .route("/lang/{code}", get(shell::switch_language))
         .route("/brand.css", get(assets::brand_css))

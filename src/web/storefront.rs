@@ -61,8 +61,9 @@ impl ProductPage {
         if v.options.is_empty() { v.sku.clone() } else { v.options.values().cloned().collect::<Vec<_>>().join(" / ") }
     }
 
-    fn paragraphs(&self) -> Vec<&str> {
-        self.product.description.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect()
+    /// The description's Markdown as safe HTML (see `domain::richtext`).
+    fn description_html(&self) -> String {
+        crate::domain::richtext::render_markdown(&self.product.description)
     }
 
     fn selected_variant(&self) -> Option<&StoreVariant> {
@@ -114,40 +115,6 @@ fn structured_data(p: &StoreProduct) -> String {
         "sku": p.variants.first().map(|v| v.sku.clone()), "offers": offers,
     });
     doc.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
-}
-
-#[derive(Template)]
-#[template(path = "storefront/category.html")]
-struct CategoryTemplate {
-    shell: Shell,
-    page: crate::services::categories::CategoryPage,
-}
-
-impl CategoryTemplate {
-    fn price(&self, card: &ProductCard) -> String {
-        card.from_price.map(|p| format_money(self.shell.lang, p)).unwrap_or_default()
-    }
-}
-
-#[derive(Deserialize)]
-pub struct CategoryQuery {
-    after: Option<String>,
-}
-
-pub async fn category(
-    State(state): State<AppState>,
-    shell: Shell,
-    Path(slug): Path<String>,
-    Query(q): Query<CategoryQuery>,
-) -> Response {
-    match crate::services::categories::page(&state.app, &shell.store, &slug, shell.lang, q.after.as_deref(), 24).await {
-        Ok(page) => render(StatusCode::OK, &CategoryTemplate { shell, page }),
-        Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
-        Err(e) => {
-            tracing::error!(error = %e, "category page failed");
-            error_page(shell, StatusCode::INTERNAL_SERVER_ERROR)
-        }
-    }
 }
 
 /// `sitemap.xml`: every visible product page in every language, absolute

@@ -217,12 +217,15 @@ async fn product_page_is_escaped_priced_and_structured(b: Backend) {
     let app = spawn(b).await;
     let owner = app.outfitters_owner().await;
     let mut p = shoe();
-    p["texts"]["en"]["description"] =
-        json!("<script>alert(1)</script>\n\n<img src=x onerror=alert(2)> </script><script>");
+    p["texts"]["en"]["description"] = json!(
+        "<script>alert(1)</script>\n\n<img src=x onerror=alert(2)> </script><script>\n\n**Grippy** [care](javascript:alert(3))"
+    );
     create(&app, &owner, &p).await;
     let html = app.get("/p/trail-runner", None).await.text().await.unwrap();
     assert!(!html.contains("<script>alert") && !html.contains("<img src=x"), "description escaped");
-    assert!(html.contains("&#60;script&#62;alert(1)"));
+    assert!(html.contains("&lt;script&gt;alert(1)"), "shown as text");
+    assert!(html.contains("<strong>Grippy</strong>"), "Markdown is rendered");
+    assert!(!html.contains("href=\"javascript") && html.contains("care"), "unsafe link target dropped");
     assert!(
         html.contains("application/ld+json")
             && html.contains("\"priceCurrency\":\"EUR\"")

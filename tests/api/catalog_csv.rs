@@ -78,6 +78,8 @@ async fn bad_rows_are_reported_by_line_and_nothing_is_applied(b: Backend) {
             String::new(),
             String::new(),
             String::new(),
+            String::new(),
+            String::new(),
         ];
         for lang in ["en", "de", "es", "pt", "zh"] {
             let name = if lang == "en" { format!("Product {key}") } else { String::new() };

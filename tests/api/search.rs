@@ -18,6 +18,7 @@ crate::on_both_databases!(
     attributes_are_typed_and_translated,
     bad_search_requests_are_refused,
     other_nodes_and_rebuilds_catch_up,
+    search_and_category_pages_filter_through_links,
 );
 
 fn product(sku: &str, texts: Value, price: i64) -> Value {
@@ -428,4 +429,65 @@ async fn other_nodes_and_rebuilds_catch_up(b: Backend) {
     wait_for_total(&app.base, "q=kettle", 1).await;
     wait_for_total(&base2, "q=kettle", 0).await;
     node2.stop().await;
+}
+
+/// The href of the first link whose text contains `label`, unescaped.
+fn link_to(html: &str, label: &str) -> String {
+    let at = html.find(label).unwrap_or_else(|| panic!("no {label:?} in {html}"));
+    let start = html[..at].rfind("href=\"").unwrap() + 6;
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].replace("&amp;", "&").replace("&#38;", "&")
+}
+
+async fn search_and_category_pages_filter_through_links(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    define_colour(&app, &owner).await;
+    let clothing = category(&app, &owner, "Clothing", None).await;
+    let shirts = category(&app, &owner, "Shirts", Some(&clothing)).await;
+    for (i, (name, colour, cat)) in
+        [("Red shirt", "red", &shirts), ("Blue shirt", "blue", &shirts), ("Red coat", "red", &clothing)]
+            .iter()
+            .enumerate()
+    {
+        let mut p = product(
+            &format!("W-{i}"),
+            json!({"en": {"name": name}, "de": {"name": format!("{name} DE")}}),
+            2000 + i as i64,
+        );
+        p["product_type"] = json!("apparel");
+        p["attributes"] = json!({"colour": colour});
+        p["categories"] = json!([cat]);
+        create(&app, &owner, &p).await;
+    }
+    let html = app.get("/search?q=shirt", None).await.text().await.unwrap();
+    assert!(html.contains("Red shirt") && html.contains("Blue shirt") && !html.contains("Red coat"), "{html}");
+    assert!(html.contains("2 results"));
+    // Following the facet link narrows the results.
+    let blue = link_to(&html, ">Blue<");
+    assert!(blue.starts_with("/search?") && blue.contains("f=colour%3Ablue"), "{blue}");
+    let filtered = app.get(&blue, None).await.text().await.unwrap();
+    assert!(filtered.contains("Blue shirt") && !filtered.contains("Red shirt"), "{filtered}");
+    assert!(filtered.contains("✓ Blue"), "the chosen value is marked");
+    // Nothing found: suggestions from names starting alike.
+    let miss = app.get("/search?q=shi", None).await.text().await.unwrap();
+    assert!(miss.contains("id=\"no-results\""), "{miss}");
+    let suggested = &miss[miss.find("id=\"suggestions\"").expect("suggestions shown")..];
+    assert!(suggested.contains("href=\"/p/red-shirt\""), "{miss}");
+    // Category page: facets over the category and its subcategories, subcategory links.
+    let cat = app.get("/c/clothing", None).await.text().await.unwrap();
+    assert!(cat.contains("Red shirt") && cat.contains("Red coat") && cat.contains("3 results"), "{cat}");
+    assert_eq!(link_to(&cat, ">Shirts<"), "/c/shirts");
+    let red = app.get(&link_to(&cat, ">Red<"), None).await.text().await.unwrap();
+    assert!(red.contains("Red coat") && !red.contains("Blue shirt"), "{red}");
+    // German visitors get German names and facet labels.
+    let de = app.client.get(app.url("/c/clothing")).header("accept-language", "de").send().await.unwrap();
+    let de = de.text().await.unwrap();
+    assert!(de.contains("Red shirt DE") && de.contains("Farbe") && de.contains("Rot"), "{de}");
+    // A bad sort shows the listing rather than an error; unknown categories are 404.
+    assert_eq!(app.get("/search?q=shirt&sort=bogus", None).await.status(), 200);
+    assert_eq!(app.get("/c/nothing-here", None).await.status(), 404);
+    // The other store's pages do not show these products.
+    let food = app.get("/s/foodbank/search?q=shirt", None).await.text().await.unwrap();
+    assert!(!food.contains("Red shirt"));
 }
