@@ -15,11 +15,13 @@ echo "machine: $(nproc) cores, $(uname -r); date: $(date -u +%Y-%m-%d); products
 start=$(date +%s%N)
 "$bin" --data-dir "$work/data" demo --products "$n" | grep generated
 echo "generation wall time: $(( ($(date +%s%N) - start) / 1000000 )) ms"
+"$bin" --data-dir "$work/data" search reindex
 "$bin" --data-dir "$work/data" serve --listen 127.0.0.1:$port >/dev/null 2>&1 &
 pid=$!
 until curl -sf -o /dev/null http://127.0.0.1:$port/healthz; do sleep 0.01; done
+echo "RSS idle: $(grep VmRSS /proc/$pid/status | awk '{print $2" "$3}')"
 slug=$(curl -s http://127.0.0.1:$port/ | grep -o 'href="/p/[^"]*"' | head -1 | sed 's/href="\/p\///; s/"//')
-for path in / /c/jacket "/p/$slug"; do
+for path in / /c/jacket "/p/$slug" "/search?q=jacket" "/api/v1/storefront/search?q=jacket" "/api/v1/storefront/search?category=jacket&sort=price_asc"; do
   echo "wrk -t2 -c32 -d10s http://127.0.0.1:$port$path"
   wrk -t2 -c32 -d10s --latency "http://127.0.0.1:$port$path" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors" || true
 done

@@ -12,6 +12,7 @@ pub mod attributes;
 pub mod audit;
 pub mod catalog;
 pub mod categories;
+pub mod collections;
 pub mod customers;
 pub mod idempotency;
 pub mod mail;

@@ -48,6 +48,8 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
     ),
     ("search.sort.newest", ["Newest", "Neueste", "Más recientes", "Mais recentes", "最新"]),
     ("search.sort.best_selling", ["Best selling", "Meistverkauft", "Más vendidos", "Mais vendidos", "最畅销"]),
+    ("search.tags", ["Tags", "Schlagwörter", "Etiquetas", "Etiquetas", "标签"]),
+    ("store.collections", ["Collections", "Kollektionen", "Colecciones", "Coleções", "精选系列"]),
     ("search.next", ["More", "Weitere", "Más", "Mais", "更多"]),
     ("catalog.details", ["Details", "Details", "Detalles", "Detalhes", "详细信息"]),
     ("nav.home", ["Home", "Startseite", "Inicio", "Início", "首页"]),

@@ -67,6 +67,8 @@ pub struct SearchQuery {
     /// different codes must all hold (AND).
     pub facets: BTreeMap<String, Vec<String>>,
     pub kinds: Vec<String>,
+    /// Only these products (a manual collection).
+    pub product_ids: Vec<String>,
     pub price_min: Option<i64>,
     /// Exclusive.
     pub price_max: Option<i64>,
@@ -165,6 +167,10 @@ pub fn build(f: &Fields, q: &SearchQuery) -> Box<dyn Query> {
     }
     for (code, values) in &q.facets {
         let any = values.iter().map(|v| (Occur::Should, term_query(f.facet, &format!("{code}={v}")))).collect();
+        clauses.push(filter(Box::new(BooleanQuery::new(any))));
+    }
+    if !q.product_ids.is_empty() {
+        let any = q.product_ids.iter().map(|p| (Occur::Should, term_query(f.product, p))).collect();
         clauses.push(filter(Box::new(BooleanQuery::new(any))));
     }
     if !q.kinds.is_empty() {

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod catalog;
 pub mod catalog_csv;
 pub mod categories;
+pub mod collections;
 pub mod customers;
 pub mod demo;
 pub mod demo_catalog;

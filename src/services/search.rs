@@ -188,6 +188,9 @@ fn documents(cx: &StoreContext, batch: sql::Batch, now: i64) -> Vec<ProductDoc> 
             for (axis, value) in &options {
                 facets.push(format!("option.{}={}", axis.to_lowercase(), value));
             }
+            for t in &tags {
+                facets.push(format!("tag={}", t.to_lowercase()));
+            }
             facets.sort();
             facets.dedup();
             let lang_texts = own
@@ -484,6 +487,9 @@ pub struct SearchParams {
     /// `code` → accepted values.
     pub facets: BTreeMap<String, Vec<String>>,
     pub kinds: Vec<String>,
+    /// Only these products, in this order when sorted by relevance with
+    /// no words (a manual collection).
+    pub product_ids: Vec<String>,
     pub price_min: Option<i64>,
     pub price_max: Option<i64>,
     pub sort: Sort,
@@ -642,6 +648,7 @@ pub async fn search(
         category: category.clone(),
         facets: params.facets.clone(),
         kinds: params.kinds.clone(),
+        product_ids: params.product_ids.clone(),
         price_min: params.price_min,
         price_max: params.price_max,
         sort: params.sort,
@@ -668,6 +675,11 @@ fn present(
     offset: usize,
     limit: usize,
 ) -> SearchResult {
+    let mut hits = hits;
+    if !params.product_ids.is_empty() && params.sort == Sort::Relevance && params.q.trim().is_empty() {
+        let at = |id: &str| params.product_ids.iter().position(|p| p == id).unwrap_or(usize::MAX);
+        hits.hits.sort_by_key(|h| at(&h.product_id));
+    }
     let items = hits
         .hits
         .into_iter()
@@ -716,6 +728,7 @@ fn present(
                 name: match (def, code.strip_prefix("option.")) {
                     (Some(d), _) => d.name(lang, cx.default_lang),
                     (None, Some(axis)) => axis.to_string(),
+                    (None, None) if code == "tag" => crate::i18n::t(lang, "search.tags").to_string(),
                     (None, None) => code.clone(),
                 },
                 values: values

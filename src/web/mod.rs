@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/p/{slug}", get(storefront::product))
         .route("/c/{slug}", get(search::category))
         .route("/search", get(search::search_page))
+        .route("/collections/{slug}", get(search::collection))
         .route("/sitemap.xml", get(storefront::sitemap))
         .route("/lang/{code}", get(shell::switch_language))
         .route("/brand.css", get(assets::brand_css))

@@ -15,7 +15,8 @@ use crate::i18n::format_money;
 use crate::search::Sort;
 use crate::services::ServiceError;
 use crate::services::categories::CategoryPage;
-use crate::services::search::{self, CategoryCount, PriceRange, SearchCard, SearchResult};
+use crate::services::collections::CollectionHeading;
+use crate::services::search::{self, CategoryCount, PriceRange, SearchCard, SearchParams, SearchResult};
 
 /// Results with the links that change them.
 pub struct Listing {
@@ -136,6 +137,14 @@ impl Listing {
 
 /// Reads the page's query the way the API does; a query the API would
 /// refuse shows the unfiltered listing rather than an error page.
+fn page_params(raw: Option<&str>) -> (SearchParams, Vec<(String, String)>) {
+    let (mut params, _) = parse_params(raw, false).unwrap_or_default();
+    params.channel = None;
+    let pairs =
+        url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()).into_owned().filter(|(k, _)| k != "cursor").collect();
+    (params, pairs)
+}
+
 async fn listing(
     state: &AppState,
     shell: &Shell,
@@ -143,11 +152,8 @@ async fn listing(
     raw: Option<&str>,
     category: Option<String>,
 ) -> Result<Listing, ServiceError> {
-    let (mut params, _) = parse_params(raw, false).unwrap_or_default();
+    let (mut params, pairs) = page_params(raw);
     params.category = category.or(params.category);
-    params.channel = None;
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()).into_owned().filter(|(k, _)| k != "cursor").collect();
     let category_pages = path.contains("/c/");
     let result = search::search(&state.app, &shell.store, shell.lang, params, None).await?;
     Ok(Listing { shell: shell.clone(), path, pairs, result, category_pages })
@@ -213,6 +219,45 @@ pub async fn category(
         Ok(listing) => render(StatusCode::OK, &CategoryTemplate { shell, page, listing }),
         Err(e) => {
             tracing::error!(error = %e, "category listing failed");
+            error_page(shell, StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "storefront/collection.html")]
+struct CollectionTemplate {
+    shell: Shell,
+    collection: CollectionHeading,
+    listing: Listing,
+}
+
+impl CollectionTemplate {
+    fn description_html(&self) -> String {
+        crate::domain::richtext::render_markdown(&self.collection.description)
+    }
+}
+
+pub async fn collection(
+    State(state): State<AppState>,
+    shell: Shell,
+    Path(slug): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let (params, pairs) = page_params(raw.as_deref());
+    match crate::services::collections::page(&state.app, &shell.store, &slug, shell.lang, params).await {
+        Ok((collection, result)) => {
+            let path = format!(
+                "{}{}",
+                shell.href("/collections/"),
+                url::form_urlencoded::byte_serialize(slug.as_bytes()).collect::<String>()
+            );
+            let listing = Listing { shell: shell.clone(), path, pairs, result, category_pages: false };
+            render(StatusCode::OK, &CollectionTemplate { shell, collection, listing })
+        }
+        Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
+        Err(e) => {
+            tracing::error!(error = %e, "collection page failed");
             error_page(shell, StatusCode::SERVICE_UNAVAILABLE)
         }
     }

@@ -13,17 +13,24 @@ use crate::http::state::AppState;
 use crate::i18n::format_money;
 use crate::services::ServiceError;
 use crate::services::catalog::{self, ProductCard, StoreProduct, StoreVariant};
+use crate::services::collections::CollectionHeading;
+use crate::services::search::SearchCard;
 
 #[derive(Template)]
 #[template(path = "storefront/home.html")]
 pub struct HomePage {
     pub shell: Shell,
     pub products: Vec<ProductCard>,
+    pub collections: Vec<(CollectionHeading, Vec<SearchCard>)>,
 }
 
 impl HomePage {
     fn price(&self, card: &ProductCard) -> String {
         card.from_price.map(|p| format_money(self.shell.lang, p)).unwrap_or_default()
+    }
+
+    fn card_price(&self, card: &SearchCard) -> String {
+        card.price.map(|p| format_money(self.shell.lang, p)).unwrap_or_default()
     }
 }
 
@@ -32,7 +39,12 @@ pub async fn home(State(state): State<AppState>, shell: Shell) -> Response {
         tracing::error!(error = %e, "featured products failed");
         Vec::new()
     });
-    render(StatusCode::OK, &HomePage { shell, products })
+    let collections =
+        crate::services::collections::featured(&state.app, &shell.store, shell.lang, 4).await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "featured collections failed");
+            Vec::new()
+        });
+    render(StatusCode::OK, &HomePage { shell, products, collections })
 }
 
 #[derive(Template)]

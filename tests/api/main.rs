@@ -10,6 +10,7 @@ mod catalog;
 mod catalog_csv;
 mod categories;
 mod cli;
+mod collections;
 mod customer_data;
 mod errors;
 mod idempotency;

@@ -36,7 +36,7 @@ use crate::services::Outcome;
         account::list, account::create, account::get, account::update, account::delete, account::export, account::erase,
         catalog::channels, catalog::create_channel, catalog::create, catalog::get, catalog::update, catalog::storefront_product,
         catalog::categories, catalog::create_category, catalog::storefront_category,
-        search::storefront, search::suggest, search::staff, search::list_attributes, search::create_attribute, search::list_types, search::create_type,
+        search::storefront, search::suggest, search::staff, search::list_attributes, search::create_attribute, search::list_types, search::create_type, search::list_collections, search::create_collection, search::update_collection, search::storefront_collection,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
     components(schemas(super::error::Problem)),
@@ -107,6 +107,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/storefront/search/suggest", get(search::suggest))
         .route("/api/v1/attributes", get(search::list_attributes).post(search::create_attribute))
         .route("/api/v1/product-types", get(search::list_types).post(search::create_type))
+        .route("/api/v1/collections", get(search::list_collections).post(search::create_collection))
+        .route("/api/v1/collections/{id}", put(search::update_collection))
+        .route("/api/v1/storefront/collections/{slug}", get(search::storefront_collection))
         .route("/api/v1/products/{id}", get(catalog::get).put(catalog::update))
         .route("/api/v1/storefront/products/{slug}", get(catalog::storefront_product))
         .route("/api/v1/categories", get(catalog::categories).post(catalog::create_category))

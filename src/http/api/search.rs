@@ -3,7 +3,7 @@
 //! attribute and product-type definitions that facets come from.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 
 use crate::domain::locale::Language;
@@ -13,6 +13,7 @@ use crate::http::extract::{ApiCtx, ApiJson, CurrentStore};
 use crate::http::state::AppState;
 use crate::search::Sort;
 use crate::services::attributes::{self, AttributeInput, AttributeView, ProductTypeInput, ProductTypeView};
+use crate::services::collections::{self, CollectionHeading, CollectionInput, CollectionView};
 use crate::services::search::{self, SearchCard, SearchParams, SearchResult};
 
 /// The query string of a search, read by hand because filters repeat
@@ -164,4 +165,59 @@ pub async fn create_type(
     ApiJson(input): ApiJson<ProductTypeInput>,
 ) -> Result<(StatusCode, Json<ProductTypeView>), ApiError> {
     Ok((StatusCode::CREATED, Json(attributes::create_type(&state.app, &ctx, input).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/collections", tag = "catalog", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CollectionView>), (status = 403, body = Problem)))]
+pub async fn list_collections(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+) -> Result<Json<Vec<CollectionView>>, ApiError> {
+    Ok(Json(collections::list(&state.app, &ctx).await?))
+}
+
+/// Creates a manual (listed products) or rule-based (saved search) collection. Needs `catalog.manage`.
+#[utoipa::path(post, path = "/api/v1/collections", tag = "catalog", security(("bearer" = [])), request_body = CollectionInput,
+    responses((status = 201, body = CollectionView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_collection(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    ApiJson(input): ApiJson<CollectionInput>,
+) -> Result<(StatusCode, Json<CollectionView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(collections::create(&state.app, &ctx, input).await?)))
+}
+
+/// Replaces a collection whole.
+#[utoipa::path(put, path = "/api/v1/collections/{id}", tag = "catalog", security(("bearer" = [])), request_body = CollectionInput,
+    params(("id" = String, Path, description = "Collection id (col_…)")),
+    responses((status = 200, body = CollectionView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_collection(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<CollectionInput>,
+) -> Result<Json<CollectionView>, ApiError> {
+    Ok(Json(collections::update(&state.app, &ctx, &id, input).await?))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CollectionPage {
+    pub collection: CollectionHeading,
+    pub products: SearchResult,
+}
+
+/// A collection with its visible products; takes the search filters too.
+#[utoipa::path(get, path = "/api/v1/storefront/collections/{slug}", tag = "search",
+    params(("slug" = String, Path, description = "Collection slug")),
+    responses((status = 200, body = CollectionPage), (status = 404, body = Problem)))]
+pub async fn storefront_collection(
+    State(state): State<AppState>,
+    current: CurrentStore,
+    Path(slug): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<CollectionPage>, ApiError> {
+    let (params, lang) = parse_params(raw.as_deref(), false)?;
+    let lang = lang.unwrap_or(current.store.brand.default_language);
+    let (collection, products) = collections::page(&state.app, &current.store, &slug, lang, params).await?;
+    Ok(Json(CollectionPage { collection, products }))
 }
