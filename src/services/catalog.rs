@@ -481,6 +481,33 @@ pub async fn update(app: &App, ctx: &Ctx, id: &str, input: ProductInput) -> Serv
     save(app, ctx, Some(id), input).await
 }
 
+/// The input that would save a product as it is (for editors changing
+/// one part of it).
+pub fn input_of(p: ProductView) -> ProductInput {
+    ProductInput {
+        kind: p.kind,
+        status: p.status,
+        publish_at: p.publish_at,
+        unpublish_at: p.unpublish_at,
+        tags: p.tags,
+        texts: p.texts,
+        variants: p
+            .variants
+            .into_iter()
+            .map(|v| VariantInput {
+                sku: v.sku,
+                gtin: v.gtin,
+                options: v.options,
+                weight_grams: v.weight_grams,
+                prices: v.prices,
+            })
+            .collect(),
+        categories: p.categories,
+        product_type: p.product_type,
+        attributes: p.attributes,
+    }
+}
+
 pub async fn get(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<ProductView> {
     ctx.actor.require(Permission::CatalogRead)?;
     if !ids::is_valid("prd", id) {

@@ -46,11 +46,11 @@ pub fn routes() -> Router<AppState> {
 pub struct FormPairs(Vec<(String, String)>);
 
 impl FormPairs {
-    fn get(&self, name: &str) -> String {
+    pub(super) fn get(&self, name: &str) -> String {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
     }
 
-    fn all(&self, name: &str) -> Vec<String> {
+    pub(super) fn all(&self, name: &str) -> Vec<String> {
         self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
     }
 }

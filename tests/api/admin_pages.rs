@@ -15,7 +15,7 @@ crate::on_both_databases!(
     members_who_may_only_look_get_no_forms,
 );
 
-fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
     res.headers()
         .get_all("set-cookie")
         .iter()
@@ -24,13 +24,13 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
         .map(|v| v.split(';').next().unwrap().to_string())
 }
 
-fn field(html: &str, name: &str) -> String {
+pub(crate) fn field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker).unwrap_or_else(|| panic!("{name} on page")) + marker.len();
     html[start..start + html[start..].find('"').unwrap()].to_string()
 }
 
-async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
     let res = app.get("/admin/login", None).await;
     let csrf_cookie = set_cookie(&res, "oxcart_csrf").unwrap();
     let csrf = field(&res.text().await.unwrap(), "_csrf");
@@ -46,12 +46,12 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
     set_cookie(&res, "oxcart_session").unwrap()
 }
 
-async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
+pub(crate) async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
     let res = app.client.get(app.url(path)).header("cookie", cookie).send().await.unwrap();
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-async fn post(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+pub(crate) async fn post(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
     let res = app.client.post(app.url(path)).header("cookie", cookie).form(form).send().await.unwrap();
     (res.status().as_u16(), res.text().await.unwrap())
 }

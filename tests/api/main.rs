@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod account_pages;
+mod admin_catalog;
 mod admin_pages;
 mod catalog;
 mod catalog_csv;

@@ -1,0 +1,120 @@
+//! Admin catalog pages: the product list (staff search with bulk status
+//! changes) and the product editor, through forms as a browser would.
+
+use serde_json::Value;
+
+use crate::admin_pages::{field, page, post, sign_in};
+use crate::helpers::{Backend, DEMO_PASSWORD, spawn};
+
+crate::on_both_databases!(staff_create_edit_and_bulk_publish_products_through_pages, editor_refusals_keep_the_draft);
+
+async fn staff_create_edit_and_bulk_publish_products_through_pages(b: Backend) {
+    let app = spawn(b).await;
+    let cookie = sign_in(&app, "admin@outfitters.example", DEMO_PASSWORD).await;
+    let (status, html) = page(&app, &cookie, "/admin/products/new").await;
+    assert_eq!(status, 200);
+    let csrf = field(&html, "_csrf");
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("kind", "physical"),
+        ("status", "draft"),
+        ("tags", "summer, sale"),
+        ("name.en", "Canvas tote"),
+        ("description.en", "A **sturdy** bag."),
+        ("name.de", "Stofftasche"),
+        ("sku", "TOTE-1"),
+        ("gtin", ""),
+        ("options", "colour=natural"),
+        ("price", "12.50"),
+        ("sku", ""),
+        ("gtin", ""),
+        ("options", ""),
+        ("price", ""),
+    ];
+    let res =
+        app.client.post(app.url("/admin/products/new")).header("cookie", &cookie).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/admin/products/prd_") && to.ends_with("?saved=1"), "{to}");
+    let id = to.trim_start_matches("/admin/products/").trim_end_matches("?saved=1").to_string();
+    let owner = app.outfitters_owner().await;
+    let saved: Value = app.get(&format!("/api/v1/products/{id}"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!(saved["variants"][0]["prices"][0]["amount"], 1250, "12.50 read exactly into cents");
+    assert_eq!(saved["texts"]["de"]["name"], "Stofftasche");
+    assert_eq!(saved["tags"], serde_json::json!(["summer", "sale"]));
+    let (_, edit) = page(&app, &cookie, &to).await;
+    assert!(edit.contains("id=\"notice\"") && edit.contains("value=\"12.50\"") && edit.contains("Canvas tote"));
+    // A draft: not in the store, in the staff list.
+    assert_eq!(app.get("/api/v1/storefront/search?q=tote", None).await.json::<Value>().await.unwrap()["total"], 0);
+    let (_, list) = page(&app, &cookie, "/admin/products?status=draft").await;
+    assert!(list.contains("Canvas tote"), "{list}");
+    // Bulk publish from the list.
+    let csrf = field(&list, "_csrf");
+    let (status, _) =
+        post(&app, &cookie, "/admin/products/bulk", &[("_csrf", &csrf), ("ids", &id), ("action", "published")]).await;
+    assert_eq!(status, 303);
+    let found: Value = app.get("/api/v1/storefront/search?q=tote", None).await.json().await.unwrap();
+    assert_eq!(found["total"], 1);
+    let shown = app.get("/p/canvas-tote", None).await.text().await.unwrap();
+    assert!(shown.contains("<strong>sturdy</strong>") && shown.contains("€12.50"), "{shown}");
+    // Forged or signed-out posts change nothing.
+    let (status, _) =
+        post(&app, &cookie, "/admin/products/bulk", &[("_csrf", "forged"), ("ids", &id), ("action", "archived")]).await;
+    assert_eq!(status, 403);
+    let res = app
+        .client
+        .post(app.url("/admin/products/bulk"))
+        .form(&[("ids", id.as_str()), ("action", "archived")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "to sign-in");
+    let still: Value = app.get(&format!("/api/v1/products/{id}"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!(still["status"], "published");
+}
+
+async fn editor_refusals_keep_the_draft(b: Backend) {
+    let app = spawn(b).await;
+    let cookie = sign_in(&app, "admin@outfitters.example", DEMO_PASSWORD).await;
+    let (_, html) = page(&app, &cookie, "/admin/products/new").await;
+    let csrf = field(&html, "_csrf");
+    let before = app.count_rows("products").await;
+    let (status, html) = post(
+        &app,
+        &cookie,
+        "/admin/products/new",
+        &[
+            ("_csrf", &csrf),
+            ("kind", "physical"),
+            ("status", "published"),
+            ("name.en", "Kept name"),
+            ("sku", "K-1"),
+            ("options", ""),
+            ("gtin", ""),
+            ("price", "12.345"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"errors\"") && html.contains("variants[0].price"), "{html}");
+    assert!(html.contains("value=\"Kept name\""), "what was typed is kept");
+    let (status, html) = post(
+        &app,
+        &cookie,
+        "/admin/products/new",
+        &[
+            ("_csrf", &csrf),
+            ("kind", "physical"),
+            ("status", "published"),
+            ("name.de", "Nur Deutsch"),
+            ("sku", "K-2"),
+            ("options", ""),
+            ("gtin", ""),
+            ("price", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("default_language") || html.contains("texts"), "{html}");
+    assert_eq!(app.count_rows("products").await, before);
+}
