@@ -19,7 +19,7 @@ use crate::domain::locale::Language;
 
 /// Bumped whenever fields or analyzers change: an index built with another
 /// version is rebuilt at start-up.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Clone, Copy)]
 pub struct Fields {
@@ -106,29 +106,80 @@ pub fn build() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-/// Latin-script languages: words split on non-alphanumerics, lower-cased,
-/// stemmed with the language's Snowball stemmer, then accents folded so
-/// "Trailläufer" and "traillaufer" meet. Chinese: jieba's search mode,
-/// which emits both 智能手机 and its parts 智能 / 手机.
-pub fn analyzer(lang: Language) -> TextAnalyzer {
-    let stem = match lang {
-        Language::En => StemLanguage::English,
-        Language::De => StemLanguage::German,
-        Language::Es => StemLanguage::Spanish,
-        Language::Pt => StemLanguage::Portuguese,
-        Language::Zh => {
-            return TextAnalyzer::builder(ZhTokenizer::default())
-                .filter(RemoveLongFilter::limit(40))
-                .filter(LowerCaser)
-                .build();
-        }
-    };
+fn stemmer_of(lang: Language) -> Option<StemLanguage> {
+    match lang {
+        Language::En => Some(StemLanguage::English),
+        Language::De => Some(StemLanguage::German),
+        Language::Es => Some(StemLanguage::Spanish),
+        Language::Pt => Some(StemLanguage::Portuguese),
+        Language::Zh => None,
+    }
+}
+
+fn zh_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(ZhTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser).build()
+}
+
+/// How queries are analyzed: Latin-script words split on
+/// non-alphanumerics, lower-cased, stemmed with the language's Snowball
+/// stemmer, then accents folded so "Trailläufer" and "traillaufer" meet.
+/// Chinese: see [`ZhTokenizer`].
+fn query_analyzer(lang: Language) -> TextAnalyzer {
+    let Some(stem) = stemmer_of(lang) else { return zh_analyzer() };
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(Stemmer::new(stem))
         .filter(AsciiFoldingFilter)
         .build()
+}
+
+/// How documents are analyzed: as queries, and German compounds are also
+/// indexed by their tails, so "Schuhe" finds "Wanderschuhe" (German puts
+/// the head noun last).
+pub fn analyzer(lang: Language) -> TextAnalyzer {
+    match (lang, stemmer_of(lang)) {
+        (Language::De, Some(stem)) => {
+            let inner = TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(RemoveLongFilter::limit(40))
+                .filter(LowerCaser)
+                .filter(Stemmer::new(stem))
+                .build();
+            TextAnalyzer::builder(CompoundTails { inner, tokens: Vec::new() }).filter(AsciiFoldingFilter).build()
+        }
+        _ => query_analyzer(lang),
+    }
+}
+
+/// Shortest compound tail indexed, in characters.
+const MIN_TAIL: usize = 4;
+
+/// Emits each word and, for words of 7 letters or more, every tail of at
+/// least [`MIN_TAIL`] letters that leaves at least three in front.
+#[derive(Clone)]
+struct CompoundTails {
+    inner: TextAnalyzer,
+    tokens: Vec<Token>,
+}
+
+impl Tokenizer for CompoundTails {
+    type TokenStream<'a> = VecStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecStream<'a> {
+        self.tokens.clear();
+        let mut stream = self.inner.token_stream(text);
+        while stream.advance() {
+            let t = stream.token().clone();
+            let chars: Vec<char> = t.text.chars().collect();
+            self.tokens.push(t.clone());
+            if chars.len() >= 7 {
+                for start in 3..=chars.len() - MIN_TAIL {
+                    self.tokens.push(Token { text: chars[start..].iter().collect(), ..t.clone() });
+                }
+            }
+        }
+        VecStream { tokens: &mut self.tokens, at: None }
+    }
 }
 
 /// Drops tokens with no letter or digit in any script (jieba emits spaces
@@ -288,9 +339,9 @@ pub fn query_terms(lang: Language, text: &str) -> Vec<String> {
     out
 }
 
-/// The terms `text` becomes in `lang`'s fields.
+/// The terms a query's `text` becomes in `lang`'s fields.
 pub fn terms(lang: Language, text: &str) -> Vec<String> {
-    let mut a = analyzer(lang);
+    let mut a = query_analyzer(lang);
     let mut stream = a.token_stream(text);
     let mut out = Vec::new();
     while stream.advance() {
@@ -315,9 +366,28 @@ mod tests {
         assert_eq!(terms(Language::Pt, "camisetas"), terms(Language::Pt, "camiseta"));
     }
 
+    fn indexed(lang: Language, text: &str) -> Vec<String> {
+        let mut a = analyzer(lang);
+        let mut stream = a.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn german_compounds_are_found_by_their_tails() {
+        let doc = indexed(Language::De, "Wanderschuhe und Trail-Laufschuhe");
+        let q = terms(Language::De, "Schuhe");
+        assert_eq!(q, ["schuh"]);
+        assert!(doc.contains(&q[0]), "{doc:?}");
+        assert!(!indexed(Language::De, "Zelt").iter().any(|t| t.len() < 4), "short words stay whole");
+    }
+
     #[test]
     fn chinese_is_segmented_into_words_and_their_parts() {
-        let t = terms(Language::Zh, "智能手机壳，黑色");
+        let t = indexed(Language::Zh, "智能手机壳，黑色");
         assert!(t.contains(&"手机".to_string()), "{t:?}");
         assert!(t.contains(&"智能手机".to_string()) || t.contains(&"智能".to_string()), "{t:?}");
         assert!(!t.iter().any(|x| x == "，"), "punctuation dropped: {t:?}");
@@ -330,7 +400,7 @@ mod tests {
         assert_eq!(query_terms(Language::Zh, "智能手机"), ["智能", "能手", "手机"]);
         assert_eq!(query_terms(Language::Zh, "鞋"), ["鞋"]);
         assert_eq!(query_terms(Language::Zh, "iPhone 手机壳"), ["手机", "机壳", "iphone"]);
-        let indexed = terms(Language::Zh, "越野跑鞋");
-        assert!(query_terms(Language::Zh, "跑鞋").iter().all(|q| indexed.contains(q)), "{indexed:?}");
+        let doc = indexed(Language::Zh, "越野跑鞋");
+        assert!(query_terms(Language::Zh, "跑鞋").iter().all(|q| doc.contains(q)), "{doc:?}");
     }
 }

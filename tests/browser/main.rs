@@ -295,3 +295,68 @@ async fn admin_changes_a_role_and_finds_it_in_the_audit_log() {
     browser.client.clone().close().await.unwrap();
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shopper_searches_in_german_and_chinese_filters_and_picks_a_variant() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn(Backend::Sqlite).await;
+    let owner = app.outfitters_owner().await;
+    let setup = [
+        (
+            "/api/v1/attributes",
+            json!({"code": "colour", "kind": "choice", "filterable": true, "names": {"en": "Colour", "de": "Farbe", "zh": "颜色"},
+                   "choices": [{"code": "red", "labels": {"en": "Red", "de": "Rot", "zh": "红色"}},
+                               {"code": "blue", "labels": {"en": "Blue", "de": "Blau", "zh": "蓝色"}}]}),
+        ),
+        ("/api/v1/product-types", json!({"code": "shoes", "name": "Shoes", "attributes": ["colour"]})),
+    ];
+    for (path, body) in setup {
+        assert_eq!(app.post_json(path, Some(&owner), &body).await.status(), 201);
+    }
+    for (sku, colour, en, de, zh) in [
+        ("RUN", "red", "Trail running shoes", "Trail-Laufschuhe", "越野跑鞋"),
+        ("HIKE", "blue", "Hiking shoes", "Wanderschuhe", "徒步鞋"),
+    ] {
+        let body = json!({
+            "kind": "physical", "status": "published", "product_type": "shoes", "attributes": {"colour": colour},
+            "texts": {"en": {"name": en}, "de": {"name": de}, "zh": {"name": zh}},
+            "variants": [
+                {"sku": format!("{sku}-42"), "options": {"size": "42"}, "prices": [{"channel": "web", "amount": 8999}]},
+                {"sku": format!("{sku}-44"), "options": {"size": "44"}, "prices": [{"channel": "web", "amount": 9499}]}
+            ]
+        });
+        assert_eq!(app.post_json("/api/v1/products", Some(&owner), &body).await.status(), 201);
+    }
+    let browser = open_browser().await;
+    let c = &browser.client;
+
+    // German: search, narrow by colour, open the product, pick a size.
+    c.goto(&app.url("/")).await.unwrap();
+    click_and_wait(c, "a[data-lang=de]").await;
+    fill(c, "#search-input", "Schuhe").await;
+    click_and_wait(c, ".searchbox button").await;
+    assert_eq!(text_of(c, "#result-count").await, "2 Treffer");
+    let facet = text_of(c, "[data-facet=colour] h3").await;
+    assert_eq!(facet, "Farbe");
+    click_and_wait(c, "[data-facet=colour] a[data-value=red]").await;
+    assert_eq!(text_of(c, "#result-count").await, "1 Treffer");
+    assert_eq!(text_of(c, "#products .card-name").await, "Trail-Laufschuhe");
+    screenshot(c, "search-de-filtered").await;
+    click_and_wait(c, "#products .card a").await;
+    assert_eq!(text_of(c, "#product-name").await, "Trail-Laufschuhe");
+    assert_eq!(text_of(c, "#sku").await, "RUN-42");
+    click_and_wait(c, "#variant-picker a[data-sku=RUN-44]").await;
+    assert_eq!(text_of(c, "#sku").await, "RUN-44");
+    assert!(text_of(c, "#price").await.contains("94,99"), "German price format");
+    screenshot(c, "product-variant-de").await;
+
+    // Chinese: a word inside the name finds it.
+    click_and_wait(c, "a[data-lang=zh]").await;
+    fill(c, "#search-input", "跑鞋").await;
+    click_and_wait(c, ".searchbox button").await;
+    assert_eq!(text_of(c, "#products .card-name").await, "越野跑鞋");
+    assert_eq!(text_of(c, "[data-facet=colour] h3").await, "颜色");
+    screenshot(c, "search-zh").await;
+}
