@@ -14,6 +14,7 @@ pub mod categories;
 pub mod customers;
 pub mod idempotency;
 pub mod mail;
+pub mod media;
 pub mod outbox;
 pub mod rate_limits;
 pub mod roles;

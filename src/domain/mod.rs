@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod crypto;
 pub mod ids;
 pub mod locale;
+pub mod media;
 pub mod money;
 pub mod stores;
 pub mod totp;

@@ -15,6 +15,7 @@ mod errors;
 mod idempotency;
 mod keys;
 mod lifecycle;
+mod media;
 mod mfa;
 mod observability;
 mod pages;
