@@ -156,6 +156,12 @@ pub fn process(bytes: &[u8], policy: &Policy) -> Result<Processed, MediaError> {
     }
     let (image, icc) = decode(bytes, source, policy)?;
     let format = if is_opaque(&image) { OutputFormat::Jpeg } else { OutputFormat::Png };
+    // One conversion to what the encoder takes (no copy when it already is);
+    // resizing keeps the pixel type, so thumbnails need none.
+    let image = match format {
+        OutputFormat::Jpeg => DynamicImage::ImageRgb8(image.into_rgb8()),
+        OutputFormat::Png => DynamicImage::ImageRgba8(image.into_rgba8()),
+    };
     let icc = icc.filter(|p| p.len() <= MAX_ICC_BYTES);
     let full = encode(&image, format, icc.as_deref(), policy.jpeg_quality)?;
 
@@ -294,27 +300,25 @@ fn encode(
     quality: u8,
 ) -> Result<Rendition, MediaError> {
     let mut out = Vec::new();
-    let err = |e: image::ImageError| MediaError::Encode(e.to_string());
-    match format {
+    let (w, h, color) = (image.width(), image.height(), image.color().into());
+    let written = match format {
         OutputFormat::Jpeg => {
-            let rgb = image.to_rgb8();
             let mut enc = JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100));
             if let Some(p) = icc {
                 // Unsupported only means "not written": the picture stays valid.
                 let _ = enc.set_icc_profile(p.to_vec());
             }
-            enc.write_image(rgb.as_raw(), rgb.width(), rgb.height(), image::ExtendedColorType::Rgb8).map_err(err)?;
+            enc.write_image(image.as_bytes(), w, h, color)
         }
         OutputFormat::Png => {
-            let rgba = image.to_rgba8();
             let mut enc = PngEncoder::new_with_quality(&mut out, CompressionType::Default, PngFilter::Adaptive);
             if let Some(p) = icc {
                 let _ = enc.set_icc_profile(p.to_vec());
             }
-            enc.write_image(rgba.as_raw(), rgba.width(), rgba.height(), image::ExtendedColorType::Rgba8)
-                .map_err(err)?;
+            enc.write_image(image.as_bytes(), w, h, color)
         }
-    }
+    };
+    written.map_err(|e| MediaError::Encode(e.to_string()))?;
     Ok(Rendition { width: image.width(), height: image.height(), bytes: out })
 }
 

@@ -21,7 +21,7 @@ use super::{App, ServiceError, ServiceResult, audit, now_ms, outbox};
 use crate::db::media as sql;
 use crate::domain::ids;
 use crate::domain::locale::Language;
-use crate::domain::media::{MediaError, Processed, Rendition};
+use crate::domain::media::{MediaError, Processed};
 use crate::domain::stores::Store;
 use crate::domain::validation::FieldErrors;
 use crate::providers::blob::BlobKey;
@@ -107,14 +107,26 @@ pub async fn upload(
         return Err(ServiceError::NotFound);
     }
     let alts = check_alts(&alt)?;
-    let processed = process(app, bytes).await?;
+    let Processed { format, full, thumbnails, .. } = process(app, bytes).await?;
 
     let media_id = ids::new_id(MEDIA);
-    let full_key = blob_key(store_id, &media_id, "full", &processed.full, processed.format.extension())?;
-    let mut files = vec![(full_key.clone(), processed.full.bytes.clone())];
+    let ext = format.extension();
+    let full_key = blob_key(store_id, &media_id, "full", &full.bytes, ext)?;
+    let row = sql::MediaRow {
+        id: media_id.clone(),
+        product_id: product_id.to_string(),
+        position: 0,
+        content_type: format.content_type().to_string(),
+        width: full.width.into(),
+        height: full.height.into(),
+        byte_size: full.bytes.len() as i64,
+        blob_key: full_key.to_string(),
+        created_at: now_ms(),
+    };
+    let mut files = vec![(full_key, full.bytes)];
     let mut thumbs = Vec::new();
-    for t in &processed.thumbnails {
-        let key = blob_key(store_id, &media_id, &format!("w{}", t.width), t, processed.format.extension())?;
+    for t in thumbnails {
+        let key = blob_key(store_id, &media_id, &format!("w{}", t.width), &t.bytes, ext)?;
         thumbs.push(sql::ThumbRow {
             media_id: media_id.clone(),
             width: t.width.into(),
@@ -122,7 +134,7 @@ pub async fn upload(
             byte_size: t.bytes.len() as i64,
             blob_key: key.to_string(),
         });
-        files.push((key, t.bytes.clone()));
+        files.push((key, t.bytes));
     }
     let keys: Vec<BlobKey> = files.iter().map(|(k, _)| k.clone()).collect();
     let mut written = Vec::new();
@@ -134,17 +146,6 @@ pub async fn upload(
         written.push(key);
     }
 
-    let row = sql::MediaRow {
-        id: media_id.clone(),
-        product_id: product_id.to_string(),
-        position: 0,
-        content_type: processed.format.content_type().to_string(),
-        width: processed.full.width.into(),
-        height: processed.full.height.into(),
-        byte_size: processed.full.bytes.len() as i64,
-        blob_key: full_key.to_string(),
-        created_at: now_ms(),
-    };
     let alt_rows: Vec<sql::AltRow> = alts
         .iter()
         .map(|(l, a)| sql::AltRow { media_id: media_id.clone(), lang: l.code().into(), alt: a.clone() })
@@ -398,8 +399,8 @@ fn url_of(blob_key: &str) -> String {
 /// moves or is erased whole) and image (one delete removes a folder); the
 /// content digest makes the name unguessable and changes with the bytes,
 /// so files can be cached for ever.
-fn blob_key(store_id: &str, media_id: &str, label: &str, r: &Rendition, ext: &str) -> ServiceResult<BlobKey> {
-    let digest = hex::encode(&Sha256::digest(&r.bytes)[..16]);
+fn blob_key(store_id: &str, media_id: &str, label: &str, bytes: &[u8], ext: &str) -> ServiceResult<BlobKey> {
+    let digest = hex::encode(&Sha256::digest(bytes)[..16]);
     BlobKey::parse(&format!("{store_id}/{media_id}/{label}-{digest}.{ext}"))
         .ok_or_else(|| ServiceError::Internal("invalid blob key".into()))
 }
