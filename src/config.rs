@@ -30,6 +30,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub retention: RetentionConfig,
     pub search: SearchConfig,
+    pub media: MediaConfig,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -38,6 +39,40 @@ pub struct SearchConfig {
     /// Derived data: every node needs its own, and it can be deleted and
     /// rebuilt at any time.
     pub dir: Option<PathBuf>,
+}
+
+/// Product images: limits, thumbnail sizes and where the files go.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MediaConfig {
+    /// Directory of the local blob store (default `{data_dir}/media`).
+    pub dir: Option<PathBuf>,
+    /// Largest upload accepted, in bytes.
+    pub max_upload_bytes: usize,
+    /// Largest width and largest height accepted, in pixels.
+    pub max_dimension: u32,
+    /// Largest width × height accepted (bounds decoding memory: 4 bytes a pixel).
+    pub max_pixels: u64,
+    /// Thumbnail widths; never larger than the picture itself.
+    pub thumbnail_widths: Vec<u32>,
+    /// JPEG quality, 1 to 100.
+    pub jpeg_quality: u8,
+    /// Images per product.
+    pub max_per_product: u32,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        let p = crate::domain::media::Policy::default();
+        MediaConfig {
+            dir: None,
+            max_upload_bytes: p.max_bytes,
+            max_dimension: p.max_dimension,
+            max_pixels: p.max_pixels,
+            thumbnail_widths: p.thumbnail_widths,
+            jpeg_quality: p.jpeg_quality,
+            max_per_product: 50,
+        }
+    }
 }
 
 /// How long data is kept before housekeeping purges it.
@@ -117,6 +152,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             retention: RetentionConfig::default(),
             search: SearchConfig::default(),
+            media: MediaConfig::default(),
         }
     }
 }
@@ -159,6 +195,21 @@ impl Config {
 
     pub fn mailbox_dir(&self) -> PathBuf {
         self.mail.mailbox_dir.clone().unwrap_or_else(|| self.data_dir.join("mailbox"))
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        self.media.dir.clone().unwrap_or_else(|| self.data_dir.join("media"))
+    }
+
+    pub fn media_policy(&self) -> crate::domain::media::Policy {
+        let m = &self.media;
+        crate::domain::media::Policy {
+            max_bytes: m.max_upload_bytes,
+            max_dimension: m.max_dimension,
+            max_pixels: m.max_pixels,
+            thumbnail_widths: m.thumbnail_widths.clone(),
+            jpeg_quality: m.jpeg_quality,
+        }
     }
 
     pub fn webhook_policy(&self) -> crate::domain::webhooks::RetryPolicy {

@@ -47,11 +47,13 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
 /// The application's shared state; loads (or first creates) the keyring.
 pub fn app(db: Db, config: Config) -> anyhow::Result<App> {
     let keyring = crate::keys::load_keyring(&config)?;
+    let blobs = Arc::new(crate::providers::blob::LocalDirBlobStore::new(config.media_dir()));
     Ok(App {
         db,
         outbox_wakeup: Arc::new(Notify::new()),
         mail_wakeup: Arc::new(Notify::new()),
         keyring: Arc::new(keyring),
+        blobs,
         search: Arc::new(crate::services::search::SearchService::new(config.search_dir())),
         config: Arc::new(config),
     })

@@ -16,6 +16,7 @@ pub mod collections;
 pub mod customers;
 pub mod idempotency;
 pub mod mail;
+pub mod media;
 pub mod outbox;
 pub mod rate_limits;
 pub mod roles;

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod crypto;
 pub mod ids;
 pub mod locale;
+pub mod media;
 pub mod money;
 pub mod richtext;
 pub mod stores;

@@ -107,6 +107,10 @@ impl From<ServiceError> for ApiError {
                     format!("temporarily unavailable; retry in {retry_after} seconds"),
                 )
             },
+            ServiceError::UnsupportedContent { code, message } => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, code, message)
+            }
+            ServiceError::TooLarge { code, message } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, message),
             ServiceError::Database(err) => {
                 tracing::error!(error = %err, "database error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred")

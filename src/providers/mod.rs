@@ -2,4 +2,5 @@
 //! implementation that works offline. Outsourced providers (an SMTP relay,
 //! a payment processor, a carrier) are further variants of the same shape.
 
+pub mod blob;
 pub mod mail;

@@ -19,6 +19,7 @@ pub mod housekeeping;
 pub mod idempotency;
 pub mod key_rotation;
 pub mod mail;
+pub mod media;
 pub mod mfa;
 pub mod outbox;
 pub mod pii;
@@ -52,6 +53,8 @@ pub struct App {
     pub mail_wakeup: Arc<Notify>,
     pub keyring: Arc<crate::domain::crypto::Keyring>,
     pub search: Arc<search::SearchService>,
+    /// Where uploaded files (product images) are kept.
+    pub blobs: Arc<dyn crate::providers::blob::BlobStore>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +79,13 @@ pub enum ServiceError {
     RateLimited { retry_after_secs: u64 },
     #[error("temporarily unavailable; retry in {retry_after} s")]
     Unavailable { retry_after: u64 },
+    /// Content of a kind the service does not take (an upload that is not
+    /// a supported image, judged by its bytes).
+    #[error("{message}")]
+    UnsupportedContent { code: &'static str, message: String },
+    /// Content over a size limit.
+    #[error("{message}")]
+    TooLarge { code: &'static str, message: String },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]

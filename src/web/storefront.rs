@@ -15,6 +15,7 @@ use crate::services::ServiceError;
 use crate::services::catalog::{self, ProductCard, StoreProduct, StoreVariant};
 use crate::services::collections::CollectionHeading;
 use crate::services::search::SearchCard;
+use crate::services::media::{self, GalleryImage};
 
 #[derive(Template)]
 #[template(path = "storefront/home.html")]
@@ -54,6 +55,7 @@ struct ProductPage {
     product: StoreProduct,
     selected: usize,
     json_ld: String,
+    images: Vec<GalleryImage>,
 }
 
 impl ProductPage {
@@ -81,6 +83,30 @@ impl ProductPage {
     fn selected_variant(&self) -> Option<&StoreVariant> {
         self.product.variants.get(self.selected)
     }
+
+    fn image_url(&self, url: &str) -> String {
+        self.shell.href(url)
+    }
+
+    /// The rendition a browser without `srcset` shows: the first thumbnail
+    /// at least 480 pixels wide, else the full image.
+    fn image_src(&self, img: &GalleryImage) -> String {
+        let url = img.thumbnails.iter().find(|t| t.width >= 480).map_or(&img.url, |t| &t.url);
+        self.shell.href(url)
+    }
+
+    fn srcset(&self, img: &GalleryImage) -> String {
+        let mut set: Vec<String> =
+            img.thumbnails.iter().map(|t| format!("{} {}w", self.shell.href(&t.url), t.width)).collect();
+        set.push(format!("{} {}w", self.shell.href(&img.url), img.width));
+        set.join(", ")
+    }
+
+    /// Alt text in the visitor's language (or the store's); the product's
+    /// name when none was written.
+    fn alt_text<'a>(&'a self, img: &'a GalleryImage) -> &'a str {
+        if img.alt.is_empty() { &self.product.name } else { &img.alt }
+    }
 }
 
 #[derive(Deserialize)]
@@ -103,13 +129,20 @@ pub async fn product(
         }
     };
     let selected = q.variant.and_then(|sku| product.variants.iter().position(|v| v.sku == sku)).unwrap_or(0);
-    let json_ld = structured_data(&product);
-    render(StatusCode::OK, &ProductPage { shell, product, selected, json_ld })
+    let images = media::gallery(&state.app, &shell.store, &product.id, shell.lang).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "product gallery failed");
+        Vec::new()
+    });
+    let base = format!("{}{}", state.app.config.public_url(), shell.base);
+    let image_urls: Vec<String> = images.iter().map(|i| format!("{base}{}", i.url)).collect();
+    let json_ld = structured_data(&product, &image_urls);
+    render(StatusCode::OK, &ProductPage { shell, product, selected, json_ld, images })
 }
 
-/// schema.org Product with one Offer per priced variant. `<` is escaped so
-/// the JSON cannot close its script element.
-fn structured_data(p: &StoreProduct) -> String {
+/// schema.org Product with one Offer per priced variant and its images
+/// (absolute URLs). `<` is escaped so the JSON cannot close its script
+/// element.
+fn structured_data(p: &StoreProduct, images: &[String]) -> String {
     let offers: Vec<serde_json::Value> = p
         .variants
         .iter()
@@ -124,7 +157,7 @@ fn structured_data(p: &StoreProduct) -> String {
         .collect();
     let doc = serde_json::json!({
         "@context": "https://schema.org", "@type": "Product", "name": p.name, "description": p.description,
-        "sku": p.variants.first().map(|v| v.sku.clone()), "offers": offers,
+        "sku": p.variants.first().map(|v| v.sku.clone()), "offers": offers, "image": images,
     });
     doc.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }

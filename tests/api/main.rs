@@ -17,6 +17,7 @@ mod errors;
 mod idempotency;
 mod keys;
 mod lifecycle;
+mod media;
 mod mfa;
 mod observability;
 mod pages;

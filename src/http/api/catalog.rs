@@ -7,11 +7,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use super::media::StoreProductWithImages;
 use crate::domain::locale::Language;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiCtx, ApiJson, CurrentStore};
 use crate::http::state::AppState;
-use crate::services::catalog::{self, Channel, ChannelInput, ProductInput, ProductView, StoreProduct};
+use crate::services::catalog::{self, Channel, ChannelInput, ProductInput, ProductView};
 use crate::services::categories::{self, CategoryInput, CategoryPage, CategoryView};
 
 #[utoipa::path(get, path = "/api/v1/channels", tag = "catalog", security(("bearer" = [])),
@@ -76,17 +77,19 @@ pub struct StorefrontQuery {
 
 /// A published product as customers see it, by any of its slugs.
 #[utoipa::path(get, path = "/api/v1/storefront/products/{slug}", tag = "catalog", params(("slug" = String, Path, description = "Product slug"), StorefrontQuery),
-    responses((status = 200, body = StoreProduct), (status = 404, body = Problem)))]
+    responses((status = 200, body = StoreProductWithImages), (status = 404, body = Problem)))]
 pub async fn storefront_product(
     State(state): State<AppState>,
     current: CurrentStore,
     Path(slug): Path<String>,
     query: Result<Query<StorefrontQuery>, QueryRejection>,
-) -> Result<Json<StoreProduct>, ApiError> {
+) -> Result<Json<StoreProductWithImages>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let lang = q.lang.as_deref().and_then(Language::parse).unwrap_or(current.store.brand.default_language);
     let channel = q.channel.as_deref().unwrap_or("web");
-    Ok(Json(catalog::storefront_product(&state.app, &current.store, &slug, lang, channel).await?))
+    let product = catalog::storefront_product(&state.app, &current.store, &slug, lang, channel).await?;
+    let images = super::media::storefront_images(&state, &current, &product.id, lang).await?;
+    Ok(Json(StoreProductWithImages { product, images }))
 }
 
 #[utoipa::path(get, path = "/api/v1/categories", tag = "catalog", security(("bearer" = [])),

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod customers;
 pub mod docs;
 pub mod search;
+pub mod media;
 pub mod staff;
 pub mod stores;
 pub mod tokens;
@@ -37,6 +38,7 @@ use crate::services::Outcome;
         catalog::channels, catalog::create_channel, catalog::create, catalog::get, catalog::update, catalog::storefront_product,
         catalog::categories, catalog::create_category, catalog::storefront_category,
         search::storefront, search::suggest, search::staff, search::list_attributes, search::create_attribute, search::list_types, search::create_type, search::list_collections, search::create_collection, search::update_collection, search::storefront_collection,
+        media::upload, media::list, media::reorder, media::update, media::delete,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
     components(schemas(super::error::Problem)),
@@ -114,6 +116,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/storefront/products/{slug}", get(catalog::storefront_product))
         .route("/api/v1/categories", get(catalog::categories).post(catalog::create_category))
         .route("/api/v1/storefront/categories/{slug}", get(catalog::storefront_category))
+        .route("/api/v1/products/{id}/media", get(media::list).post(media::upload))
+        .route("/api/v1/products/{id}/media/order", put(media::reorder))
+        .route("/api/v1/products/{id}/media/{media_id}", put(media::update).delete(media::delete))
+        .route("/media/{media_id}/{file}", get(media::file))
 }
 
 async fn openapi_json() -> Response {
