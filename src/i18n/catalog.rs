@@ -171,6 +171,19 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
     ("admin.status.draft", ["Draft", "Entwurf", "Borrador", "Rascunho", "草稿"]),
     ("admin.status.published", ["Published", "Veröffentlicht", "Publicado", "Publicado", "已发布"]),
     ("admin.status.archived", ["Archived", "Archiviert", "Archivado", "Arquivado", "已归档"]),
+    ("admin.images", ["Images", "Bilder", "Imágenes", "Imagens", "图片"]),
+    (
+        "admin.image_file",
+        [
+            "Image (JPEG, PNG or WebP)",
+            "Bild (JPEG, PNG oder WebP)",
+            "Imagen (JPEG, PNG o WebP)",
+            "Imagem (JPEG, PNG ou WebP)",
+            "图片（JPEG、PNG 或 WebP）",
+        ],
+    ),
+    ("admin.alt_text", ["Alt text", "Alternativtext", "Texto alternativo", "Texto alternativo", "替代文字"]),
+    ("admin.upload", ["Upload", "Hochladen", "Subir", "Enviar", "上传"]),
     ("admin.dashboard", ["Dashboard", "Übersicht", "Panel", "Painel", "仪表盘"]),
     ("admin.signed_in_as", ["Signed in as", "Angemeldet als", "Sesión iniciada como", "Conectado como", "当前登录"]),
     (

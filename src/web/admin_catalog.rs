@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -31,6 +31,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/products/bulk", post(bulk))
         .route("/admin/products/new", get(new_form).post(create))
         .route("/admin/products/{id}", get(edit_form).post(update))
+        // The upload reads its own limit (media.max_upload_bytes) field by field.
+        .route("/admin/products/{id}/media", post(upload_media).layer(DefaultBodyLimit::disable()))
 }
 
 async fn signed_in(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Result<StaffSession, Response> {
@@ -169,6 +171,7 @@ struct EditPage {
     errors: Vec<String>,
     saved: bool,
     currency: String,
+    images: Vec<crate::services::media::MediaView>,
 }
 
 impl EditPage {
@@ -243,7 +246,12 @@ async fn editor(
             id: c.id,
         })
         .collect();
+    let images = match &id {
+        Some(pid) => crate::services::media::list(&state.app, &s.ctx, pid).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
     let page = EditPage {
+        images,
         csrf: s.csrf.clone(),
         id,
         kind: input.kind.as_str().into(),
@@ -431,4 +439,65 @@ async fn update(
     form: FormPairs,
 ) -> Response {
     save(state, shell, headers, form, Some(id)).await
+}
+
+/// Adds an image from the editor's upload form (multipart): checked and
+/// re-encoded by the same service as the API.
+async fn upload_media(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Response {
+    let s = or_respond!(signed_in(&state, &shell, &headers).await);
+    if let Err(e) = crate::services::media::may_upload(&s.ctx) {
+        return failure(&shell, e);
+    }
+    let limit = state.app.config.media.max_upload_bytes;
+    let (mut csrf, mut bytes, mut alt) = (String::new(), Vec::new(), BTreeMap::new());
+    let mut errors = Vec::new();
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => return error_page(shell, StatusCode::BAD_REQUEST),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "image" {
+            while let Ok(Some(chunk)) = field.chunk().await {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > limit {
+                    return error_page(shell, StatusCode::PAYLOAD_TOO_LARGE);
+                }
+            }
+        } else {
+            let text = field.text().await.unwrap_or_default();
+            match name.strip_prefix("alt_").and_then(Language::parse) {
+                Some(lang) if !text.trim().is_empty() => {
+                    alt.insert(lang, text);
+                }
+                _ if name == "_csrf" => csrf = text,
+                _ => {}
+            }
+        }
+    }
+    if !same_token(&s.csrf, &csrf) {
+        return error_page(shell, StatusCode::FORBIDDEN);
+    }
+    match crate::services::media::upload(&state.app, &s.ctx, &id, bytes, alt).await {
+        Ok(_) => return Redirect::to(&shell.href(&format!("/admin/products/{id}?saved=1"))).into_response(),
+        Err(ServiceError::Validation(f)) => {
+            errors.extend(f.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)))
+        }
+        Err(ServiceError::UnsupportedContent { message, .. } | ServiceError::TooLarge { message, .. }) => {
+            errors.push(message)
+        }
+        Err(ServiceError::Conflict { message, .. }) => errors.push(message),
+        Err(e) => return failure(&shell, e),
+    }
+    match catalog::get(&state.app, &s.ctx, &id).await {
+        Ok(p) => editor(&state, shell, &s, Some(id), &catalog::input_of(p), errors, false).await,
+        Err(e) => failure(&shell, e),
+    }
 }

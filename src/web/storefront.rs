@@ -14,8 +14,8 @@ use crate::i18n::format_money;
 use crate::services::ServiceError;
 use crate::services::catalog::{self, ProductCard, StoreProduct, StoreVariant};
 use crate::services::collections::CollectionHeading;
-use crate::services::search::SearchCard;
 use crate::services::media::{self, GalleryImage};
+use crate::services::search::SearchCard;
 
 #[derive(Template)]
 #[template(path = "storefront/home.html")]

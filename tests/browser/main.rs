@@ -146,7 +146,7 @@ async fn storefront_and_admin_in_every_language_with_the_brand() {
     assert!(c.current_url().await.unwrap().path().ends_with("/admin/login"));
     c.find(Locator::Css("input[name=email]")).await.unwrap().send_keys("admin@outfitters.example").await.unwrap();
     c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(DEMO_PASSWORD).await.unwrap();
-    click_and_wait(c, "form button[type=submit]").await;
+    click_and_wait(c, "main form button[type=submit]").await;
     assert!(text_of(c, "h1").await.contains("Oxcart Outfitters"));
     screenshot(c, "admin-home").await;
 
@@ -258,7 +258,7 @@ async fn admin_changes_a_role_and_finds_it_in_the_audit_log() {
     c.goto(&app.url("/admin/login")).await.unwrap();
     fill(c, "input[name=email]", "admin@outfitters.example").await;
     fill(c, "input[name=password]", DEMO_PASSWORD).await;
-    click_and_wait(c, "form button[type=submit]").await;
+    click_and_wait(c, "main form button[type=submit]").await;
 
     c.goto(&app.url("/admin/staff")).await.unwrap();
     fill(c, "#add-staff input[name=email]", "sam@staff.example").await;
@@ -359,4 +359,54 @@ async fn shopper_searches_in_german_and_chinese_filters_and_picks_a_variant() {
     assert_eq!(text_of(c, "#products .card-name").await, "越野跑鞋");
     assert_eq!(text_of(c, "[data-facet=colour] h3").await, "颜色");
     screenshot(c, "search-zh").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_creates_a_product_with_an_image_and_sees_it_in_the_store() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn(Backend::Sqlite).await;
+    // A real photo-like picture to upload, made here.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lantern.png");
+    let img = image::RgbImage::from_fn(640, 400, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
+    img.save(&path).unwrap();
+
+    let browser = open_browser().await;
+    let c = &browser.client;
+    c.goto(&app.url("/admin/login")).await.unwrap();
+    fill(c, "input[name=email]", "admin@outfitters.example").await;
+    fill(c, "input[name=password]", DEMO_PASSWORD).await;
+    click_and_wait(c, "main form button[type=submit]").await;
+    c.goto(&app.url("/admin/products")).await.unwrap();
+    click_and_wait(c, "#new-product").await;
+    fill(c, "input[name='name.en']", "Camping lantern").await;
+    fill(c, "textarea[name='description.en']", "Bright and **light**.").await;
+    fill(c, "#variants input[name=sku]", "LANTERN-1").await;
+    fill(c, "#variants input[name=price]", "24.90").await;
+    c.find(Locator::Css("#status option[value=published]")).await.unwrap().click().await.unwrap();
+    click_and_wait(c, "#save").await;
+    assert!(text_of(c, "#notice").await.len() > 1, "saved");
+    c.find(Locator::Css("#image-file")).await.unwrap().send_keys(path.to_str().unwrap()).await.unwrap();
+    fill(c, "#media-form input[name=alt_en]", "A lit lantern").await;
+    click_and_wait(c, "#upload").await;
+    let thumbs = c.find_all(Locator::Css("#admin-gallery img")).await.unwrap();
+    assert_eq!(thumbs.len(), 1, "the upload shows in the editor");
+    screenshot(c, "admin-product-with-image").await;
+
+    // The store shows it: found by search, with the picture on its page.
+    c.goto(&app.url("/search?q=lantern")).await.unwrap();
+    assert_eq!(text_of(c, "#products .card-name").await, "Camping lantern");
+    click_and_wait(c, "#products .card a").await;
+    assert_eq!(text_of(c, "#product-name").await, "Camping lantern");
+    let loaded = c
+        .execute(
+            "const i = document.querySelector('.gallery img'); return i ? [i.complete && i.naturalWidth > 0, i.alt] : null",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(loaded, json!([true, "A lit lantern"]), "the image loads with its alt text");
+    screenshot(c, "storefront-product-with-image").await;
 }
