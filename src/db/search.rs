@@ -86,28 +86,31 @@ pub struct Batch {
     pub attributes: Vec<(String, String, String)>,
 }
 
-async fn rows(
+/// Runs `sql` for the selection and maps every row.
+async fn select<T>(
     pool: &AnyPool,
     sql: String,
     store_id: &str,
     sel: &Selection<'_>,
-) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+    map: impl Fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, sqlx::Error> {
     let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
-    sel.bind(q).fetch_all(pool).await
+    sel.bind(q).fetch_all(pool).await?.iter().map(map).collect()
 }
 
 pub async fn batch(pool: &AnyPool, store_id: &str, sel: &Selection<'_>) -> Result<Batch, sqlx::Error> {
+    let empty = Batch {
+        products: vec![],
+        texts: vec![],
+        variants: vec![],
+        prices: vec![],
+        categories: vec![],
+        attributes: vec![],
+    };
     if sel.is_empty() {
-        return Ok(Batch {
-            products: vec![],
-            texts: vec![],
-            variants: vec![],
-            prices: vec![],
-            categories: vec![],
-            attributes: vec![],
-        });
+        return Ok(empty);
     }
-    let products = rows(
+    let products = select(
         pool,
         format!(
             "SELECT id, kind, status, publish_at, unpublish_at, tags, created_at FROM products
@@ -116,58 +119,48 @@ pub async fn batch(pool: &AnyPool, store_id: &str, sel: &Selection<'_>) -> Resul
         ),
         store_id,
         sel,
+        |r| {
+            Ok(ProductRow {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                status: r.try_get("status")?,
+                publish_at: r.try_get("publish_at")?,
+                unpublish_at: r.try_get("unpublish_at")?,
+                tags: r.try_get("tags")?,
+                created_at: r.try_get("created_at")?,
+            })
+        },
     )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(ProductRow {
-            id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
-            status: r.try_get("status")?,
-            publish_at: r.try_get("publish_at")?,
-            unpublish_at: r.try_get("unpublish_at")?,
-            tags: r.try_get("tags")?,
-            created_at: r.try_get("created_at")?,
+    .await?;
+    let by_product = |table: &str, columns: &str| {
+        format!("SELECT {columns} FROM {table} WHERE store_id = $1 AND {}", sel.condition("product_id"))
+    };
+    let texts =
+        select(pool, by_product("product_texts", "product_id, lang, name, slug, description"), store_id, sel, |r| {
+            Ok(TextRow {
+                product_id: r.try_get("product_id")?,
+                lang: r.try_get("lang")?,
+                name: r.try_get("name")?,
+                slug: r.try_get("slug")?,
+                description: r.try_get("description")?,
+            })
         })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let texts = rows(
+        .await?;
+    let variants = select(
         pool,
-        format!(
-            "SELECT product_id, lang, name, slug, description FROM product_texts WHERE store_id = $1 AND {}",
-            sel.condition("product_id")
-        ),
+        by_product("variants", "product_id, sku, options") + " ORDER BY product_id, position",
         store_id,
         sel,
+        |r| {
+            Ok(VariantRow {
+                product_id: r.try_get("product_id")?,
+                sku: r.try_get("sku")?,
+                options: r.try_get("options")?,
+            })
+        },
     )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(TextRow {
-            product_id: r.try_get("product_id")?,
-            lang: r.try_get("lang")?,
-            name: r.try_get("name")?,
-            slug: r.try_get("slug")?,
-            description: r.try_get("description")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let variants = rows(
-        pool,
-        format!(
-            "SELECT product_id, sku, options FROM variants WHERE store_id = $1 AND {} ORDER BY product_id, position",
-            sel.condition("product_id")
-        ),
-        store_id,
-        sel,
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(VariantRow { product_id: r.try_get("product_id")?, sku: r.try_get("sku")?, options: r.try_get("options")? })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let prices = rows(
+    .await?;
+    let prices = select(
         pool,
         format!(
             "SELECT v.product_id, p.channel_id, p.amount, p.sale_amount, p.sale_starts_at, p.sale_ends_at
@@ -177,46 +170,27 @@ pub async fn batch(pool: &AnyPool, store_id: &str, sel: &Selection<'_>) -> Resul
         ),
         store_id,
         sel,
+        |r| {
+            Ok(PriceRow {
+                product_id: r.try_get("product_id")?,
+                channel_id: r.try_get("channel_id")?,
+                amount: r.try_get("amount")?,
+                sale_amount: r.try_get("sale_amount")?,
+                sale_starts_at: r.try_get("sale_starts_at")?,
+                sale_ends_at: r.try_get("sale_ends_at")?,
+            })
+        },
     )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(PriceRow {
-            product_id: r.try_get("product_id")?,
-            channel_id: r.try_get("channel_id")?,
-            amount: r.try_get("amount")?,
-            sale_amount: r.try_get("sale_amount")?,
-            sale_starts_at: r.try_get("sale_starts_at")?,
-            sale_ends_at: r.try_get("sale_ends_at")?,
-        })
+    .await?;
+    let categories = select(pool, by_product("product_categories", "product_id, category_id"), store_id, sel, |r| {
+        Ok((r.try_get("product_id")?, r.try_get("category_id")?))
     })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let categories = rows(
-        pool,
-        format!(
-            "SELECT product_id, category_id FROM product_categories WHERE store_id = $1 AND {}",
-            sel.condition("product_id")
-        ),
-        store_id,
-        sel,
-    )
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("product_id")?, r.try_get("category_id")?)))
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let attributes = rows(
-        pool,
-        format!(
-            "SELECT product_id, attribute_id, value FROM product_attributes WHERE store_id = $1 AND {}",
-            sel.condition("product_id")
-        ),
-        store_id,
-        sel,
-    )
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("product_id")?, r.try_get("attribute_id")?, r.try_get("value")?)))
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    .await?;
+    let attributes =
+        select(pool, by_product("product_attributes", "product_id, attribute_id, value"), store_id, sel, |r| {
+            Ok((r.try_get("product_id")?, r.try_get("attribute_id")?, r.try_get("value")?))
+        })
+        .await?;
     Ok(Batch { products, texts, variants, prices, categories, attributes })
 }
 

@@ -66,7 +66,8 @@ impl SearchService {
 
     fn install(&self, index: Index) {
         let old = self.index.write().expect("search index lock").replace(Arc::new(index));
-        let _ = self.ready.send(true);
+        // send_replace stores the value even when nobody is subscribed yet.
+        self.ready.send_replace(true);
         // The previous generation is ours alone once replaced.
         if let Some(old) = old {
             let dir = self.root.join(old.generation());
@@ -77,6 +78,9 @@ impl SearchService {
 
     /// Waits (briefly) for the first build after start-up.
     async fn ready_index(&self) -> ServiceResult<Arc<Index>> {
+        if let Some(index) = self.current() {
+            return Ok(index);
+        }
         let mut rx = self.ready.subscribe();
         let _ = tokio::time::timeout(Duration::from_secs(3), rx.wait_for(|r| *r)).await;
         self.current().ok_or(ServiceError::Unavailable { retry_after: 5 })

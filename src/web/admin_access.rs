@@ -247,12 +247,12 @@ impl Outcome {
 }
 
 /// The signed-in staff member, or the answer to give instead.
-async fn signed_in(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Result<StaffSession, Response> {
+pub(super) async fn signed_in(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Result<StaffSession, Response> {
     staff_session(state, shell, headers).await.ok_or_else(|| Redirect::to(&shell.href("/admin/login")).into_response())
 }
 
 /// As `signed_in`, for a form post whose CSRF token must match.
-async fn signed_in_post(
+pub(super) async fn signed_in_post(
     state: &AppState,
     shell: &Shell,
     headers: &HeaderMap,

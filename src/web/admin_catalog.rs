@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-use super::admin::{StaffSession, same_token, staff_session};
-use super::admin_access::FormPairs;
+use super::admin::{StaffSession, same_token};
+use super::admin_access::{FormPairs, signed_in, signed_in_post};
 use super::shell::{Shell, error_page, render};
 use crate::domain::catalog::{ProductKind, PublishStatus};
 use crate::domain::locale::Language;
@@ -33,23 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/products/{id}", get(edit_form).post(update))
         // The upload reads its own limit (media.max_upload_bytes) field by field.
         .route("/admin/products/{id}/media", post(upload_media).layer(DefaultBodyLimit::disable()))
-}
-
-async fn signed_in(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Result<StaffSession, Response> {
-    staff_session(state, shell, headers).await.ok_or_else(|| Redirect::to(&shell.href("/admin/login")).into_response())
-}
-
-async fn signed_in_post(
-    state: &AppState,
-    shell: &Shell,
-    headers: &HeaderMap,
-    form: &FormPairs,
-) -> Result<StaffSession, Response> {
-    let s = signed_in(state, shell, headers).await?;
-    if !same_token(&s.csrf, &form.get("_csrf")) {
-        return Err(error_page(shell.clone(), StatusCode::FORBIDDEN));
-    }
-    Ok(s)
 }
 
 fn failure(shell: &Shell, e: ServiceError) -> Response {
