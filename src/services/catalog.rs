@@ -107,6 +107,7 @@ pub async fn create_channel(app: &App, ctx: &Ctx, input: ChannelInput) -> Servic
     )
     .await?;
     tx.commit().await?;
+    app.search.forget(&ctx.store.id);
     Ok(row.into())
 }
 

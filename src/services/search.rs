@@ -43,7 +43,14 @@ pub struct SearchService {
     /// Events already reflected (id → created_at), so following the log
     /// does not redo what this node indexed while answering.
     covered: Mutex<HashMap<String, i64>>,
+    /// What searches need of each store (channels, category tree, attribute
+    /// definitions), kept briefly: reading it is most of a search's cost.
+    contexts: Mutex<HashMap<String, (std::time::Instant, Arc<StoreContext>)>>,
 }
+
+/// How long a search may use a store's channels, categories and attribute
+/// names before reading them again (a renamed category shows within this).
+const CONTEXT_TTL: Duration = Duration::from_secs(5);
 
 impl SearchService {
     pub fn new(root: PathBuf) -> SearchService {
@@ -53,6 +60,7 @@ impl SearchService {
             write: Arc::new(tokio::sync::Mutex::new(())),
             ready: watch::channel(false).0,
             covered: Mutex::new(HashMap::new()),
+            contexts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -86,6 +94,26 @@ impl SearchService {
         self.current().ok_or(ServiceError::Unavailable { retry_after: 5 })
     }
 
+    async fn context(&self, app: &App, store_id: &str) -> ServiceResult<Arc<StoreContext>> {
+        if let Some((at, cx)) = self.contexts.lock().expect("contexts lock").get(store_id)
+            && at.elapsed() < CONTEXT_TTL
+        {
+            return Ok(cx.clone());
+        }
+        let cx = Arc::new(store_context(app, store_id).await?);
+        self.contexts
+            .lock()
+            .expect("contexts lock")
+            .insert(store_id.to_string(), (std::time::Instant::now(), cx.clone()));
+        Ok(cx)
+    }
+
+    /// Forgets a store's cached context: call after changing its channels,
+    /// categories or attribute definitions, so this node's next search reads them.
+    pub fn forget(&self, store_id: &str) {
+        self.contexts.lock().expect("contexts lock").remove(store_id);
+    }
+
     fn cover(&self, event_id: &str, created_at: i64) {
         self.covered.lock().expect("covered lock").insert(event_id.to_string(), created_at);
     }
@@ -99,6 +127,8 @@ struct StoreContext {
     store_id: String,
     default_lang: Language,
     channels: Vec<String>,
+    /// (id, code, currency) of each channel.
+    channel_codes: Vec<(String, String, String)>,
     parents: HashMap<String, Option<String>>,
     category_names: HashMap<String, BTreeMap<Language, (String, String)>>,
     attributes: Vec<AttributeDef>,
@@ -107,7 +137,9 @@ struct StoreContext {
 async fn store_context(app: &App, store_id: &str) -> ServiceResult<StoreContext> {
     let pool = app.db.pool();
     let store = crate::db::stores::by_id(pool, store_id).await?.ok_or(ServiceError::NotFound)?;
-    let channels = crate::db::catalog::channels(pool, store_id).await?.into_iter().map(|c| c.id).collect();
+    let channel_rows = crate::db::catalog::channels(pool, store_id).await?;
+    let channels = channel_rows.iter().map(|c| c.id.clone()).collect();
+    let channel_codes = channel_rows.into_iter().map(|c| (c.id, c.code, c.currency)).collect();
     let parents = crate::db::categories::all(pool, store_id).await?.into_iter().map(|c| (c.id, c.parent_id)).collect();
     let mut category_names: HashMap<String, BTreeMap<Language, (String, String)>> = HashMap::new();
     for t in crate::db::categories::all_texts(pool, store_id).await? {
@@ -119,6 +151,7 @@ async fn store_context(app: &App, store_id: &str) -> ServiceResult<StoreContext>
         store_id: store_id.to_string(),
         default_lang: store.brand.default_language,
         channels,
+        channel_codes,
         parents,
         category_names,
         attributes: super::attributes::definitions(app, store_id).await?,
@@ -439,6 +472,7 @@ pub async fn follow(app: &App) -> ServiceResult<usize> {
     }
     let mut n = 0;
     for store in &stores {
+        svc.forget(store);
         reindex_store(app, &index, store).await?;
         n += 1;
     }
@@ -621,15 +655,11 @@ pub async fn search(
         }
         None => Audience::Customers { now: now_ms() },
     };
-    let pool = app.db.pool();
     let code = params.channel.as_deref().unwrap_or("web");
-    let channel = crate::db::catalog::channels(pool, &store.id)
-        .await?
-        .into_iter()
-        .find(|c| c.code == code)
-        .ok_or(ServiceError::NotFound)?;
-    let currency = Currency::parse(&channel.currency).unwrap_or(Currency::EUR);
-    let cx = store_context(app, &store.id).await?;
+    let cx = app.search.context(app, &store.id).await?;
+    let (channel_id, _, currency) =
+        cx.channel_codes.iter().find(|(_, c, _)| c == code).ok_or(ServiceError::NotFound)?;
+    let currency = Currency::parse(currency).unwrap_or(Currency::EUR);
     let category = match &params.category {
         None => None,
         Some(c) if cx.parents.contains_key(c) => Some(c.clone()),
@@ -644,7 +674,7 @@ pub async fn search(
     let limit = params.limit.clamp(1, 100);
     let query = SearchQuery {
         store_id: store.id.clone(),
-        channel_id: channel.id.clone(),
+        channel_id: channel_id.clone(),
         lang,
         default_lang: store.brand.default_language,
         text: params.q.clone(),
