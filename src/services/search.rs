@@ -302,8 +302,10 @@ async fn commit(index: &Arc<Index>, cursor: i64) -> ServiceResult<()> {
 /// logged, not returned: the save itself succeeded, and following the
 /// event log repairs the index.
 pub async fn refresh(app: &App, store_id: &str, ids: &[String], event_id: Option<&str>) {
-    let Some(index) = app.search.current() else { return };
+    // Lock first: a start-up build holds the lock until its index is
+    // installed, and may have read the database before this save.
     let _guard = app.search.write.lock().await;
+    let Some(index) = app.search.current() else { return };
     let result = async {
         let cx = store_context(app, store_id).await?;
         apply(app, &index, &cx, ids).await?;
