@@ -169,7 +169,8 @@ pub struct CategoryPage {
     pub next: Option<String>,
 }
 
-/// A category by slug with the visible products in it and below it.
+/// A category by slug with the visible products in it and below it
+/// (`limit` 0: its name, breadcrumbs and children only).
 pub async fn page(
     app: &App,
     store: &Store,
@@ -206,7 +207,19 @@ pub async fn page(
     }
     let children =
         t.order.iter().filter(|(_, p, _)| p.as_deref() == Some(id.as_str())).filter_map(|(c, _, _)| link(c)).collect();
-    let limit = limit.clamp(1, 100);
+    // A limit of 0 asks for the heading only (pages list through search).
+    if limit <= 0 {
+        return Ok(CategoryPage {
+            id,
+            name: this.name,
+            slug: this.slug,
+            breadcrumbs,
+            children,
+            products: vec![],
+            next: None,
+        });
+    }
+    let limit = limit.min(100);
     let mut ids =
         sql::visible_products_in(app.db.pool(), &store.id, &subtree(&t.parents, &id), now_ms(), after, limit + 1)
             .await?;

@@ -205,7 +205,7 @@ pub async fn category(
     Path(slug): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let page = match crate::services::categories::page(&state.app, &shell.store, &slug, shell.lang, None, 1).await {
+    let page = match crate::services::categories::page(&state.app, &shell.store, &slug, shell.lang, None, 0).await {
         Ok(p) => p,
         Err(ServiceError::NotFound) => return error_page(shell, StatusCode::NOT_FOUND),
         Err(e) => {

@@ -133,6 +133,7 @@ pub async fn storefront_category(
     let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let lang = q.lang.as_deref().and_then(Language::parse).unwrap_or(current.store.brand.default_language);
     let page =
-        categories::page(&state.app, &current.store, &slug, lang, q.after.as_deref(), q.limit.unwrap_or(24)).await?;
+        categories::page(&state.app, &current.store, &slug, lang, q.after.as_deref(), q.limit.unwrap_or(24).max(1))
+            .await?;
     Ok(Json(page))
 }
