@@ -148,6 +148,39 @@ where
     .await
 }
 
+/// Every manual list of a store: (collection id, product id), in order.
+pub async fn all_products<'e, E>(ex: E, store_id: &str) -> Result<Vec<(String, String)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT collection_id, product_id FROM collection_products WHERE store_id = $1 ORDER BY collection_id, position",
+    )
+    .bind(store_id)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("collection_id")?, r.try_get("product_id")?)))
+    .collect()
+}
+
+/// Which of these product ids exist in the store, one query.
+pub async fn existing_products<'e, E>(ex: E, store_id: &str, ids: &[String]) -> Result<Vec<String>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ps: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT id FROM products WHERE store_id = $1 AND id IN ({})", ps.join(", "));
+    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.fetch_all(ex).await
+}
+
 /// The collection owning a slug in a language, if another one does.
 pub async fn slug_owner(tx: &mut Tx, store_id: &str, lang: &str, slug: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT collection_id FROM collection_texts WHERE store_id = $1 AND lang = $2 AND slug = $3")

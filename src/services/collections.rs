@@ -116,10 +116,13 @@ async fn check(app: &App, ctx: &Ctx, id: &str, input: &mut CollectionInput) -> S
                 errs.add("products", "too_many", "up to 100 products");
             }
             input.products.dedup();
+            // One query for the lot (a list over the limit is refused above).
+            let existing = match input.products.len() {
+                n if n <= MAX_MANUAL => sql::existing_products(app.db.pool(), &ctx.store.id, &input.products).await?,
+                _ => input.products.clone(),
+            };
             for (i, p) in input.products.iter().enumerate() {
-                let known = ids::is_valid("prd", p)
-                    && crate::db::catalog::product(app.db.pool(), &ctx.store.id, p).await?.is_some();
-                if !known {
+                if !existing.contains(p) {
                     errs.add(&format!("products[{i}]"), "unknown_product", "no such product in this store");
                 }
             }
@@ -151,7 +154,8 @@ async fn save(app: &App, ctx: &Ctx, id: Option<&str>, mut input: CollectionInput
     ctx.actor.require(Permission::CatalogManage)?;
     let id = match id {
         Some(id) => {
-            let exists = sql::all(app.db.pool(), &ctx.store.id).await?.iter().any(|c| c.id == id);
+            let exists =
+                ids::is_valid("col", id) && sql::all(app.db.pool(), &ctx.store.id).await?.iter().any(|c| c.id == id);
             if !exists {
                 return Err(ServiceError::NotFound);
             }
@@ -205,6 +209,10 @@ pub async fn list(app: &App, ctx: &Ctx) -> ServiceResult<Vec<CollectionView>> {
                 .insert(l, CollectionText { name: t.name, slug: Some(t.slug), description: t.description });
         }
     }
+    let mut lists: HashMap<String, Vec<String>> = HashMap::new();
+    for (collection, product) in sql::all_products(pool, &ctx.store.id).await? {
+        lists.entry(collection).or_default().push(product);
+    }
     let mut out = Vec::new();
     for c in sql::all(pool, &ctx.store.id).await? {
         out.push(CollectionView {
@@ -212,7 +220,7 @@ pub async fn list(app: &App, ctx: &Ctx) -> ServiceResult<Vec<CollectionView>> {
                 kind: if c.kind == "manual" { CollectionKind::Manual } else { CollectionKind::Rule },
                 texts: texts.remove(&c.id).unwrap_or_default(),
                 rules: serde_json::from_str(&c.rules).unwrap_or_default(),
-                products: sql::products(pool, &ctx.store.id, &c.id).await?,
+                products: lists.remove(&c.id).unwrap_or_default(),
                 featured: c.featured,
                 position: c.position,
             },

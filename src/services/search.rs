@@ -394,6 +394,9 @@ enum Change {
     /// Something every product of the store may show (types, attributes,
     /// channels, a bulk load).
     Store,
+    /// A new definition (type, attribute, channel, category): no product
+    /// uses it yet, so only the cached store context is stale.
+    Definitions,
     None,
 }
 
@@ -404,6 +407,9 @@ fn change_of(event_type: &str, payload: &str) -> Change {
             .ok()
             .and_then(|v| v["data"]["product_id"].as_str().map(|s| Change::Product(s.to_string())))
             .unwrap_or(Change::None),
+        "product_type" | "attribute" | "channel" | "category" if event_type.ends_with(".created") => {
+            Change::Definitions
+        }
         "product_type" | "attribute" | "channel" | "category" | "catalog" => Change::Store,
         _ => Change::None,
     }
@@ -464,6 +470,7 @@ pub async fn follow(app: &App) -> ServiceResult<usize> {
                 Change::Store => {
                     stores.insert(e.store_id.clone());
                 }
+                Change::Definitions => svc.forget(&e.store_id),
                 Change::None => {}
             }
             svc.cover(&e.id, e.created_at);
@@ -700,6 +707,19 @@ pub async fn search(
     Ok(present(&cx, lang, currency, &params, category.as_deref(), hits, offset, limit))
 }
 
+/// A hit as a listing card: name and slug in `lang`, else the default language.
+fn card(h: crate::search::Hit, lang: Language, default: Language, currency: Currency) -> Option<SearchCard> {
+    let names: BTreeMap<Language, (String, String)> = h.names.into_iter().map(|(l, n, s)| (l, (n, s))).collect();
+    let (language, (name, slug)) = pick_translation(&names, lang, default)?;
+    Some(SearchCard {
+        id: h.product_id,
+        name: name.clone(),
+        slug: slug.clone(),
+        language,
+        price: h.price.map(|a| Money::new(a, currency)),
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn present(
     cx: &StoreContext,
@@ -716,22 +736,7 @@ fn present(
         let at = |id: &str| params.product_ids.iter().position(|p| p == id).unwrap_or(usize::MAX);
         hits.hits.sort_by_key(|h| at(&h.product_id));
     }
-    let items = hits
-        .hits
-        .into_iter()
-        .filter_map(|h| {
-            let names: BTreeMap<Language, (String, String)> =
-                h.names.into_iter().map(|(l, n, s)| (l, (n, s))).collect();
-            let (language, (name, slug)) = pick_translation(&names, lang, cx.default_lang)?;
-            Some(SearchCard {
-                id: h.product_id,
-                name: name.clone(),
-                slug: slug.clone(),
-                language,
-                price: h.price.map(|a| Money::new(a, currency)),
-            })
-        })
-        .collect();
+    let items = hits.hits.into_iter().filter_map(|h| card(h, lang, cx.default_lang, currency)).collect();
     let next = offset + limit;
     let next_cursor = (next < hits.total && next <= MAX_OFFSET).then(|| encode_cursor(next));
     // Categories: the children of the one filtered on (or the roots), so a
@@ -805,32 +810,16 @@ pub async fn suggest(app: &App, store: &Store, lang: Language, q: &str) -> Servi
     if q.trim().is_empty() || q.chars().count() > 100 {
         return Ok(Vec::new());
     }
-    let pool = app.db.pool();
-    let Some(channel) = crate::db::catalog::channels(pool, &store.id).await?.into_iter().find(|c| c.code == "web")
-    else {
+    let cx = app.search.context(app, &store.id).await?;
+    let Some((channel_id, _, currency)) = cx.channel_codes.iter().find(|(_, code, _)| code == "web") else {
         return Ok(Vec::new());
     };
+    let currency = Currency::parse(currency).unwrap_or(Currency::EUR);
     let index = app.search.ready_index().await?;
-    let (sid, cid, text) = (store.id.clone(), channel.id.clone(), q.to_string());
-    let default = store.brand.default_language;
+    let (sid, cid, text) = (store.id.clone(), channel_id.clone(), q.to_string());
     let hits = tokio::task::spawn_blocking(move || index.suggest(&sid, &cid, lang, now_ms(), &text, 8))
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let currency = Currency::parse(&channel.currency).unwrap_or(Currency::EUR);
-    Ok(hits
-        .into_iter()
-        .filter_map(|h| {
-            let names: BTreeMap<Language, (String, String)> =
-                h.names.into_iter().map(|(l, n, s)| (l, (n, s))).collect();
-            let (language, (name, slug)) = pick_translation(&names, lang, default)?;
-            Some(SearchCard {
-                id: h.product_id,
-                name: name.clone(),
-                slug: slug.clone(),
-                language,
-                price: h.price.map(|a| Money::new(a, currency)),
-            })
-        })
-        .collect())
+    Ok(hits.into_iter().filter_map(|h| card(h, lang, cx.default_lang, currency)).collect())
 }
