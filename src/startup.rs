@@ -54,6 +54,7 @@ pub fn app(db: Db, config: Config) -> anyhow::Result<App> {
         mail_wakeup: Arc::new(Notify::new()),
         keyring: Arc::new(keyring),
         blobs,
+        price_lists: Arc::new(crate::services::pricing::list_cache()),
         search: Arc::new(crate::services::search::SearchService::new(config.search_dir())),
         config: Arc::new(config),
     })

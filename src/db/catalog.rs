@@ -323,6 +323,38 @@ where
         .collect()
 }
 
+/// One variant's price tiers in one channel.
+pub async fn variant_prices<'e, E>(
+    ex: E,
+    store_id: &str,
+    variant_id: &str,
+    channel_id: &str,
+) -> Result<Vec<crate::domain::catalog::PriceTier>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT min_qty, amount, sale_amount, sale_starts_at, sale_ends_at FROM prices
+         WHERE store_id = $1 AND variant_id = $2 AND channel_id = $3 ORDER BY min_qty",
+    )
+    .bind(store_id)
+    .bind(variant_id)
+    .bind(channel_id)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(crate::domain::catalog::PriceTier {
+            min_qty: r.try_get("min_qty")?,
+            amount: r.try_get("amount")?,
+            sale_amount: r.try_get("sale_amount")?,
+            sale_starts_at: r.try_get("sale_starts_at")?,
+            sale_ends_at: r.try_get("sale_ends_at")?,
+        })
+    })
+    .collect()
+}
+
 /// The SQL twin of `domain::catalog::is_visible`, for listing pages
 /// (`$2` is the current time).
 const VISIBLE: &str = "((status = 'published' AND (publish_at IS NULL OR publish_at <= $2))

@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod mail;
 pub mod media;
 pub mod outbox;
+pub mod pricing;
 pub mod rate_limits;
 pub mod roles;
 pub mod search;

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod locale;
 pub mod media;
 pub mod money;
+pub mod pricing;
 pub mod richtext;
 pub mod stores;
 pub mod totp;

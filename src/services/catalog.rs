@@ -13,11 +13,12 @@ use super::{App, ServiceError, ServiceResult, audit, now_ms, outbox};
 use crate::db::{Tx, catalog as sql};
 use crate::domain::catalog::{
     PriceTier, ProductKind, PublishStatus, is_valid_gtin, is_valid_sku, is_valid_slug, is_visible, pick_translation,
-    slugify, tier_for,
+    slugify,
 };
 use crate::domain::ids;
 use crate::domain::locale::Language;
 use crate::domain::money::{Currency, Money};
+use crate::domain::pricing::{ListTier, PriceSource, resolve};
 use crate::domain::stores::Store;
 use crate::domain::validation::FieldErrors;
 
@@ -593,8 +594,10 @@ pub struct StoreVariant {
     pub price: Option<Money>,
     /// Volume prices: from `min_qty` units on, this unit price (now).
     pub tiers: Vec<(i64, Money)>,
-    /// The regular price while a sale runs.
+    /// The regular price while a sale or a lower list price applies.
     pub compare_at: Option<Money>,
+    /// Code of the price list the single-unit price comes from, if any.
+    pub price_list: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -625,13 +628,16 @@ pub struct AttributeLine {
 }
 
 /// A published product by any of its slugs, as a customer in `lang` sees it
-/// in `channel` now. Not found when unpublished, scheduled or archived.
+/// in `channel` now, priced for `customer` (their groups' price lists apply)
+/// or for an anonymous visitor. Not found when unpublished, scheduled or
+/// archived.
 pub async fn storefront_product(
     app: &App,
     store: &Store,
     slug: &str,
     lang: Language,
     channel: &str,
+    customer: Option<&str>,
 ) -> ServiceResult<StoreProduct> {
     let pool = app.db.pool();
     let id = sql::product_id_by_slug(pool, &store.id, slug).await?.ok_or(ServiceError::NotFound)?;
@@ -672,28 +678,20 @@ pub async fn storefront_product(
             value: d.display(&v, lang, store.brand.default_language, yes_no),
         })
         .collect();
-    let variants = sql::variants(pool, &store.id, &id)
-        .await?
+    let variant_rows = sql::variants(pool, &store.id, &id).await?;
+    let lists = super::pricing::applicable_lists(app, &store.id, &ch.id, customer, now).await?;
+    let mut list_tiers = if lists.is_empty() {
+        HashMap::new()
+    } else {
+        let variant_ids: Vec<String> = variant_rows.iter().map(|v| v.id.clone()).collect();
+        super::pricing::list_tiers(app, &store.id, &lists, &variant_ids).await?
+    };
+    let variants = variant_rows
         .into_iter()
         .map(|v| {
-            let t = tiers.remove(&v.id).unwrap_or_default();
-            let base = tier_for(&t, 1);
-            let price = base.map(|b| Money::new(b.unit_amount(now), currency));
-            let compare_at = base.filter(|b| b.unit_amount(now) != b.amount).map(|b| Money::new(b.amount, currency));
-            let mut volume: Vec<(i64, Money)> = t
-                .iter()
-                .filter(|x| x.min_qty > 1)
-                .map(|x| (x.min_qty, Money::new(x.unit_amount(now), currency)))
-                .collect();
-            volume.sort_by_key(|(q, _)| *q);
-            StoreVariant {
-                sku: v.sku,
-                gtin: v.gtin,
-                options: v.options.into_iter().collect(),
-                price,
-                tiers: volume,
-                compare_at,
-            }
+            let base = tiers.remove(&v.id).unwrap_or_default();
+            let listed = list_tiers.remove(&v.id).unwrap_or_default();
+            store_variant(v, &base, &listed, currency, now)
         })
         .collect();
     Ok(StoreProduct {
@@ -711,6 +709,47 @@ pub async fn storefront_product(
         variants,
         attributes,
     })
+}
+
+/// A variant's prices as one visitor sees them: the unit price for one, and
+/// the volume breaks where the price drops, each resolved by the pricing rule.
+fn store_variant(
+    v: sql::VariantRow,
+    base: &[PriceTier],
+    listed: &[(String, Vec<ListTier>)],
+    currency: Currency,
+    now: i64,
+) -> StoreVariant {
+    let refs: Vec<(&str, &[ListTier])> = listed.iter().map(|(c, t)| (c.as_str(), t.as_slice())).collect();
+    let one = resolve(base, &refs, 1, now);
+    let breaks: BTreeSet<i64> = base
+        .iter()
+        .map(|t| t.min_qty)
+        .chain(listed.iter().flat_map(|(_, t)| t.iter().map(|x| x.min_qty)))
+        .filter(|q| *q > 1)
+        .collect();
+    let mut last = one.as_ref().map(|r| r.unit);
+    let mut volume = Vec::new();
+    for q in breaks {
+        if let Some(r) = resolve(base, &refs, q, now)
+            && last.is_none_or(|l| r.unit < l)
+        {
+            volume.push((q, Money::new(r.unit, currency)));
+            last = Some(r.unit);
+        }
+    }
+    StoreVariant {
+        sku: v.sku,
+        gtin: v.gtin,
+        options: v.options.into_iter().collect(),
+        price: one.as_ref().map(|r| Money::new(r.unit, currency)),
+        compare_at: one.as_ref().and_then(|r| r.regular.filter(|reg| *reg > r.unit)).map(|a| Money::new(a, currency)),
+        price_list: one.and_then(|r| match r.source {
+            PriceSource::PriceList { code } => Some(code),
+            _ => None,
+        }),
+        tiers: volume,
+    }
 }
 
 /// A product in a listing: name in the visitor's language and the lowest

@@ -23,12 +23,14 @@ pub mod media;
 pub mod mfa;
 pub mod outbox;
 pub mod pii;
+pub mod pricing;
 pub mod privacy;
 pub mod rate_limit;
 pub mod recovery;
 pub mod roles;
 pub mod search;
 pub mod staff;
+pub mod store_cache;
 pub mod stores;
 pub mod tokens;
 pub mod webhooks;
@@ -55,6 +57,8 @@ pub struct App {
     pub search: Arc<search::SearchService>,
     /// Where uploaded files (product images) are kept.
     pub blobs: Arc<dyn crate::providers::blob::BlobStore>,
+    /// Each store's price lists, kept briefly (see `pricing::applicable_lists`).
+    pub price_lists: Arc<pricing::ListCache>,
 }
 
 #[derive(Debug, thiserror::Error)]

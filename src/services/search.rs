@@ -16,6 +16,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::actor::{Ctx, Permission};
+use super::store_cache::StoreCache;
 use super::{App, ServiceError, ServiceResult, now_ms};
 use crate::db::search::{self as sql, Selection};
 use crate::domain::attributes::AttributeDef;
@@ -45,7 +46,7 @@ pub struct SearchService {
     covered: Mutex<HashMap<String, i64>>,
     /// What searches need of each store (channels, category tree, attribute
     /// definitions), kept briefly: reading it is most of a search's cost.
-    contexts: Mutex<HashMap<String, (std::time::Instant, Arc<StoreContext>)>>,
+    contexts: StoreCache<StoreContext>,
 }
 
 /// How long a search may use a store's channels, categories and attribute
@@ -60,7 +61,7 @@ impl SearchService {
             write: Arc::new(tokio::sync::Mutex::new(())),
             ready: watch::channel(false).0,
             covered: Mutex::new(HashMap::new()),
-            contexts: Mutex::new(HashMap::new()),
+            contexts: StoreCache::new(CONTEXT_TTL),
         }
     }
 
@@ -95,23 +96,18 @@ impl SearchService {
     }
 
     async fn context(&self, app: &App, store_id: &str) -> ServiceResult<Arc<StoreContext>> {
-        if let Some((at, cx)) = self.contexts.lock().expect("contexts lock").get(store_id)
-            && at.elapsed() < CONTEXT_TTL
-        {
-            return Ok(cx.clone());
+        if let Some(cx) = self.contexts.get(store_id) {
+            return Ok(cx);
         }
         let cx = Arc::new(store_context(app, store_id).await?);
-        self.contexts
-            .lock()
-            .expect("contexts lock")
-            .insert(store_id.to_string(), (std::time::Instant::now(), cx.clone()));
+        self.contexts.put(store_id, cx.clone());
         Ok(cx)
     }
 
     /// Forgets a store's cached context: call after changing its channels,
     /// categories or attribute definitions, so this node's next search reads them.
     pub fn forget(&self, store_id: &str) {
-        self.contexts.lock().expect("contexts lock").remove(store_id);
+        self.contexts.forget(store_id);
     }
 
     fn cover(&self, event_id: &str, created_at: i64) {
@@ -544,6 +540,9 @@ pub struct SearchParams {
     pub limit: usize,
     /// Staff only: narrow to these statuses (any status when empty).
     pub statuses: Vec<String>,
+    /// The signed-in customer: cards show their price-list prices where lower.
+    /// (Price filters and sorting use the channel's prices.)
+    pub customer: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -704,7 +703,35 @@ pub async fn search(
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    Ok(present(&cx, lang, currency, &params, category.as_deref(), hits, offset, limit))
+    let mut result = present(&cx, lang, currency, &params, category.as_deref(), hits, offset, limit);
+    apply_list_prices(app, &store.id, channel_id, params.customer.as_deref(), currency, &mut result.items).await?;
+    Ok(result)
+}
+
+/// Lowers card prices to the visitor's price lists where those are lower.
+/// Costs nothing for a store without lists in the channel.
+async fn apply_list_prices(
+    app: &App,
+    store_id: &str,
+    channel_id: &str,
+    customer: Option<&str>,
+    currency: Currency,
+    cards: &mut [SearchCard],
+) -> ServiceResult<()> {
+    let lists = super::pricing::applicable_lists(app, store_id, channel_id, customer, now_ms()).await?;
+    if lists.is_empty() || cards.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = cards.iter().map(|c| c.id.clone()).collect();
+    let listed = super::pricing::unit_list_prices(app, store_id, &lists, &ids).await?;
+    for card in cards {
+        if let Some(amount) = listed.get(&card.id)
+            && card.price.is_none_or(|p| *amount < p.amount)
+        {
+            card.price = Some(Money::new(*amount, currency));
+        }
+    }
+    Ok(())
 }
 
 /// A hit as a listing card: name and slug in `lang`, else the default language.

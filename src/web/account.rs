@@ -64,6 +64,15 @@ async fn session(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Option
     None
 }
 
+/// The signed-in customer's id, if any: pages that price for them (their
+/// groups' price lists) need only this.
+pub(crate) async fn customer_id(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Option<String> {
+    if !headers.contains_key(axum::http::header::COOKIE) {
+        return None;
+    }
+    session(state, shell, headers).await.and_then(|s| s.ctx.actor.customer_id().ok().map(str::to_string))
+}
+
 /// The signed-in customer behind a form post whose CSRF token matches, or
 /// the answer to give instead: the sign-in page, or 403 for a bad token.
 async fn form_session(

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::shell::{Shell, error_page, render};
@@ -151,9 +151,11 @@ async fn listing(
     path: String,
     raw: Option<&str>,
     category: Option<String>,
+    headers: &HeaderMap,
 ) -> Result<Listing, ServiceError> {
     let (mut params, pairs) = page_params(raw);
     params.category = category.or(params.category);
+    params.customer = super::account::customer_id(state, shell, headers).await;
     let category_pages = path.contains("/c/");
     let result = search::search(&state.app, &shell.store, shell.lang, params, None).await?;
     Ok(Listing { shell: shell.clone(), path, pairs, result, category_pages })
@@ -168,13 +170,18 @@ struct SearchPage {
     suggestions: Vec<SearchCard>,
 }
 
-pub async fn search_page(State(state): State<AppState>, shell: Shell, RawQuery(raw): RawQuery) -> Response {
+pub async fn search_page(
+    State(state): State<AppState>,
+    shell: Shell,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let q = url::form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
         .find(|(k, _)| k == "q")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
     let path = shell.href("/search");
-    let listing = match listing(&state, &shell, path, raw.as_deref(), None).await {
+    let listing = match listing(&state, &shell, path, raw.as_deref(), None, &headers).await {
         Ok(l) => l,
         Err(ServiceError::NotFound) => return error_page(shell, StatusCode::NOT_FOUND),
         Err(e) => {
@@ -204,6 +211,7 @@ pub async fn category(
     shell: Shell,
     Path(slug): Path<String>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
     let page = match crate::services::categories::page(&state.app, &shell.store, &slug, shell.lang, None, 0).await {
         Ok(p) => p,
@@ -215,7 +223,7 @@ pub async fn category(
     };
     let path =
         format!("{}{}", shell.href("/c/"), url::form_urlencoded::byte_serialize(slug.as_bytes()).collect::<String>());
-    match listing(&state, &shell, path, raw.as_deref(), Some(page.id.clone())).await {
+    match listing(&state, &shell, path, raw.as_deref(), Some(page.id.clone()), &headers).await {
         Ok(listing) => render(StatusCode::OK, &CategoryTemplate { shell, page, listing }),
         Err(e) => {
             tracing::error!(error = %e, "category listing failed");
@@ -243,8 +251,10 @@ pub async fn collection(
     shell: Shell,
     Path(slug): Path<String>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
-    let (params, pairs) = page_params(raw.as_deref());
+    let (mut params, pairs) = page_params(raw.as_deref());
+    params.customer = super::account::customer_id(&state, &shell, &headers).await;
     match crate::services::collections::page(&state.app, &shell.store, &slug, shell.lang, params).await {
         Ok((collection, result)) => {
             let path = format!(

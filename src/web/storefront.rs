@@ -119,8 +119,19 @@ pub async fn product(
     shell: Shell,
     Path(slug): Path<String>,
     Query(q): Query<ProductQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
-    let product = match catalog::storefront_product(&state.app, &shell.store, &slug, shell.lang, "web").await {
+    let customer = super::account::customer_id(&state, &shell, &headers).await;
+    let product = match catalog::storefront_product(
+        &state.app,
+        &shell.store,
+        &slug,
+        shell.lang,
+        "web",
+        customer.as_deref(),
+    )
+    .await
+    {
         Ok(p) => p,
         Err(ServiceError::NotFound) => return error_page(shell, StatusCode::NOT_FOUND),
         Err(e) => {

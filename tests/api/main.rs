@@ -21,6 +21,7 @@ mod media;
 mod mfa;
 mod observability;
 mod pages;
+mod pricing;
 mod privacy;
 mod recovery;
 mod search;

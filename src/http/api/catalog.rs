@@ -75,19 +75,22 @@ pub struct StorefrontQuery {
     pub channel: Option<String>,
 }
 
-/// A published product as customers see it, by any of its slugs.
+/// A published product as customers see it, by any of its slugs. With a
+/// customer's bearer token, prices include their groups' price lists.
 #[utoipa::path(get, path = "/api/v1/storefront/products/{slug}", tag = "catalog", params(("slug" = String, Path, description = "Product slug"), StorefrontQuery),
     responses((status = 200, body = StoreProductWithImages), (status = 404, body = Problem)))]
 pub async fn storefront_product(
     State(state): State<AppState>,
     current: CurrentStore,
+    ApiCtx(ctx): ApiCtx,
     Path(slug): Path<String>,
     query: Result<Query<StorefrontQuery>, QueryRejection>,
 ) -> Result<Json<StoreProductWithImages>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let lang = q.lang.as_deref().and_then(Language::parse).unwrap_or(current.store.brand.default_language);
     let channel = q.channel.as_deref().unwrap_or("web");
-    let product = catalog::storefront_product(&state.app, &current.store, &slug, lang, channel).await?;
+    let customer = ctx.actor.customer_id().ok();
+    let product = catalog::storefront_product(&state.app, &current.store, &slug, lang, channel, customer).await?;
     let images = super::media::storefront_images(&state, &current, &product.id, lang).await?;
     Ok(Json(StoreProductWithImages { product, images }))
 }

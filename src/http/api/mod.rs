@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod customers;
 pub mod docs;
 pub mod media;
+pub mod pricing;
 pub mod search;
 pub mod staff;
 pub mod stores;
@@ -38,6 +39,8 @@ use crate::services::Outcome;
         catalog::channels, catalog::create_channel, catalog::create, catalog::get, catalog::update, catalog::storefront_product,
         catalog::categories, catalog::create_category, catalog::storefront_category,
         search::storefront, search::suggest, search::staff, search::list_attributes, search::create_attribute, search::list_types, search::create_type, search::list_collections, search::create_collection, search::update_collection, search::storefront_collection,
+        pricing::groups, pricing::create_group, pricing::members, pricing::add_member, pricing::remove_member,
+        pricing::lists, pricing::create_list, pricing::get_list, pricing::update_list, pricing::delete_list, pricing::quote,
         media::upload, media::list, media::reorder, media::update, media::delete,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
@@ -120,6 +123,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/products/{id}/media/order", put(media::reorder))
         .route("/api/v1/products/{id}/media/{media_id}", put(media::update).delete(media::delete))
         .route("/media/{media_id}/{file}", get(media::file))
+        .route("/api/v1/customer-groups", get(pricing::groups).post(pricing::create_group))
+        .route("/api/v1/customer-groups/{id}/members", get(pricing::members).post(pricing::add_member))
+        .route("/api/v1/customer-groups/{id}/members/{customer_id}", axum::routing::delete(pricing::remove_member))
+        .route("/api/v1/price-lists", get(pricing::lists).post(pricing::create_list))
+        .route(
+            "/api/v1/price-lists/{id}",
+            get(pricing::get_list).put(pricing::update_list).delete(pricing::delete_list),
+        )
+        .route("/api/v1/prices/quote", get(pricing::quote))
 }
 
 async fn openapi_json() -> Response {

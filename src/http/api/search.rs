@@ -81,10 +81,12 @@ pub fn parse_params(raw: Option<&str>, staff: bool) -> Result<(SearchParams, Opt
     responses((status = 200, body = SearchResult), (status = 404, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn storefront(
     State(state): State<AppState>,
-    current: CurrentStore,
+    ApiCtx(ctx): ApiCtx,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchResult>, ApiError> {
-    let (params, lang) = parse_params(raw.as_deref(), false)?;
+    let (mut params, lang) = parse_params(raw.as_deref(), false)?;
+    params.customer = ctx.actor.customer_id().ok().map(str::to_string);
+    let current = ctx;
     let lang = lang.unwrap_or(current.store.brand.default_language);
     Ok(Json(search::search(&state.app, &current.store, lang, params, None).await?))
 }
