@@ -237,7 +237,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             match command {
                 CatalogCommand::Export { file, .. } => {
                     let out = std::io::BufWriter::new(std::fs::File::create(&file)?);
-                    let rows = crate::services::catalog_csv::export(&app, &ctx, out).await?;
+                    let rows = crate::services::catalog_csv::export(&app, &ctx, out, |_, _| {}).await?;
                     println!("exported {rows} variants to {}", file.display());
                 }
                 CatalogCommand::Import { file, skip_bad_rows, .. } => {

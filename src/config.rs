@@ -31,6 +31,20 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub search: SearchConfig,
     pub media: MediaConfig,
+    pub catalog: CatalogConfig,
+}
+
+/// Bulk catalog work.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CatalogConfig {
+    /// Largest CSV file an import through the API or admin accepts, in bytes.
+    pub max_import_bytes: usize,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        CatalogConfig { max_import_bytes: 256 * 1024 * 1024 }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -85,11 +99,13 @@ pub struct RetentionConfig {
     pub idempotency_hours: u32,
     /// How often the housekeeping worker runs.
     pub interval_minutes: u32,
+    /// Finished background jobs and their files (uploads, exports).
+    pub job_days: u32,
 }
 
 impl Default for RetentionConfig {
     fn default() -> Self {
-        RetentionConfig { mail_days: 30, idempotency_hours: 72, interval_minutes: 15 }
+        RetentionConfig { mail_days: 30, idempotency_hours: 72, interval_minutes: 15, job_days: 7 }
     }
 }
 
@@ -153,6 +169,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             search: SearchConfig::default(),
             media: MediaConfig::default(),
+            catalog: CatalogConfig::default(),
         }
     }
 }

@@ -52,6 +52,7 @@ pub fn app(db: Db, config: Config) -> anyhow::Result<App> {
         db,
         outbox_wakeup: Arc::new(Notify::new()),
         mail_wakeup: Arc::new(Notify::new()),
+        jobs_wakeup: Arc::new(Notify::new()),
         keyring: Arc::new(keyring),
         blobs,
         price_lists: Arc::new(crate::services::pricing::list_cache()),
@@ -95,6 +96,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
     let mail_task = tokio::spawn(workers::mail::run(app.clone(), shutdown_rx.clone()));
     let housekeeping_task = tokio::spawn(workers::housekeeping::run(app.clone(), shutdown_rx.clone()));
     let search_task = tokio::spawn(workers::search::run(app.clone(), shutdown_rx.clone()));
+    let jobs_task = tokio::spawn(workers::jobs::run(app.clone(), shutdown_rx.clone()));
 
     let state = AppState { app: app.clone(), metrics: metrics_handle() };
     let service = crate::http::service(state);
@@ -112,6 +114,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
         let _ = mail_task.await;
         let _ = housekeeping_task.await;
         let _ = search_task.await;
+        let _ = jobs_task.await;
         db.close().await;
     });
     Ok(Server { addr, shutdown: shutdown_tx, task })

@@ -15,6 +15,7 @@ pub mod categories;
 pub mod collections;
 pub mod customers;
 pub mod idempotency;
+pub mod jobs;
 pub mod mail;
 pub mod media;
 pub mod outbox;

@@ -97,12 +97,21 @@ fn opt_int(cell: &str, what: &str) -> Result<Option<i64>, String> {
 }
 
 /// Writes the store's whole catalog.
-pub async fn export(app: &App, ctx: &Ctx, out: impl std::io::Write) -> ServiceResult<usize> {
+/// `progress(done, total)` is called after each product.
+pub async fn export(
+    app: &App,
+    ctx: &Ctx,
+    out: impl std::io::Write,
+    mut progress: impl FnMut(usize, usize),
+) -> ServiceResult<usize> {
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| ServiceError::Internal(e.to_string());
     w.write_record(header()).map_err(io)?;
     let mut rows = 0;
-    for id in catalog::all_ids(app, ctx).await? {
+    let ids = catalog::all_ids(app, ctx).await?;
+    let total = ids.len();
+    for (done, id) in ids.into_iter().enumerate() {
+        progress(done, total);
         let p: ProductView = catalog::get(app, ctx, &id).await?;
         for v in &p.variants {
             let mut rec = vec![
@@ -136,6 +145,7 @@ pub async fn export(app: &App, ctx: &Ctx, out: impl std::io::Write) -> ServiceRe
             w.write_record(&rec).map_err(io)?;
             rows += 1;
         }
+        progress(done + 1, total);
     }
     w.flush().map_err(|e| ServiceError::Internal(e.to_string()))?;
     Ok(rows)

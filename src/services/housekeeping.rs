@@ -1,8 +1,8 @@
 //! Retention: what is kept how long. Stale data is purged on a schedule by
 //! the housekeeping worker (and on demand by `oxcart purge`): ended
 //! sessions, spent one-time tokens, old rate-limit windows, idempotency
-//! records past their replay window, and sent e-mail (which holds personal
-//! data). Guest orders and carts join this list when they exist.
+//! records past their replay window, sent e-mail (which holds personal
+//! data), and finished background jobs with their files. Guest orders and carts join this list when they exist.
 
 use serde::Serialize;
 
@@ -17,6 +17,7 @@ pub struct Purged {
     pub rate_limit_windows: u64,
     pub idempotency_keys: u64,
     pub sent_mail: u64,
+    pub finished_jobs: u64,
 }
 
 pub async fn purge(app: &App) -> ServiceResult<Purged> {
@@ -41,5 +42,7 @@ pub async fn purge(app: &App) -> ServiceResult<Purged> {
     )
     .await?;
     tx.commit().await?;
+    // Jobs hold files in the blob store, deleted one job at a time.
+    out.finished_jobs = super::jobs::purge(app, r.job_days).await? as u64;
     Ok(out)
 }

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod demo_catalog;
 pub mod housekeeping;
 pub mod idempotency;
+pub mod jobs;
 pub mod key_rotation;
 pub mod mail;
 pub mod media;
@@ -53,6 +54,7 @@ pub struct App {
     pub config: Arc<Config>,
     pub outbox_wakeup: Arc<Notify>,
     pub mail_wakeup: Arc<Notify>,
+    pub jobs_wakeup: Arc<Notify>,
     pub keyring: Arc<crate::domain::crypto::Keyring>,
     pub search: Arc<search::SearchService>,
     /// Where uploaded files (product images) are kept.

@@ -16,6 +16,7 @@ macro_rules! or_respond {
 pub mod account;
 pub mod admin;
 pub mod admin_access;
+pub mod admin_bulk;
 pub mod admin_catalog;
 pub mod assets;
 pub mod cookies;
@@ -46,5 +47,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/settings", get(admin::settings_form).post(admin::settings_submit))
         .merge(admin_access::routes())
         .merge(admin_catalog::routes())
+        .merge(admin_bulk::routes())
         .merge(account::routes())
 }

@@ -3,6 +3,7 @@
 //! the item in hand before stopping.
 
 pub mod housekeeping;
+pub mod jobs;
 pub mod mail;
 pub mod search;
 pub mod webhooks;

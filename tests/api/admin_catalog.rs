@@ -6,7 +6,11 @@ use serde_json::Value;
 use crate::admin_pages::{field, page, post, sign_in};
 use crate::helpers::{Backend, DEMO_PASSWORD, spawn};
 
-crate::on_both_databases!(staff_create_edit_and_bulk_publish_products_through_pages, editor_refusals_keep_the_draft);
+crate::on_both_databases!(
+    staff_create_edit_and_bulk_publish_products_through_pages,
+    editor_refusals_keep_the_draft,
+    staff_import_and_export_through_pages_with_progress,
+);
 
 async fn staff_create_edit_and_bulk_publish_products_through_pages(b: Backend) {
     let app = spawn(b).await;
@@ -117,4 +121,96 @@ async fn editor_refusals_keep_the_draft(b: Backend) {
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("default_language") || html.contains("texts"), "{html}");
     assert_eq!(app.count_rows("products").await, before);
+}
+
+/// A multipart/form-data body as a browser sends it: text fields, then a file.
+fn multipart(fields: &[(&str, &str)], file: &str) -> (String, Vec<u8>) {
+    let boundary = "----oxcart-test-boundary";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    ));
+    (format!("multipart/form-data; boundary={boundary}"), body.into_bytes())
+}
+
+async fn staff_import_and_export_through_pages_with_progress(b: Backend) {
+    let app = spawn(b).await;
+    let cookie = sign_in(&app, "admin@outfitters.example", DEMO_PASSWORD).await;
+    let (status, html) = page(&app, &cookie, "/admin/catalog/transfer").await;
+    assert_eq!(status, 200);
+    let csrf = field(&html, "_csrf");
+    let header = oxcart::services::catalog_csv::header();
+    let mut row = vec![String::new(); header.len()];
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for (name, value) in [
+        ("product", "p1"),
+        ("kind", "physical"),
+        ("status", "published"),
+        ("name.en", "Paged lantern"),
+        ("sku", "LAN-1"),
+        ("prices", "web:1:1500"),
+    ] {
+        row[col(name)] = value.to_string();
+    }
+    let file = format!("{}\n{}\n", header.join(","), row.join(","));
+    // A forged token queues nothing.
+    let (ct, body) = multipart(&[("_csrf", "forged")], &file);
+    let res = app
+        .client
+        .post(app.url("/admin/catalog/import"))
+        .header("cookie", &cookie)
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(app.count_rows("jobs").await, 0);
+
+    let (ct, body) = multipart(&[("_csrf", &csrf)], &file);
+    let res = app
+        .client
+        .post(app.url("/admin/catalog/import"))
+        .header("cookie", &cookie)
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    // The page shows the job and refreshes itself until it is done.
+    let mut html = String::new();
+    for _ in 0..200 {
+        html = page(&app, &cookie, "/admin/catalog/transfer").await.1;
+        if html.contains("data-status=\"succeeded\"") {
+            break;
+        }
+        assert!(html.contains("http-equiv=\"refresh\""), "a page with a job in hand reloads: {html}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(html.contains("data-status=\"succeeded\"") && html.contains("1 created"), "{html}");
+    assert!(!html.contains("http-equiv=\"refresh\""), "nothing running, no reload");
+    let found: Value = app.get("/api/v1/storefront/search?q=lantern", None).await.json().await.unwrap();
+    assert_eq!(found["total"], 1);
+
+    let (status, _) = post(&app, &cookie, "/admin/catalog/export", &[("_csrf", &csrf)]).await;
+    assert_eq!(status, 303);
+    let mut link = None;
+    for _ in 0..200 {
+        let html = page(&app, &cookie, "/admin/catalog/transfer").await.1;
+        if let Some(at) = html.find("class=\"download\" href=\"") {
+            let rest = &html[at + "class=\"download\" href=\"".len()..];
+            link = Some(rest[..rest.find('"').unwrap()].to_string());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let link = link.expect("the finished export links its file");
+    let (status, csv_text) = page(&app, &cookie, &link).await;
+    assert_eq!(status, 200);
+    assert!(csv_text.contains("LAN-1") && csv_text.contains("Paged lantern"), "{csv_text}");
+    assert_eq!(page(&app, "", &link).await.0, 303, "downloads need a session");
 }

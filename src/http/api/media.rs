@@ -108,20 +108,21 @@ pub async fn upload(
     let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     // Refuse strangers before reading up to the upload limit from them.
     media::may_upload(&ctx)?;
-    let bytes = read_limited(&headers, body, state.app.config.media.max_upload_bytes).await?;
+    let bytes = read_limited(&headers, body, state.app.config.media.max_upload_bytes, "an image upload").await?;
     let view = media::upload(&state.app, &ctx, &id, bytes, q.alt()).await?;
     Ok((StatusCode::CREATED, Json(prefixed(view, &current.base_path))).into_response())
 }
 
 /// Reads the body up to `limit` bytes: 413 as soon as it declares or
 /// sends more.
-async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_limited(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    what: &str,
+) -> Result<Vec<u8>, ApiError> {
     let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("an image upload is at most {limit} bytes"),
-        )
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("{what} is at most {limit} bytes"))
     };
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalog;
 pub mod customers;
 pub mod docs;
+pub mod jobs;
 pub mod media;
 pub mod pricing;
 pub mod search;
@@ -41,6 +42,7 @@ use crate::services::Outcome;
         search::storefront, search::suggest, search::staff, search::list_attributes, search::create_attribute, search::list_types, search::create_type, search::list_collections, search::create_collection, search::update_collection, search::storefront_collection,
         pricing::groups, pricing::create_group, pricing::members, pricing::add_member, pricing::remove_member,
         pricing::lists, pricing::create_list, pricing::get_list, pricing::update_list, pricing::delete_list, pricing::quote,
+        jobs::import, jobs::export, jobs::list, jobs::get, jobs::file,
         media::upload, media::list, media::reorder, media::update, media::delete,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
@@ -132,6 +134,11 @@ pub fn routes() -> Router<AppState> {
             get(pricing::get_list).put(pricing::update_list).delete(pricing::delete_list),
         )
         .route("/api/v1/prices/quote", get(pricing::quote))
+        .route("/api/v1/catalog/imports", post(jobs::import).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/api/v1/catalog/exports", post(jobs::export))
+        .route("/api/v1/jobs", get(jobs::list))
+        .route("/api/v1/jobs/{id}", get(jobs::get))
+        .route("/api/v1/jobs/{id}/file", get(jobs::file))
 }
 
 async fn openapi_json() -> Response {
