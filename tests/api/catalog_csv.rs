@@ -92,7 +92,7 @@ fn mixed_file() -> String {
         cells.extend([sku.to_string(), gtin.to_string(), String::new(), String::new(), prices.to_string()]);
         cells.join(",")
     };
-    let file = [
+    [
         header,
         row("good", "physical", "G-1", "", "web:1:100"),
         row("bad-gtin", "physical", "B-1", "4006381333932", "web:1:100"),
@@ -100,8 +100,7 @@ fn mixed_file() -> String {
         row("bad-price", "physical", "B-3", "", "web:1:ten"),
         row("also-good", "service", "G-2", "", "web:1:250|web:5:200"),
     ]
-    .join("\n");
-    file
+    .join("\n")
 }
 
 async fn bad_rows_are_reported_by_line_and_nothing_is_applied(b: Backend) {
