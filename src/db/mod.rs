@@ -11,6 +11,7 @@ pub mod addresses;
 pub mod attributes;
 pub mod audit;
 pub mod catalog;
+pub mod catalog_bulk;
 pub mod categories;
 pub mod collections;
 pub mod customers;

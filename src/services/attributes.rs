@@ -218,40 +218,63 @@ pub struct CheckedValues {
     pub values: Vec<(String, String)>,
 }
 
-/// Checks a product's `product_type` and `attributes` input: every value
-/// belongs to an attribute of the type and fits its kind.
+/// The store's product types and attribute definitions, read once to check
+/// many products (imports).
+pub struct ValueRules {
+    types: Vec<sql::ProductTypeRow>,
+    defs: Vec<AttributeDef>,
+}
+
+pub async fn value_rules(app: &App, store_id: &str) -> ServiceResult<ValueRules> {
+    Ok(ValueRules { types: sql::types(app.db.pool(), store_id).await?, defs: definitions(app, store_id).await? })
+}
+
+impl ValueRules {
+    /// Checks a product's `product_type` and `attributes` input: every value
+    /// belongs to an attribute of the type and fits its kind.
+    pub fn check(
+        &self,
+        product_type: Option<&str>,
+        attributes: &BTreeMap<String, Value>,
+    ) -> Result<CheckedValues, FieldErrors> {
+        let mut errs = FieldErrors::default();
+        let Some(code) = product_type else {
+            if !attributes.is_empty() {
+                errs.add("attributes", "no_product_type", "attributes need a product_type");
+            }
+            return errs.finish(CheckedValues { type_id: None, values: Vec::new() });
+        };
+        let Some(t) = self.types.iter().find(|t| t.code == code) else {
+            errs.add("product_type", "unknown_product_type", format!("no product type {code}"));
+            return Err(errs);
+        };
+        let allowed: Vec<String> = serde_json::from_str(&t.attributes).unwrap_or_default();
+        let mut values = Vec::new();
+        for (code, raw) in attributes {
+            let field = format!("attributes.{code}");
+            match self.defs.iter().find(|d| &d.code == code && allowed.contains(&d.id)) {
+                None => errs.add(&field, "unknown_attribute", format!("the type {} has no attribute {code}", t.code)),
+                Some(d) => match d.parse_value(raw) {
+                    Ok(v) => values.push((d.id.clone(), v.to_json().to_string())),
+                    Err(reason) => errs.add(&field, "invalid_value", reason),
+                },
+            }
+        }
+        errs.finish(CheckedValues { type_id: Some(t.id.clone()), values })
+    }
+}
+
+/// [`ValueRules::check`] for one product.
 pub async fn check_values(
     app: &App,
     store_id: &str,
     product_type: Option<&str>,
     attributes: &BTreeMap<String, Value>,
 ) -> ServiceResult<CheckedValues> {
-    let mut errs = FieldErrors::default();
-    let Some(code) = product_type else {
-        if !attributes.is_empty() {
-            errs.add("attributes", "no_product_type", "attributes need a product_type");
-        }
-        return errs.finish(CheckedValues { type_id: None, values: Vec::new() }).map_err(Into::into);
-    };
-    let types = sql::types(app.db.pool(), store_id).await?;
-    let Some(t) = types.into_iter().find(|t| t.code == code) else {
-        errs.add("product_type", "unknown_product_type", format!("no product type {code}"));
-        return Err(errs.into());
-    };
-    let allowed: Vec<String> = serde_json::from_str(&t.attributes).unwrap_or_default();
-    let defs = definitions(app, store_id).await?;
-    let mut values = Vec::new();
-    for (code, raw) in attributes {
-        let field = format!("attributes.{code}");
-        match defs.iter().find(|d| &d.code == code && allowed.contains(&d.id)) {
-            None => errs.add(&field, "unknown_attribute", format!("the type {} has no attribute {code}", t.code)),
-            Some(d) => match d.parse_value(raw) {
-                Ok(v) => values.push((d.id.clone(), v.to_json().to_string())),
-                Err(reason) => errs.add(&field, "invalid_value", reason),
-            },
-        }
+    if product_type.is_none() && attributes.is_empty() {
+        return Ok(CheckedValues { type_id: None, values: Vec::new() });
     }
-    errs.finish(CheckedValues { type_id: Some(t.id), values }).map_err(Into::into)
+    Ok(value_rules(app, store_id).await?.check(product_type, attributes)?)
 }
 
 /// A product's type code and values by attribute code, as the API shows them.

@@ -222,15 +222,15 @@ pub struct ProductView {
     pub updated_at: i64,
 }
 
-struct Checked {
-    texts: Vec<sql::TextRow>,
-    variants: Vec<sql::VariantRow>,
-    prices: Vec<sql::PriceRow>,
+pub(super) struct Checked {
+    pub(super) texts: Vec<sql::TextRow>,
+    pub(super) variants: Vec<sql::VariantRow>,
+    pub(super) prices: Vec<sql::PriceRow>,
 }
 
 /// Validates the input against the store's channels, giving variant ids
 /// (kept for SKUs the product already had).
-fn check(
+pub(super) fn check(
     input: &ProductInput,
     store: &Store,
     channels: &[sql::ChannelRow],

@@ -4,11 +4,13 @@
 //! a file with errors unless the caller asks to skip bad products. Export
 //! writes every field, so export → import → export is lossless.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::actor::Ctx;
 use super::catalog::{self, PriceInput, ProductInput, ProductView, TextInput, VariantInput};
+use super::catalog_batch::{self, Draft};
 use super::{App, ServiceError, ServiceResult};
+use crate::db::catalog_bulk as bulk;
 use crate::domain::catalog::{ProductKind, PublishStatus};
 use crate::domain::locale::Language;
 
@@ -302,25 +304,39 @@ pub async fn import(
             group.lines.push(line);
         }
     }
-    // Validate every product against the store before writing anything.
-    let total = groups.len();
-    let mut targets: Vec<Option<String>> = Vec::with_capacity(total);
-    for g in &mut groups {
-        let Some(input) = &g.input else {
-            targets.push(None);
-            continue;
-        };
-        let mut target = None;
-        if crate::domain::ids::is_valid("prd", &g.key) && catalog::get(app, ctx, &g.key).await.is_ok() {
-            target = Some(g.key.clone());
-        }
-        for v in &input.variants {
-            if target.is_none() {
-                target = catalog::product_of_sku(app, &ctx.store.id, &v.sku).await?;
-            }
-        }
-        match catalog::validate(app, ctx, target.as_deref(), input).await {
-            Ok(()) => {}
+    // Which product each group updates: an existing product id as its key,
+    // else the product owning one of its SKUs; none: a new product.
+    let pool = app.db.pool();
+    let keys: Vec<String> =
+        groups.iter().filter(|g| crate::domain::ids::is_valid("prd", &g.key)).map(|g| g.key.clone()).collect();
+    let mut existing: HashSet<String> = HashSet::new();
+    for chunk in keys.chunks(500) {
+        existing.extend(bulk::existing_products(pool, &ctx.store.id, chunk).await?.into_iter().map(|(id, _)| id));
+    }
+    let skus: Vec<String> =
+        groups.iter().filter_map(|g| g.input.as_ref()).flat_map(|i| i.variants.iter().map(|v| v.sku.clone())).collect();
+    let mut sku_owner: HashMap<String, String> = HashMap::new();
+    for chunk in skus.chunks(500) {
+        sku_owner.extend(bulk::owners_of_skus(pool, &ctx.store.id, chunk).await?);
+    }
+    // Check every product against the store before writing anything.
+    let mut drafts = Vec::new();
+    let mut draft_group = Vec::new();
+    for (i, g) in groups.iter_mut().enumerate() {
+        let Some(input) = g.input.take() else { continue };
+        let target = Some(g.key.clone())
+            .filter(|k| existing.contains(k))
+            .or_else(|| input.variants.iter().find_map(|v| sku_owner.get(&v.sku).cloned()));
+        drafts.push(Draft { target, input });
+        draft_group.push(i);
+    }
+    let prepared = catalog_batch::prepare(app, ctx, drafts).await?;
+    let mut good = Vec::new();
+    for (result, i) in prepared.into_iter().zip(draft_group) {
+        let g = &mut groups[i];
+        match result {
+            Ok(p) if g.errors.is_empty() => good.push(p),
+            Ok(_) => {}
             Err(ServiceError::Validation(fields)) => {
                 for f in fields.0 {
                     g.errors
@@ -328,9 +344,11 @@ pub async fn import(
                 }
             }
             Err(ServiceError::Conflict { message, .. }) => g.errors.push(RowError { line: g.first_line, message }),
+            Err(ServiceError::NotFound) => {
+                g.errors.push(RowError { line: g.first_line, message: "product: it was deleted meanwhile".into() })
+            }
             Err(e) => return Err(e),
         }
-        targets.push(target);
     }
     for g in &groups {
         report.errors.extend(g.errors.iter().cloned());
@@ -340,22 +358,13 @@ pub async fn import(
         report.rejected = true;
         return Ok(report);
     }
-    for (i, (g, target)) in groups.into_iter().zip(targets).enumerate() {
-        match (g.errors.is_empty(), g.input) {
-            (true, Some(input)) => match target {
-                Some(id) => {
-                    catalog::update(app, ctx, &id, input).await?;
-                    report.updated += 1;
-                }
-                None => {
-                    catalog::create(app, ctx, input).await?;
-                    report.created += 1;
-                }
-            },
-            _ => report.skipped_products += 1,
-        }
-        progress(i + 1, total);
-    }
+    let total = groups.len();
+    report.skipped_products = total - good.len();
+    let skipped = report.skipped_products;
+    progress(skipped, total);
+    let (created, updated) = catalog_batch::write(app, ctx, good, |done| progress(skipped + done, total)).await?;
+    report.created = created;
+    report.updated = updated;
     Ok(report)
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::actor::Ctx;
 use super::catalog::{self, PriceInput, ProductInput, TextInput, VariantInput};
+use super::catalog_batch::{self, CHUNK, Draft};
 use super::categories::{self, CategoryInput, CategoryText};
 use super::{App, ServiceResult};
 use crate::domain::catalog::{ProductKind, PublishStatus};
@@ -85,6 +86,8 @@ pub async fn generate(app: &App, ctx: &Ctx, count: usize, mut progress: impl FnM
     }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let start = catalog::all_ids(app, ctx).await?.len();
+    let mut drafts = Vec::new();
+    let mut written = 0;
     for i in 0..count {
         let serial = start + i;
         let (a, n) = (rng.below(ADJECTIVES.len() as u64) as usize, rng.below(NOUNS.len() as u64) as usize);
@@ -152,8 +155,15 @@ pub async fn generate(app: &App, ctx: &Ctx, count: usize, mut progress: impl FnM
             product_type: None,
             attributes: Default::default(),
         };
-        catalog::create(app, ctx, input).await?;
-        progress(i + 1);
+        drafts.push(Draft { target: None, input });
+        if drafts.len() == CHUNK || i + 1 == count {
+            let prepared = catalog_batch::prepare(app, ctx, std::mem::take(&mut drafts))
+                .await?
+                .into_iter()
+                .collect::<ServiceResult<Vec<_>>>()?;
+            written += catalog_batch::write(app, ctx, prepared, |_| {}).await?.0;
+            progress(written);
+        }
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod attributes;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod catalog_batch;
 pub mod catalog_csv;
 pub mod categories;
 pub mod collections;

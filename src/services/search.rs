@@ -386,7 +386,8 @@ pub async fn attach(app: &App) -> anyhow::Result<()> {
 
 /// What an event means for the index.
 enum Change {
-    Product(String),
+    /// One product (`product_id`) or a bulk save's (`product_ids`).
+    Products(Vec<String>),
     /// Something every product of the store may show (types, attributes,
     /// channels, a bulk load).
     Store,
@@ -399,10 +400,16 @@ enum Change {
 fn change_of(event_type: &str, payload: &str) -> Change {
     let (area, _) = event_type.split_once('.').unwrap_or((event_type, ""));
     match area {
-        "product" => serde_json::from_str::<serde_json::Value>(payload)
-            .ok()
-            .and_then(|v| v["data"]["product_id"].as_str().map(|s| Change::Product(s.to_string())))
-            .unwrap_or(Change::None),
+        "product" => {
+            let v = serde_json::from_str::<serde_json::Value>(payload).unwrap_or_default();
+            let data = &v["data"];
+            let ids: Vec<String> = match (data["product_id"].as_str(), data["product_ids"].as_array()) {
+                (Some(id), _) => vec![id.to_string()],
+                (None, Some(ids)) => ids.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+                (None, None) => Vec::new(),
+            };
+            if ids.is_empty() { Change::None } else { Change::Products(ids) }
+        }
         "product_type" | "attribute" | "channel" | "category" if event_type.ends_with(".created") => {
             Change::Definitions
         }
@@ -462,7 +469,7 @@ pub async fn follow(app: &App) -> ServiceResult<usize> {
                 continue;
             }
             match change_of(&e.event_type, &e.payload) {
-                Change::Product(id) => products.entry(e.store_id.clone()).or_default().push(id),
+                Change::Products(ids) => products.entry(e.store_id.clone()).or_default().extend(ids),
                 Change::Store => {
                     stores.insert(e.store_id.clone());
                 }

@@ -1,0 +1,365 @@
+//! Saving many products at once (CSV imports, generated demo catalogs).
+//! Each product gets exactly the checks `catalog::create`/`update` give it,
+//! but the store's channels, categories and attribute rules are read once,
+//! SKU and slug ownership is looked up for the whole list in a few queries,
+//! and new products are written with multi-row inserts: one transaction,
+//! one event (`product.bulk_saved`) and one audit entry per chunk of
+//! [`CHUNK`] products, then one search refresh for the chunk.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::json;
+
+use super::actor::{Ctx, Permission};
+use super::attributes::CheckedValues;
+use super::catalog::{Checked, ProductInput, check};
+use super::{App, ServiceError, ServiceResult, audit, now_ms, outbox};
+use crate::db::catalog as sql;
+use crate::db::catalog_bulk::{self as bulk, Cell};
+use crate::domain::ids;
+use crate::domain::validation::FieldErrors;
+
+/// Products per transaction.
+pub const CHUNK: usize = 500;
+/// Keys per lookup query.
+const LOOKUP: usize = 500;
+
+/// A product to save: `target` is the product it replaces (None: a new one).
+pub struct Draft {
+    pub target: Option<String>,
+    pub input: ProductInput,
+}
+
+/// A checked product, ready to write.
+pub struct Prepared {
+    row: sql::ProductRow,
+    checked: Checked,
+    categories: Vec<String>,
+    values: CheckedValues,
+    is_new: bool,
+}
+
+impl Prepared {
+    pub fn id(&self) -> &str {
+        &self.row.id
+    }
+}
+
+fn conflict(code: &'static str, message: String) -> ServiceError {
+    ServiceError::Conflict { code, message }
+}
+
+/// Checks every draft; each gets its prepared write or why not (field
+/// errors, a SKU or slug owned by another product or by an earlier draft,
+/// or a target that does not exist).
+pub async fn prepare(app: &App, ctx: &Ctx, drafts: Vec<Draft>) -> ServiceResult<Vec<Result<Prepared, ServiceError>>> {
+    ctx.actor.require(Permission::CatalogManage)?;
+    let store = &ctx.store;
+    let pool = app.db.pool();
+    let channels = sql::channels(pool, &store.id).await?;
+    let rules = super::attributes::value_rules(app, &store.id).await?;
+    let category_ids: HashSet<String> =
+        crate::db::categories::all(pool, &store.id).await?.into_iter().map(|c| c.id).collect();
+
+    let targets: Vec<String> = drafts.iter().filter_map(|d| d.target.clone()).collect();
+    let mut created_at: HashMap<String, i64> = HashMap::new();
+    let mut variant_ids: HashMap<String, HashMap<String, String>> = HashMap::new();
+    for chunk in targets.chunks(LOOKUP) {
+        created_at.extend(bulk::existing_products(pool, &store.id, chunk).await?);
+        for (product, sku, id) in bulk::variants_of(pool, &store.id, chunk).await? {
+            variant_ids.entry(product).or_default().insert(sku, id);
+        }
+    }
+
+    let now = now_ms();
+    let mut out: Vec<Result<Prepared, ServiceError>> = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        let existing = d.target.as_ref().and_then(|t| variant_ids.get(t)).cloned().unwrap_or_default();
+        let result = (|| {
+            let created = match &d.target {
+                Some(t) => *created_at.get(t).ok_or(ServiceError::NotFound)?,
+                None => now,
+            };
+            let mut errs = FieldErrors::default();
+            let checked = check(&d.input, store, &channels, &existing).map_err(|e| {
+                errs = e;
+            });
+            if let Some(bad) = d.input.categories.iter().find(|c| !category_ids.contains(*c)) {
+                errs.add("categories", "unknown_category", format!("no category {bad} in this store"));
+            }
+            let values = rules.check(d.input.product_type.as_deref(), &d.input.attributes).map_err(|e| {
+                errs.0.extend(e.0);
+            });
+            let (Ok(checked), Ok(values)) = (checked, values) else { return Err(errs.into()) };
+            errs.finish(())?;
+            let mut categories = d.input.categories.clone();
+            categories.sort();
+            categories.dedup();
+            Ok(Prepared {
+                row: sql::ProductRow {
+                    id: d.target.clone().unwrap_or_else(|| ids::new_id("prd")),
+                    kind: d.input.kind.as_str().into(),
+                    status: d.input.status.as_str().into(),
+                    publish_at: d.input.publish_at,
+                    unpublish_at: d.input.unpublish_at,
+                    tags: d.input.tags.clone(),
+                    created_at: created,
+                    updated_at: now,
+                },
+                checked,
+                categories,
+                values,
+                is_new: d.target.is_none(),
+            })
+        })();
+        out.push(result);
+    }
+    check_ownership(app, &store.id, &mut out).await?;
+    Ok(out)
+}
+
+/// Refuses SKUs and slugs another product already uses, in the database or
+/// earlier in the same list.
+async fn check_ownership(app: &App, store_id: &str, items: &mut [Result<Prepared, ServiceError>]) -> ServiceResult<()> {
+    let pool = app.db.pool();
+    let skus: Vec<String> =
+        items.iter().flatten().flat_map(|p| p.checked.variants.iter().map(|v| v.sku.clone())).collect();
+    let slugs: Vec<String> = items
+        .iter()
+        .flatten()
+        .flat_map(|p| p.checked.texts.iter().map(|t| t.slug.clone()))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut sku_owner: HashMap<String, String> = HashMap::new();
+    for chunk in skus.chunks(LOOKUP) {
+        sku_owner.extend(bulk::owners_of_skus(pool, store_id, chunk).await?);
+    }
+    let mut slug_owner: HashMap<(String, String), String> = HashMap::new();
+    for chunk in slugs.chunks(LOOKUP) {
+        for (lang, slug, product) in bulk::owners_of_slugs(pool, store_id, chunk).await? {
+            slug_owner.insert((lang, slug), product);
+        }
+    }
+    for item in items.iter_mut() {
+        let Ok(p) = item else { continue };
+        let id = p.row.id.clone();
+        let taken_sku = p.checked.variants.iter().find(|v| sku_owner.get(&v.sku).is_some_and(|o| *o != id));
+        let taken_slug = p
+            .checked
+            .texts
+            .iter()
+            .find(|t| slug_owner.get(&(t.lang.clone(), t.slug.clone())).is_some_and(|o| *o != id));
+        let refusal = match (taken_sku, taken_slug) {
+            (Some(v), _) => Some(conflict("sku_taken", format!("SKU {} belongs to another product", v.sku))),
+            (None, Some(t)) => Some(conflict("slug_taken", format!("slug {} is used by another product", t.slug))),
+            (None, None) => None,
+        };
+        match refusal {
+            Some(e) => *item = Err(e),
+            None => {
+                // Later drafts cannot take what this one now holds.
+                for v in &p.checked.variants {
+                    sku_owner.insert(v.sku.clone(), id.clone());
+                }
+                for t in &p.checked.texts {
+                    slug_owner.insert((t.lang.clone(), t.slug.clone()), id.clone());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes prepared products in chunks; calls `progress(done)` after each.
+/// Returns (created, updated).
+pub async fn write(
+    app: &App,
+    ctx: &Ctx,
+    items: Vec<Prepared>,
+    mut progress: impl FnMut(usize),
+) -> ServiceResult<(usize, usize)> {
+    ctx.actor.require(Permission::CatalogManage)?;
+    let (mut created, mut updated, mut done) = (0, 0, 0);
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let chunk: Vec<Prepared> = items.by_ref().take(CHUNK).collect();
+        let (c, u) = write_chunk(app, ctx, &chunk).await?;
+        created += c;
+        updated += u;
+        done += chunk.len();
+        progress(done);
+    }
+    Ok((created, updated))
+}
+
+async fn write_chunk(app: &App, ctx: &Ctx, chunk: &[Prepared]) -> ServiceResult<(usize, usize)> {
+    let store_id = &ctx.store.id;
+    let (new, old): (Vec<&Prepared>, Vec<&Prepared>) = chunk.iter().partition(|p| p.is_new);
+    let mut tx = app.db.begin().await?;
+    let result = async {
+        for p in &old {
+            let c = &p.checked;
+            sql::save_product(&mut tx, store_id, &p.row, &c.texts, &c.variants, &c.prices).await?;
+            crate::db::categories::set_product_categories(&mut tx, store_id, &p.row.id, &p.categories).await?;
+            crate::db::attributes::set_product_values(
+                &mut tx,
+                store_id,
+                &p.row.id,
+                p.values.type_id.as_deref(),
+                &p.values.values,
+            )
+            .await?;
+        }
+        insert_new(&mut tx, store_id, &new).await
+    }
+    .await;
+    if let Err(e) = result {
+        return Err(if crate::db::is_unique_violation(&e) {
+            conflict("catalog_conflict", "a SKU or slug was taken meanwhile; retry".into())
+        } else {
+            e.into()
+        });
+    }
+    let ids: Vec<&str> = chunk.iter().map(|p| p.row.id.as_str()).collect();
+    let event_id = outbox::emit(
+        &mut tx,
+        store_id,
+        "product.bulk_saved",
+        json!({ "product_ids": ids, "created": new.len(), "updated": old.len() }),
+    )
+    .await?;
+    audit::record(
+        app,
+        &mut tx,
+        ctx,
+        "catalog.products_bulk_saved",
+        ids.first().copied().unwrap_or_default(),
+        json!({ "created": new.len(), "updated": old.len(), "product_ids": ids }),
+    )
+    .await?;
+    tx.commit().await?;
+    app.wake_outbox();
+    let ids: Vec<String> = ids.into_iter().map(str::to_string).collect();
+    super::search::refresh(app, store_id, &ids, Some(&event_id)).await;
+    Ok((new.len(), old.len()))
+}
+
+/// New products and all their parts, a statement or a few per table.
+async fn insert_new(tx: &mut crate::db::Tx, store_id: &str, new: &[&Prepared]) -> Result<(), sqlx::Error> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    let s = || Cell::Text(store_id.to_string());
+    let t = |v: &str| Cell::Text(v.to_string());
+    let products: Vec<Vec<Cell>> = new
+        .iter()
+        .map(|p| {
+            let r = &p.row;
+            vec![
+                s(),
+                t(&r.id),
+                t(&r.kind),
+                t(&r.status),
+                Cell::OptInt(r.publish_at),
+                Cell::OptInt(r.unpublish_at),
+                Cell::Text(serde_json::to_string(&r.tags).unwrap_or_else(|_| "[]".into())),
+                Cell::Int(r.created_at),
+                Cell::Int(r.updated_at),
+                Cell::OptText(p.values.type_id.clone()),
+            ]
+        })
+        .collect();
+    bulk::insert_rows(
+        tx,
+        "products",
+        &[
+            "store_id",
+            "id",
+            "kind",
+            "status",
+            "publish_at",
+            "unpublish_at",
+            "tags",
+            "created_at",
+            "updated_at",
+            "type_id",
+        ],
+        &products,
+    )
+    .await?;
+    let mut texts = Vec::new();
+    let mut variants = Vec::new();
+    let mut prices = Vec::new();
+    let mut categories = Vec::new();
+    let mut values = Vec::new();
+    for p in new {
+        let id = &p.row.id;
+        for x in &p.checked.texts {
+            texts.push(vec![
+                s(),
+                t(id),
+                t(&x.lang),
+                t(&x.name),
+                t(&x.slug),
+                t(&x.description),
+                t(&x.seo_title),
+                t(&x.seo_description),
+            ]);
+        }
+        for v in &p.checked.variants {
+            variants.push(vec![
+                s(),
+                t(&v.id),
+                t(id),
+                t(&v.sku),
+                Cell::OptText(v.gtin.clone()),
+                Cell::Text(serde_json::to_string(&v.options).unwrap_or_else(|_| "[]".into())),
+                Cell::OptInt(v.weight_grams),
+                Cell::Int(v.position),
+            ]);
+        }
+        for pr in &p.checked.prices {
+            prices.push(vec![
+                s(),
+                t(&pr.channel_id),
+                t(&pr.variant_id),
+                Cell::Int(pr.min_qty),
+                Cell::Int(pr.amount),
+                Cell::OptInt(pr.sale_amount),
+                Cell::OptInt(pr.sale_starts_at),
+                Cell::OptInt(pr.sale_ends_at),
+            ]);
+        }
+        for c in &p.categories {
+            categories.push(vec![s(), t(id), t(c)]);
+        }
+        for (attribute, value) in &p.values.values {
+            values.push(vec![s(), t(id), t(attribute), t(value)]);
+        }
+    }
+    bulk::insert_rows(
+        tx,
+        "product_texts",
+        &["store_id", "product_id", "lang", "name", "slug", "description", "seo_title", "seo_description"],
+        &texts,
+    )
+    .await?;
+    bulk::insert_rows(
+        tx,
+        "variants",
+        &["store_id", "id", "product_id", "sku", "gtin", "options", "weight_grams", "position"],
+        &variants,
+    )
+    .await?;
+    bulk::insert_rows(
+        tx,
+        "prices",
+        &["store_id", "channel_id", "variant_id", "min_qty", "amount", "sale_amount", "sale_starts_at", "sale_ends_at"],
+        &prices,
+    )
+    .await?;
+    bulk::insert_rows(tx, "product_categories", &["store_id", "product_id", "category_id"], &categories).await?;
+    bulk::insert_rows(tx, "product_attributes", &["store_id", "product_id", "attribute_id", "value"], &values).await?;
+    Ok(())
+}
