@@ -101,6 +101,9 @@ impl Db {
                                 // and a larger private cache for hot indexes.
                                 "PRAGMA mmap_size = 268435456",
                                 "PRAGMA cache_size = -4096",
+                                // Statement journals (multi-row inserts inside a
+                                // transaction) in memory, not in temporary files.
+                                "PRAGMA temp_store = MEMORY",
                             ] {
                                 conn.execute(pragma).await?;
                             }
