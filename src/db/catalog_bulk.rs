@@ -31,6 +31,7 @@ pub async fn insert_rows(
     table: &str,
     columns: &[&str],
     rows: &[Vec<Cell>],
+    on_conflict: &str,
 ) -> Result<(), sqlx::Error> {
     let per = (MAX_PARAMS / columns.len()).max(1);
     for chunk in rows.chunks(per) {
@@ -50,7 +51,7 @@ pub async fn insert_rows(
                 format!("({})", cells.join(", "))
             })
             .collect();
-        let sql = format!("INSERT INTO {table} ({}) VALUES {}", columns.join(", "), values.join(", "));
+        let sql = format!("INSERT INTO {table} ({}) VALUES {} {on_conflict}", columns.join(", "), values.join(", "));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for row in chunk {
             for cell in row {
@@ -61,6 +62,38 @@ pub async fn insert_rows(
                     Cell::OptInt(i) => q.bind(*i),
                 };
             }
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the texts, variants, prices, category links and attribute values
+/// of some products (before writing them anew).
+pub async fn delete_parts(tx: &mut Tx, dialect: Dialect, store_id: &str, ids: &[String]) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let store = placeholders(dialect, 1, 1);
+    let list = placeholders(dialect, 2, ids.len());
+    for sql in [
+        format!(
+            "DELETE FROM prices WHERE store_id = {store} AND variant_id IN
+             (SELECT id FROM variants WHERE store_id = {store} AND product_id IN ({list}))"
+        ),
+        format!("DELETE FROM variants WHERE store_id = {store} AND product_id IN ({list})"),
+        format!("DELETE FROM product_texts WHERE store_id = {store} AND product_id IN ({list})"),
+        format!("DELETE FROM product_categories WHERE store_id = {store} AND product_id IN ({list})"),
+        format!("DELETE FROM product_attributes WHERE store_id = {store} AND product_id IN ({list})"),
+    ] {
+        // SQLite's `?` are positional: the price statement names the store twice.
+        let twice = dialect == Dialect::Sqlite && sql.starts_with("DELETE FROM prices");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
+        if twice {
+            q = q.bind(store_id);
+        }
+        for id in ids {
+            q = q.bind(id);
         }
         q.execute(&mut **tx).await?;
     }
@@ -144,4 +177,124 @@ pub async fn variants_of(
         .iter()
         .map(|r| Ok((r.try_get("product_id")?, r.try_get("sku")?, r.try_get("id")?)))
         .collect()
+}
+
+/// Everything about some products, for exports: a few queries whatever
+/// their number. Rows carry their product id.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// (product, type id).
+    pub products: Vec<(super::catalog::ProductRow, Option<String>)>,
+    pub texts: Vec<(String, super::catalog::TextRow)>,
+    pub variants: Vec<(String, super::catalog::VariantRow)>,
+    pub prices: Vec<super::catalog::PriceRow>,
+    /// (product id, category id).
+    pub categories: Vec<(String, String)>,
+    /// (product id, attribute id, JSON value).
+    pub values: Vec<(String, String, String)>,
+}
+
+pub async fn load(db: &Db, store_id: &str, ids: &[String]) -> Result<Loaded, sqlx::Error> {
+    let mut out = Loaded::default();
+    for r in by_keys(
+        db,
+        "SELECT id, kind, status, publish_at, unpublish_at, tags, created_at, updated_at, type_id FROM products",
+        "id",
+        store_id,
+        ids,
+    )
+    .await?
+    {
+        let tags: String = r.try_get("tags")?;
+        out.products.push((
+            super::catalog::ProductRow {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                status: r.try_get("status")?,
+                publish_at: r.try_get("publish_at")?,
+                unpublish_at: r.try_get("unpublish_at")?,
+                tags: serde_json::from_str(&tags).unwrap_or_default(),
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+            },
+            r.try_get("type_id")?,
+        ));
+    }
+    for r in by_keys(
+        db,
+        "SELECT product_id, lang, name, slug, description, seo_title, seo_description FROM product_texts",
+        "product_id",
+        store_id,
+        ids,
+    )
+    .await?
+    {
+        out.texts.push((
+            r.try_get("product_id")?,
+            super::catalog::TextRow {
+                lang: r.try_get("lang")?,
+                name: r.try_get("name")?,
+                slug: r.try_get("slug")?,
+                description: r.try_get("description")?,
+                seo_title: r.try_get("seo_title")?,
+                seo_description: r.try_get("seo_description")?,
+            },
+        ));
+    }
+    for r in by_keys(
+        db,
+        "SELECT product_id, id, sku, gtin, options, weight_grams, position FROM variants",
+        "product_id",
+        store_id,
+        ids,
+    )
+    .await?
+    {
+        let options: String = r.try_get("options")?;
+        out.variants.push((
+            r.try_get("product_id")?,
+            super::catalog::VariantRow {
+                id: r.try_get("id")?,
+                sku: r.try_get("sku")?,
+                gtin: r.try_get("gtin")?,
+                options: serde_json::from_str(&options).unwrap_or_default(),
+                weight_grams: r.try_get("weight_grams")?,
+                position: r.try_get("position")?,
+            },
+        ));
+    }
+    out.variants.sort_by_key(|(_, v)| v.position);
+    let variant_ids: Vec<String> = out.variants.iter().map(|(_, v)| v.id.clone()).collect();
+    for chunk in variant_ids.chunks(2_000) {
+        for r in by_keys(
+            db,
+            "SELECT channel_id, variant_id, min_qty, amount, sale_amount, sale_starts_at, sale_ends_at FROM prices",
+            "variant_id",
+            store_id,
+            chunk,
+        )
+        .await?
+        {
+            out.prices.push(super::catalog::PriceRow {
+                channel_id: r.try_get("channel_id")?,
+                variant_id: r.try_get("variant_id")?,
+                min_qty: r.try_get("min_qty")?,
+                amount: r.try_get("amount")?,
+                sale_amount: r.try_get("sale_amount")?,
+                sale_starts_at: r.try_get("sale_starts_at")?,
+                sale_ends_at: r.try_get("sale_ends_at")?,
+            });
+        }
+    }
+    out.prices.sort_by(|a, b| (&a.channel_id, a.min_qty).cmp(&(&b.channel_id, b.min_qty)));
+    for r in by_keys(db, "SELECT product_id, category_id FROM product_categories", "product_id", store_id, ids).await? {
+        out.categories.push((r.try_get("product_id")?, r.try_get("category_id")?));
+    }
+    out.categories.sort();
+    for r in by_keys(db, "SELECT product_id, attribute_id, value FROM product_attributes", "product_id", store_id, ids)
+        .await?
+    {
+        out.values.push((r.try_get("product_id")?, r.try_get("attribute_id")?, r.try_get("value")?));
+    }
+    Ok(out)
 }

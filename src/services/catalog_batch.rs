@@ -198,21 +198,16 @@ async fn write_chunk(app: &App, ctx: &Ctx, chunk: &[Prepared]) -> ServiceResult<
     let store_id = &ctx.store.id;
     let (new, old): (Vec<&Prepared>, Vec<&Prepared>) = chunk.iter().partition(|p| p.is_new);
     let mut tx = app.db.begin().await?;
+    let dialect = app.db.dialect();
     let result = async {
-        for p in &old {
-            let c = &p.checked;
-            sql::save_product(&mut tx, store_id, &p.row, &c.texts, &c.variants, &c.prices).await?;
-            crate::db::categories::set_product_categories(&mut tx, store_id, &p.row.id, &p.categories).await?;
-            crate::db::attributes::set_product_values(
-                &mut tx,
-                store_id,
-                &p.row.id,
-                p.values.type_id.as_deref(),
-                &p.values.values,
-            )
-            .await?;
+        // Updated products lose their parts and get them anew (variants
+        // keep their ids by SKU), exactly as a single save replaces them.
+        let old_ids: Vec<String> = old.iter().map(|p| p.row.id.clone()).collect();
+        for ids in old_ids.chunks(500) {
+            bulk::delete_parts(&mut tx, dialect, store_id, ids).await?;
         }
-        insert_new(&mut tx, app.db.dialect(), store_id, &new).await
+        let all: Vec<&Prepared> = chunk.iter().collect();
+        write_rows(&mut tx, dialect, store_id, &all).await
     }
     .await;
     if let Err(e) = result {
@@ -246,19 +241,20 @@ async fn write_chunk(app: &App, ctx: &Ctx, chunk: &[Prepared]) -> ServiceResult<
     Ok((new.len(), old.len()))
 }
 
-/// New products and all their parts, a statement or a few per table.
-async fn insert_new(
+/// Products (inserted, or updated in place keeping `created_at`) and all
+/// their parts, a statement or a few per table.
+async fn write_rows(
     tx: &mut crate::db::Tx,
     dialect: crate::db::Dialect,
     store_id: &str,
-    new: &[&Prepared],
+    items: &[&Prepared],
 ) -> Result<(), sqlx::Error> {
-    if new.is_empty() {
+    if items.is_empty() {
         return Ok(());
     }
     let s = || Cell::Text(store_id.to_string());
     let t = |v: &str| Cell::Text(v.to_string());
-    let products: Vec<Vec<Cell>> = new
+    let products: Vec<Vec<Cell>> = items
         .iter()
         .map(|p| {
             let r = &p.row;
@@ -293,6 +289,9 @@ async fn insert_new(
             "type_id",
         ],
         &products,
+        "ON CONFLICT (store_id, id) DO UPDATE SET kind = excluded.kind, status = excluded.status,
+             publish_at = excluded.publish_at, unpublish_at = excluded.unpublish_at, tags = excluded.tags,
+             updated_at = excluded.updated_at, type_id = excluded.type_id",
     )
     .await?;
     let mut texts = Vec::new();
@@ -300,7 +299,7 @@ async fn insert_new(
     let mut prices = Vec::new();
     let mut categories = Vec::new();
     let mut values = Vec::new();
-    for p in new {
+    for p in items {
         let id = &p.row.id;
         for x in &p.checked.texts {
             texts.push(vec![
@@ -351,6 +350,7 @@ async fn insert_new(
         "product_texts",
         &["store_id", "product_id", "lang", "name", "slug", "description", "seo_title", "seo_description"],
         &texts,
+        "",
     )
     .await?;
     bulk::insert_rows(
@@ -359,6 +359,7 @@ async fn insert_new(
         "variants",
         &["store_id", "id", "product_id", "sku", "gtin", "options", "weight_grams", "position"],
         &variants,
+        "",
     )
     .await?;
     bulk::insert_rows(
@@ -367,11 +368,19 @@ async fn insert_new(
         "prices",
         &["store_id", "channel_id", "variant_id", "min_qty", "amount", "sale_amount", "sale_starts_at", "sale_ends_at"],
         &prices,
+        "",
     )
     .await?;
-    bulk::insert_rows(tx, dialect, "product_categories", &["store_id", "product_id", "category_id"], &categories)
+    bulk::insert_rows(tx, dialect, "product_categories", &["store_id", "product_id", "category_id"], &categories, "")
         .await?;
-    bulk::insert_rows(tx, dialect, "product_attributes", &["store_id", "product_id", "attribute_id", "value"], &values)
-        .await?;
+    bulk::insert_rows(
+        tx,
+        dialect,
+        "product_attributes",
+        &["store_id", "product_id", "attribute_id", "value"],
+        &values,
+        "",
+    )
+    .await?;
     Ok(())
 }

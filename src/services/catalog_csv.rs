@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::actor::Ctx;
-use super::catalog::{self, PriceInput, ProductInput, ProductView, TextInput, VariantInput};
+use super::catalog::{self, PriceInput, ProductInput, TextInput, VariantInput};
 use super::catalog_batch::{self, Draft};
 use super::{App, ServiceError, ServiceResult};
 use crate::db::catalog_bulk as bulk;
@@ -112,42 +112,46 @@ pub async fn export(
     let mut rows = 0;
     let ids = catalog::all_ids(app, ctx).await?;
     let total = ids.len();
-    for (done, id) in ids.into_iter().enumerate() {
-        progress(done, total);
-        let p: ProductView = catalog::get(app, ctx, &id).await?;
-        for v in &p.variants {
-            let mut rec = vec![
-                p.id.clone(),
-                p.kind.as_str().to_string(),
-                p.status.as_str().to_string(),
-                p.publish_at.map(|t| t.to_string()).unwrap_or_default(),
-                p.unpublish_at.map(|t| t.to_string()).unwrap_or_default(),
-                p.tags.join("|"),
-                p.categories.join("|"),
-                p.product_type.clone().unwrap_or_default(),
-                if p.attributes.is_empty() {
-                    String::new()
-                } else {
-                    serde_json::to_string(&p.attributes).unwrap_or_default()
-                },
-            ];
-            for lang in Language::ALL {
-                let t = p.texts.get(&lang);
-                rec.push(t.map(|t| t.name.clone()).unwrap_or_default());
-                rec.push(t.and_then(|t| t.slug.clone()).unwrap_or_default());
-                rec.push(t.map(|t| t.description.clone()).unwrap_or_default());
-                rec.push(t.map(|t| t.seo_title.clone()).unwrap_or_default());
-                rec.push(t.map(|t| t.seo_description.clone()).unwrap_or_default());
+    let mut done = 0;
+    progress(0, total);
+    // Whole products a few hundred at a time: a few queries per chunk.
+    for chunk in ids.chunks(500) {
+        for p in catalog::views(app, ctx, chunk).await? {
+            for v in &p.variants {
+                let mut rec = vec![
+                    p.id.clone(),
+                    p.kind.as_str().to_string(),
+                    p.status.as_str().to_string(),
+                    p.publish_at.map(|t| t.to_string()).unwrap_or_default(),
+                    p.unpublish_at.map(|t| t.to_string()).unwrap_or_default(),
+                    p.tags.join("|"),
+                    p.categories.join("|"),
+                    p.product_type.clone().unwrap_or_default(),
+                    if p.attributes.is_empty() {
+                        String::new()
+                    } else {
+                        serde_json::to_string(&p.attributes).unwrap_or_default()
+                    },
+                ];
+                for lang in Language::ALL {
+                    let t = p.texts.get(&lang);
+                    rec.push(t.map(|t| t.name.clone()).unwrap_or_default());
+                    rec.push(t.and_then(|t| t.slug.clone()).unwrap_or_default());
+                    rec.push(t.map(|t| t.description.clone()).unwrap_or_default());
+                    rec.push(t.map(|t| t.seo_title.clone()).unwrap_or_default());
+                    rec.push(t.map(|t| t.seo_description.clone()).unwrap_or_default());
+                }
+                rec.push(v.sku.clone());
+                rec.push(v.gtin.clone().unwrap_or_default());
+                rec.push(v.options.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("|"));
+                rec.push(v.weight_grams.map(|w| w.to_string()).unwrap_or_default());
+                rec.push(join_prices(&v.prices));
+                w.write_record(&rec).map_err(io)?;
+                rows += 1;
             }
-            rec.push(v.sku.clone());
-            rec.push(v.gtin.clone().unwrap_or_default());
-            rec.push(v.options.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("|"));
-            rec.push(v.weight_grams.map(|w| w.to_string()).unwrap_or_default());
-            rec.push(join_prices(&v.prices));
-            w.write_record(&rec).map_err(io)?;
-            rows += 1;
         }
-        progress(done + 1, total);
+        done += chunk.len();
+        progress(done, total);
     }
     w.flush().map_err(|e| ServiceError::Internal(e.to_string()))?;
     Ok(rows)
