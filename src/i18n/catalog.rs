@@ -369,4 +369,45 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
     ),
     ("admin.job.line", ["Line", "Zeile", "Línea", "Linha", "行"]),
     ("admin.download", ["Download", "Herunterladen", "Descargar", "Baixar", "下载"]),
+    ("admin.pricing", ["Pricing", "Preise", "Precios", "Preços", "价格"]),
+    (
+        "admin.new_price_list",
+        ["New price list", "Neue Preisliste", "Nueva lista de precios", "Nova lista de preços", "新建价目表"],
+    ),
+    (
+        "admin.edit_price_list",
+        ["Edit price list", "Preisliste bearbeiten", "Editar lista de precios", "Editar lista de preços", "编辑价目表"],
+    ),
+    ("admin.price_lists", ["Price lists", "Preislisten", "Listas de precios", "Listas de preços", "价目表"]),
+    ("admin.code", ["Code", "Code", "Código", "Código", "代码"]),
+    ("admin.channel", ["Channel", "Kanal", "Canal", "Canal", "渠道"]),
+    ("admin.channels", ["Sales channels", "Verkaufskanäle", "Canales de venta", "Canais de venda", "销售渠道"]),
+    ("admin.customer_group", ["Customer group", "Kundengruppe", "Grupo de clientes", "Grupo de clientes", "客户组"]),
+    (
+        "admin.customer_groups",
+        ["Customer groups", "Kundengruppen", "Grupos de clientes", "Grupos de clientes", "客户组"],
+    ),
+    ("admin.everyone", ["Everyone", "Alle", "Todos", "Todos", "所有人"]),
+    ("admin.starts_at", ["Starts", "Beginn", "Inicio", "Início", "开始"]),
+    ("admin.ends_at", ["Ends", "Ende", "Fin", "Fim", "结束"]),
+    (
+        "admin.list_prices",
+        [
+            "Prices: SKU, min qty, price — one per line",
+            "Preise: SKU, Mindestmenge, Preis – eine pro Zeile",
+            "Precios: SKU, cantidad mínima, precio — uno por línea",
+            "Preços: SKU, qtd. mínima, preço — um por linha",
+            "价格：SKU、起订量、价格——每行一条",
+        ],
+    ),
+    ("admin.add", ["Add", "Hinzufügen", "Añadir", "Adicionar", "添加"]),
+    ("admin.currency", ["Currency", "Währung", "Moneda", "Moeda", "货币"]),
+    (
+        "admin.tax_included",
+        ["Prices include tax", "Preise inkl. Steuer", "Precios con impuestos", "Preços com impostos", "价格含税"],
+    ),
+    (
+        "admin.tax_excluded",
+        ["Prices exclude tax", "Preise zzgl. Steuer", "Precios sin impuestos", "Preços sem impostos", "价格不含税"],
+    ),
 ];

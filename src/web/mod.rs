@@ -18,6 +18,7 @@ pub mod admin;
 pub mod admin_access;
 pub mod admin_bulk;
 pub mod admin_catalog;
+pub mod admin_pricing;
 pub mod assets;
 pub mod cookies;
 pub mod search;
@@ -48,5 +49,6 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_access::routes())
         .merge(admin_catalog::routes())
         .merge(admin_bulk::routes())
+        .merge(admin_pricing::routes())
         .merge(account::routes())
 }

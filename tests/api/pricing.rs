@@ -10,6 +10,7 @@ crate::on_both_databases!(
     group_price_lists_lower_prices_for_members_only,
     everyone_lists_apply_inside_their_window,
     bad_price_lists_are_refused_and_change_nothing,
+    staff_manage_channels_groups_and_price_lists_through_pages,
 );
 
 async fn rope(app: &TestApp, token: &str) {
@@ -226,5 +227,76 @@ async fn bad_price_lists_are_refused_and_change_nothing(b: Backend) {
     let other = app.foodbank_owner().await;
     let lists: Value = app.get("/s/foodbank/api/v1/price-lists", Some(&other)).await.json().await.unwrap();
     assert_eq!(lists, json!([]));
+    app.stop().await;
+}
+
+async fn staff_manage_channels_groups_and_price_lists_through_pages(b: Backend) {
+    use crate::admin_pages::{field, page, post, sign_in};
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    rope(&app, &owner).await;
+    let cookie = sign_in(&app, "admin@outfitters.example", crate::helpers::DEMO_PASSWORD).await;
+    let (status, html) = page(&app, &cookie, "/admin/pricing").await;
+    assert_eq!(status, 200);
+    let csrf = field(&html, "_csrf");
+    let (status, _) =
+        post(&app, &cookie, "/admin/customer-groups", &[("_csrf", &csrf), ("code", "trade"), ("name", "Trade")]).await;
+    assert_eq!(status, 303);
+    let (status, _) = post(
+        &app,
+        &cookie,
+        "/admin/channels",
+        &[("_csrf", &csrf), ("code", "b2b"), ("name", "Trade portal"), ("currency", "usd")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let channels: Value = app.get("/api/v1/channels", Some(&owner)).await.json().await.unwrap();
+    let b2b = channels.as_array().unwrap().iter().find(|c| c["code"] == "b2b").unwrap();
+    assert_eq!((b2b["currency"].as_str(), b2b["prices_include_tax"].as_bool()), (Some("USD"), Some(false)));
+
+    // A bad line and a bad date: shown on the page, nothing saved.
+    let form = |prices: &str, starts: &str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("code", "trade-eur".to_string()),
+            ("name", "Trade prices".to_string()),
+            ("channel", "web".to_string()),
+            ("customer_group", "trade".to_string()),
+            ("starts_at", starts.to_string()),
+            ("ends_at", String::new()),
+            ("prices", prices.to_string()),
+        ]
+    };
+    let bad = form("ROPE-1, 1, 7.999\nROPE-1", "tomorrow");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, html) = post(&app, &cookie, "/admin/price-lists", &bad).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("line 1") && html.contains("line 2") && html.contains("starts_at"), "{html}");
+    assert_eq!(app.count_rows("price_lists").await, 0);
+
+    let good = form("ROPE-1, 1, 8.00\nROPE-1, 50, 6.00", "2026-01-01T00:00");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res =
+        app.client.post(app.url("/admin/price-lists")).header("cookie", &cookie).form(&good).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_string();
+    let id = to.trim_start_matches("/admin/price-lists/").to_string();
+    let list: Value = app.get(&format!("/api/v1/price-lists/{id}"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!(list["customer_group"], "trade");
+    assert_eq!(list["starts_at"], 1_767_225_600_000i64, "UTC midnight, 1 January 2026");
+    assert_eq!(
+        list["prices"],
+        json!([{"sku": "ROPE-1", "min_qty": 1, "amount": 800}, {"sku": "ROPE-1", "min_qty": 50, "amount": 600}])
+    );
+    // The editor shows the list as typed, and saving it again changes nothing.
+    let (_, edit) = page(&app, &cookie, &to).await;
+    assert!(edit.contains("ROPE-1, 50, 6.00") && edit.contains("2026-01-01T00:00"), "{edit}");
+    let (status, _) = post(&app, &cookie, &to, &good).await;
+    assert_eq!(status, 303);
+    assert_eq!(app.count_rows("price_list_prices").await, 2);
+    // Forged tokens change nothing.
+    let (status, _) =
+        post(&app, &cookie, "/admin/customer-groups", &[("_csrf", "forged"), ("code", "x"), ("name", "X")]).await;
+    assert_eq!(status, 403);
     app.stop().await;
 }
