@@ -410,4 +410,6 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
         "admin.tax_excluded",
         ["Prices exclude tax", "Preise zzgl. Steuer", "Precios sin impuestos", "Preços sem impostos", "价格不含税"],
     ),
+    ("admin.parent", ["Parent", "Übergeordnet", "Superior", "Superior", "上级"]),
+    ("admin.position", ["Position", "Position", "Posición", "Posição", "排序"]),
 ];

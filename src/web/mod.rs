@@ -18,6 +18,7 @@ pub mod admin;
 pub mod admin_access;
 pub mod admin_bulk;
 pub mod admin_catalog;
+pub mod admin_categories;
 pub mod admin_pricing;
 pub mod assets;
 pub mod cookies;
@@ -50,5 +51,6 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_catalog::routes())
         .merge(admin_bulk::routes())
         .merge(admin_pricing::routes())
+        .merge(admin_categories::routes())
         .merge(account::routes())
 }

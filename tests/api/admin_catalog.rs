@@ -10,6 +10,7 @@ crate::on_both_databases!(
     staff_create_edit_and_bulk_publish_products_through_pages,
     editor_refusals_keep_the_draft,
     staff_import_and_export_through_pages_with_progress,
+    staff_build_the_category_tree_through_pages,
 );
 
 async fn staff_create_edit_and_bulk_publish_products_through_pages(b: Backend) {
@@ -213,4 +214,35 @@ async fn staff_import_and_export_through_pages_with_progress(b: Backend) {
     assert_eq!(status, 200);
     assert!(csv_text.contains("LAN-1") && csv_text.contains("Paged lantern"), "{csv_text}");
     assert_eq!(page(&app, "", &link).await.0, 303, "downloads need a session");
+}
+
+async fn staff_build_the_category_tree_through_pages(b: Backend) {
+    let app = spawn(b).await;
+    let cookie = sign_in(&app, "admin@outfitters.example", DEMO_PASSWORD).await;
+    let (status, html) = page(&app, &cookie, "/admin/categories").await;
+    assert_eq!(status, 200);
+    let csrf = field(&html, "_csrf");
+    let before = app.count_rows("categories").await;
+    let (status, _) =
+        post(&app, &cookie, "/admin/categories", &[("_csrf", &csrf), ("name.en", "Climbing"), ("name.de", "Klettern")])
+            .await;
+    assert_eq!(status, 303);
+    let owner = app.outfitters_owner().await;
+    let all: Value = app.get("/api/v1/categories", Some(&owner)).await.json().await.unwrap();
+    let climbing = all.as_array().unwrap().iter().find(|c| c["texts"]["en"]["name"] == "Climbing").unwrap();
+    let id = climbing["id"].as_str().unwrap();
+    assert_eq!(climbing["texts"]["de"]["slug"], "klettern");
+    let (status, _) =
+        post(&app, &cookie, "/admin/categories", &[("_csrf", &csrf), ("parent_id", id), ("name.en", "Ropes")]).await;
+    assert_eq!(status, 303);
+    let (_, html) = page(&app, &cookie, "/admin/categories").await;
+    assert!(html.contains(">Climbing</a>") && html.contains("— <a href=\"/c/ropes\">Ropes</a>"), "{html}");
+    // No name in the store's language: refused on the page, nothing added.
+    let (status, html) =
+        post(&app, &cookie, "/admin/categories", &[("_csrf", &csrf), ("name.de", "Nur Deutsch")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"errors\""), "{html}");
+    let (status, _) = post(&app, &cookie, "/admin/categories", &[("_csrf", "forged"), ("name.en", "Forged")]).await;
+    assert_eq!(status, 403);
+    assert_eq!(app.count_rows("categories").await, before + 2);
 }
