@@ -412,4 +412,27 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
     ),
     ("admin.parent", ["Parent", "Übergeordnet", "Superior", "Superior", "上级"]),
     ("admin.position", ["Position", "Position", "Posición", "Posição", "排序"]),
+    ("admin.attributes", ["Attributes", "Merkmale", "Atributos", "Atributos", "属性"]),
+    ("admin.product_types", ["Product types", "Produkttypen", "Tipos de producto", "Tipos de produto", "商品类型"]),
+    ("admin.unit", ["Unit", "Einheit", "Unidad", "Unidade", "单位"]),
+    (
+        "admin.filterable",
+        [
+            "Offer as a search filter",
+            "Als Suchfilter anbieten",
+            "Ofrecer como filtro",
+            "Oferecer como filtro",
+            "作为搜索筛选项",
+        ],
+    ),
+    (
+        "admin.choices",
+        [
+            "Choices: code = label, one per line",
+            "Auswahl: Code = Bezeichnung, eine pro Zeile",
+            "Opciones: código = etiqueta, una por línea",
+            "Opções: código = rótulo, uma por linha",
+            "选项：代码 = 名称，每行一个",
+        ],
+    ),
 ];

@@ -16,6 +16,7 @@ macro_rules! or_respond {
 pub mod account;
 pub mod admin;
 pub mod admin_access;
+pub mod admin_attributes;
 pub mod admin_bulk;
 pub mod admin_catalog;
 pub mod admin_categories;
@@ -52,5 +53,6 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_bulk::routes())
         .merge(admin_pricing::routes())
         .merge(admin_categories::routes())
+        .merge(admin_attributes::routes())
         .merge(account::routes())
 }

@@ -11,6 +11,7 @@ crate::on_both_databases!(
     editor_refusals_keep_the_draft,
     staff_import_and_export_through_pages_with_progress,
     staff_build_the_category_tree_through_pages,
+    staff_define_attributes_and_product_types_through_pages,
 );
 
 async fn staff_create_edit_and_bulk_publish_products_through_pages(b: Backend) {
@@ -245,4 +246,53 @@ async fn staff_build_the_category_tree_through_pages(b: Backend) {
     let (status, _) = post(&app, &cookie, "/admin/categories", &[("_csrf", "forged"), ("name.en", "Forged")]).await;
     assert_eq!(status, 403);
     assert_eq!(app.count_rows("categories").await, before + 2);
+}
+
+async fn staff_define_attributes_and_product_types_through_pages(b: Backend) {
+    let app = spawn(b).await;
+    let cookie = sign_in(&app, "admin@outfitters.example", DEMO_PASSWORD).await;
+    let (status, html) = page(&app, &cookie, "/admin/attributes").await;
+    assert_eq!(status, 200);
+    let csrf = field(&html, "_csrf");
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("code", "colour"),
+        ("kind", "choice"),
+        ("filterable", "1"),
+        ("name.en", "Colour"),
+        ("name.de", "Farbe"),
+        ("choices", "red = Red\nblue = Blue"),
+    ];
+    assert_eq!(post(&app, &cookie, "/admin/attributes", &form).await.0, 303);
+    let (status, _) = post(
+        &app,
+        &cookie,
+        "/admin/product-types",
+        &[("_csrf", &csrf), ("code", "apparel"), ("name", "Apparel"), ("attributes", "colour")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let owner = app.outfitters_owner().await;
+    let attrs: Value = app.get("/api/v1/attributes", Some(&owner)).await.json().await.unwrap();
+    let colour = attrs.as_array().unwrap().iter().find(|a| a["code"] == "colour").unwrap();
+    assert_eq!((colour["filterable"].as_bool(), colour["names"]["de"].as_str()), (Some(true), Some("Farbe")));
+    assert_eq!(colour["choices"][1]["labels"]["en"], "Blue");
+    let types: Value = app.get("/api/v1/product-types", Some(&owner)).await.json().await.unwrap();
+    assert_eq!(types[0]["attributes"], serde_json::json!(["colour"]));
+    // A product of the type takes a choice; the page lists both definitions.
+    let (_, html) = page(&app, &cookie, "/admin/attributes").await;
+    assert!(html.contains("id=\"attribute-colour\"") && html.contains("id=\"type-apparel\""), "{html}");
+    // Refusals: a taken code, a name missing in the store's language.
+    let (status, html) = post(&app, &cookie, "/admin/attributes", &form).await;
+    assert_eq!(status, 422, "{html}");
+    let (status, _) = post(
+        &app,
+        &cookie,
+        "/admin/attributes",
+        &[("_csrf", &csrf), ("code", "size"), ("kind", "text"), ("name.de", "Größe")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    let attrs: Value = app.get("/api/v1/attributes", Some(&owner)).await.json().await.unwrap();
+    assert_eq!(attrs.as_array().unwrap().len(), 1);
 }
