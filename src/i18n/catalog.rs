@@ -435,4 +435,18 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
             "选项：代码 = 名称，每行一个",
         ],
     ),
+    ("admin.collections", ["Collections", "Kollektionen", "Colecciones", "Coleções", "商品集合"]),
+    ("admin.manual", ["Hand-picked", "Handverlesen", "Seleccionados a mano", "Escolhidos a dedo", "手动挑选"]),
+    ("admin.rule_based", ["By rules", "Nach Regeln", "Por reglas", "Por regras", "按规则"]),
+    (
+        "admin.featured",
+        [
+            "Featured on the home page",
+            "Auf der Startseite",
+            "Destacada en la portada",
+            "Destaque na página inicial",
+            "首页推荐",
+        ],
+    ),
+    ("admin.price_below", ["Price below", "Preis unter", "Precio inferior a", "Preço abaixo de", "价格低于"]),
 ];

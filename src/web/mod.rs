@@ -20,6 +20,7 @@ pub mod admin_attributes;
 pub mod admin_bulk;
 pub mod admin_catalog;
 pub mod admin_categories;
+pub mod admin_collections;
 pub mod admin_pricing;
 pub mod assets;
 pub mod cookies;
@@ -54,5 +55,6 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_pricing::routes())
         .merge(admin_categories::routes())
         .merge(admin_attributes::routes())
+        .merge(admin_collections::routes())
         .merge(account::routes())
 }

@@ -12,6 +12,7 @@ crate::on_both_databases!(
     staff_import_and_export_through_pages_with_progress,
     staff_build_the_category_tree_through_pages,
     staff_define_attributes_and_product_types_through_pages,
+    staff_curate_collections_through_pages,
 );
 
 async fn staff_create_edit_and_bulk_publish_products_through_pages(b: Backend) {
@@ -295,4 +296,49 @@ async fn staff_define_attributes_and_product_types_through_pages(b: Backend) {
     assert_eq!(status, 422);
     let attrs: Value = app.get("/api/v1/attributes", Some(&owner)).await.json().await.unwrap();
     assert_eq!(attrs.as_array().unwrap().len(), 1);
+}
+
+async fn staff_curate_collections_through_pages(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    for (sku, name, tags, price) in [("HAT-1", "Sun hat", "summer", 2500), ("TENT-9", "Beach tent", "summer", 12000)] {
+        let body = serde_json::json!({"kind": "physical", "status": "published", "tags": [tags],
+            "texts": {"en": {"name": name}}, "variants": [{"sku": sku, "prices": [{"channel": "web", "amount": price}]}]});
+        assert_eq!(app.post_json("/api/v1/products", Some(&owner), &body).await.status(), 201);
+    }
+    let cookie = sign_in(&app, "admin@outfitters.example", DEMO_PASSWORD).await;
+    let (status, html) = page(&app, &cookie, "/admin/collections").await;
+    assert_eq!(status, 200);
+    let csrf = field(&html, "_csrf");
+    let rule = [
+        ("_csrf", csrf.as_str()),
+        ("kind", "rule"),
+        ("name.en", "Summer under 50"),
+        ("tags", "summer"),
+        ("price_max", "50.00"),
+        ("featured", "1"),
+    ];
+    assert_eq!(post(&app, &cookie, "/admin/collections", &rule).await.0, 303);
+    let found: Value = app.get("/api/v1/storefront/collections/summer-under-50", None).await.json().await.unwrap();
+    assert_eq!(found["products"]["total"], 1, "{found}");
+    assert_eq!(found["products"]["items"][0]["name"], "Sun hat");
+    let manual = [("_csrf", csrf.as_str()), ("kind", "manual"), ("name.en", "Staff picks"), ("skus", "TENT-9\nHAT-1")];
+    assert_eq!(post(&app, &cookie, "/admin/collections", &manual).await.0, 303);
+    let picks: Value = app.get("/api/v1/storefront/collections/staff-picks", None).await.json().await.unwrap();
+    let names: Vec<&str> =
+        picks["products"]["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Beach tent", "Sun hat"], "hand-picked order");
+    // Unknown SKUs and bad prices are refused on the page; nothing is added.
+    let bad = [
+        ("_csrf", csrf.as_str()),
+        ("kind", "manual"),
+        ("name.en", "Broken"),
+        ("skus", "NOPE-1"),
+        ("price_max", "cheap"),
+    ];
+    let (status, html) = post(&app, &cookie, "/admin/collections", &bad).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("NOPE-1") && html.contains("price_max"), "{html}");
+    let all: Value = app.get("/api/v1/collections", Some(&owner)).await.json().await.unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 2);
 }
