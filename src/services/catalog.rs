@@ -148,7 +148,7 @@ pub struct PriceInput {
     pub sale_ends_at: Option<i64>,
 }
 
-fn one() -> i64 {
+pub(super) fn one() -> i64 {
     1
 }
 

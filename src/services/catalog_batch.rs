@@ -20,8 +20,8 @@ use crate::domain::ids;
 use crate::domain::validation::FieldErrors;
 
 /// Products per transaction: larger chunks mean fewer commits (each an
-/// fsync) and WAL checkpoints; 2,000 wrote 100k products in 23 s against
-/// 31 s for 500 (see BENCHMARKS.md).
+/// fsync) and WAL checkpoints (100k products: writes 30.6 s at 500, 22.5 s
+/// at 2,000; see BENCHMARKS.md).
 pub const CHUNK: usize = 2_000;
 /// Keys per lookup query.
 const LOOKUP: usize = 2_000;
@@ -82,18 +82,22 @@ pub async fn prepare(app: &App, ctx: &Ctx, drafts: Vec<Draft>) -> ServiceResult<
                 Some(t) => *created_at.get(t).ok_or(ServiceError::NotFound)?,
                 None => now,
             };
+            // Every problem of the product at once, as a single save reports them.
+            let checked = check(&d.input, store, &channels, &existing);
+            let values = rules.check(d.input.product_type.as_deref(), &d.input.attributes);
             let mut errs = FieldErrors::default();
-            let checked = check(&d.input, store, &channels, &existing).map_err(|e| {
-                errs = e;
-            });
             if let Some(bad) = d.input.categories.iter().find(|c| !category_ids.contains(*c)) {
                 errs.add("categories", "unknown_category", format!("no category {bad} in this store"));
             }
-            let values = rules.check(d.input.product_type.as_deref(), &d.input.attributes).map_err(|e| {
-                errs.0.extend(e.0);
-            });
-            let (Ok(checked), Ok(values)) = (checked, values) else { return Err(errs.into()) };
-            errs.finish(())?;
+            let (checked, values) = match (checked, values) {
+                (Ok(c), Ok(v)) if errs.is_empty() => (c, v),
+                (c, v) => {
+                    let mut all = c.err().unwrap_or_default();
+                    all.0.extend(errs.0);
+                    all.0.extend(v.err().unwrap_or_default().0);
+                    return Err(all.into());
+                }
+            };
             let mut categories = d.input.categories.clone();
             categories.sort();
             categories.dedup();

@@ -77,12 +77,7 @@ pub async fn groups(app: &App, ctx: &Ctx) -> ServiceResult<Vec<CustomerGroup>> {
 }
 
 async fn group_id(app: &App, store_id: &str, id: &str) -> ServiceResult<String> {
-    sql::groups(app.db.pool(), store_id)
-        .await?
-        .into_iter()
-        .find(|g| g.id == id)
-        .map(|g| g.id)
-        .ok_or(ServiceError::NotFound)
+    if sql::group_exists(app.db.pool(), store_id, id).await? { Ok(id.to_string()) } else { Err(ServiceError::NotFound) }
 }
 
 /// Puts a customer in a group (again is fine). Their prices change at once.
@@ -158,14 +153,10 @@ pub async fn members(
 #[serde(deny_unknown_fields)]
 pub struct ListPriceInput {
     pub sku: String,
-    #[serde(default = "one")]
+    #[serde(default = "super::catalog::one")]
     pub min_qty: i64,
     /// Minor units of the channel's currency.
     pub amount: i64,
-}
-
-fn one() -> i64 {
-    1
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -297,8 +288,8 @@ async fn save_list(app: &App, ctx: &Ctx, id: Option<&str>, input: PriceListInput
     }
     let skus: Vec<String> = input.prices.iter().map(|p| p.sku.clone()).collect::<HashSet<_>>().into_iter().collect();
     let mut variant_of: HashMap<String, String> = HashMap::new();
-    for chunk in skus.chunks(500) {
-        variant_of.extend(sql::variants_by_sku(pool, store_id, chunk).await?);
+    for chunk in skus.chunks(2_000) {
+        variant_of.extend(crate::db::catalog_bulk::variant_ids_by_sku(&app.db, store_id, chunk).await?);
     }
     for (i, p) in input.prices.iter().enumerate() {
         if !variant_of.contains_key(&p.sku) {
@@ -510,7 +501,7 @@ pub async fn quote(app: &App, ctx: &Ctx, q: QuoteQuery) -> ServiceResult<PriceQu
         .into_iter()
         .find(|c| c.code == channel_code)
         .ok_or(ServiceError::NotFound)?;
-    let (_, variant_id) = sql::variants_by_sku(pool, store_id, std::slice::from_ref(&q.sku))
+    let (_, variant_id) = crate::db::catalog_bulk::variant_ids_by_sku(&app.db, store_id, std::slice::from_ref(&q.sku))
         .await?
         .pop()
         .ok_or(ServiceError::NotFound)?;

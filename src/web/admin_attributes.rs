@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::admin_access::{FormPairs, signed_in, signed_in_post};
-use super::shell::{Shell, error_page, render};
+use super::admin_forms::{failure, messages};
+use super::shell::{Shell, render};
 use crate::domain::attributes::{AttributeKind, Choice};
 use crate::domain::locale::Language;
 use crate::http::state::AppState;
@@ -55,17 +56,6 @@ impl AttributesPage {
     }
 }
 
-fn failure(shell: Shell, e: ServiceError) -> Response {
-    let status = match e {
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-        other => {
-            tracing::error!(error = %other, "admin attributes page failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    error_page(shell, status)
-}
-
 async fn show(state: &AppState, shell: Shell, s: &super::admin::StaffSession, errors: Vec<String>) -> Response {
     let loaded = async {
         Ok::<_, ServiceError>((
@@ -79,7 +69,7 @@ async fn show(state: &AppState, shell: Shell, s: &super::admin::StaffSession, er
             let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
             render(status, &AttributesPage { shell, csrf: s.csrf.clone(), attributes, types, errors })
         }
-        Err(e) => failure(shell, e),
+        Err(e) => failure(&shell, e),
     }
 }
 
@@ -92,12 +82,10 @@ async fn answer<T>(
 ) -> Response {
     match result {
         Ok(_) => Redirect::to(&shell.href("/admin/attributes")).into_response(),
-        Err(ServiceError::Validation(f)) => {
-            let errors = f.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            show(state, shell, s, errors).await
-        }
-        Err(ServiceError::Conflict { message, .. }) => show(state, shell, s, vec![message]).await,
-        Err(e) => failure(shell, e),
+        Err(e) => match messages(e) {
+            Ok(errors) => show(state, shell, s, errors).await,
+            Err(e) => failure(&shell, e),
+        },
     }
 }
 

@@ -5,15 +5,15 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::admin::same_token;
 use super::admin_access::{FormPairs, signed_in, signed_in_post};
+use super::admin_forms::{failure, messages};
 use super::shell::{Shell, error_page, render};
 use crate::http::state::AppState;
-use crate::services::ServiceError;
 use crate::services::jobs::{self, JobKind, JobView};
 
 pub fn routes() -> Router<AppState> {
@@ -87,22 +87,10 @@ impl TransferPage {
     }
 }
 
-fn failure(shell: Shell, e: ServiceError) -> Response {
-    let status = match e {
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ServiceError::NotFound => StatusCode::NOT_FOUND,
-        other => {
-            tracing::error!(error = %other, "admin import/export failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    error_page(shell, status)
-}
-
 async fn show(state: &AppState, shell: Shell, s: &super::admin::StaffSession, errors: Vec<String>) -> Response {
     match jobs::recent(&state.app, &s.ctx, 20).await {
         Ok(jobs) => render(StatusCode::OK, &TransferPage { shell, csrf: s.csrf.clone(), jobs, errors }),
-        Err(e) => failure(shell, e),
+        Err(e) => failure(&shell, e),
     }
 }
 
@@ -114,7 +102,7 @@ async fn page(State(state): State<AppState>, shell: Shell, headers: HeaderMap) -
 async fn import(State(state): State<AppState>, shell: Shell, headers: HeaderMap, mut multipart: Multipart) -> Response {
     let s = or_respond!(signed_in(&state, &shell, &headers).await);
     if let Err(e) = s.ctx.actor.require(crate::services::actor::Permission::CatalogManage) {
-        return failure(shell, e);
+        return failure(&shell, e);
     }
     let limit = state.app.config.catalog.max_import_bytes;
     let (mut csrf, mut bytes, mut skip) = (String::new(), Vec::new(), false);
@@ -143,11 +131,10 @@ async fn import(State(state): State<AppState>, shell: Shell, headers: HeaderMap,
     }
     match jobs::start_import(&state.app, &s.ctx, bytes, skip).await {
         Ok(_) => Redirect::to(&shell.href("/admin/catalog/transfer")).into_response(),
-        Err(ServiceError::Validation(f)) => {
-            let errors = f.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            show(&state, shell, &s, errors).await
-        }
-        Err(e) => failure(shell, e),
+        Err(e) => match messages(e) {
+            Ok(errors) => show(&state, shell, &s, errors).await,
+            Err(e) => failure(&shell, e),
+        },
     }
 }
 
@@ -155,21 +142,14 @@ async fn export(State(state): State<AppState>, shell: Shell, headers: HeaderMap,
     let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     match jobs::start_export(&state.app, &s.ctx).await {
         Ok(_) => Redirect::to(&shell.href("/admin/catalog/transfer")).into_response(),
-        Err(e) => failure(shell, e),
+        Err(e) => failure(&shell, e),
     }
 }
 
 async fn download(State(state): State<AppState>, shell: Shell, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let s = or_respond!(signed_in(&state, &shell, &headers).await);
     match jobs::file(&state.app, &s.ctx, &id).await {
-        Ok((name, bytes)) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => failure(shell, e),
+        Ok((name, bytes)) => crate::http::api::jobs::csv_attachment(&name, bytes),
+        Err(e) => failure(&shell, e),
     }
 }

@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 
 use super::admin::{StaffSession, same_token};
 use super::admin_access::{FormPairs, signed_in, signed_in_post};
+use super::admin_forms::{failure, messages};
 use super::shell::{Shell, error_page, render};
 use crate::domain::catalog::{ProductKind, PublishStatus};
 use crate::domain::locale::Language;
@@ -33,18 +34,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/products/{id}", get(edit_form).post(update))
         // The upload reads its own limit (media.max_upload_bytes) field by field.
         .route("/admin/products/{id}/media", post(upload_media).layer(DefaultBodyLimit::disable()))
-}
-
-fn failure(shell: &Shell, e: ServiceError) -> Response {
-    let status = match e {
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ServiceError::NotFound => StatusCode::NOT_FOUND,
-        other => {
-            tracing::error!(error = %other, "admin catalog page failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    error_page(shell.clone(), status)
 }
 
 // ---- the list ----
@@ -372,14 +361,6 @@ fn read_form(form: &FormPairs, cur: Currency, keep: Option<&ProductInput>) -> (P
         });
     }
     (input, errs)
-}
-
-fn messages(e: ServiceError) -> Result<Vec<String>, ServiceError> {
-    match e {
-        ServiceError::Validation(f) => Ok(f.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect()),
-        ServiceError::Conflict { message, .. } => Ok(vec![message]),
-        other => Err(other),
-    }
 }
 
 async fn save(state: AppState, shell: Shell, headers: HeaderMap, form: FormPairs, id: Option<String>) -> Response {

@@ -12,11 +12,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use super::admin_access::{FormPairs, signed_in, signed_in_post};
-use super::shell::{Shell, error_page, render};
+use super::admin_forms::{failure, messages};
+use super::shell::{Shell, render};
 use crate::domain::catalog::pick_translation;
 use crate::domain::locale::Language;
 use crate::http::state::AppState;
-use crate::services::ServiceError;
 use crate::services::categories::{self, CategoryInput, CategoryText, CategoryView};
 
 pub fn routes() -> Router<AppState> {
@@ -81,20 +81,8 @@ async fn show(state: &AppState, shell: Shell, s: &super::admin::StaffSession, er
             let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
             render(status, &CategoriesPage { shell, csrf: s.csrf.clone(), rows, errors })
         }
-        Err(e) => failure(shell, e),
+        Err(e) => failure(&shell, e),
     }
-}
-
-fn failure(shell: Shell, e: ServiceError) -> Response {
-    let status = match e {
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ServiceError::NotFound => StatusCode::NOT_FOUND,
-        other => {
-            tracing::error!(error = %other, "admin categories page failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    error_page(shell, status)
 }
 
 async fn page(State(state): State<AppState>, shell: Shell, headers: HeaderMap) -> Response {
@@ -125,11 +113,9 @@ async fn create(State(state): State<AppState>, shell: Shell, headers: HeaderMap,
     };
     match categories::create(&state.app, &s.ctx, input).await {
         Ok(_) => Redirect::to(&shell.href("/admin/categories")).into_response(),
-        Err(ServiceError::Validation(f)) => {
-            let errors = f.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            show(&state, shell, &s, errors).await
-        }
-        Err(ServiceError::Conflict { message, .. }) => show(&state, shell, &s, vec![message]).await,
-        Err(e) => failure(shell, e),
+        Err(e) => match messages(e) {
+            Ok(errors) => show(&state, shell, &s, errors).await,
+            Err(e) => failure(&shell, e),
+        },
     }
 }

@@ -12,11 +12,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use super::admin_access::{FormPairs, signed_in, signed_in_post};
-use super::shell::{Shell, error_page, render};
+use super::admin_forms::{failure, messages};
+use super::shell::{Shell, render};
 use crate::domain::locale::Language;
 use crate::domain::money::{Currency, Money};
 use crate::http::state::AppState;
-use crate::services::ServiceError;
 use crate::services::collections::{
     self, CollectionInput, CollectionKind, CollectionRules, CollectionText, CollectionView,
 };
@@ -57,24 +57,13 @@ impl CollectionsPage {
     }
 }
 
-fn failure(shell: Shell, e: ServiceError) -> Response {
-    let status = match e {
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-        other => {
-            tracing::error!(error = %other, "admin collections page failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    error_page(shell, status)
-}
-
 async fn show(state: &AppState, shell: Shell, s: &super::admin::StaffSession, errors: Vec<String>) -> Response {
     match collections::list(&state.app, &s.ctx).await {
         Ok(collections) => {
             let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
             render(status, &CollectionsPage { shell, csrf: s.csrf.clone(), collections, errors })
         }
-        Err(e) => failure(shell, e),
+        Err(e) => failure(&shell, e),
     }
 }
 
@@ -102,13 +91,18 @@ async fn create(State(state): State<AppState>, shell: Shell, headers: HeaderMap,
     // Hand-picked products by SKU, one per line, in display order.
     let skus: Vec<String> =
         form.get("skus").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    let skus = &skus[..skus.len().min(100)];
+    let owners: std::collections::HashMap<String, String> =
+        match crate::db::catalog_bulk::owners_of_skus(&state.app.db, &s.ctx.store.id, skus).await {
+            Ok(found) => found.into_iter().collect(),
+            Err(e) => return failure(&shell, e.into()),
+        };
     let mut products = Vec::new();
-    for sku in skus.iter().take(100) {
-        match crate::services::catalog::product_of_sku(&state.app, &s.ctx.store.id, sku).await {
-            Ok(Some(p)) if !products.contains(&p) => products.push(p),
-            Ok(Some(_)) => {}
-            Ok(None) => errors.push(format!("skus: no product has the SKU {sku}")),
-            Err(e) => return failure(shell, e),
+    for sku in skus {
+        match owners.get(sku) {
+            Some(p) if !products.contains(p) => products.push(p.clone()),
+            Some(_) => {}
+            None => errors.push(format!("skus: no product has the SKU {sku}")),
         }
     }
     let currency = Currency::parse(&shell.store.currency).unwrap_or(Currency::EUR);
@@ -150,11 +144,9 @@ async fn create(State(state): State<AppState>, shell: Shell, headers: HeaderMap,
     };
     match collections::create(&state.app, &s.ctx, input).await {
         Ok(_) => Redirect::to(&shell.href("/admin/collections")).into_response(),
-        Err(ServiceError::Validation(f)) => {
-            let errors = f.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            show(&state, shell, &s, errors).await
-        }
-        Err(ServiceError::Conflict { message, .. }) => show(&state, shell, &s, vec![message]).await,
-        Err(e) => failure(shell, e),
+        Err(e) => match messages(e) {
+            Ok(errors) => show(&state, shell, &s, errors).await,
+            Err(e) => failure(&shell, e),
+        },
     }
 }

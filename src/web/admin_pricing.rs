@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::admin_access::{FormPairs, signed_in, signed_in_post};
-use super::shell::{Shell, error_page, render};
+use super::admin_forms::{failure, messages};
+use super::shell::{Shell, render};
 use crate::domain::money::{Currency, Money};
 use crate::http::state::AppState;
 use crate::services::ServiceError;
@@ -53,27 +54,6 @@ struct ListDraft {
     prices: String,
 }
 
-fn failure(shell: Shell, e: ServiceError) -> Response {
-    let status = match e {
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ServiceError::NotFound => StatusCode::NOT_FOUND,
-        other => {
-            tracing::error!(error = %other, "admin pricing page failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    error_page(shell, status)
-}
-
-/// Field errors and conflicts become messages on the page; anything else an error page.
-fn messages(e: ServiceError) -> Result<Vec<String>, ServiceError> {
-    match e {
-        ServiceError::Validation(f) => Ok(f.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect()),
-        ServiceError::Conflict { message, .. } => Ok(vec![message]),
-        other => Err(other),
-    }
-}
-
 async fn show(
     state: &AppState,
     shell: Shell,
@@ -99,7 +79,7 @@ async fn show(
                 &PricingPage { shell, csrf: s.csrf.clone(), channels, groups, lists, errors, editing, draft },
             )
         }
-        Err(e) => failure(shell, e),
+        Err(e) => failure(&shell, e),
     }
 }
 
@@ -121,7 +101,7 @@ async fn create_channel(State(state): State<AppState>, shell: Shell, headers: He
         Ok(_) => Redirect::to(&shell.href("/admin/pricing")).into_response(),
         Err(e) => match messages(e) {
             Ok(errors) => show(&state, shell, &s, errors, None, ListDraft::default()).await,
-            Err(e) => failure(shell, e),
+            Err(e) => failure(&shell, e),
         },
     }
 }
@@ -133,7 +113,7 @@ async fn create_group(State(state): State<AppState>, shell: Shell, headers: Head
         Ok(_) => Redirect::to(&shell.href("/admin/pricing")).into_response(),
         Err(e) => match messages(e) {
             Ok(errors) => show(&state, shell, &s, errors, None, ListDraft::default()).await,
-            Err(e) => failure(shell, e),
+            Err(e) => failure(&shell, e),
         },
     }
 }
@@ -206,7 +186,7 @@ async fn save_list(state: AppState, shell: Shell, headers: HeaderMap, form: Form
     let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     let channels = match catalog::channels(&state.app, &s.ctx).await {
         Ok(c) => c,
-        Err(e) => return failure(shell, e),
+        Err(e) => return failure(&shell, e),
     };
     let (draft, input) = read_list(&form, &channels);
     let input = match input {
@@ -221,7 +201,7 @@ async fn save_list(state: AppState, shell: Shell, headers: HeaderMap, form: Form
         Ok(v) => Redirect::to(&shell.href(&format!("/admin/price-lists/{}", v.id))).into_response(),
         Err(e) => match messages(e) {
             Ok(errors) => show(&state, shell, &s, errors, id, draft).await,
-            Err(e) => failure(shell, e),
+            Err(e) => failure(&shell, e),
         },
     }
 }
@@ -249,7 +229,7 @@ async fn edit_list(
     let s = or_respond!(signed_in(&state, &shell, &headers).await);
     let list = match pricing::get_list(&state.app, &s.ctx, &id).await {
         Ok(l) => l,
-        Err(e) => return failure(shell, e),
+        Err(e) => return failure(&shell, e),
     };
     let currency = Currency::parse(&list.currency).unwrap_or(Currency::EUR);
     let time = |t: Option<i64>| {

@@ -21,6 +21,7 @@ pub mod admin_bulk;
 pub mod admin_catalog;
 pub mod admin_categories;
 pub mod admin_collections;
+pub mod admin_forms;
 pub mod admin_pricing;
 pub mod assets;
 pub mod cookies;

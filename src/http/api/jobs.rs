@@ -92,12 +92,17 @@ pub async fn file(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let (name, bytes) = jobs::file(&state.app, &ctx, &id).await?;
-    Ok((
+    Ok(csv_attachment(&name, bytes))
+}
+
+/// A CSV file to save under `name` (the API and the admin download alike).
+pub fn csv_attachment(name: &str, bytes: Vec<u8>) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }

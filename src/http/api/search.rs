@@ -86,9 +86,8 @@ pub async fn storefront(
 ) -> Result<Json<SearchResult>, ApiError> {
     let (mut params, lang) = parse_params(raw.as_deref(), false)?;
     params.customer = ctx.actor.customer_id().ok().map(str::to_string);
-    let current = ctx;
-    let lang = lang.unwrap_or(current.store.brand.default_language);
-    Ok(Json(search::search(&state.app, &current.store, lang, params, None).await?))
+    let lang = lang.unwrap_or(ctx.store.brand.default_language);
+    Ok(Json(search::search(&state.app, &ctx.store, lang, params, None).await?))
 }
 
 /// Product names completing what was typed, for a search box.

@@ -1,0 +1,32 @@
+//! What admin pages do with a service's refusal: field errors and conflicts
+//! become messages on the form (the page is shown again, 422); missing
+//! rights and missing things become error pages; anything else is logged
+//! and a 500 page.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::shell::{Shell, error_page};
+use crate::services::ServiceError;
+
+/// The error page for a refusal the form cannot show.
+pub(super) fn failure(shell: &Shell, e: ServiceError) -> Response {
+    let status = match e {
+        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::NotFound => StatusCode::NOT_FOUND,
+        other => {
+            tracing::error!(error = %other, "admin page failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    error_page(shell.clone(), status)
+}
+
+/// Field errors and conflicts as messages for the form; anything else back.
+pub(super) fn messages(e: ServiceError) -> Result<Vec<String>, ServiceError> {
+    match e {
+        ServiceError::Validation(f) => Ok(f.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect()),
+        ServiceError::Conflict { message, .. } => Ok(vec![message]),
+        other => Err(other),
+    }
+}
