@@ -32,6 +32,26 @@ pub struct Config {
     pub search: SearchConfig,
     pub media: MediaConfig,
     pub catalog: CatalogConfig,
+    pub cache: CacheConfig,
+}
+
+/// Answers kept in memory for storefront reads (see `services::read_cache`).
+/// A capacity of 0 turns that cache off.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CacheConfig {
+    /// Product pages (per product, language and channel) kept.
+    pub product_pages: usize,
+    /// Search and listing results kept.
+    pub searches: usize,
+    /// How long a search result is used; a scheduled publication shows in
+    /// listings at most this late.
+    pub search_ttl_ms: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig { product_pages: 20_000, searches: 4_096, search_ttl_ms: 1_000 }
+    }
 }
 
 /// Bulk catalog work.
@@ -170,6 +190,7 @@ impl Default for Config {
             search: SearchConfig::default(),
             media: MediaConfig::default(),
             catalog: CatalogConfig::default(),
+            cache: CacheConfig::default(),
         }
     }
 }

@@ -233,11 +233,15 @@ pub async fn product_id_by_slug<'e, E>(ex: E, store_id: &str, slug: &str) -> Res
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query_scalar("SELECT product_id FROM product_texts WHERE store_id = $1 AND slug = $2 ORDER BY lang LIMIT 1")
-        .bind(store_id)
-        .bind(slug)
-        .fetch_optional(ex)
-        .await
+    // Sorted here, not in SQL: with `ORDER BY lang` SQLite prefers the
+    // (store, lang, slug) index for its order and scans the whole store.
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT lang, product_id FROM product_texts WHERE store_id = $1 AND slug = $2")
+            .bind(store_id)
+            .bind(slug)
+            .fetch_all(ex)
+            .await?;
+    Ok(rows.into_iter().min().map(|(_, id)| id))
 }
 
 pub async fn texts<'e, E>(ex: E, store_id: &str, product_id: &str) -> Result<Vec<TextRow>, sqlx::Error>

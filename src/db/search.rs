@@ -3,6 +3,8 @@
 
 use sqlx::{AnyPool, Row};
 
+use super::{Db, Dialect};
+
 /// Which products of a store to read.
 pub enum Selection<'a> {
     /// Ids in `[first, last]`, as a rebuild walks the table in id order.
@@ -12,14 +14,25 @@ pub enum Selection<'a> {
 }
 
 impl Selection<'_> {
-    /// The SQL condition on `column`, with placeholders from `$2` on.
-    fn condition(&self, column: &str) -> String {
+    /// `store_column = <store> AND` the condition on `column`. Placeholders
+    /// are plain `?` on SQLite: it looks `$N` names up one by one, which
+    /// makes a 2,000-id statement take seconds (see `catalog_bulk`).
+    fn condition(&self, dialect: Dialect, store_column: &str, column: &str) -> String {
+        let n = match self {
+            Selection::Range(..) => 3,
+            Selection::Ids(ids) => ids.len() + 1,
+        };
+        let mut ps = (1..=n).map(|i| match dialect {
+            Dialect::Sqlite => "?".to_string(),
+            Dialect::Postgres => format!("${i}"),
+        });
+        let store = ps.next().unwrap_or_default();
+        let rest: Vec<String> = ps.collect();
         match self {
-            Selection::Range(..) => format!("{column} >= $2 AND {column} <= $3"),
-            Selection::Ids(ids) => {
-                let ps: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
-                format!("{column} IN ({})", ps.join(", "))
+            Selection::Range(..) => {
+                format!("{store_column} = {store} AND {column} >= {} AND {column} <= {}", rest[0], rest[1])
             }
+            Selection::Ids(_) => format!("{store_column} = {store} AND {column} IN ({})", rest.join(", ")),
         }
     }
 
@@ -98,7 +111,8 @@ async fn select<T>(
     sel.bind(q).fetch_all(pool).await?.iter().map(map).collect()
 }
 
-pub async fn batch(pool: &AnyPool, store_id: &str, sel: &Selection<'_>) -> Result<Batch, sqlx::Error> {
+pub async fn batch(db: &Db, store_id: &str, sel: &Selection<'_>) -> Result<Batch, sqlx::Error> {
+    let (pool, dialect) = (db.pool(), db.dialect());
     let empty = Batch {
         products: vec![],
         texts: vec![],
@@ -114,8 +128,8 @@ pub async fn batch(pool: &AnyPool, store_id: &str, sel: &Selection<'_>) -> Resul
         pool,
         format!(
             "SELECT id, kind, status, publish_at, unpublish_at, tags, created_at FROM products
-             WHERE store_id = $1 AND {} ORDER BY id",
-            sel.condition("id")
+             WHERE {} ORDER BY id",
+            sel.condition(dialect, "store_id", "id")
         ),
         store_id,
         sel,
@@ -133,7 +147,7 @@ pub async fn batch(pool: &AnyPool, store_id: &str, sel: &Selection<'_>) -> Resul
     )
     .await?;
     let by_product = |table: &str, columns: &str| {
-        format!("SELECT {columns} FROM {table} WHERE store_id = $1 AND {}", sel.condition("product_id"))
+        format!("SELECT {columns} FROM {table} WHERE {}", sel.condition(dialect, "store_id", "product_id"))
     };
     let texts =
         select(pool, by_product("product_texts", "product_id, lang, name, slug, description"), store_id, sel, |r| {
@@ -165,8 +179,8 @@ pub async fn batch(pool: &AnyPool, store_id: &str, sel: &Selection<'_>) -> Resul
         format!(
             "SELECT v.product_id, p.channel_id, p.amount, p.sale_amount, p.sale_starts_at, p.sale_ends_at
              FROM variants v JOIN prices p ON p.store_id = v.store_id AND p.variant_id = v.id
-             WHERE v.store_id = $1 AND {} AND p.min_qty = 1",
-            sel.condition("v.product_id")
+             WHERE {} AND p.min_qty = 1",
+            sel.condition(dialect, "v.store_id", "v.product_id")
         ),
         store_id,
         sel,

@@ -2,8 +2,6 @@
 //! `/s/{slug}/…` (stripped, so routes are the same for every store), else
 //! the `Host` header, else the installation's default store.
 
-use std::sync::Arc;
-
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::middleware::Next;
@@ -69,6 +67,6 @@ pub async fn resolve_store(State(state): State<AppState>, mut req: Request, next
             Err(e) => return ApiError::from(e).into_response(),
         }
     };
-    req.extensions_mut().insert(CurrentStore { store: Arc::new(store), base_path });
+    req.extensions_mut().insert(CurrentStore { store, base_path });
     next.run(req).await
 }

@@ -16,6 +16,7 @@ pub mod schema;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
@@ -72,6 +73,8 @@ pub struct Index {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     dir: PathBuf,
+    /// Bumped after each commit is visible to searches.
+    version: AtomicU64,
 }
 
 /// Memory for the writer's in-RAM segment before it flushes; small, as
@@ -107,7 +110,7 @@ impl Index {
             e => e.into(),
         })?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Index { index, reader, writer: Mutex::new(writer), fields, dir })
+        Ok(Index { index, reader, writer: Mutex::new(writer), fields, dir, version: AtomicU64::new(0) })
     }
 
     /// The generation's directory name.
@@ -161,7 +164,14 @@ impl Index {
             prepared.commit()?;
         }
         self.reader.reload()?;
+        self.version.fetch_add(1, Ordering::Release);
         Ok(())
+    }
+
+    /// Changes each time a commit becomes visible: answers computed on an
+    /// older version are out of date.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     /// Documents (one per product and channel) in the committed index.

@@ -147,7 +147,7 @@ pub async fn create(app: &App, ctx: &Ctx, input: AttributeInput) -> ServiceResul
     }
     audit::record(app, &mut tx, ctx, "catalog.attribute_created", &row.id, json!({ "code": row.code })).await?;
     tx.commit().await?;
-    app.search.forget(&ctx.store.id);
+    app.catalog_changed(&ctx.store.id);
     Ok(AttributeView { id: row.id, input })
 }
 
@@ -207,7 +207,7 @@ pub async fn create_type(app: &App, ctx: &Ctx, input: ProductTypeInput) -> Servi
     audit::record(app, &mut tx, ctx, "catalog.product_type_created", &row.id, json!({ "code": row.code })).await?;
     outbox::emit(&mut tx, &ctx.store.id, "product_type.created", json!({ "product_type_id": row.id })).await?;
     tx.commit().await?;
-    app.search.forget(&ctx.store.id);
+    app.catalog_changed(&ctx.store.id);
     Ok(ProductTypeView { id: row.id, code: row.code, name: row.name, attributes: input.attributes })
 }
 

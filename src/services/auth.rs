@@ -258,7 +258,11 @@ async fn upgrade_hash(app: &App, store_id: &str, actor: &Actor, password: &str, 
 /// permissions until they set one up.
 async fn staff_actor(app: &App, store: &Store, id: String, role: String) -> ServiceResult<Option<Actor>> {
     let mut permissions = super::staff::role_permissions(app, &store.id, &role).await?.unwrap_or_default();
-    if role == "owner" && store.require_owner_mfa && !super::mfa::is_enabled(app, &store.id, &id).await? {
+    // Read from the database, not the store resolved for the request: that
+    // is cached for a few seconds, and a security setting applies at once.
+    let mfa_required = role == "owner"
+        && crate::db::stores::by_id(app.db.pool(), &store.id).await?.is_some_and(|s| s.require_owner_mfa);
+    if mfa_required && !super::mfa::is_enabled(app, &store.id, &id).await? {
         permissions.clear();
     }
     Ok(Some(Actor::Staff { id, role, permissions }))

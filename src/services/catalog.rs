@@ -12,13 +12,11 @@ use super::actor::{Ctx, Permission};
 use super::{App, ServiceError, ServiceResult, audit, now_ms, outbox};
 use crate::db::{Tx, catalog as sql};
 use crate::domain::catalog::{
-    PriceTier, ProductKind, PublishStatus, is_valid_gtin, is_valid_sku, is_valid_slug, is_visible, pick_translation,
-    slugify,
+    PriceTier, ProductKind, PublishStatus, is_valid_gtin, is_valid_sku, is_valid_slug, pick_translation, slugify,
 };
 use crate::domain::ids;
 use crate::domain::locale::Language;
 use crate::domain::money::{Currency, Money};
-use crate::domain::pricing::{ListTier, PriceSource, resolve};
 use crate::domain::stores::Store;
 use crate::domain::validation::FieldErrors;
 
@@ -108,7 +106,7 @@ pub async fn create_channel(app: &App, ctx: &Ctx, input: ChannelInput) -> Servic
     )
     .await?;
     tx.commit().await?;
-    app.search.forget(&ctx.store.id);
+    app.catalog_changed(&ctx.store.id);
     Ok(row.into())
 }
 
@@ -468,6 +466,7 @@ async fn save(app: &App, ctx: &Ctx, id: Option<&str>, input: ProductInput) -> Se
     .await?;
     tx.commit().await?;
     app.wake_outbox();
+    app.catalog_changed(&store.id);
     super::search::refresh(app, &store.id, std::slice::from_ref(&product.id), Some(&event_id)).await;
     load(app, &store.id, &product.id).await
 }
@@ -668,174 +667,6 @@ async fn load(app: &App, store_id: &str, id: &str) -> ServiceResult<ProductView>
 }
 
 // ---- what customers see ----
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct StoreVariant {
-    pub sku: String,
-    pub gtin: Option<String>,
-    pub options: BTreeMap<String, String>,
-    /// Unit price for one, now, in the channel's currency; absent when the
-    /// variant has no price in this channel (not for sale there).
-    pub price: Option<Money>,
-    /// Volume prices: from `min_qty` units on, this unit price (now).
-    pub tiers: Vec<(i64, Money)>,
-    /// The regular price while a sale or a lower list price applies.
-    pub compare_at: Option<Money>,
-    /// Code of the price list the single-unit price comes from, if any.
-    pub price_list: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct StoreProduct {
-    pub id: String,
-    pub kind: ProductKind,
-    /// The language the texts are in (after fallback).
-    pub language: Language,
-    pub name: String,
-    pub slug: String,
-    pub description: String,
-    pub seo_title: String,
-    pub seo_description: String,
-    /// Slugs by language, for alternate links.
-    pub slugs: BTreeMap<Language, String>,
-    pub channel: String,
-    pub prices_include_tax: bool,
-    pub variants: Vec<StoreVariant>,
-    /// The product's attributes as they read in the language shown.
-    pub attributes: Vec<AttributeLine>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AttributeLine {
-    pub code: String,
-    pub name: String,
-    pub value: String,
-}
-
-/// A published product by any of its slugs, as a customer in `lang` sees it
-/// in `channel` now, priced for `customer` (their groups' price lists apply)
-/// or for an anonymous visitor. Not found when unpublished, scheduled or
-/// archived.
-pub async fn storefront_product(
-    app: &App,
-    store: &Store,
-    slug: &str,
-    lang: Language,
-    channel: &str,
-    customer: Option<&str>,
-) -> ServiceResult<StoreProduct> {
-    let pool = app.db.pool();
-    let id = sql::product_id_by_slug(pool, &store.id, slug).await?.ok_or(ServiceError::NotFound)?;
-    let p = sql::product(pool, &store.id, &id).await?.ok_or(ServiceError::NotFound)?;
-    let now = now_ms();
-    let status = PublishStatus::parse(&p.status).unwrap_or(PublishStatus::Draft);
-    if !is_visible(status, p.publish_at, p.unpublish_at, now) {
-        return Err(ServiceError::NotFound);
-    }
-    let ch =
-        sql::channels(pool, &store.id).await?.into_iter().find(|c| c.code == channel).ok_or(ServiceError::NotFound)?;
-    let currency = Currency::parse(&ch.currency).unwrap_or(Currency::EUR);
-    let texts: BTreeMap<Language, sql::TextRow> = sql::texts(pool, &store.id, &id)
-        .await?
-        .into_iter()
-        .filter_map(|t| Language::parse(&t.lang).map(|l| (l, t)))
-        .collect();
-    let (language, text) =
-        pick_translation(&texts, lang, store.brand.default_language).ok_or(ServiceError::NotFound)?;
-    let mut tiers: HashMap<String, Vec<PriceTier>> = HashMap::new();
-    for pr in sql::prices(pool, &store.id, &id).await?.into_iter().filter(|pr| pr.channel_id == ch.id) {
-        tiers.entry(pr.variant_id).or_default().push(PriceTier {
-            min_qty: pr.min_qty,
-            amount: pr.amount,
-            sale_amount: pr.sale_amount,
-            sale_starts_at: pr.sale_starts_at,
-            sale_ends_at: pr.sale_ends_at,
-        });
-    }
-    let defs = super::attributes::definitions(app, &store.id).await?;
-    let (_, stored) = crate::db::attributes::product_values(pool, &store.id, &id).await?;
-    let yes_no = (crate::i18n::t(lang, "catalog.yes"), crate::i18n::t(lang, "catalog.no"));
-    let attributes = super::attributes::typed_values(&defs, &stored)
-        .into_iter()
-        .map(|(d, v)| AttributeLine {
-            code: d.code.clone(),
-            name: d.name(lang, store.brand.default_language),
-            value: d.display(&v, lang, store.brand.default_language, yes_no),
-        })
-        .collect();
-    let variant_rows = sql::variants(pool, &store.id, &id).await?;
-    let lists = super::pricing::applicable_lists(app, &store.id, &ch.id, customer, now).await?;
-    let mut list_tiers = if lists.is_empty() {
-        HashMap::new()
-    } else {
-        let variant_ids: Vec<String> = variant_rows.iter().map(|v| v.id.clone()).collect();
-        super::pricing::list_tiers(app, &store.id, &lists, &variant_ids).await?
-    };
-    let variants = variant_rows
-        .into_iter()
-        .map(|v| {
-            let base = tiers.remove(&v.id).unwrap_or_default();
-            let listed = list_tiers.remove(&v.id).unwrap_or_default();
-            store_variant(v, &base, &listed, currency, now)
-        })
-        .collect();
-    Ok(StoreProduct {
-        id: p.id,
-        kind: ProductKind::parse(&p.kind).unwrap_or(ProductKind::Physical),
-        language,
-        name: text.name.clone(),
-        slug: text.slug.clone(),
-        description: text.description.clone(),
-        seo_title: text.seo_title.clone(),
-        seo_description: text.seo_description.clone(),
-        slugs: texts.iter().map(|(l, t)| (*l, t.slug.clone())).collect(),
-        channel: ch.code,
-        prices_include_tax: ch.prices_include_tax,
-        variants,
-        attributes,
-    })
-}
-
-/// A variant's prices as one visitor sees them: the unit price for one, and
-/// the volume breaks where the price drops, each resolved by the pricing rule.
-fn store_variant(
-    v: sql::VariantRow,
-    base: &[PriceTier],
-    listed: &[(String, Vec<ListTier>)],
-    currency: Currency,
-    now: i64,
-) -> StoreVariant {
-    let refs: Vec<(&str, &[ListTier])> = listed.iter().map(|(c, t)| (c.as_str(), t.as_slice())).collect();
-    let one = resolve(base, &refs, 1, now);
-    let breaks: BTreeSet<i64> = base
-        .iter()
-        .map(|t| t.min_qty)
-        .chain(listed.iter().flat_map(|(_, t)| t.iter().map(|x| x.min_qty)))
-        .filter(|q| *q > 1)
-        .collect();
-    let mut last = one.as_ref().map(|r| r.unit);
-    let mut volume = Vec::new();
-    for q in breaks {
-        if let Some(r) = resolve(base, &refs, q, now)
-            && last.is_none_or(|l| r.unit < l)
-        {
-            volume.push((q, Money::new(r.unit, currency)));
-            last = Some(r.unit);
-        }
-    }
-    StoreVariant {
-        sku: v.sku,
-        gtin: v.gtin,
-        options: v.options.into_iter().collect(),
-        price: one.as_ref().map(|r| Money::new(r.unit, currency)),
-        compare_at: one.as_ref().and_then(|r| r.regular.filter(|reg| *reg > r.unit)).map(|a| Money::new(a, currency)),
-        price_list: one.and_then(|r| match r.source {
-            PriceSource::PriceList { code } => Some(code),
-            _ => None,
-        }),
-        tiers: volume,
-    }
-}
 
 /// A product in a listing: name in the visitor's language and the lowest
 /// current single-unit price ("from …") in the channel.

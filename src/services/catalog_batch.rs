@@ -240,6 +240,7 @@ async fn write_chunk(app: &App, ctx: &Ctx, chunk: &[Prepared]) -> ServiceResult<
     .await?;
     tx.commit().await?;
     app.wake_outbox();
+    app.catalog_changed(store_id);
     let ids: Vec<String> = ids.into_iter().map(str::to_string).collect();
     super::search::refresh(app, store_id, &ids, Some(&event_id)).await;
     Ok((new.len(), old.len()))

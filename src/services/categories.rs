@@ -131,7 +131,7 @@ pub async fn create(app: &App, ctx: &Ctx, input: CategoryInput) -> ServiceResult
     }
     audit::record(app, &mut tx, ctx, "catalog.category_created", &id, json!({ "parent_id": input.parent_id })).await?;
     tx.commit().await?;
-    app.search.forget(&ctx.store.id);
+    app.catalog_changed(&ctx.store.id);
     let texts = rows
         .into_iter()
         .filter_map(|r| Language::parse(&r.lang).map(|l| (l, CategoryText { name: r.name, slug: Some(r.slug) })))

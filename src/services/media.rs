@@ -156,6 +156,7 @@ pub async fn upload(
     }
     recorded?;
     app.wake_outbox();
+    app.catalog_changed(store_id);
     view(app, store_id, product_id, &media_id).await
 }
 
@@ -239,6 +240,7 @@ pub async fn reorder(app: &App, ctx: &Ctx, product_id: &str, input: OrderInput) 
     audit::record(app, &mut tx, ctx, "catalog.media_reordered", product_id, json!({ "order": input.media })).await?;
     tx.commit().await?;
     app.wake_outbox();
+    app.catalog_changed(store_id);
     views(app, store_id, product_id).await
 }
 
@@ -271,6 +273,7 @@ pub async fn update(
     audit::record(app, &mut tx, ctx, "catalog.media_updated", media_id, json!({ "alt_languages": langs })).await?;
     tx.commit().await?;
     app.wake_outbox();
+    app.catalog_changed(store_id);
     view(app, store_id, product_id, media_id).await
 }
 
@@ -291,6 +294,7 @@ pub async fn delete(app: &App, ctx: &Ctx, product_id: &str, media_id: &str) -> S
     audit::record(app, &mut tx, ctx, "catalog.media_removed", media_id, json!({ "product_id": product_id })).await?;
     tx.commit().await?;
     app.wake_outbox();
+    app.catalog_changed(store_id);
     let keys: Vec<BlobKey> = keys.iter().filter_map(|k| BlobKey::parse(k)).collect();
     remove_blobs(app, &keys).await;
     Ok(())

@@ -104,5 +104,6 @@ pub async fn update_settings(app: &App, ctx: &Ctx, input: SecuritySettings) -> S
     )
     .await?;
     tx.commit().await?;
+    app.reads.stores.clear();
     Ok(())
 }

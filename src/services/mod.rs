@@ -27,7 +27,9 @@ pub mod outbox;
 pub mod pii;
 pub mod pricing;
 pub mod privacy;
+pub mod product_page;
 pub mod rate_limit;
+pub mod read_cache;
 pub mod recovery;
 pub mod roles;
 pub mod search;
@@ -62,6 +64,8 @@ pub struct App {
     pub blobs: Arc<dyn crate::providers::blob::BlobStore>,
     /// Each store's price lists, kept briefly (see `pricing::applicable_lists`).
     pub price_lists: Arc<pricing::ListCache>,
+    /// Answers kept for storefront reads (product pages, searches, stores).
+    pub reads: Arc<read_cache::Reads>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -281,7 +281,7 @@ async fn blocking<T: Send + 'static>(
 /// Re-reads these products of a store and replaces their documents.
 async fn apply(app: &App, index: &Arc<Index>, cx: &StoreContext, ids: &[String]) -> ServiceResult<()> {
     for chunk in ids.chunks(CHUNK as usize) {
-        let batch = sql::batch(app.db.pool(), &cx.store_id, &Selection::Ids(chunk)).await?;
+        let batch = sql::batch(&app.db, &cx.store_id, &Selection::Ids(chunk)).await?;
         let docs = documents(cx, batch, now_ms());
         let (index, chunk) = (index.clone(), chunk.to_vec());
         blocking(move || index.replace(&chunk, &docs)).await?;
@@ -338,7 +338,7 @@ pub async fn rebuild(app: &App, progress: Progress) -> ServiceResult<(Index, u64
         loop {
             let ids = sql::product_ids_after(app.db.pool(), &store.id, &after, CHUNK).await?;
             let (Some(first), Some(last)) = (ids.first(), ids.last()) else { break };
-            let batch = sql::batch(app.db.pool(), &store.id, &Selection::Range(first, last)).await?;
+            let batch = sql::batch(&app.db, &store.id, &Selection::Range(first, last)).await?;
             let docs = documents(&cx, batch, now_ms());
             let ix = index.clone();
             blocking(move || ix.replace(&[], &docs)).await?;
@@ -413,6 +413,8 @@ fn change_of(event_type: &str, payload: &str) -> Change {
         "product_type" | "attribute" | "channel" | "category" if event_type.ends_with(".created") => {
             Change::Definitions
         }
+        // The default language decides every fallback.
+        "store" => Change::Definitions,
         "product_type" | "attribute" | "channel" | "category" | "catalog" => Change::Store,
         _ => Change::None,
     }
@@ -468,7 +470,12 @@ pub async fn follow(app: &App) -> ServiceResult<usize> {
             if svc.covered.lock().expect("covered lock").contains_key(&e.id) {
                 continue;
             }
-            match change_of(&e.event_type, &e.payload) {
+            let change = change_of(&e.event_type, &e.payload);
+            if !matches!(change, Change::None) {
+                // Another node changed this store's catalog: pages cached here are stale.
+                app.reads.generations.bump(&e.store_id);
+            }
+            match change {
                 Change::Products(ids) => products.entry(e.store_id.clone()).or_default().extend(ids),
                 Change::Store => {
                     stores.insert(e.store_id.clone());
@@ -552,7 +559,34 @@ pub struct SearchParams {
     pub customer: Option<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+impl SearchParams {
+    /// What decides the answer, as a cache key (the customer does not:
+    /// their prices are applied to a copy).
+    fn key(&self) -> String {
+        format!(
+            "{:?}",
+            (
+                &self.q,
+                &self.channel,
+                &self.category,
+                &self.facets,
+                &self.kinds,
+                &self.product_ids,
+                (self.price_min, self.price_max),
+                self.sort,
+                &self.cursor,
+                self.limit,
+                &self.statuses,
+            )
+        )
+    }
+}
+
+/// Cache key of a customer's search: store, index generation and version,
+/// language, the parameters.
+pub type SearchKey = (String, String, u64, Language, String);
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchCard {
     pub id: String,
     pub name: String,
@@ -563,7 +597,7 @@ pub struct SearchCard {
     pub price: Option<Money>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FacetValue {
     pub value: String,
     pub label: String,
@@ -572,7 +606,7 @@ pub struct FacetValue {
     pub selected: bool,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FacetGroup {
     /// Attribute code, or `option.<axis>` for variant options.
     pub code: String,
@@ -580,7 +614,7 @@ pub struct FacetGroup {
     pub values: Vec<FacetValue>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CategoryCount {
     pub id: String,
     pub name: String,
@@ -588,7 +622,7 @@ pub struct CategoryCount {
     pub count: u64,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PriceRange {
     /// Inclusive, minor units; absent for the lowest bucket.
     pub min: Option<i64>,
@@ -597,7 +631,7 @@ pub struct PriceRange {
     pub count: u64,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchResult {
     pub total: u64,
     pub items: Vec<SearchCard>,
@@ -706,11 +740,25 @@ pub async fn search(
         price_edges: price_edges(currency),
     };
     let index = app.search.ready_index().await?;
-    let hits: Hits = tokio::task::spawn_blocking(move || index.search(&query))
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let mut result = present(&cx, lang, currency, &params, category.as_deref(), hits, offset, limit);
+    // Customers' searches are kept briefly, filed under the index version
+    // they ran on (read first: a commit during the search files it under
+    // the old one). Staff always see the index as it is.
+    let key = staff.is_none().then(|| (store.id.clone(), index.generation(), index.version(), lang, params.key()));
+    let cached = key.as_ref().and_then(|k| app.reads.searches.get(k));
+    let mut result = match cached {
+        Some(hit) => (*hit).clone(),
+        None => {
+            let hits: Hits = tokio::task::spawn_blocking(move || index.search(&query))
+                .await
+                .map_err(|e| ServiceError::Internal(e.to_string()))?
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let result = present(&cx, lang, currency, &params, category.as_deref(), hits, offset, limit);
+            if let Some(key) = key {
+                app.reads.searches.put(key, Arc::new(result.clone()));
+            }
+            result
+        }
+    };
     apply_list_prices(app, &store.id, channel_id, params.customer.as_deref(), currency, &mut result.items).await?;
     Ok(result)
 }

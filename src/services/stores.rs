@@ -1,5 +1,7 @@
 //! Finding the store a request is for, and changing its brand.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::actor::{Ctx, Permission};
@@ -16,14 +18,24 @@ pub enum StoreRef<'a> {
 
 /// Looks a store up by path slug or host name, falling back to the
 /// installation's default store for a host nobody claimed.
-pub async fn resolve(app: &App, by: StoreRef<'_>) -> ServiceResult<Option<Store>> {
-    Ok(match by {
+pub async fn resolve(app: &App, by: StoreRef<'_>) -> ServiceResult<Option<Arc<Store>>> {
+    let key = match by {
+        StoreRef::Slug(slug) => format!("slug:{slug}"),
+        StoreRef::Host(host) => format!("host:{host}"),
+    };
+    if let Some(hit) = app.reads.stores.get(&key) {
+        return Ok(hit.as_ref().clone());
+    }
+    let found = match by {
         StoreRef::Slug(slug) => stores::by_slug(app.db.pool(), slug).await?,
         StoreRef::Host(host) => match stores::by_host(app.db.pool(), host).await? {
             Some(s) => Some(s),
             None => stores::default_store(app.db.pool()).await?,
         },
-    })
+    };
+    let found = found.map(Arc::new);
+    app.reads.stores.put(key, Arc::new(found.clone()));
+    Ok(found)
 }
 
 /// The store's public face, as the API shows it.
@@ -100,5 +112,8 @@ pub async fn update_branding(app: &App, ctx: &Ctx, input: UpdateBranding) -> Ser
     .await?;
     tx.commit().await?;
     app.wake_outbox();
+    // The default language decides fallbacks on every page.
+    app.reads.stores.clear();
+    app.catalog_changed(&ctx.store.id);
     Ok(updated)
 }

@@ -12,9 +12,10 @@ use super::shell::{Shell, error_page, render};
 use crate::http::state::AppState;
 use crate::i18n::format_money;
 use crate::services::ServiceError;
-use crate::services::catalog::{self, ProductCard, StoreProduct, StoreVariant};
+use crate::services::catalog::{self, ProductCard};
 use crate::services::collections::CollectionHeading;
-use crate::services::media::{self, GalleryImage};
+use crate::services::media::GalleryImage;
+use crate::services::product_page::{self, StoreProduct, StoreVariant};
 use crate::services::search::SearchCard;
 
 #[derive(Template)]
@@ -122,28 +123,18 @@ pub async fn product(
     headers: axum::http::HeaderMap,
 ) -> Response {
     let customer = super::account::customer_id(&state, &shell, &headers).await;
-    let product = match catalog::storefront_product(
-        &state.app,
-        &shell.store,
-        &slug,
-        shell.lang,
-        "web",
-        customer.as_deref(),
-    )
-    .await
-    {
-        Ok(p) => p,
-        Err(ServiceError::NotFound) => return error_page(shell, StatusCode::NOT_FOUND),
-        Err(e) => {
-            tracing::error!(error = %e, "product page failed");
-            return error_page(shell, StatusCode::INTERNAL_SERVER_ERROR);
-        }
-    };
+    let (product, images) =
+        match product_page::storefront_product(&state.app, &shell.store, &slug, shell.lang, "web", customer.as_deref())
+            .await
+        {
+            Ok(p) => p,
+            Err(ServiceError::NotFound) => return error_page(shell, StatusCode::NOT_FOUND),
+            Err(e) => {
+                tracing::error!(error = %e, "product page failed");
+                return error_page(shell, StatusCode::INTERNAL_SERVER_ERROR);
+            }
+        };
     let selected = q.variant.and_then(|sku| product.variants.iter().position(|v| v.sku == sku)).unwrap_or(0);
-    let images = media::gallery(&state.app, &shell.store, &product.id, shell.lang).await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "product gallery failed");
-        Vec::new()
-    });
     let base = format!("{}{}", state.app.config.public_url(), shell.base);
     let image_urls: Vec<String> = images.iter().map(|i| format!("{base}{}", i.url)).collect();
     let json_ld = structured_data(&product, &image_urls);

@@ -14,6 +14,7 @@ use crate::http::extract::{ApiCtx, ApiJson, CurrentStore};
 use crate::http::state::AppState;
 use crate::services::catalog::{self, Channel, ChannelInput, ProductInput, ProductView};
 use crate::services::categories::{self, CategoryInput, CategoryPage, CategoryView};
+use crate::services::product_page;
 
 #[utoipa::path(get, path = "/api/v1/channels", tag = "catalog", security(("bearer" = [])),
     responses((status = 200, body = Vec<Channel>), (status = 403, body = Problem)))]
@@ -90,8 +91,9 @@ pub async fn storefront_product(
     let lang = q.lang.as_deref().and_then(Language::parse).unwrap_or(current.store.brand.default_language);
     let channel = q.channel.as_deref().unwrap_or("web");
     let customer = ctx.actor.customer_id().ok();
-    let product = catalog::storefront_product(&state.app, &current.store, &slug, lang, channel, customer).await?;
-    let images = super::media::storefront_images(&state, &current, &product.id, lang).await?;
+    let (product, images) =
+        product_page::storefront_product(&state.app, &current.store, &slug, lang, channel, customer).await?;
+    let images = super::media::under_store(images, &current.base_path);
     Ok(Json(StoreProductWithImages { product, images }))
 }
 

@@ -16,8 +16,8 @@ use crate::domain::locale::Language;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiCtx, ApiJson, CurrentStore};
 use crate::http::state::AppState;
-use crate::services::catalog::StoreProduct;
 use crate::services::media::{self, GalleryImage, MediaUpdate, MediaView, OrderInput};
+use crate::services::product_page::StoreProduct;
 
 /// A published product as customers see it, with its gallery.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -29,24 +29,19 @@ pub struct StoreProductWithImages {
     pub images: Vec<GalleryImage>,
 }
 
-/// The gallery of a product customers may see, URLs under the store's address.
-pub async fn storefront_images(
-    state: &AppState,
-    current: &CurrentStore,
-    product_id: &str,
-    lang: Language,
-) -> Result<Vec<GalleryImage>, ApiError> {
-    let images = media::gallery(&state.app, &current.store, product_id, lang).await?;
-    Ok(images
+/// Gallery URLs under the store's address (`/s/{slug}/media/…` when the
+/// store is reached by path).
+pub fn under_store(images: Vec<GalleryImage>, base_path: &str) -> Vec<GalleryImage> {
+    images
         .into_iter()
         .map(|mut g| {
-            g.url = format!("{}{}", current.base_path, g.url);
+            g.url = format!("{base_path}{}", g.url);
             for t in &mut g.thumbnails {
-                t.url = format!("{}{}", current.base_path, t.url);
+                t.url = format!("{base_path}{}", t.url);
             }
             g
         })
-        .collect())
+        .collect()
 }
 
 /// Alt texts for the uploaded image, one parameter per language.

@@ -1,0 +1,135 @@
+//! Answers storefront reads keep between requests, so a busy product page
+//! or listing does not ask the database or the index again for what has
+//! not changed.
+//!
+//! Two ways keep an answer honest:
+//! - a *generation* in its key: a store's catalog generation, which this
+//!   node bumps after committing any catalog change and when it follows
+//!   another node's change from the event log, or the search index's
+//!   version, bumped at each index commit. A bump makes older answers
+//!   unreachable at once; they age out of the bounded cache;
+//! - a time to live, for what depends on the clock alone (a listing's
+//!   scheduled publishing) or on tables other nodes change (stores).
+//!
+//! Rules that depend on the visitor or the instant (visibility windows,
+//! sale prices, price lists) are applied to cached data at each request.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use quick_cache::sync::Cache;
+
+use super::product_page::{Snapshot, SnapshotKey};
+use super::search::{SearchKey, SearchResult};
+use crate::config::CacheConfig;
+use crate::domain::stores::Store;
+
+/// A bounded cache of shared answers with an optional time to live.
+/// Capacity 0 turns it off (every lookup misses).
+pub struct Recent<K, V> {
+    entries: Option<Cache<K, (Instant, Arc<V>)>>,
+    ttl: Option<Duration>,
+}
+
+impl<K: Eq + Hash + Clone, V> Recent<K, V> {
+    pub fn new(capacity: usize, ttl: Option<Duration>) -> Recent<K, V> {
+        Recent { entries: (capacity > 0).then(|| Cache::new(capacity)), ttl }
+    }
+
+    pub fn get(&self, key: &K) -> Option<Arc<V>> {
+        let (at, value) = self.entries.as_ref()?.get(key)?;
+        self.ttl.is_none_or(|ttl| at.elapsed() < ttl).then_some(value)
+    }
+
+    pub fn put(&self, key: K, value: Arc<V>) {
+        if let Some(entries) = &self.entries {
+            entries.insert(key, (Instant::now(), value));
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Some(entries) = &self.entries {
+            entries.clear();
+        }
+    }
+}
+
+/// Each store's catalog generation on this node.
+#[derive(Default)]
+pub struct Generations {
+    by_store: RwLock<HashMap<String, u64>>,
+}
+
+impl Generations {
+    pub fn current(&self, store_id: &str) -> u64 {
+        self.by_store.read().expect("generations lock").get(store_id).copied().unwrap_or(0)
+    }
+
+    /// Call after a catalog change to the store has committed (or arrived
+    /// from another node): answers built before it are no longer used.
+    pub fn bump(&self, store_id: &str) {
+        *self.by_store.write().expect("generations lock").entry(store_id.to_string()).or_default() += 1;
+    }
+}
+
+/// This node's cached answers for storefront reads.
+pub struct Reads {
+    pub generations: Generations,
+    pub product_pages: Recent<SnapshotKey, Option<Snapshot>>,
+    /// Stores by `host:…` or `slug:…`; every request resolves one.
+    pub stores: Recent<String, Option<Arc<Store>>>,
+    pub searches: Recent<SearchKey, SearchResult>,
+}
+
+/// How long a resolved store is used before reading it again: branding
+/// changed on another node shows within this.
+const STORE_TTL: Duration = Duration::from_secs(5);
+
+impl Reads {
+    pub fn new(config: &CacheConfig) -> Reads {
+        Reads {
+            generations: Generations::default(),
+            product_pages: Recent::new(config.product_pages, None),
+            stores: Recent::new(1_024, Some(STORE_TTL)),
+            searches: Recent::new(config.searches, Some(Duration::from_millis(config.search_ttl_ms))),
+        }
+    }
+}
+
+impl super::App {
+    /// Call after a change to a store's catalog (products, media, types,
+    /// attributes, categories, channels) has committed: this node's cached
+    /// product pages and search context for the store are dropped.
+    pub fn catalog_changed(&self, store_id: &str) {
+        self.reads.generations.bump(store_id);
+        self.search.forget(store_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_expire_and_can_be_turned_off() {
+        let fresh: Recent<u32, &str> = Recent::new(10, Some(Duration::from_secs(60)));
+        fresh.put(1, Arc::new("one"));
+        assert_eq!(fresh.get(&1).as_deref(), Some(&"one"));
+        let stale: Recent<u32, &str> = Recent::new(10, Some(Duration::ZERO));
+        stale.put(1, Arc::new("one"));
+        assert!(stale.get(&1).is_none(), "older than its time to live");
+        let off: Recent<u32, &str> = Recent::new(0, None);
+        off.put(1, Arc::new("one"));
+        assert!(off.get(&1).is_none(), "capacity 0 keeps nothing");
+    }
+
+    #[test]
+    fn a_bump_moves_only_that_store_on() {
+        let g = Generations::default();
+        assert_eq!(g.current("a"), 0);
+        g.bump("a");
+        assert_eq!((g.current("a"), g.current("b")), (1, 0));
+    }
+}
