@@ -35,14 +35,15 @@ pub struct Config {
     pub cache: CacheConfig,
 }
 
-/// Answers kept in memory for storefront reads (see `services::read_cache`).
-/// A capacity of 0 turns that cache off.
+/// Answers kept in memory for storefront reads (see `services::read_cache`),
+/// each cache within a memory budget (estimated). A budget of 0 turns that
+/// cache off.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CacheConfig {
-    /// Product pages (per product, language and channel) kept.
-    pub product_pages: usize,
-    /// Search and listing results kept.
-    pub searches: usize,
+    /// Product pages (per product, language and channel), in MiB.
+    pub product_pages_mib: u64,
+    /// Search and listing results, in MiB.
+    pub searches_mib: u64,
     /// How long a search result is used; a scheduled publication shows in
     /// listings at most this late.
     pub search_ttl_ms: u64,
@@ -50,7 +51,7 @@ pub struct CacheConfig {
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        CacheConfig { product_pages: 20_000, searches: 4_096, search_ttl_ms: 1_000 }
+        CacheConfig { product_pages_mib: 64, searches_mib: 16, search_ttl_ms: 1_000 }
     }
 }
 

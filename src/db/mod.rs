@@ -99,7 +99,7 @@ impl Db {
                                 "PRAGMA foreign_keys = ON",
                                 // Reads through the OS page cache without a copy,
                                 // and a larger private cache for hot indexes.
-                                "PRAGMA mmap_size = 268435456",
+                                "PRAGMA mmap_size = 0",
                                 "PRAGMA cache_size = -4096",
                                 // Statement journals (multi-row inserts inside a
                                 // transaction) in memory, not in temporary files.

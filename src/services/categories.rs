@@ -2,6 +2,7 @@
 //! everything below it) page by page.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -43,13 +44,13 @@ pub struct CategoryView {
     pub texts: BTreeMap<Language, CategoryText>,
 }
 
-struct Tree {
+pub struct CategoryTree {
     parents: HashMap<String, Option<String>>,
     texts: HashMap<String, BTreeMap<Language, CategoryText>>,
     order: Vec<(String, Option<String>, i64)>,
 }
 
-async fn tree(app: &App, store_id: &str) -> ServiceResult<Tree> {
+async fn tree(app: &App, store_id: &str) -> ServiceResult<CategoryTree> {
     let rows = sql::all(app.db.pool(), store_id).await?;
     let mut texts: HashMap<String, BTreeMap<Language, CategoryText>> = HashMap::new();
     for t in sql::all_texts(app.db.pool(), store_id).await? {
@@ -57,11 +58,31 @@ async fn tree(app: &App, store_id: &str) -> ServiceResult<Tree> {
             texts.entry(t.category_id).or_default().insert(l, CategoryText { name: t.name, slug: Some(t.slug) });
         }
     }
-    Ok(Tree {
+    Ok(CategoryTree {
         parents: rows.iter().map(|r| (r.id.clone(), r.parent_id.clone())).collect(),
         order: rows.into_iter().map(|r| (r.id, r.parent_id, r.position)).collect(),
         texts,
     })
+}
+
+impl CategoryTree {
+    /// Estimated bytes, for the read cache's budget.
+    pub fn weight(&self) -> u64 {
+        let texts: usize = self.texts.values().flat_map(|t| t.values()).map(|t| t.name.len() + 64).sum();
+        (texts + self.order.len() * 128) as u64
+    }
+}
+
+/// The tree as storefront pages read it: from the read cache until the
+/// store's catalog changes.
+async fn cached_tree(app: &App, store_id: &str) -> ServiceResult<Arc<CategoryTree>> {
+    let key = (store_id.to_string(), app.reads.generations.current(store_id));
+    if let Some(t) = app.reads.category_trees.get(&key) {
+        return Ok(t);
+    }
+    let t = Arc::new(tree(app, store_id).await?);
+    app.reads.category_trees.put(key, t.clone());
+    Ok(t)
 }
 
 pub async fn list(app: &App, ctx: &Ctx) -> ServiceResult<Vec<CategoryView>> {
@@ -179,7 +200,7 @@ pub async fn page(
     after: Option<&str>,
     limit: i64,
 ) -> ServiceResult<CategoryPage> {
-    let t = tree(app, &store.id).await?;
+    let t = cached_tree(app, &store.id).await?;
     let default = store.brand.default_language;
     let link = |id: &str| {
         t.texts

@@ -76,6 +76,29 @@ pub struct Snapshot {
     currency: Currency,
     variants: Vec<(sql::VariantRow, Vec<PriceTier>)>,
     images: Vec<GalleryImage>,
+    /// The description rendered once (see `domain::richtext`).
+    description_html: Arc<str>,
+}
+
+impl Snapshot {
+    /// Estimated bytes, for the read cache's budget.
+    pub fn weight(snapshot: &Option<Snapshot>) -> u64 {
+        let Some(s) = snapshot else { return 256 };
+        let p = &s.product;
+        let texts = p.name.len() + p.description.len() + p.seo_title.len() + p.seo_description.len();
+        let slugs: usize = p.slugs.values().map(|x| x.len() + 32).sum();
+        let attributes: usize = p.attributes.iter().map(|a| a.code.len() + a.name.len() + a.value.len() + 72).sum();
+        let images: usize = s.images.iter().map(|i| i.url.len() + i.alt.len() + i.thumbnails.len() * 96 + 128).sum();
+        (1_024 + texts + s.description_html.len() + slugs + attributes + images + s.variants.len() * 320) as u64
+    }
+}
+
+/// A product as one visitor sees it now, with its gallery and the
+/// description as safe HTML.
+pub struct Shown {
+    pub product: StoreProduct,
+    pub images: Vec<GalleryImage>,
+    pub description_html: Arc<str>,
 }
 
 /// Cache key: store, its catalog generation, slug, language, channel code.
@@ -92,7 +115,7 @@ pub async fn storefront_product(
     lang: Language,
     channel: &str,
     customer: Option<&str>,
-) -> ServiceResult<(StoreProduct, Vec<GalleryImage>)> {
+) -> ServiceResult<Shown> {
     let snapshot = snapshot(app, store, slug, lang, channel).await?;
     let s = snapshot.as_ref().as_ref().ok_or(ServiceError::NotFound)?;
     let now = now_ms();
@@ -129,7 +152,7 @@ pub async fn storefront_product(
             .collect(),
         attributes: p.attributes.clone(),
     };
-    Ok((product, s.images.clone()))
+    Ok(Shown { product, images: s.images.clone(), description_html: s.description_html.clone() })
 }
 
 /// The snapshot from the read cache, or read now (and kept). A slug no
@@ -202,6 +225,7 @@ async fn read_snapshot(app: &App, store: &Store, slug: &str, lang: Language, cha
         })
         .collect();
     let images = super::media::gallery(app, store, &id, lang).await?;
+    let description_html = crate::domain::richtext::render_markdown(&text.description).into();
     Ok(Snapshot {
         status: PublishStatus::parse(&p.status).unwrap_or(PublishStatus::Draft),
         publish_at: p.publish_at,
@@ -225,6 +249,7 @@ async fn read_snapshot(app: &App, store: &Store, slug: &str, lang: Language, cha
         currency,
         variants,
         images,
+        description_html,
     })
 }
 

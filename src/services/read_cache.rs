@@ -21,21 +21,45 @@ use std::time::{Duration, Instant};
 
 use quick_cache::sync::Cache;
 
+use super::categories::CategoryTree;
 use super::product_page::{Snapshot, SnapshotKey};
 use super::search::{SearchKey, SearchResult};
 use crate::config::CacheConfig;
 use crate::domain::stores::Store;
 
-/// A bounded cache of shared answers with an optional time to live.
-/// Capacity 0 turns it off (every lookup misses).
+/// A bounded cache of shared answers with an optional time to live, sized
+/// in (estimated) bytes so its memory stays within a budget. A budget of 0
+/// turns it off (every lookup misses).
 pub struct Recent<K, V> {
-    entries: Option<Cache<K, (Instant, Arc<V>)>>,
+    entries: Option<Cache<K, Stamped<V>, ByWeight<V>>>,
     ttl: Option<Duration>,
 }
 
+/// A value with the instant it was kept.
+type Stamped<V> = (Instant, Arc<V>);
+
+/// Weighs an entry by its value's estimated size in bytes.
+pub struct ByWeight<V>(fn(&V) -> u64);
+
+impl<V> Clone for ByWeight<V> {
+    fn clone(&self) -> Self {
+        ByWeight(self.0)
+    }
+}
+
+impl<K, V> quick_cache::Weighter<K, Stamped<V>> for ByWeight<V> {
+    fn weight(&self, _key: &K, value: &Stamped<V>) -> u64 {
+        (self.0)(&value.1).max(1)
+    }
+}
+
 impl<K: Eq + Hash + Clone, V> Recent<K, V> {
-    pub fn new(capacity: usize, ttl: Option<Duration>) -> Recent<K, V> {
-        Recent { entries: (capacity > 0).then(|| Cache::new(capacity)), ttl }
+    pub fn new(budget_bytes: u64, ttl: Option<Duration>, weigh: fn(&V) -> u64) -> Recent<K, V> {
+        let estimated_items = (budget_bytes / 2_048).max(16) as usize;
+        Recent {
+            entries: (budget_bytes > 0).then(|| Cache::with_weighter(estimated_items, budget_bytes, ByWeight(weigh))),
+            ttl,
+        }
     }
 
     pub fn get(&self, key: &K) -> Option<Arc<V>> {
@@ -81,19 +105,28 @@ pub struct Reads {
     /// Stores by `host:…` or `slug:…`; every request resolves one.
     pub stores: Recent<String, Option<Arc<Store>>>,
     pub searches: Recent<SearchKey, SearchResult>,
+    /// Each store's category tree, by (store, catalog generation).
+    pub category_trees: Recent<(String, u64), CategoryTree>,
 }
 
 /// How long a resolved store is used before reading it again: branding
 /// changed on another node shows within this.
 const STORE_TTL: Duration = Duration::from_secs(5);
 
+const MIB: u64 = 1024 * 1024;
+
 impl Reads {
     pub fn new(config: &CacheConfig) -> Reads {
         Reads {
             generations: Generations::default(),
-            product_pages: Recent::new(config.product_pages, None),
-            stores: Recent::new(1_024, Some(STORE_TTL)),
-            searches: Recent::new(config.searches, Some(Duration::from_millis(config.search_ttl_ms))),
+            product_pages: Recent::new(config.product_pages_mib * MIB, None, Snapshot::weight),
+            stores: Recent::new(MIB, Some(STORE_TTL), |_| 2_048),
+            searches: Recent::new(
+                config.searches_mib * MIB,
+                Some(Duration::from_millis(config.search_ttl_ms)),
+                SearchResult::weight,
+            ),
+            category_trees: Recent::new(4 * MIB, None, CategoryTree::weight),
         }
     }
 }
@@ -114,15 +147,27 @@ mod tests {
 
     #[test]
     fn answers_expire_and_can_be_turned_off() {
-        let fresh: Recent<u32, &str> = Recent::new(10, Some(Duration::from_secs(60)));
+        let weigh: fn(&&str) -> u64 = |s| s.len() as u64;
+        let fresh: Recent<u32, &str> = Recent::new(1_000, Some(Duration::from_secs(60)), weigh);
         fresh.put(1, Arc::new("one"));
         assert_eq!(fresh.get(&1).as_deref(), Some(&"one"));
-        let stale: Recent<u32, &str> = Recent::new(10, Some(Duration::ZERO));
+        let stale: Recent<u32, &str> = Recent::new(1_000, Some(Duration::ZERO), weigh);
         stale.put(1, Arc::new("one"));
         assert!(stale.get(&1).is_none(), "older than its time to live");
-        let off: Recent<u32, &str> = Recent::new(0, None);
+        let off: Recent<u32, &str> = Recent::new(0, None, weigh);
         off.put(1, Arc::new("one"));
-        assert!(off.get(&1).is_none(), "capacity 0 keeps nothing");
+        assert!(off.get(&1).is_none(), "a budget of 0 keeps nothing");
+    }
+
+    #[test]
+    fn the_budget_bounds_what_is_kept() {
+        let big = "x".repeat(100);
+        let cache: Recent<u32, String> = Recent::new(1_000, None, |s| s.len() as u64);
+        for i in 0..100 {
+            cache.put(i, Arc::new(big.clone()));
+        }
+        let kept = (0..100).filter(|i| cache.get(i).is_some()).count();
+        assert!(kept <= 10, "100 entries of 100 bytes in a 1,000-byte budget: {kept} kept");
     }
 
     #[test]

@@ -582,6 +582,16 @@ impl SearchParams {
     }
 }
 
+impl SearchResult {
+    /// Estimated bytes, for the read cache's budget.
+    pub fn weight(&self) -> u64 {
+        let items: usize = self.items.iter().map(|c| c.name.len() + c.slug.len() + c.id.len() + 96).sum();
+        let facets: usize =
+            self.facets.iter().flat_map(|g| &g.values).map(|v| v.value.len() + v.label.len() + 64).sum();
+        (512 + items + facets + self.categories.len() * 128 + self.prices.len() * 32) as u64
+    }
+}
+
 /// Cache key of a customer's search: store, index generation and version,
 /// language, the parameters.
 pub type SearchKey = (String, String, u64, Language, String);

@@ -57,6 +57,8 @@ struct ProductPage {
     selected: usize,
     json_ld: String,
     images: Vec<GalleryImage>,
+    /// The description's Markdown as safe HTML (see `domain::richtext`).
+    description_html: std::sync::Arc<str>,
 }
 
 impl ProductPage {
@@ -74,11 +76,6 @@ impl ProductPage {
 
     fn option_text(&self, v: &StoreVariant) -> String {
         if v.options.is_empty() { v.sku.clone() } else { v.options.values().cloned().collect::<Vec<_>>().join(" / ") }
-    }
-
-    /// The description's Markdown as safe HTML (see `domain::richtext`).
-    fn description_html(&self) -> String {
-        crate::domain::richtext::render_markdown(&self.product.description)
     }
 
     fn selected_variant(&self) -> Option<&StoreVariant> {
@@ -123,7 +120,7 @@ pub async fn product(
     headers: axum::http::HeaderMap,
 ) -> Response {
     let customer = super::account::customer_id(&state, &shell, &headers).await;
-    let (product, images) =
+    let shown =
         match product_page::storefront_product(&state.app, &shell.store, &slug, shell.lang, "web", customer.as_deref())
             .await
         {
@@ -134,11 +131,12 @@ pub async fn product(
                 return error_page(shell, StatusCode::INTERNAL_SERVER_ERROR);
             }
         };
+    let product_page::Shown { product, images, description_html } = shown;
     let selected = q.variant.and_then(|sku| product.variants.iter().position(|v| v.sku == sku)).unwrap_or(0);
     let base = format!("{}{}", state.app.config.public_url(), shell.base);
     let image_urls: Vec<String> = images.iter().map(|i| format!("{base}{}", i.url)).collect();
     let json_ld = structured_data(&product, &image_urls);
-    render(StatusCode::OK, &ProductPage { shell, product, selected, json_ld, images })
+    render(StatusCode::OK, &ProductPage { shell, product, selected, json_ld, images, description_html })
 }
 
 /// schema.org Product with one Offer per priced variant and its images

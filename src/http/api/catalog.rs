@@ -91,9 +91,8 @@ pub async fn storefront_product(
     let lang = q.lang.as_deref().and_then(Language::parse).unwrap_or(current.store.brand.default_language);
     let channel = q.channel.as_deref().unwrap_or("web");
     let customer = ctx.actor.customer_id().ok();
-    let (product, images) =
-        product_page::storefront_product(&state.app, &current.store, &slug, lang, channel, customer).await?;
-    let images = super::media::under_store(images, &current.base_path);
+    let shown = product_page::storefront_product(&state.app, &current.store, &slug, lang, channel, customer).await?;
+    let (product, images) = (shown.product, super::media::under_store(shown.images, &current.base_path));
     Ok(Json(StoreProductWithImages { product, images }))
 }
 
