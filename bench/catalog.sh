@@ -19,7 +19,13 @@ pid=
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 port=18081
 base="http://127.0.0.1:$port"
-echo "machine: $(nproc) cores, $(uname -r); date: $(date -u +%Y-%m-%d); products: $n; database: ${OXCART_DATABASE_URL:+postgres}${OXCART_DATABASE_URL:-sqlite}"
+if [ -n "${OXCART_DATABASE_URL:-}" ]; then
+  # PostgreSQL nodes take their personal-data keys from configuration.
+  export OXCART_SECURITY__KEYS__K1=$(head -c 32 /dev/urandom | base64) OXCART_SECURITY__ACTIVE_KEY=k1
+  export OXCART_SECURITY__INDEX_KEY=$(head -c 32 /dev/urandom | base64)
+fi
+db=sqlite; [ -n "${OXCART_DATABASE_URL:-}" ] && db=postgresql
+echo "machine: $(nproc) cores, $(uname -r); date: $(date -u +%Y-%m-%d); products: $n; database: $db"
 start=$(date +%s%N)
 "$bin" --data-dir "$work/data" demo --products "$n" | grep generated
 echo "generation wall time: $(( ($(date +%s%N) - start) / 1000000 )) ms"

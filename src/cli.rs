@@ -211,6 +211,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 let started = std::time::Instant::now();
                 crate::services::demo_catalog::generate(&app, &ctx, products, |n| bar.set_position(n as u64)).await?;
                 bar.finish_and_clear();
+                app.db.refresh_statistics().await?;
                 println!("generated {products} products in {:.1} s", started.elapsed().as_secs_f64());
             }
         }

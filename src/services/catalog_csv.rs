@@ -376,6 +376,9 @@ pub async fn import(
     tracing::info!(created, updated, ms = started.elapsed().as_millis() as u64, "import: written");
     report.created = created;
     report.updated = updated;
+    if let Err(e) = app.db.refresh_statistics().await {
+        tracing::warn!(error = %e, "refreshing planner statistics after an import failed");
+    }
     Ok(report)
 }
 

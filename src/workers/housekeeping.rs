@@ -9,6 +9,7 @@ use crate::services::{App, housekeeping};
 
 pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
     let every = Duration::from_secs(u64::from(app.config.retention.interval_minutes.max(1)) * 60);
+    refresh_statistics(&app).await;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -21,5 +22,13 @@ pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
             Ok(p) => tracing::info!(?p, "housekeeping purge"),
             Err(e) => tracing::warn!(error = %e, "housekeeping purge failed"),
         }
+        refresh_statistics(&app).await;
+    }
+}
+
+/// Keeps the query planner's statistics current (see `Db::refresh_statistics`).
+async fn refresh_statistics(app: &App) {
+    if let Err(e) = app.db.refresh_statistics().await {
+        tracing::warn!(error = %e, "refreshing planner statistics failed");
     }
 }

@@ -1,7 +1,8 @@
 //! Storefront reads served from the read cache stay correct: a change shows
 //! on the node that made it at once and on another node soon after, and
 //! rules that depend on the clock (publishing windows, sales) apply to
-//! cached pages and listings without any write.
+//! cached pages and listings without any write. And the planner
+//! statistics that keep uncached reads on their indexes are gathered.
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,7 @@ crate::on_both_databases!(
     product_pages_follow_changes_here_and_on_other_nodes,
     clock_rules_apply_to_cached_pages,
     cached_listings_show_saves_at_once,
+    planner_statistics_are_gathered,
 );
 
 fn now_ms() -> i64 {
@@ -142,4 +144,16 @@ async fn cached_listings_show_saves_at_once(b: Backend) {
     assert_eq!(after["total"], 2, "{after}");
     let html = app.get("/search?q=kettle", None).await.text().await.unwrap();
     assert!(html.contains("Copper kettle") && html.contains("Granite kettle"), "{html}");
+}
+
+async fn planner_statistics_are_gathered(b: Backend) {
+    let app = spawn(b).await;
+    // A bulk load ends by gathering them.
+    let out = app.oxcart_cli(&["demo", "--products", "30"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sql = match b {
+        Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'prices'",
+        Backend::Postgres => "SELECT COUNT(*) FROM pg_stats WHERE tablename = 'prices'",
+    };
+    assert!(app.scalar(sql).await > 0, "no planner statistics for prices");
 }
