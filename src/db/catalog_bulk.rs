@@ -102,7 +102,7 @@ pub async fn delete_parts(tx: &mut Tx, dialect: Dialect, store_id: &str, ids: &[
 }
 
 /// `$from, …`, or `?, …` on SQLite (see [`insert_rows`]).
-fn placeholders(dialect: Dialect, from: usize, n: usize) -> String {
+pub(super) fn placeholders(dialect: Dialect, from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| match dialect {
             Dialect::Sqlite => "?".to_string(),

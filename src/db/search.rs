@@ -3,6 +3,7 @@
 
 use sqlx::{AnyPool, Row};
 
+use super::catalog_bulk::placeholders;
 use super::{Db, Dialect};
 
 /// Which products of a store to read.
@@ -18,21 +19,15 @@ impl Selection<'_> {
     /// are plain `?` on SQLite: it looks `$N` names up one by one, which
     /// makes a 2,000-id statement take seconds (see `catalog_bulk`).
     fn condition(&self, dialect: Dialect, store_column: &str, column: &str) -> String {
-        let n = match self {
-            Selection::Range(..) => 3,
-            Selection::Ids(ids) => ids.len() + 1,
-        };
-        let mut ps = (1..=n).map(|i| match dialect {
-            Dialect::Sqlite => "?".to_string(),
-            Dialect::Postgres => format!("${i}"),
-        });
-        let store = ps.next().unwrap_or_default();
-        let rest: Vec<String> = ps.collect();
+        let store = placeholders(dialect, 1, 1);
         match self {
             Selection::Range(..) => {
-                format!("{store_column} = {store} AND {column} >= {} AND {column} <= {}", rest[0], rest[1])
+                let (first, last) = (placeholders(dialect, 2, 1), placeholders(dialect, 3, 1));
+                format!("{store_column} = {store} AND {column} >= {first} AND {column} <= {last}")
             }
-            Selection::Ids(_) => format!("{store_column} = {store} AND {column} IN ({})", rest.join(", ")),
+            Selection::Ids(ids) => {
+                format!("{store_column} = {store} AND {column} IN ({})", placeholders(dialect, 2, ids.len()))
+            }
         }
     }
 

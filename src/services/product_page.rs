@@ -20,7 +20,7 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::pricing::{ListTier, PriceSource, resolve};
 use crate::domain::stores::Store;
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoreVariant {
     pub sku: String,
     pub gtin: Option<String>,
@@ -36,7 +36,7 @@ pub struct StoreVariant {
     pub price_list: Option<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoreProduct {
     pub id: String,
     pub kind: ProductKind,
@@ -129,29 +129,16 @@ pub async fn storefront_product(
         let variant_ids: Vec<String> = s.variants.iter().map(|(v, _)| v.id.clone()).collect();
         super::pricing::list_tiers(app, &store.id, &lists, &variant_ids).await?
     };
-    let p = &s.product;
-    let product = StoreProduct {
-        id: p.id.clone(),
-        kind: p.kind,
-        language: p.language,
-        name: p.name.clone(),
-        slug: p.slug.clone(),
-        description: p.description.clone(),
-        seo_title: p.seo_title.clone(),
-        seo_description: p.seo_description.clone(),
-        slugs: p.slugs.clone(),
-        channel: p.channel.clone(),
-        prices_include_tax: p.prices_include_tax,
-        variants: s
-            .variants
-            .iter()
-            .map(|(v, base)| {
-                let listed = list_tiers.remove(&v.id).unwrap_or_default();
-                store_variant(v, base, &listed, s.currency, now)
-            })
-            .collect(),
-        attributes: p.attributes.clone(),
-    };
+    // The snapshot's product has no variants: they are priced here.
+    let mut product = s.product.clone();
+    product.variants = s
+        .variants
+        .iter()
+        .map(|(v, base)| {
+            let listed = list_tiers.remove(&v.id).unwrap_or_default();
+            store_variant(v, base, &listed, s.currency, now)
+        })
+        .collect();
     Ok(Shown { product, images: s.images.clone(), description_html: s.description_html.clone() })
 }
 

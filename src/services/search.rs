@@ -472,16 +472,15 @@ pub async fn follow(app: &App) -> ServiceResult<usize> {
             }
             let change = change_of(&e.event_type, &e.payload);
             if !matches!(change, Change::None) {
-                // Another node changed this store's catalog: pages cached here are stale.
-                app.reads.generations.bump(&e.store_id);
+                // Another node changed this store's catalog: what this node keeps of it is stale.
+                app.catalog_changed(&e.store_id);
             }
             match change {
                 Change::Products(ids) => products.entry(e.store_id.clone()).or_default().extend(ids),
                 Change::Store => {
                     stores.insert(e.store_id.clone());
                 }
-                Change::Definitions => svc.forget(&e.store_id),
-                Change::None => {}
+                Change::Definitions | Change::None => {}
             }
             svc.cover(&e.id, e.created_at);
         }
@@ -491,7 +490,6 @@ pub async fn follow(app: &App) -> ServiceResult<usize> {
     }
     let mut n = 0;
     for store in &stores {
-        svc.forget(store);
         reindex_store(app, &index, store).await?;
         n += 1;
     }

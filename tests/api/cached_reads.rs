@@ -134,7 +134,7 @@ async fn cached_listings_show_saves_at_once(b: Backend) {
     create(&app, &owner, &product("LIST-1", "Granite kettle", json!({"channel": "web", "amount": 1500}))).await;
     let first: Value = app.get("/api/v1/storefront/search?q=kettle", None).await.json().await.unwrap();
     assert_eq!(first["total"], 1);
-    // Asked again: the same answer (from the cache).
+    // Asked again (a cache hit): the same answer.
     let again: Value = app.get("/api/v1/storefront/search?q=kettle", None).await.json().await.unwrap();
     assert_eq!(first, again);
     // A save on this node is indexed before it answers, and a cached
