@@ -16,6 +16,7 @@ pub mod categories;
 pub mod collections;
 pub mod customers;
 pub mod idempotency;
+pub mod inventory;
 pub mod jobs;
 pub mod mail;
 pub mod media;

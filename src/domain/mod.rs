@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod crypto;
 pub mod ids;
+pub mod inventory;
 pub mod locale;
 pub mod media;
 pub mod money;

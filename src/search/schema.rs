@@ -19,7 +19,7 @@ use crate::domain::locale::Language;
 
 /// Bumped whenever fields or analyzers change: an index built with another
 /// version is rebuilt at start-up.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Clone, Copy)]
 pub struct Fields {

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod demo_catalog;
 pub mod housekeeping;
 pub mod idempotency;
+pub mod inventory;
 pub mod jobs;
 pub mod key_rotation;
 pub mod mail;

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::media::GalleryImage;
 use super::{App, ServiceError, ServiceResult, now_ms};
 use crate::db::catalog as sql;
+use crate::domain::inventory::Availability;
 use crate::domain::catalog::{PriceTier, ProductKind, PublishStatus, is_visible, pick_translation};
 use crate::domain::locale::Language;
 use crate::domain::money::{Currency, Money};
@@ -34,6 +35,8 @@ pub struct StoreVariant {
     pub compare_at: Option<Money>,
     /// Code of the price list the single-unit price comes from, if any.
     pub price_list: Option<String>,
+    /// Whether it can be ordered now, and what customers are told.
+    pub availability: Availability,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -129,6 +132,8 @@ pub async fn storefront_product(
         let variant_ids: Vec<String> = s.variants.iter().map(|(v, _)| v.id.clone()).collect();
         super::pricing::list_tiers(app, &store.id, &lists, &variant_ids).await?
     };
+    // Stock is not part of the snapshot: it changes with every order.
+    let stock = super::inventory::product_stock(app, &store.id, &s.product.id).await?;
     // The snapshot's product has no variants: they are priced here.
     let mut product = s.product.clone();
     product.variants = s
@@ -136,7 +141,8 @@ pub async fn storefront_product(
         .iter()
         .map(|(v, base)| {
             let listed = list_tiers.remove(&v.id).unwrap_or_default();
-            store_variant(v, base, &listed, s.currency, now)
+            let availability = stock.get(&v.id).copied().unwrap_or(Availability::Available);
+            store_variant(v, base, &listed, s.currency, now, availability)
         })
         .collect();
     Ok(Shown { product, images: s.images.clone(), description_html: s.description_html.clone() })
@@ -248,6 +254,7 @@ fn store_variant(
     listed: &[(String, Vec<ListTier>)],
     currency: Currency,
     now: i64,
+    availability: Availability,
 ) -> StoreVariant {
     let refs: Vec<(&str, &[ListTier])> = listed.iter().map(|(c, t)| (c.as_str(), t.as_slice())).collect();
     let one = resolve(base, &refs, 1, now);
@@ -278,5 +285,6 @@ fn store_variant(
             _ => None,
         }),
         tiers: volume,
+        availability,
     }
 }

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use quick_cache::sync::Cache;
 
 use super::categories::CategoryTree;
+use super::inventory::ProductStock;
 use super::product_page::{Snapshot, SnapshotKey};
 use super::search::{SearchKey, SearchResult};
 use crate::config::CacheConfig;
@@ -73,6 +74,12 @@ impl<K: Eq + Hash + Clone, V> Recent<K, V> {
         }
     }
 
+    pub fn remove(&self, key: &K) {
+        if let Some(entries) = &self.entries {
+            entries.remove(key);
+        }
+    }
+
     pub fn clear(&self) {
         if let Some(entries) = &self.entries {
             entries.clear();
@@ -107,11 +114,18 @@ pub struct Reads {
     pub searches: Recent<SearchKey, SearchResult>,
     /// Each store's category tree, by (store, catalog generation).
     pub category_trees: Recent<(String, u64), CategoryTree>,
+    /// What customers are told of a product's variants' stock, by (store,
+    /// product): dropped on this node's stock changes, kept briefly for
+    /// other nodes' (checkout counts again; a page may lag a second).
+    pub stock: Recent<(String, String), ProductStock>,
 }
 
 /// How long a resolved store is used before reading it again: branding
 /// changed on another node shows within this.
 const STORE_TTL: Duration = Duration::from_secs(5);
+
+/// How long a product's stock shown to customers is reused.
+const STOCK_TTL: Duration = Duration::from_secs(1);
 
 const MIB: u64 = 1024 * 1024;
 
@@ -127,6 +141,7 @@ impl Reads {
                 SearchResult::weight,
             ),
             category_trees: Recent::new(4 * MIB, None, CategoryTree::weight),
+            stock: Recent::new(4 * MIB, Some(STOCK_TTL), |s| 64 + 96 * s.len() as u64),
         }
     }
 }

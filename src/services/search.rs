@@ -128,6 +128,9 @@ struct StoreContext {
     parents: HashMap<String, Option<String>>,
     category_names: HashMap<String, BTreeMap<Language, (String, String)>>,
     attributes: Vec<AttributeDef>,
+    /// Whether the store keeps stock: only then do products carry the
+    /// availability facet (in or out of stock).
+    keeps_stock: bool,
 }
 
 async fn store_context(app: &App, store_id: &str) -> ServiceResult<StoreContext> {
@@ -151,6 +154,7 @@ async fn store_context(app: &App, store_id: &str) -> ServiceResult<StoreContext>
         parents,
         category_names,
         attributes: super::attributes::definitions(app, store_id).await?,
+        keeps_stock: crate::db::inventory::keeps_stock(pool, store_id).await?,
     })
 }
 
@@ -170,7 +174,17 @@ fn with_ancestors(parents: &HashMap<String, Option<String>>, ids: &[String]) -> 
     out
 }
 
-fn documents(cx: &StoreContext, batch: sql::Batch, now: i64) -> Vec<ProductDoc> {
+/// Of these products, those a customer can order now (some variant is
+/// sellable); None when the store keeps no stock.
+async fn sellable(app: &App, cx: &StoreContext, ids: &[String]) -> ServiceResult<Option<HashSet<String>>> {
+    if !cx.keeps_stock {
+        return Ok(None);
+    }
+    let stock = super::inventory::stock_of_products(&app.db, &cx.store_id, ids).await?;
+    Ok(Some(stock.into_values().filter(|(_, a)| a.sellable()).map(|(p, _)| p).collect()))
+}
+
+fn documents(cx: &StoreContext, batch: sql::Batch, sellable: Option<&HashSet<String>>, now: i64) -> Vec<ProductDoc> {
     let mut texts: HashMap<String, Vec<sql::TextRow>> = HashMap::new();
     for t in batch.texts {
         texts.entry(t.product_id.clone()).or_default().push(t);
@@ -223,6 +237,10 @@ fn documents(cx: &StoreContext, batch: sql::Batch, now: i64) -> Vec<ProductDoc> 
             }
             for t in &tags {
                 facets.push(format!("tag={}", t.to_lowercase()));
+            }
+            if let Some(sellable) = sellable {
+                let state = if sellable.contains(&p.id) { IN_STOCK } else { OUT_OF_STOCK };
+                facets.push(format!("{AVAILABILITY}={state}"));
             }
             facets.sort();
             facets.dedup();
@@ -282,7 +300,8 @@ async fn blocking<T: Send + 'static>(
 async fn apply(app: &App, index: &Arc<Index>, cx: &StoreContext, ids: &[String]) -> ServiceResult<()> {
     for chunk in ids.chunks(CHUNK as usize) {
         let batch = sql::batch(&app.db, &cx.store_id, &Selection::Ids(chunk)).await?;
-        let docs = documents(cx, batch, now_ms());
+        let sellable = sellable(app, cx, chunk).await?;
+        let docs = documents(cx, batch, sellable.as_ref(), now_ms());
         let (index, chunk) = (index.clone(), chunk.to_vec());
         blocking(move || index.replace(&chunk, &docs)).await?;
     }
@@ -339,7 +358,8 @@ pub async fn rebuild(app: &App, progress: Progress) -> ServiceResult<(Index, u64
             let ids = sql::product_ids_after(app.db.pool(), &store.id, &after, CHUNK).await?;
             let (Some(first), Some(last)) = (ids.first(), ids.last()) else { break };
             let batch = sql::batch(&app.db, &store.id, &Selection::Range(first, last)).await?;
-            let docs = documents(&cx, batch, now_ms());
+            let sellable = sellable(app, &cx, &ids).await?;
+            let docs = documents(&cx, batch, sellable.as_ref(), now_ms());
             let ix = index.clone();
             blocking(move || ix.replace(&[], &docs)).await?;
             done += ids.len() as u64;
@@ -415,6 +435,16 @@ fn change_of(event_type: &str, payload: &str) -> Change {
         }
         // The default language decides every fallback.
         "store" => Change::Definitions,
+        // Which locations sell decides every product's availability.
+        "stock_location" => Change::Store,
+        "stock" if event_type == "stock.status_changed" => {
+            let v = serde_json::from_str::<serde_json::Value>(payload).unwrap_or_default();
+            let ids: Vec<String> = v["data"]["product_ids"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            if ids.is_empty() { Change::None } else { Change::Products(ids) }
+        }
         "product_type" | "attribute" | "channel" | "category" | "catalog" => Change::Store,
         _ => Change::None,
     }
@@ -652,6 +682,12 @@ pub struct SearchResult {
     pub prices: Vec<PriceRange>,
 }
 
+/// The facet customers filter on to see only what they can order now:
+/// `facets[availability]=in_stock`.
+pub const AVAILABILITY: &str = "availability";
+pub const IN_STOCK: &str = "in_stock";
+pub const OUT_OF_STOCK: &str = "out_of_stock";
+
 /// Deepest result a cursor may reach: paging further is a crawler, not a shopper.
 const MAX_OFFSET: usize = 10_000;
 
@@ -860,12 +896,18 @@ fn present(
                     (Some(d), _) => d.name(lang, cx.default_lang),
                     (None, Some(axis)) => axis.to_string(),
                     (None, None) if code == "tag" => crate::i18n::t(lang, "search.tags").to_string(),
+                    (None, None) if code == AVAILABILITY => crate::i18n::t(lang, "search.availability").to_string(),
                     (None, None) => code.clone(),
                 },
                 values: values
                     .into_iter()
                     .map(|(value, count)| FacetValue {
-                        label: def.map_or(value.clone(), |d| d.label(&value, lang, cx.default_lang)),
+                        label: match (def, code.as_str(), value.as_str()) {
+                            (Some(d), _, _) => d.label(&value, lang, cx.default_lang),
+                            (None, AVAILABILITY, IN_STOCK) => crate::i18n::t(lang, "stock.in_stock").to_string(),
+                            (None, AVAILABILITY, OUT_OF_STOCK) => crate::i18n::t(lang, "stock.out_of_stock").to_string(),
+                            (None, _, _) => value.clone(),
+                        },
                         selected: selected.is_some_and(|s| s.contains(&value)),
                         value,
                         count,

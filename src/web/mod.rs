@@ -22,6 +22,7 @@ pub mod admin_catalog;
 pub mod admin_categories;
 pub mod admin_collections;
 pub mod admin_forms;
+pub mod admin_inventory;
 pub mod admin_pricing;
 pub mod assets;
 pub mod cookies;
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_access::routes())
         .merge(admin_catalog::routes())
         .merge(admin_bulk::routes())
+        .merge(admin_inventory::routes())
         .merge(admin_pricing::routes())
         .merge(admin_categories::routes())
         .merge(admin_attributes::routes())

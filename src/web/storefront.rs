@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use super::shell::{Shell, error_page, render};
 use crate::http::state::AppState;
-use crate::i18n::format_money;
+use crate::domain::inventory::Availability;
+use crate::i18n::{format_money, t};
 use crate::services::ServiceError;
 use crate::services::catalog::{self, ProductCard};
 use crate::services::collections::CollectionHeading;
@@ -78,6 +79,23 @@ impl ProductPage {
         if v.options.is_empty() { v.sku.clone() } else { v.options.values().cloned().collect::<Vec<_>>().join(" / ") }
     }
 
+    /// "In stock", "Only 3 left", "Pre-order · ships from 2026-12-01"…
+    fn stock_text(&self, v: &StoreVariant) -> String {
+        let lang = self.shell.lang;
+        let ships = |at: Option<i64>| {
+            at.and_then(chrono::DateTime::from_timestamp_millis)
+                .map(|d| format!(" · {}", t(lang, "stock.ships_from").replace("{date}", &d.format("%Y-%m-%d").to_string())))
+                .unwrap_or_default()
+        };
+        match v.availability {
+            Availability::Available | Availability::InStock { .. } => t(lang, "stock.in_stock").into(),
+            Availability::LowStock { quantity } => t(lang, "stock.low").replace("{n}", &quantity.to_string()),
+            Availability::OutOfStock => t(lang, "stock.out_of_stock").into(),
+            Availability::Backorder { restock_at } => format!("{}{}", t(lang, "stock.backorder"), ships(restock_at)),
+            Availability::Preorder { restock_at } => format!("{}{}", t(lang, "stock.preorder"), ships(restock_at)),
+        }
+    }
+
     fn selected_variant(&self) -> Option<&StoreVariant> {
         self.product.variants.get(self.selected)
     }
@@ -142,6 +160,17 @@ pub async fn product(
 /// schema.org Product with one Offer per priced variant and its images
 /// (absolute URLs). `<` is escaped so the JSON cannot close its script
 /// element.
+/// schema.org's ItemAvailability for an offer.
+fn schema_availability(a: Availability) -> &'static str {
+    match a {
+        Availability::Available | Availability::InStock { .. } => "https://schema.org/InStock",
+        Availability::LowStock { .. } => "https://schema.org/LimitedAvailability",
+        Availability::OutOfStock => "https://schema.org/OutOfStock",
+        Availability::Backorder { .. } => "https://schema.org/BackOrder",
+        Availability::Preorder { .. } => "https://schema.org/PreOrder",
+    }
+}
+
 fn structured_data(p: &StoreProduct, images: &[String]) -> String {
     let offers: Vec<serde_json::Value> = p
         .variants
@@ -150,7 +179,7 @@ fn structured_data(p: &StoreProduct, images: &[String]) -> String {
             v.price.map(|price| {
                 serde_json::json!({
                     "@type": "Offer", "sku": v.sku, "gtin": v.gtin, "price": price.decimal(),
-                    "priceCurrency": price.currency.code(), "availability": "https://schema.org/InStock",
+                    "priceCurrency": price.currency.code(), "availability": schema_availability(v.availability),
                 })
             })
         })

@@ -10,6 +10,7 @@ pub mod customers;
 pub mod docs;
 pub mod jobs;
 pub mod media;
+pub mod inventory;
 pub mod pricing;
 pub mod search;
 pub mod staff;
@@ -43,6 +44,7 @@ use crate::services::Outcome;
         pricing::groups, pricing::create_group, pricing::members, pricing::add_member, pricing::remove_member,
         pricing::lists, pricing::create_list, pricing::get_list, pricing::update_list, pricing::delete_list, pricing::quote,
         jobs::import, jobs::export, jobs::list, jobs::get, jobs::file,
+        inventory::locations, inventory::create_location, inventory::update_location, inventory::location_stock, inventory::variant, inventory::update_settings, inventory::adjust, inventory::transfer, inventory::movements,
         media::upload, media::list, media::reorder, media::update, media::delete,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
@@ -55,6 +57,7 @@ use crate::services::Outcome;
         (name = "customers", description = "Customer accounts"),
         (name = "catalog", description = "Channels, products, variants and prices"),
         (name = "search", description = "Catalog search with facets, for the storefront and staff"),
+        (name = "inventory", description = "Stock locations, levels, adjustments, transfers and the stock journal"),
         (name = "webhooks", description = "Outgoing webhooks and the event log"),
     )
 )]
@@ -134,6 +137,14 @@ pub fn routes() -> Router<AppState> {
             get(pricing::get_list).put(pricing::update_list).delete(pricing::delete_list),
         )
         .route("/api/v1/prices/quote", get(pricing::quote))
+        .route("/api/v1/stock-locations", get(inventory::locations).post(inventory::create_location))
+        .route("/api/v1/stock-locations/{location}", put(inventory::update_location))
+        .route("/api/v1/stock-locations/{location}/stock", get(inventory::location_stock))
+        .route("/api/v1/inventory/{sku}", get(inventory::variant))
+        .route("/api/v1/inventory/{sku}/settings", put(inventory::update_settings))
+        .route("/api/v1/stock-adjustments", post(inventory::adjust))
+        .route("/api/v1/stock-transfers", post(inventory::transfer))
+        .route("/api/v1/stock-movements", get(inventory::movements))
         .route("/api/v1/catalog/imports", post(jobs::import).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/api/v1/catalog/exports", post(jobs::export))
         .route("/api/v1/jobs", get(jobs::list))

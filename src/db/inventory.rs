@@ -1,0 +1,512 @@
+//! SQL for stock locations, stock levels, per-variant stock settings and
+//! the movement journal. Levels change only through conditional updates
+//! (the check and the write are one statement), so two writers can never
+//! take the same units; `CHECK` constraints are the backstop.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::catalog_bulk::placeholders;
+use super::{Dialect, Tx};
+
+#[derive(Debug, Clone)]
+pub struct LocationRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub country: String,
+    pub priority: i64,
+    pub active: bool,
+    pub updated_at: i64,
+}
+
+const LOCATION_COLUMNS: &str = "id, code, name, country, priority, active, updated_at";
+
+fn location(r: &AnyRow) -> Result<LocationRow, sqlx::Error> {
+    Ok(LocationRow {
+        id: r.try_get("id")?,
+        code: r.try_get("code")?,
+        name: r.try_get("name")?,
+        country: r.try_get("country")?,
+        priority: r.try_get("priority")?,
+        active: r.try_get::<i64, _>("active")? != 0,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert_location(tx: &mut Tx, store_id: &str, l: &LocationRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO stock_locations (store_id, id, code, name, country, priority, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(store_id)
+    .bind(&l.id)
+    .bind(&l.code)
+    .bind(&l.name)
+    .bind(&l.country)
+    .bind(l.priority)
+    .bind(i64::from(l.active))
+    .bind(l.updated_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// False when the store has no such location.
+pub async fn update_location(tx: &mut Tx, store_id: &str, l: &LocationRow) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE stock_locations SET code = $3, name = $4, country = $5, priority = $6, active = $7, updated_at = $8
+         WHERE store_id = $1 AND id = $2",
+    )
+    .bind(store_id)
+    .bind(&l.id)
+    .bind(&l.code)
+    .bind(&l.name)
+    .bind(&l.country)
+    .bind(l.priority)
+    .bind(i64::from(l.active))
+    .bind(l.updated_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn locations<'e, E>(ex: E, store_id: &str) -> Result<Vec<LocationRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {LOCATION_COLUMNS} FROM stock_locations WHERE store_id = $1 ORDER BY priority, code LIMIT 500");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).fetch_all(ex).await?.iter().map(location).collect()
+}
+
+/// Whether the store keeps stock anywhere (an active location).
+pub async fn keeps_stock<'e, E>(ex: E, store_id: &str) -> Result<bool, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM stock_locations WHERE store_id = $1 AND active = 1 LIMIT 1")
+            .bind(store_id)
+            .fetch_optional(ex)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// A variant with what inventory needs of its product.
+#[derive(Debug, Clone)]
+pub struct VariantRef {
+    pub id: String,
+    pub sku: String,
+    pub product_id: String,
+    pub kind: String,
+}
+
+/// Variants by SKU (those that exist).
+pub async fn variants_by_sku<'e, E>(
+    ex: E,
+    dialect: Dialect,
+    store_id: &str,
+    skus: &[String],
+) -> Result<Vec<VariantRef>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT v.id, v.sku, v.product_id, p.kind FROM variants v
+         JOIN products p ON p.store_id = v.store_id AND p.id = v.product_id
+         WHERE v.store_id = {} AND v.sku IN ({})",
+        placeholders(dialect, 1, 1),
+        placeholders(dialect, 2, skus.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    for s in skus {
+        q = q.bind(s);
+    }
+    q.fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(VariantRef {
+                id: r.try_get("id")?,
+                sku: r.try_get("sku")?,
+                product_id: r.try_get("product_id")?,
+                kind: r.try_get("kind")?,
+            })
+        })
+        .collect()
+}
+
+/// A variant's stock as availability needs it: its settings (when
+/// configured) and what its active locations can still sell.
+#[derive(Debug, Clone)]
+pub struct VariantStock {
+    pub product_id: String,
+    pub variant_id: String,
+    pub kind: String,
+    pub policy: Option<String>,
+    pub low_stock_at: Option<i64>,
+    pub restock_at: Option<i64>,
+    pub available: i64,
+}
+
+/// Every variant of the given products with its stock.
+pub async fn variant_stock<'e, E>(
+    ex: E,
+    dialect: Dialect,
+    store_id: &str,
+    product_ids: &[String],
+) -> Result<Vec<VariantStock>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT v.product_id, v.id, p.kind, s.policy, s.low_stock_at, s.restock_at,
+                CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM stock_levels l
+                     JOIN stock_locations k ON k.store_id = l.store_id AND k.id = l.location_id AND k.active = 1
+                     WHERE l.store_id = v.store_id AND l.variant_id = v.id), 0) AS BIGINT) AS available
+         FROM variants v
+         JOIN products p ON p.store_id = v.store_id AND p.id = v.product_id
+         LEFT JOIN stock_settings s ON s.store_id = v.store_id AND s.variant_id = v.id
+         WHERE v.store_id = {} AND v.product_id IN ({})
+         ORDER BY v.product_id, v.position",
+        placeholders(dialect, 1, 1),
+        placeholders(dialect, 2, product_ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    for p in product_ids {
+        q = q.bind(p);
+    }
+    q.fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(VariantStock {
+                product_id: r.try_get("product_id")?,
+                variant_id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                policy: r.try_get("policy")?,
+                low_stock_at: r.try_get("low_stock_at")?,
+                restock_at: r.try_get("restock_at")?,
+                available: r.try_get("available")?,
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct SettingsRow {
+    pub variant_id: String,
+    pub policy: String,
+    pub low_stock_at: Option<i64>,
+    pub restock_at: Option<i64>,
+}
+
+pub async fn save_settings(tx: &mut Tx, store_id: &str, s: &SettingsRow, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO stock_settings (store_id, variant_id, policy, low_stock_at, restock_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (store_id, variant_id) DO UPDATE SET policy = excluded.policy,
+             low_stock_at = excluded.low_stock_at, restock_at = excluded.restock_at, updated_at = excluded.updated_at",
+    )
+    .bind(store_id)
+    .bind(&s.variant_id)
+    .bind(&s.policy)
+    .bind(s.low_stock_at)
+    .bind(s.restock_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// One variant's level at one location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    pub on_hand: i64,
+    pub reserved: i64,
+}
+
+pub async fn level(tx: &mut Tx, store_id: &str, variant_id: &str, location_id: &str) -> Result<Level, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT on_hand, reserved FROM stock_levels WHERE store_id = $1 AND variant_id = $2 AND location_id = $3",
+    )
+    .bind(store_id)
+    .bind(variant_id)
+    .bind(location_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match row {
+        Some(r) => Ok(Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? }),
+        None => Ok(Level { on_hand: 0, reserved: 0 }),
+    }
+}
+
+/// Adds `delta` (may be negative) to what is on hand, only if that leaves
+/// at least what is reserved. The level after, or None when refused.
+pub async fn change_on_hand(
+    tx: &mut Tx,
+    store_id: &str,
+    variant_id: &str,
+    location_id: &str,
+    delta: i64,
+    now: i64,
+) -> Result<Option<Level>, sqlx::Error> {
+    if delta > 0 {
+        sqlx::query(
+            "INSERT INTO stock_levels (store_id, variant_id, location_id, on_hand, reserved, updated_at)
+             VALUES ($1, $2, $3, 0, 0, $4) ON CONFLICT (store_id, variant_id, location_id) DO NOTHING",
+        )
+        .bind(store_id)
+        .bind(variant_id)
+        .bind(location_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let row = sqlx::query(
+        "UPDATE stock_levels SET on_hand = on_hand + $4, updated_at = $5
+         WHERE store_id = $1 AND variant_id = $2 AND location_id = $3 AND on_hand + $4 >= reserved
+         RETURNING on_hand, reserved",
+    )
+    .bind(store_id)
+    .bind(variant_id)
+    .bind(location_id)
+    .bind(delta)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| Ok(Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? })).transpose()
+}
+
+/// Sets what is on hand to `to`, only if it still is `from` (a count is
+/// compared against the level it was computed from) and `to` covers what
+/// is reserved.
+pub async fn set_on_hand(
+    tx: &mut Tx,
+    store_id: &str,
+    variant_id: &str,
+    location_id: &str,
+    from: i64,
+    to: i64,
+    now: i64,
+) -> Result<Option<Level>, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO stock_levels (store_id, variant_id, location_id, on_hand, reserved, updated_at)
+         VALUES ($1, $2, $3, 0, 0, $4) ON CONFLICT (store_id, variant_id, location_id) DO NOTHING",
+    )
+    .bind(store_id)
+    .bind(variant_id)
+    .bind(location_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let row = sqlx::query(
+        "UPDATE stock_levels SET on_hand = $5, updated_at = $6
+         WHERE store_id = $1 AND variant_id = $2 AND location_id = $3 AND on_hand = $4 AND reserved <= $5
+         RETURNING on_hand, reserved",
+    )
+    .bind(store_id)
+    .bind(variant_id)
+    .bind(location_id)
+    .bind(from)
+    .bind(to)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| Ok(Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? })).transpose()
+}
+
+#[derive(Debug, Clone)]
+pub struct MovementRow {
+    pub id: String,
+    pub variant_id: String,
+    pub location_id: String,
+    pub kind: String,
+    pub reason: String,
+    pub on_hand_delta: i64,
+    pub reserved_delta: i64,
+    pub after: Level,
+    pub note: String,
+    pub reference: String,
+    pub actor: String,
+    pub created_at: i64,
+}
+
+pub async fn insert_movement(tx: &mut Tx, store_id: &str, m: &MovementRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO stock_movements (store_id, id, variant_id, location_id, kind, reason, on_hand_delta,
+             reserved_delta, on_hand_after, reserved_after, note, reference, actor, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(store_id)
+    .bind(&m.id)
+    .bind(&m.variant_id)
+    .bind(&m.location_id)
+    .bind(&m.kind)
+    .bind(&m.reason)
+    .bind(m.on_hand_delta)
+    .bind(m.reserved_delta)
+    .bind(m.after.on_hand)
+    .bind(m.after.reserved)
+    .bind(&m.note)
+    .bind(&m.reference)
+    .bind(&m.actor)
+    .bind(m.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Newest first, before the movement id `before` (paging), optionally of
+/// one variant and/or one location.
+pub async fn movements<'e, E>(
+    ex: E,
+    store_id: &str,
+    variant_id: Option<&str>,
+    location_id: Option<&str>,
+    before: &str,
+    limit: i64,
+) -> Result<Vec<MovementRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut sql = String::from(
+        "SELECT id, variant_id, location_id, kind, reason, on_hand_delta, reserved_delta, on_hand_after,
+                reserved_after, note, reference, actor, created_at
+         FROM stock_movements WHERE store_id = $1 AND id < $2",
+    );
+    let mut n = 3;
+    if variant_id.is_some() {
+        sql.push_str(&format!(" AND variant_id = ${n}"));
+        n += 1;
+    }
+    if location_id.is_some() {
+        sql.push_str(&format!(" AND location_id = ${n}"));
+        n += 1;
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${n}"));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(before);
+    if let Some(v) = variant_id {
+        q = q.bind(v);
+    }
+    if let Some(l) = location_id {
+        q = q.bind(l);
+    }
+    q.bind(limit)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(MovementRow {
+                id: r.try_get("id")?,
+                variant_id: r.try_get("variant_id")?,
+                location_id: r.try_get("location_id")?,
+                kind: r.try_get("kind")?,
+                reason: r.try_get("reason")?,
+                on_hand_delta: r.try_get("on_hand_delta")?,
+                reserved_delta: r.try_get("reserved_delta")?,
+                after: Level { on_hand: r.try_get("on_hand_after")?, reserved: r.try_get("reserved_after")? },
+                note: r.try_get("note")?,
+                reference: r.try_get("reference")?,
+                actor: r.try_get("actor")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// A level with its variant's SKU, for stock lists.
+#[derive(Debug, Clone)]
+pub struct LevelRow {
+    pub sku: String,
+    pub variant_id: String,
+    pub location_id: String,
+    pub level: Level,
+}
+
+fn level_row(r: &AnyRow) -> Result<LevelRow, sqlx::Error> {
+    Ok(LevelRow {
+        sku: r.try_get("sku")?,
+        variant_id: r.try_get("variant_id")?,
+        location_id: r.try_get("location_id")?,
+        level: Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? },
+    })
+}
+
+/// Levels of one variant at every location that ever held it.
+pub async fn levels_of_variant<'e, E>(ex: E, store_id: &str, variant_id: &str) -> Result<Vec<LevelRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT v.sku, l.variant_id, l.location_id, l.on_hand, l.reserved
+         FROM stock_levels l JOIN variants v ON v.store_id = l.store_id AND v.id = l.variant_id
+         WHERE l.store_id = $1 AND l.variant_id = $2",
+    )
+    .bind(store_id)
+    .bind(variant_id)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(level_row)
+    .collect()
+}
+
+/// Levels at one location by SKU, after `after` (paging).
+pub async fn levels_at<'e, E>(
+    ex: E,
+    store_id: &str,
+    location_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<LevelRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT v.sku, l.variant_id, l.location_id, l.on_hand, l.reserved
+         FROM stock_levels l JOIN variants v ON v.store_id = l.store_id AND v.id = l.variant_id
+         WHERE l.store_id = $1 AND l.location_id = $2 AND v.sku > $3
+         ORDER BY v.sku LIMIT $4",
+    )
+    .bind(store_id)
+    .bind(location_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(level_row)
+    .collect()
+}
+
+/// (variant id → SKU) for movement lists.
+pub async fn skus_of<'e, E>(
+    ex: E,
+    dialect: Dialect,
+    store_id: &str,
+    variant_ids: &[String],
+) -> Result<Vec<(String, String)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if variant_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, sku FROM variants WHERE store_id = {} AND id IN ({})",
+        placeholders(dialect, 1, 1),
+        placeholders(dialect, 2, variant_ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    for v in variant_ids {
+        q = q.bind(v);
+    }
+    q.fetch_all(ex).await?.iter().map(|r| Ok((r.try_get("id")?, r.try_get("sku")?))).collect()
+}
