@@ -75,7 +75,8 @@ pub async fn locations<'e, E>(ex: E, store_id: &str) -> Result<Vec<LocationRow>,
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let sql = format!("SELECT {LOCATION_COLUMNS} FROM stock_locations WHERE store_id = $1 ORDER BY priority, code LIMIT 500");
+    let sql =
+        format!("SELECT {LOCATION_COLUMNS} FROM stock_locations WHERE store_id = $1 ORDER BY priority, code LIMIT 500");
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).fetch_all(ex).await?.iter().map(location).collect()
 }
 

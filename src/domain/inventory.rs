@@ -50,9 +50,8 @@ impl StockPolicy {
 pub enum Availability {
     /// Sellable without counting.
     Available,
-    InStock {
-        quantity: i64,
-    },
+    /// In stock (how many is the store's business, not the public's).
+    InStock,
     /// In stock, at or below the low-stock threshold ("only 3 left").
     LowStock {
         quantity: i64,
@@ -76,7 +75,7 @@ impl Availability {
     pub fn code(self) -> &'static str {
         match self {
             Availability::Available => "available",
-            Availability::InStock { .. } => "in_stock",
+            Availability::InStock => "in_stock",
             Availability::LowStock { .. } => "low_stock",
             Availability::OutOfStock => "out_of_stock",
             Availability::Backorder { .. } => "backorder",
@@ -87,12 +86,17 @@ impl Availability {
 
 /// A variant's availability from its policy and what its active locations
 /// can still sell (on hand less reserved, summed).
-pub fn availability(policy: StockPolicy, available: i64, low_stock_at: Option<i64>, restock_at: Option<i64>) -> Availability {
+pub fn availability(
+    policy: StockPolicy,
+    available: i64,
+    low_stock_at: Option<i64>,
+    restock_at: Option<i64>,
+) -> Availability {
     match policy {
         StockPolicy::Untracked => Availability::Available,
         StockPolicy::Preorder => Availability::Preorder { restock_at },
         _ if available > 0 && is_low(available, low_stock_at) => Availability::LowStock { quantity: available },
-        _ if available > 0 => Availability::InStock { quantity: available },
+        _ if available > 0 => Availability::InStock,
         StockPolicy::Backorder => Availability::Backorder { restock_at },
         StockPolicy::Track => Availability::OutOfStock,
     }
@@ -184,7 +188,12 @@ pub struct Source {
 /// Takes `qty` units from `sources`, fewest locations first in the
 /// strategy's order: the first location that holds them all wins; else
 /// they are taken location by location. None when not enough is available.
-pub fn allocate(sources: &[Source], qty: i64, strategy: Allocation, ship_to: Option<&str>) -> Option<Vec<(String, i64)>> {
+pub fn allocate(
+    sources: &[Source],
+    qty: i64,
+    strategy: Allocation,
+    ship_to: Option<&str>,
+) -> Option<Vec<(String, i64)>> {
     let mut order: Vec<&Source> = sources.iter().filter(|s| s.available > 0).collect();
     order.sort_by_key(|s| {
         let away = match (strategy, ship_to) {
@@ -219,11 +228,14 @@ mod tests {
 
     #[test]
     fn availability_follows_the_policy() {
-        assert_eq!(availability(StockPolicy::Track, 5, None, None), Availability::InStock { quantity: 5 });
+        assert_eq!(availability(StockPolicy::Track, 5, None, None), Availability::InStock);
         assert_eq!(availability(StockPolicy::Track, 3, Some(3), None), Availability::LowStock { quantity: 3 });
         assert_eq!(availability(StockPolicy::Track, 0, Some(3), None), Availability::OutOfStock);
-        assert_eq!(availability(StockPolicy::Backorder, 0, None, Some(9)), Availability::Backorder { restock_at: Some(9) });
-        assert_eq!(availability(StockPolicy::Backorder, 2, None, None), Availability::InStock { quantity: 2 });
+        assert_eq!(
+            availability(StockPolicy::Backorder, 0, None, Some(9)),
+            Availability::Backorder { restock_at: Some(9) }
+        );
+        assert_eq!(availability(StockPolicy::Backorder, 2, None, None), Availability::InStock);
         assert_eq!(availability(StockPolicy::Preorder, 50, None, None), Availability::Preorder { restock_at: None });
         assert_eq!(availability(StockPolicy::Untracked, 0, None, None), Availability::Available);
         assert!(!Availability::OutOfStock.sellable());

@@ -673,7 +673,8 @@ pub async fn transfer(
         let inn = sql::change_on_hand(&mut tx, store_id, &v.id, &to.id, l.quantity, now)
             .await?
             .ok_or_else(|| ServiceError::Internal("stock level refused an increase".into()))?;
-        for (at, delta, after, kind) in [(from, -l.quantity, out, "transfer_out"), (to, l.quantity, inn, "transfer_in")] {
+        for (at, delta, after, kind) in [(from, -l.quantity, out, "transfer_out"), (to, l.quantity, inn, "transfer_in")]
+        {
             let m = movement(ctx, v, at, kind, "transfer", delta, after, &input.note, &id, now);
             sql::insert_movement(&mut tx, store_id, &m).await?;
             movements.push(view(m, &v.sku, &at.code));
@@ -681,8 +682,13 @@ pub async fn transfer(
     }
     let touched = watch.finish(app, &mut tx).await?;
     let change = StockChange { transfer_id: Some(id.clone()), movements };
-    outbox::emit(&mut tx, store_id, "stock.transferred", json!({ "transfer_id": id, "from": from.code, "to": to.code }))
-        .await?;
+    outbox::emit(
+        &mut tx,
+        store_id,
+        "stock.transferred",
+        json!({ "transfer_id": id, "from": from.code, "to": to.code }),
+    )
+    .await?;
     audit::record(app, &mut tx, ctx, "inventory.transferred", &id, json!({ "from": from.code, "to": to.code })).await?;
     idempotency::complete(&mut tx, ctx, idem, 201, &change).await?;
     tx.commit().await?;
@@ -731,7 +737,8 @@ pub async fn movements(
         limit,
     )
     .await?;
-    let variant_ids: Vec<String> = rows.iter().map(|m| m.variant_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+    let variant_ids: Vec<String> =
+        rows.iter().map(|m| m.variant_id.clone()).collect::<HashSet<_>>().into_iter().collect();
     let skus: HashMap<String, String> =
         sql::skus_of(pool, app.db.dialect(), store_id, &variant_ids).await?.into_iter().collect();
     let codes: HashMap<&str, &str> = all.iter().map(|l| (l.id.as_str(), l.code.as_str())).collect();

@@ -905,7 +905,9 @@ fn present(
                         label: match (def, code.as_str(), value.as_str()) {
                             (Some(d), _, _) => d.label(&value, lang, cx.default_lang),
                             (None, AVAILABILITY, IN_STOCK) => crate::i18n::t(lang, "stock.in_stock").to_string(),
-                            (None, AVAILABILITY, OUT_OF_STOCK) => crate::i18n::t(lang, "stock.out_of_stock").to_string(),
+                            (None, AVAILABILITY, OUT_OF_STOCK) => {
+                                crate::i18n::t(lang, "stock.out_of_stock").to_string()
+                            }
                             (None, _, _) => value.clone(),
                         },
                         selected: selected.is_some_and(|s| s.contains(&value)),

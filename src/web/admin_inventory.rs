@@ -102,7 +102,13 @@ fn location_input(form: &FormPairs) -> LocationInput {
     }
 }
 
-async fn save_location(state: AppState, shell: Shell, headers: HeaderMap, form: FormPairs, id: Option<String>) -> Response {
+async fn save_location(
+    state: AppState,
+    shell: Shell,
+    headers: HeaderMap,
+    form: FormPairs,
+    id: Option<String>,
+) -> Response {
     let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     let input = location_input(&form);
     let result = match &id {
@@ -216,9 +222,7 @@ async fn after_change(
     result: Result<Outcome<inventory::StockChange>, ServiceError>,
 ) -> Response {
     match result {
-        Ok(_) => {
-            Redirect::to(&shell.href(&format!("/admin/inventory/sku/{}", segment(sku)))).into_response()
-        }
+        Ok(_) => Redirect::to(&shell.href(&format!("/admin/inventory/sku/{}", segment(sku)))).into_response(),
         Err(e) => match messages(e) {
             Ok(errors) => show_item(state, shell, s, sku, errors).await,
             Err(e) => failure(&shell, e),
@@ -266,9 +270,7 @@ async fn save_settings(
     }
     let input = SettingsInput { policy, low_stock_at, restock_at };
     match inventory::update_settings(&state.app, &s.ctx, &sku, input).await {
-        Ok(_) => {
-            Redirect::to(&shell.href(&format!("/admin/inventory/sku/{}", segment(&sku)))).into_response()
-        }
+        Ok(_) => Redirect::to(&shell.href(&format!("/admin/inventory/sku/{}", segment(&sku)))).into_response(),
         Err(e) => match messages(e) {
             Ok(errors) => show_item(&state, shell, &s, &sku, errors).await,
             Err(e) => failure(&shell, e),
@@ -292,7 +294,8 @@ async fn adjust(
         return show_item(&state, shell, &s, &sku, vec!["quantity: a whole number".into()]).await;
     };
     // A count states the units on hand; every other reason a change.
-    let (delta, counted) = if reason == AdjustReason::Counted { (None, Some(quantity)) } else { (Some(quantity), None) };
+    let (delta, counted) =
+        if reason == AdjustReason::Counted { (None, Some(quantity)) } else { (Some(quantity), None) };
     let input = AdjustmentInput {
         lines: vec![AdjustmentLine {
             sku: sku.clone(),

@@ -9,8 +9,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::shell::{Shell, error_page, render};
-use crate::http::state::AppState;
 use crate::domain::inventory::Availability;
+use crate::http::state::AppState;
 use crate::i18n::{format_money, t};
 use crate::services::ServiceError;
 use crate::services::catalog::{self, ProductCard};
@@ -84,11 +84,13 @@ impl ProductPage {
         let lang = self.shell.lang;
         let ships = |at: Option<i64>| {
             at.and_then(chrono::DateTime::from_timestamp_millis)
-                .map(|d| format!(" · {}", t(lang, "stock.ships_from").replace("{date}", &d.format("%Y-%m-%d").to_string())))
+                .map(|d| {
+                    format!(" · {}", t(lang, "stock.ships_from").replace("{date}", &d.format("%Y-%m-%d").to_string()))
+                })
                 .unwrap_or_default()
         };
         match v.availability {
-            Availability::Available | Availability::InStock { .. } => t(lang, "stock.in_stock").into(),
+            Availability::Available | Availability::InStock => t(lang, "stock.in_stock").into(),
             Availability::LowStock { quantity } => t(lang, "stock.low").replace("{n}", &quantity.to_string()),
             Availability::OutOfStock => t(lang, "stock.out_of_stock").into(),
             Availability::Backorder { restock_at } => format!("{}{}", t(lang, "stock.backorder"), ships(restock_at)),
@@ -163,7 +165,7 @@ pub async fn product(
 /// schema.org's ItemAvailability for an offer.
 fn schema_availability(a: Availability) -> &'static str {
     match a {
-        Availability::Available | Availability::InStock { .. } => "https://schema.org/InStock",
+        Availability::Available | Availability::InStock => "https://schema.org/InStock",
         Availability::LowStock { .. } => "https://schema.org/LimitedAvailability",
         Availability::OutOfStock => "https://schema.org/OutOfStock",
         Availability::Backorder { .. } => "https://schema.org/BackOrder",

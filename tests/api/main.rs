@@ -16,6 +16,7 @@ mod collections;
 mod customer_data;
 mod errors;
 mod idempotency;
+mod inventory;
 mod keys;
 mod lifecycle;
 mod media;
