@@ -227,8 +227,51 @@ async fn load_catalog(app: &App, store: Store) -> ServiceResult<()> {
         },
         client_ip: "demo".into(),
     };
+    let mut skus = Vec::new();
     for p in products {
+        if p.kind == crate::domain::catalog::ProductKind::Physical {
+            skus.extend(p.variants.iter().map(|v| v.sku.clone()));
+        }
         catalog::create(app, &ctx, p).await?;
     }
+    if !skus.is_empty() {
+        load_stock(app, &ctx, &skus).await?;
+    }
+    Ok(())
+}
+
+/// A warehouse holding the physical goods: most in stock, a few nearly
+/// gone (low-stock threshold 3), one sold out, so every state shows.
+async fn load_stock(app: &App, ctx: &super::actor::Ctx, skus: &[String]) -> ServiceResult<()> {
+    use super::inventory::{self, AdjustmentInput, AdjustmentLine, LocationInput, SettingsInput};
+    use crate::domain::inventory::{AdjustReason, StockPolicy};
+
+    let main = LocationInput {
+        code: "main".into(),
+        name: "Main warehouse".into(),
+        country: "DE".into(),
+        priority: 0,
+        active: true,
+    };
+    inventory::create_location(app, ctx, main).await?;
+    let mut lines = Vec::new();
+    for (i, sku) in skus.iter().enumerate() {
+        let units = [24, 8, 2, 0, 40, 15][i % 6];
+        if i % 6 == 2 {
+            let low = SettingsInput { policy: StockPolicy::Track, low_stock_at: Some(3), restock_at: None };
+            inventory::update_settings(app, ctx, sku, low).await?;
+        }
+        if units > 0 {
+            lines.push(AdjustmentLine {
+                sku: sku.clone(),
+                location: "main".into(),
+                delta: Some(units),
+                counted: None,
+                reason: AdjustReason::Received,
+                note: "opening stock".into(),
+            });
+        }
+    }
+    inventory::adjust(app, ctx, AdjustmentInput { lines }, None).await?;
     Ok(())
 }

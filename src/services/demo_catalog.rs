@@ -88,6 +88,9 @@ pub async fn generate(app: &App, ctx: &Ctx, count: usize, mut progress: impl FnM
     let start = catalog::all_ids(app, ctx).await?.len();
     let mut drafts = Vec::new();
     let mut written = 0;
+    // Stores that keep stock get some of each generated variant.
+    let warehouse = super::inventory::locations(app, ctx).await?.into_iter().find(|l| l.active).map(|l| l.code);
+    let mut arrivals: Vec<(String, i64)> = Vec::new();
     for i in 0..count {
         let serial = start + i;
         let (a, n) = (rng.below(ADJECTIVES.len() as u64) as usize, rng.below(NOUNS.len() as u64) as usize);
@@ -155,6 +158,13 @@ pub async fn generate(app: &App, ctx: &Ctx, count: usize, mut progress: impl FnM
             product_type: None,
             attributes: Default::default(),
         };
+        if warehouse.is_some() {
+            for v in &input.variants {
+                // About one in ten sold out; the rest up to 60 units.
+                let units = if rng.below(10) == 0 { 0 } else { 1 + rng.below(60) as i64 };
+                arrivals.push((v.sku.clone(), units));
+            }
+        }
         drafts.push(Draft { target: None, input });
         if drafts.len() == CHUNK || i + 1 == count {
             let prepared = catalog_batch::prepare(app, ctx, std::mem::take(&mut drafts))
@@ -162,8 +172,33 @@ pub async fn generate(app: &App, ctx: &Ctx, count: usize, mut progress: impl FnM
                 .into_iter()
                 .collect::<ServiceResult<Vec<_>>>()?;
             written += catalog_batch::write(app, ctx, prepared, |_| {}).await?.0;
+            if let Some(code) = &warehouse {
+                stock_up(app, ctx, code, std::mem::take(&mut arrivals)).await?;
+            }
             progress(written);
         }
+    }
+    Ok(())
+}
+
+/// Receives the generated variants' opening stock at the store's warehouse.
+async fn stock_up(app: &App, ctx: &Ctx, location: &str, arrivals: Vec<(String, i64)>) -> ServiceResult<()> {
+    use super::inventory::{AdjustmentInput, AdjustmentLine};
+    use crate::domain::inventory::AdjustReason;
+    let lines: Vec<AdjustmentLine> = arrivals
+        .into_iter()
+        .filter(|(_, units)| *units > 0)
+        .map(|(sku, units)| AdjustmentLine {
+            sku,
+            location: location.to_string(),
+            delta: Some(units),
+            counted: None,
+            reason: AdjustReason::Received,
+            note: "opening stock".into(),
+        })
+        .collect();
+    for chunk in lines.chunks(500) {
+        super::inventory::adjust(app, ctx, AdjustmentInput { lines: chunk.to_vec() }, None).await?;
     }
     Ok(())
 }
