@@ -33,6 +33,7 @@ pub struct Config {
     pub media: MediaConfig,
     pub catalog: CatalogConfig,
     pub cache: CacheConfig,
+    pub orders: OrdersConfig,
 }
 
 /// Answers kept in memory for storefront reads (see `services::read_cache`),
@@ -52,6 +53,23 @@ pub struct CacheConfig {
 impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig { product_pages_mib: 64, searches_mib: 16, search_ttl_ms: 1_000 }
+    }
+}
+
+/// Checkout and unpaid orders.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrdersConfig {
+    /// How long an unpaid order holds its stock before it is cancelled
+    /// and the stock released, in minutes.
+    pub reservation_minutes: i64,
+    /// Where orders ship from: `nearest` (the buyer's country first, then
+    /// priority) or `priority` (location priority only).
+    pub allocation: crate::domain::inventory::Allocation,
+}
+
+impl Default for OrdersConfig {
+    fn default() -> Self {
+        OrdersConfig { reservation_minutes: 60, allocation: crate::domain::inventory::Allocation::Nearest }
     }
 }
 
@@ -192,6 +210,7 @@ impl Default for Config {
             media: MediaConfig::default(),
             catalog: CatalogConfig::default(),
             cache: CacheConfig::default(),
+            orders: OrdersConfig::default(),
         }
     }
 }

@@ -86,3 +86,26 @@ pub async fn complete(
     .await?;
     Ok(())
 }
+
+/// A completed record: (request hash, status, body).
+pub async fn lookup<'e, E>(
+    ex: E,
+    store_id: &str,
+    principal: &str,
+    key: &str,
+) -> Result<Option<(String, i64, String)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT request_hash, response_status, response_body FROM idempotency_keys
+         WHERE store_id = $1 AND principal = $2 AND idem_key = $3 AND response_status > 0",
+    )
+    .bind(store_id)
+    .bind(principal)
+    .bind(key)
+    .fetch_optional(ex)
+    .await?
+    .map(|r| Ok((r.try_get("request_hash")?, r.try_get("response_status")?, r.try_get("response_body")?)))
+    .transpose()
+}

@@ -511,3 +511,163 @@ where
     }
     q.fetch_all(ex).await?.iter().map(|r| Ok((r.try_get("id")?, r.try_get("sku")?))).collect()
 }
+
+// ---- reservations for orders ----
+
+/// Where a variant can be taken from: active locations with free units.
+pub async fn sources(
+    tx: &mut Tx,
+    store_id: &str,
+    variant_id: &str,
+) -> Result<Vec<crate::domain::inventory::Source>, sqlx::Error> {
+    sqlx::query(
+        "SELECT l.location_id, k.priority, k.country, l.on_hand - l.reserved AS available
+         FROM stock_levels l JOIN stock_locations k ON k.store_id = l.store_id AND k.id = l.location_id
+         WHERE l.store_id = $1 AND l.variant_id = $2 AND k.active = 1",
+    )
+    .bind(store_id)
+    .bind(variant_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(crate::domain::inventory::Source {
+            location_id: r.try_get("location_id")?,
+            priority: r.try_get("priority")?,
+            country: r.try_get("country")?,
+            available: r.try_get("available")?,
+        })
+    })
+    .collect()
+}
+
+/// Holds `quantity` free units (all or none). The level after, or None
+/// when fewer are free now.
+pub async fn reserve(
+    tx: &mut Tx,
+    store_id: &str,
+    variant_id: &str,
+    location_id: &str,
+    quantity: i64,
+    now: i64,
+) -> Result<Option<Level>, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE stock_levels SET reserved = reserved + $4, updated_at = $5
+         WHERE store_id = $1 AND variant_id = $2 AND location_id = $3 AND on_hand - reserved >= $4
+         RETURNING on_hand, reserved",
+    )
+    .bind(store_id)
+    .bind(variant_id)
+    .bind(location_id)
+    .bind(quantity)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| Ok(Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? })).transpose()
+}
+
+/// Lets go of held units; with `ship`, they also leave the shelf.
+pub async fn unreserve(
+    tx: &mut Tx,
+    store_id: &str,
+    variant_id: &str,
+    location_id: &str,
+    quantity: i64,
+    ship: bool,
+    now: i64,
+) -> Result<Option<Level>, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE stock_levels SET reserved = reserved - $4, on_hand = on_hand - $5, updated_at = $6
+         WHERE store_id = $1 AND variant_id = $2 AND location_id = $3 AND reserved >= $4
+         RETURNING on_hand, reserved",
+    )
+    .bind(store_id)
+    .bind(variant_id)
+    .bind(location_id)
+    .bind(quantity)
+    .bind(if ship { quantity } else { 0 })
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| Ok(Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? })).transpose()
+}
+
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    pub variant_id: String,
+    pub location_id: String,
+    pub quantity: i64,
+}
+
+pub async fn insert_reservation(
+    tx: &mut Tx,
+    store_id: &str,
+    order_id: &str,
+    r: &Reservation,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO stock_reservations (store_id, order_id, variant_id, location_id, quantity)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (store_id, order_id, variant_id, location_id)
+         DO UPDATE SET quantity = stock_reservations.quantity + excluded.quantity",
+    )
+    .bind(store_id)
+    .bind(order_id)
+    .bind(&r.variant_id)
+    .bind(&r.location_id)
+    .bind(r.quantity)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn reservations_of(tx: &mut Tx, store_id: &str, order_id: &str) -> Result<Vec<Reservation>, sqlx::Error> {
+    sqlx::query(
+        "SELECT variant_id, location_id, quantity FROM stock_reservations
+         WHERE store_id = $1 AND order_id = $2 ORDER BY variant_id, location_id",
+    )
+    .bind(store_id)
+    .bind(order_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Reservation {
+            variant_id: r.try_get("variant_id")?,
+            location_id: r.try_get("location_id")?,
+            quantity: r.try_get("quantity")?,
+        })
+    })
+    .collect()
+}
+
+pub async fn delete_reservations(tx: &mut Tx, store_id: &str, order_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM stock_reservations WHERE store_id = $1 AND order_id = $2")
+        .bind(store_id)
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Product ids of some variants.
+pub async fn variant_products(
+    tx: &mut Tx,
+    dialect: Dialect,
+    store_id: &str,
+    variant_ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    if variant_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT DISTINCT product_id FROM variants WHERE store_id = {} AND id IN ({})",
+        placeholders(dialect, 1, 1),
+        placeholders(dialect, 2, variant_ids.len())
+    );
+    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    for v in variant_ids {
+        q = q.bind(v);
+    }
+    q.fetch_all(&mut **tx).await
+}

@@ -10,6 +10,7 @@
 pub mod addresses;
 pub mod attributes;
 pub mod audit;
+pub mod carts;
 pub mod catalog;
 pub mod catalog_bulk;
 pub mod categories;
@@ -20,6 +21,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod mail;
 pub mod media;
+pub mod orders;
 pub mod outbox;
 pub mod pricing;
 pub mod rate_limits;

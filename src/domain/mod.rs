@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod locale;
 pub mod media;
 pub mod money;
+pub mod orders;
 pub mod pricing;
 pub mod richtext;
 pub mod stores;

@@ -519,5 +519,26 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
     ("admin.stock_policy", ["Policy", "Regel", "Política", "Política", "策略"]),
     ("admin.low_stock_at", ["Low stock at", "Knapp ab", "Stock bajo desde", "Estoque baixo a partir de", "低库存阈值"]),
     ("admin.restock_at", ["Ships from", "Lieferbar ab", "Se envía desde", "Envio a partir de", "发货日期"]),
+    (
+        "mail.order_subject",
+        [
+            "Your order {number} at {store}",
+            "Ihre Bestellung {number} bei {store}",
+            "Tu pedido {number} en {store}",
+            "O seu pedido {number} em {store}",
+            "您在 {store} 的订单 {number}",
+        ],
+    ),
+    (
+        "mail.order_thanks",
+        [
+            "Thank you for your order {number}. We have received it:",
+            "Vielen Dank für Ihre Bestellung {number}. Wir haben sie erhalten:",
+            "Gracias por tu pedido {number}. Lo hemos recibido:",
+            "Obrigado pelo seu pedido {number}. Recebemo-lo:",
+            "感谢您的订单 {number}，我们已收到：",
+        ],
+    ),
+    ("mail.order_total", ["Total", "Gesamt", "Total", "Total", "合计"]),
     ("admin.price_below", ["Price below", "Preis unter", "Precio inferior a", "Preço abaixo de", "价格低于"]),
 ];

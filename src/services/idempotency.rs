@@ -37,10 +37,21 @@ pub enum Begin {
 }
 
 pub async fn claim(tx: &mut Tx, ctx: &Ctx, req: Option<&IdempotencyRequest>) -> ServiceResult<Begin> {
+    claim_as(tx, &ctx.store.id, &ctx.actor.principal(), req).await
+}
+
+/// As [`claim`], with keys scoped to `principal` rather than the caller
+/// (a guest's cart: every guest is "anonymous").
+pub async fn claim_as(
+    tx: &mut Tx,
+    store_id: &str,
+    principal: &str,
+    req: Option<&IdempotencyRequest>,
+) -> ServiceResult<Begin> {
     let Some(req) = req else {
         return Ok(Begin::Proceed);
     };
-    match sql::claim(tx, &ctx.store.id, &ctx.actor.principal(), &req.key, &req.fingerprint, now_ms()).await? {
+    match sql::claim(tx, store_id, principal, &req.key, &req.fingerprint, now_ms()).await? {
         sql::Claim::Fresh => Ok(Begin::Proceed),
         sql::Claim::Replay { status, body } => Ok(Begin::Replay { status, body }),
         sql::Claim::Mismatch => Err(ServiceError::IdempotencyMismatch),
@@ -55,8 +66,34 @@ pub async fn complete<T: Serialize>(
     status: u16,
     response: &T,
 ) -> ServiceResult<()> {
+    complete_as(tx, &ctx.store.id, &ctx.actor.principal(), req, status, response).await
+}
+
+pub async fn complete_as<T: Serialize>(
+    tx: &mut Tx,
+    store_id: &str,
+    principal: &str,
+    req: Option<&IdempotencyRequest>,
+    status: u16,
+    response: &T,
+) -> ServiceResult<()> {
     let Some(req) = req else { return Ok(()) };
     let body = serde_json::to_string(response).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    sql::complete(tx, &ctx.store.id, &ctx.actor.principal(), &req.key, status, &body).await?;
+    sql::complete(tx, store_id, principal, &req.key, status, &body).await?;
     Ok(())
+}
+
+/// The first answer for a key already completed, read before any work
+/// (for operations whose inputs are gone once done, like a checked-out cart).
+pub async fn replay<T>(
+    app: &super::App,
+    store_id: &str,
+    principal: &str,
+    req: &IdempotencyRequest,
+) -> ServiceResult<Option<super::Outcome<T>>> {
+    match sql::lookup(app.db.pool(), store_id, principal, &req.key).await? {
+        None => Ok(None),
+        Some((hash, _, _)) if hash != req.fingerprint => Err(ServiceError::IdempotencyMismatch),
+        Some((_, status, body)) => Ok(Some(super::Outcome::Replayed { status: status as u16, body })),
+    }
 }

@@ -543,7 +543,8 @@ pub async fn adjust(
                 ),
             },
         })?;
-        let m = movement(ctx, v, at, "adjustment", l.reason.as_str(), delta, after, &l.note, "", now);
+        let m =
+            movement(&ctx.actor.principal(), v, at, "adjustment", l.reason.as_str(), delta, after, &l.note, "", now);
         sql::insert_movement(&mut tx, store_id, &m).await?;
         movements.push(view(m, &v.sku, &at.code));
     }
@@ -560,7 +561,7 @@ pub async fn adjust(
 
 #[allow(clippy::too_many_arguments)]
 fn movement(
-    ctx: &Ctx,
+    actor: &str,
     v: &sql::VariantRef,
     at: &LocationRow,
     kind: &str,
@@ -582,7 +583,7 @@ fn movement(
         after,
         note: note.trim().to_string(),
         reference: reference.into(),
-        actor: ctx.actor.principal(),
+        actor: actor.to_string(),
         created_at: now,
     }
 }
@@ -675,7 +676,7 @@ pub async fn transfer(
             .ok_or_else(|| ServiceError::Internal("stock level refused an increase".into()))?;
         for (at, delta, after, kind) in [(from, -l.quantity, out, "transfer_out"), (to, l.quantity, inn, "transfer_in")]
         {
-            let m = movement(ctx, v, at, kind, "transfer", delta, after, &input.note, &id, now);
+            let m = movement(&ctx.actor.principal(), v, at, kind, "transfer", delta, after, &input.note, &id, now);
             sql::insert_movement(&mut tx, store_id, &m).await?;
             movements.push(view(m, &v.sku, &at.code));
         }
@@ -832,4 +833,138 @@ pub async fn stock_of_products(
         }
     }
     Ok(out)
+}
+
+// ---- stock for orders ----
+
+/// What an order line asks of inventory.
+#[derive(Debug, Clone)]
+pub struct Want {
+    pub variant_id: String,
+    pub product_id: String,
+    pub sku: String,
+    pub quantity: i64,
+}
+
+/// Inside the order's transaction: holds stock for each line. Tracked
+/// lines are held whole or the order is refused (409 `out_of_stock`,
+/// naming the SKU); back-order lines hold what is free and owe the rest;
+/// pre-order and untracked lines hold nothing. Returns the units owed per
+/// line (same order as `wants`) and the products whose stock changed.
+pub async fn reserve_for_order(
+    app: &App,
+    tx: &mut Tx,
+    actor: &str,
+    store_id: &str,
+    order_id: &str,
+    wants: &[Want],
+    ship_to: Option<&str>,
+) -> ServiceResult<(Vec<i64>, Vec<String>)> {
+    let now = now_ms();
+    let products: Vec<String> = wants.iter().map(|w| w.product_id.clone()).collect();
+    let watch = Watch::start(app, tx, store_id, &products).await?;
+    let policies: HashMap<String, StockPolicy> =
+        watch.before.iter().map(|v| (v.variant_id.clone(), policy_of(v, watch.keeps_stock))).collect();
+    let mut owed = Vec::with_capacity(wants.len());
+    for w in wants {
+        let policy = policies.get(&w.variant_id).copied().unwrap_or(StockPolicy::Untracked);
+        let take = match policy {
+            StockPolicy::Untracked => {
+                owed.push(0);
+                continue;
+            }
+            StockPolicy::Preorder => {
+                owed.push(w.quantity);
+                continue;
+            }
+            StockPolicy::Track | StockPolicy::Backorder => {
+                let sources = sql::sources(tx, store_id, &w.variant_id).await?;
+                let free: i64 = sources.iter().map(|s| s.available.max(0)).sum();
+                let take = if policy == StockPolicy::Track { w.quantity } else { w.quantity.min(free) };
+                let plan = if take == 0 {
+                    Some(Vec::new())
+                } else {
+                    crate::domain::inventory::allocate(&sources, take, app.config.orders.allocation, ship_to)
+                };
+                let Some(plan) = plan else { return Err(out_of_stock(&w.sku, free)) };
+                for (location_id, q) in plan {
+                    let after = sql::reserve(tx, store_id, &w.variant_id, &location_id, q, now)
+                        .await?
+                        .ok_or_else(|| out_of_stock(&w.sku, free))?;
+                    let r = sql::Reservation { variant_id: w.variant_id.clone(), location_id, quantity: q };
+                    sql::insert_reservation(tx, store_id, order_id, &r).await?;
+                    let m = MovementRow {
+                        id: ids::new_id("stm"),
+                        variant_id: r.variant_id,
+                        location_id: r.location_id,
+                        kind: "reserve".into(),
+                        reason: "order".into(),
+                        on_hand_delta: 0,
+                        reserved_delta: q,
+                        after,
+                        note: String::new(),
+                        reference: order_id.to_string(),
+                        actor: actor.to_string(),
+                        created_at: now,
+                    };
+                    sql::insert_movement(tx, store_id, &m).await?;
+                }
+                take
+            }
+        };
+        owed.push(w.quantity - take);
+    }
+    let touched = watch.finish(app, tx).await?;
+    Ok((owed, touched))
+}
+
+fn out_of_stock(sku: &str, free: i64) -> ServiceError {
+    ServiceError::Conflict { code: "out_of_stock", message: format!("{sku}: only {} available", free.max(0)) }
+}
+
+/// Inside the transaction that cancels an order (or lets it expire):
+/// releases everything it holds. Returns the products whose stock changed.
+pub async fn release_for_order(
+    app: &App,
+    tx: &mut Tx,
+    actor: &str,
+    store_id: &str,
+    order_id: &str,
+    reason: &str,
+) -> ServiceResult<Vec<String>> {
+    let held = sql::reservations_of(tx, store_id, order_id).await?;
+    if held.is_empty() {
+        return Ok(Vec::new());
+    }
+    let variant_ids: Vec<String> = held.iter().map(|r| r.variant_id.clone()).collect();
+    let products: Vec<String> = sql::variant_products(tx, app.db.dialect(), store_id, &variant_ids).await?;
+    let watch = Watch::start(app, tx, store_id, &products).await?;
+    let now = now_ms();
+    for r in held {
+        let after = sql::unreserve(tx, store_id, &r.variant_id, &r.location_id, r.quantity, false, now)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("reservation of {order_id} exceeds the level")))?;
+        let m = MovementRow {
+            id: ids::new_id("stm"),
+            variant_id: r.variant_id,
+            location_id: r.location_id,
+            kind: "release".into(),
+            reason: reason.into(),
+            on_hand_delta: 0,
+            reserved_delta: -r.quantity,
+            after,
+            note: String::new(),
+            reference: order_id.to_string(),
+            actor: actor.to_string(),
+            created_at: now,
+        };
+        sql::insert_movement(tx, store_id, &m).await?;
+    }
+    sql::delete_reservations(tx, store_id, order_id).await?;
+    watch.finish(app, tx).await
+}
+
+/// Call after the transaction that reserved or released commits.
+pub fn stock_changed(app: &App, store_id: &str, product_ids: &[String]) {
+    forget(app, store_id, product_ids);
 }

@@ -5,5 +5,6 @@
 pub mod housekeeping;
 pub mod jobs;
 pub mod mail;
+pub mod reservations;
 pub mod search;
 pub mod webhooks;

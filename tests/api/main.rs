@@ -22,6 +22,7 @@ mod lifecycle;
 mod media;
 mod mfa;
 mod observability;
+mod orders;
 mod pages;
 mod pricing;
 mod privacy;

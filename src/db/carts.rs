@@ -1,0 +1,251 @@
+//! SQL for carts and their lines, and the catalog facts a cart line needs
+//! to be priced and ordered.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::catalog_bulk::placeholders;
+use super::{Dialect, Tx};
+
+#[derive(Debug, Clone)]
+pub struct CartRow {
+    pub id: String,
+    pub token_hash: String,
+    pub customer_id: Option<String>,
+    pub channel_id: String,
+    pub lang: String,
+    pub contact_enc: String,
+    pub updated_at: i64,
+}
+
+fn cart(r: &AnyRow) -> Result<CartRow, sqlx::Error> {
+    Ok(CartRow {
+        id: r.try_get("id")?,
+        token_hash: r.try_get("token_hash")?,
+        customer_id: r.try_get("customer_id")?,
+        channel_id: r.try_get("channel_id")?,
+        lang: r.try_get("lang")?,
+        contact_enc: r.try_get("contact_enc")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert(tx: &mut Tx, store_id: &str, c: &CartRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO carts (store_id, id, token_hash, customer_id, channel_id, lang, contact_enc, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(store_id)
+    .bind(&c.id)
+    .bind(&c.token_hash)
+    .bind(&c.customer_id)
+    .bind(&c.channel_id)
+    .bind(&c.lang)
+    .bind(&c.contact_enc)
+    .bind(c.updated_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn by_id<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<CartRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT id, token_hash, customer_id, channel_id, lang, contact_enc, updated_at
+         FROM carts WHERE store_id = $1 AND id = $2",
+    )
+    .bind(store_id)
+    .bind(id)
+    .fetch_optional(ex)
+    .await?
+    .as_ref()
+    .map(cart)
+    .transpose()
+}
+
+pub async fn update_contact(
+    tx: &mut Tx,
+    store_id: &str,
+    id: &str,
+    contact_enc: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE carts SET contact_enc = $3, updated_at = $4 WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(id)
+        .bind(contact_enc)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Sets a line's quantity (0 removes it) and touches the cart.
+pub async fn set_line(
+    tx: &mut Tx,
+    store_id: &str,
+    cart_id: &str,
+    variant_id: &str,
+    quantity: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if quantity == 0 {
+        sqlx::query("DELETE FROM cart_lines WHERE store_id = $1 AND cart_id = $2 AND variant_id = $3")
+            .bind(store_id)
+            .bind(cart_id)
+            .bind(variant_id)
+            .execute(&mut **tx)
+            .await?;
+    } else {
+        sqlx::query(
+            "INSERT INTO cart_lines (store_id, cart_id, variant_id, quantity, added_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (store_id, cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity",
+        )
+        .bind(store_id)
+        .bind(cart_id)
+        .bind(variant_id)
+        .bind(quantity)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("UPDATE carts SET updated_at = $3 WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(cart_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// (variant id, quantity) in the order they were added.
+pub async fn lines<'e, E>(ex: E, store_id: &str, cart_id: &str) -> Result<Vec<(String, i64)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT variant_id, quantity FROM cart_lines WHERE store_id = $1 AND cart_id = $2 ORDER BY added_at, variant_id",
+    )
+    .bind(store_id)
+    .bind(cart_id)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("variant_id")?, r.try_get("quantity")?)))
+    .collect()
+}
+
+/// Removes a cart and its lines (after checkout). False when it was gone:
+/// another checkout of the same cart won.
+pub async fn delete(tx: &mut Tx, store_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM cart_lines WHERE store_id = $1 AND cart_id = $2")
+        .bind(store_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let done = sqlx::query("DELETE FROM carts WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes carts untouched since `before`; returns how many.
+pub async fn purge_older(tx: &mut Tx, before: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM cart_lines WHERE EXISTS (SELECT 1 FROM carts c WHERE c.store_id = cart_lines.store_id
+             AND c.id = cart_lines.cart_id AND c.updated_at < $1)",
+    )
+    .bind(before)
+    .execute(&mut **tx)
+    .await?;
+    Ok(sqlx::query("DELETE FROM carts WHERE updated_at < $1").bind(before).execute(&mut **tx).await?.rows_affected())
+}
+
+/// What a cart line needs of the catalog.
+#[derive(Debug, Clone)]
+pub struct LineFacts {
+    pub variant_id: String,
+    pub sku: String,
+    pub options: String,
+    pub product_id: String,
+    pub kind: String,
+    pub status: String,
+    pub publish_at: Option<i64>,
+    pub unpublish_at: Option<i64>,
+}
+
+pub async fn facts_by<'e, E>(
+    ex: E,
+    dialect: Dialect,
+    store_id: &str,
+    column: &str,
+    keys: &[String],
+) -> Result<Vec<LineFacts>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let column = if column == "sku" { "v.sku" } else { "v.id" };
+    let sql = format!(
+        "SELECT v.id, v.sku, v.options, v.product_id, p.kind, p.status, p.publish_at, p.unpublish_at
+         FROM variants v JOIN products p ON p.store_id = v.store_id AND p.id = v.product_id
+         WHERE v.store_id = {} AND {column} IN ({})",
+        placeholders(dialect, 1, 1),
+        placeholders(dialect, 2, keys.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    for k in keys {
+        q = q.bind(k);
+    }
+    q.fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(LineFacts {
+                variant_id: r.try_get("id")?,
+                sku: r.try_get("sku")?,
+                options: r.try_get("options")?,
+                product_id: r.try_get("product_id")?,
+                kind: r.try_get("kind")?,
+                status: r.try_get("status")?,
+                publish_at: r.try_get("publish_at")?,
+                unpublish_at: r.try_get("unpublish_at")?,
+            })
+        })
+        .collect()
+}
+
+/// (product id, language, name) for some products.
+pub async fn names<'e, E>(
+    ex: E,
+    dialect: Dialect,
+    store_id: &str,
+    product_ids: &[String],
+) -> Result<Vec<(String, String, String)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT product_id, lang, name FROM product_texts WHERE store_id = {} AND product_id IN ({})",
+        placeholders(dialect, 1, 1),
+        placeholders(dialect, 2, product_ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    for p in product_ids {
+        q = q.bind(p);
+    }
+    q.fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("product_id")?, r.try_get("lang")?, r.try_get("name")?)))
+        .collect()
+}

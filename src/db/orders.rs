@@ -1,0 +1,340 @@
+//! SQL for orders: numbers, the order with its lines (a snapshot taken at
+//! checkout, never recomputed), status changes guarded by the status they
+//! come from, and the history of who changed what.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::Tx;
+
+/// The store's next order number. The counter row serialises concurrent
+/// checkouts of one store for the rest of their transaction, so numbers
+/// are gap-free (a rolled-back order gives its number back).
+pub async fn next_number(tx: &mut Tx, store_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO order_numbers (store_id, last) VALUES ($1, 1)
+         ON CONFLICT (store_id) DO UPDATE SET last = order_numbers.last + 1 RETURNING last",
+    )
+    .bind(store_id)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderRow {
+    pub id: String,
+    pub number: i64,
+    pub status: String,
+    pub payment_status: String,
+    pub customer_id: Option<String>,
+    pub channel_id: String,
+    pub currency: String,
+    pub lang: String,
+    pub prices_include_tax: bool,
+    pub subtotal: i64,
+    pub shipping_total: i64,
+    pub discount_total: i64,
+    pub tax_total: i64,
+    pub total: i64,
+    pub contact_enc: String,
+    pub access_hash: String,
+    pub reserved_until: Option<i64>,
+    pub placed_at: i64,
+    pub updated_at: i64,
+}
+
+const ORDER_COLUMNS: &str = "id, number, status, payment_status, customer_id, channel_id, currency, lang,
+    prices_include_tax, subtotal, shipping_total, discount_total, tax_total, total, contact_enc, access_hash,
+    reserved_until, placed_at, updated_at";
+
+fn order(r: &AnyRow) -> Result<OrderRow, sqlx::Error> {
+    Ok(OrderRow {
+        id: r.try_get("id")?,
+        number: r.try_get("number")?,
+        status: r.try_get("status")?,
+        payment_status: r.try_get("payment_status")?,
+        customer_id: r.try_get("customer_id")?,
+        channel_id: r.try_get("channel_id")?,
+        currency: r.try_get("currency")?,
+        lang: r.try_get("lang")?,
+        prices_include_tax: r.try_get::<i64, _>("prices_include_tax")? != 0,
+        subtotal: r.try_get("subtotal")?,
+        shipping_total: r.try_get("shipping_total")?,
+        discount_total: r.try_get("discount_total")?,
+        tax_total: r.try_get("tax_total")?,
+        total: r.try_get("total")?,
+        contact_enc: r.try_get("contact_enc")?,
+        access_hash: r.try_get("access_hash")?,
+        reserved_until: r.try_get("reserved_until")?,
+        placed_at: r.try_get("placed_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert(tx: &mut Tx, store_id: &str, o: &OrderRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO orders (store_id, id, number, status, payment_status, customer_id, channel_id, currency, lang,
+             prices_include_tax, subtotal, shipping_total, discount_total, tax_total, total, contact_enc,
+             access_hash, reserved_until, placed_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+    )
+    .bind(store_id)
+    .bind(&o.id)
+    .bind(o.number)
+    .bind(&o.status)
+    .bind(&o.payment_status)
+    .bind(&o.customer_id)
+    .bind(&o.channel_id)
+    .bind(&o.currency)
+    .bind(&o.lang)
+    .bind(i64::from(o.prices_include_tax))
+    .bind(o.subtotal)
+    .bind(o.shipping_total)
+    .bind(o.discount_total)
+    .bind(o.tax_total)
+    .bind(o.total)
+    .bind(&o.contact_enc)
+    .bind(&o.access_hash)
+    .bind(o.reserved_until)
+    .bind(o.placed_at)
+    .bind(o.updated_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn by_id<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<OrderRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE store_id = $1 AND id = $2");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(store_id)
+        .bind(id)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(order)
+        .transpose()
+}
+
+/// Newest first, before (placed_at, id) `before`; optionally one
+/// customer's or one status.
+pub async fn list<'e, E>(
+    ex: E,
+    store_id: &str,
+    customer_id: Option<&str>,
+    status: Option<&str>,
+    before: (i64, &str),
+    limit: i64,
+) -> Result<Vec<OrderRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE store_id = $1 AND (placed_at < $2 OR (placed_at = $2 AND id < $3))"
+    );
+    let mut n = 4;
+    if customer_id.is_some() {
+        sql.push_str(&format!(" AND customer_id = ${n}"));
+        n += 1;
+    }
+    if status.is_some() {
+        sql.push_str(&format!(" AND status = ${n}"));
+        n += 1;
+    }
+    sql.push_str(&format!(" ORDER BY placed_at DESC, id DESC LIMIT ${n}"));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(before.0).bind(before.1);
+    if let Some(c) = customer_id {
+        q = q.bind(c);
+    }
+    if let Some(s) = status {
+        q = q.bind(s);
+    }
+    q.bind(limit).fetch_all(ex).await?.iter().map(order).collect()
+}
+
+/// Moves an order from `from` to `to` only if it still is `from`.
+pub async fn set_status(
+    tx: &mut Tx,
+    store_id: &str,
+    id: &str,
+    from: &str,
+    to: &str,
+    reserved_until: Option<i64>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE orders SET status = $4, reserved_until = $5, updated_at = $6
+         WHERE store_id = $1 AND id = $2 AND status = $3",
+    )
+    .bind(store_id)
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .bind(reserved_until)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Unpaid orders whose hold on stock ran out: (store id, order id).
+pub async fn expired<'e, E>(ex: E, now: i64, limit: i64) -> Result<Vec<(String, String)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT store_id, id FROM orders WHERE reserved_until < $1 AND payment_status = 'unpaid'
+         ORDER BY reserved_until LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("store_id")?, r.try_get("id")?)))
+    .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct LineRow {
+    pub line_no: i64,
+    pub variant_id: String,
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub kind: String,
+    pub options: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
+    pub price_source: String,
+    pub backordered: i64,
+}
+
+pub async fn insert_line(tx: &mut Tx, store_id: &str, order_id: &str, l: &LineRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO order_lines (store_id, order_id, line_no, variant_id, product_id, sku, name, kind, options,
+             quantity, unit_price, line_total, price_source, backordered)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(store_id)
+    .bind(order_id)
+    .bind(l.line_no)
+    .bind(&l.variant_id)
+    .bind(&l.product_id)
+    .bind(&l.sku)
+    .bind(&l.name)
+    .bind(&l.kind)
+    .bind(&l.options)
+    .bind(l.quantity)
+    .bind(l.unit_price)
+    .bind(l.line_total)
+    .bind(&l.price_source)
+    .bind(l.backordered)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn lines<'e, E>(ex: E, store_id: &str, order_id: &str) -> Result<Vec<LineRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT line_no, variant_id, product_id, sku, name, kind, options, quantity, unit_price, line_total,
+                price_source, backordered
+         FROM order_lines WHERE store_id = $1 AND order_id = $2 ORDER BY line_no",
+    )
+    .bind(store_id)
+    .bind(order_id)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(LineRow {
+            line_no: r.try_get("line_no")?,
+            variant_id: r.try_get("variant_id")?,
+            product_id: r.try_get("product_id")?,
+            sku: r.try_get("sku")?,
+            name: r.try_get("name")?,
+            kind: r.try_get("kind")?,
+            options: r.try_get("options")?,
+            quantity: r.try_get("quantity")?,
+            unit_price: r.try_get("unit_price")?,
+            line_total: r.try_get("line_total")?,
+            price_source: r.try_get("price_source")?,
+            backordered: r.try_get("backordered")?,
+        })
+    })
+    .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub note: String,
+    pub actor: String,
+    pub at: i64,
+}
+
+pub async fn add_history(
+    tx: &mut Tx,
+    store_id: &str,
+    order_id: &str,
+    id: &str,
+    h: &HistoryRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO order_history (store_id, id, order_id, from_status, to_status, note, actor, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(store_id)
+    .bind(id)
+    .bind(order_id)
+    .bind(&h.from_status)
+    .bind(&h.to_status)
+    .bind(&h.note)
+    .bind(&h.actor)
+    .bind(h.at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn history<'e, E>(ex: E, store_id: &str, order_id: &str) -> Result<Vec<HistoryRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT from_status, to_status, note, actor, at FROM order_history
+         WHERE store_id = $1 AND order_id = $2 ORDER BY id",
+    )
+    .bind(store_id)
+    .bind(order_id)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(HistoryRow {
+            from_status: r.try_get("from_status")?,
+            to_status: r.try_get("to_status")?,
+            note: r.try_get("note")?,
+            actor: r.try_get("actor")?,
+            at: r.try_get("at")?,
+        })
+    })
+    .collect()
+}
+
+/// Stops the expiry worker from looking at an order again.
+pub async fn clear_reservation_deadline(tx: &mut Tx, store_id: &str, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET reserved_until = NULL WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

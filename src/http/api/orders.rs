@@ -1,0 +1,149 @@
+//! `/api/v1/carts` and `/api/v1/orders`: a visitor's cart, checkout, and
+//! orders for customers (their own), guests (with the order's token) and
+//! staff.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::respond;
+use crate::http::error::{ApiError, Problem};
+use crate::http::extract::{ApiCtx, ApiJson, IdempotencyKey};
+use crate::http::state::AppState;
+use crate::services::cart::{self, CartKey, CartView, Contact, CreatedCart, LineInput, NewCart};
+use crate::services::idempotency::IdempotencyRequest;
+use crate::services::orders::{self, Order, OrderPage, StatusChange};
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Starts a cart. A signed-in customer's cart is theirs; a guest keeps the
+/// returned token.
+#[utoipa::path(post, path = "/api/v1/carts", tag = "orders", request_body = NewCart,
+    responses((status = 201, body = CreatedCart), (status = 422, body = Problem)))]
+pub async fn create_cart(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    ApiJson(input): ApiJson<NewCart>,
+) -> Result<(StatusCode, Json<CreatedCart>), ApiError> {
+    Ok((StatusCode::CREATED, Json(cart::create(&state.app, &ctx, input).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/carts/{id}", tag = "orders",
+    params(("id" = String, Path, description = "Cart id (crt_…)"), ("Cart-Token" = Option<String>, Header, description = "The guest's cart token")),
+    responses((status = 200, body = CartView), (status = 404, body = Problem)))]
+pub async fn get_cart(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<CartView>, ApiError> {
+    let key = CartKey { id: &id, token: header(&headers, "cart-token") };
+    Ok(Json(cart::get(&state.app, &ctx, &key).await?))
+}
+
+/// Sets how many of a SKU the cart holds (0 removes it). Prices come from
+/// the catalog, never from the client.
+#[utoipa::path(put, path = "/api/v1/carts/{id}/lines/{sku}", tag = "orders", request_body = LineInput,
+    params(("id" = String, Path, description = "Cart id"), ("sku" = String, Path, description = "Variant SKU"),
+        ("Cart-Token" = Option<String>, Header, description = "The guest's cart token")),
+    responses((status = 200, body = CartView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_line(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path((id, sku)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<LineInput>,
+) -> Result<Json<CartView>, ApiError> {
+    let key = CartKey { id: &id, token: header(&headers, "cart-token") };
+    Ok(Json(cart::set_line(&state.app, &ctx, &key, &sku, input).await?))
+}
+
+/// Sets the e-mail and shipping address.
+#[utoipa::path(put, path = "/api/v1/carts/{id}/contact", tag = "orders", request_body = Contact,
+    params(("id" = String, Path, description = "Cart id"), ("Cart-Token" = Option<String>, Header, description = "The guest's cart token")),
+    responses((status = 200, body = CartView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_contact(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<Contact>,
+) -> Result<Json<CartView>, ApiError> {
+    let key = CartKey { id: &id, token: header(&headers, "cart-token") };
+    Ok(Json(cart::set_contact(&state.app, &ctx, &key, input).await?))
+}
+
+/// Places the order: re-prices, holds stock, records it and answers with
+/// the confirmation. Accepts `Idempotency-Key`: a retry returns the same order.
+#[utoipa::path(post, path = "/api/v1/carts/{id}/checkout", tag = "orders",
+    params(("id" = String, Path, description = "Cart id"), ("Cart-Token" = Option<String>, Header, description = "The guest's cart token"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 201, body = Order), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn checkout(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
+) -> Result<Response, ApiError> {
+    let idem = key.map(|k| IdempotencyRequest::new(k, &format!("orders.checkout:{id}"), &()));
+    let cart_key = CartKey { id: &id, token: header(&headers, "cart-token") };
+    Ok(respond(StatusCode::CREATED, orders::checkout(&state.app, &ctx, &cart_key, idem.as_ref()).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OrdersQuery {
+    pub status: Option<String>,
+    /// Cursor from the previous page.
+    pub before: Option<String>,
+    /// 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// Orders, newest first: the store's for staff, their own for a customer.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(OrdersQuery),
+    responses((status = 200, body = OrderPage), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    query: Result<Query<OrdersQuery>, QueryRejection>,
+) -> Result<Json<OrderPage>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    if matches!(ctx.actor, crate::services::actor::Actor::Anonymous) {
+        return Err(crate::services::ServiceError::Unauthenticated.into());
+    }
+    let page = orders::list(&state.app, &ctx, q.status.as_deref(), q.before.as_deref(), q.limit.unwrap_or(50)).await?;
+    Ok(Json(page))
+}
+
+/// One order with its lines, totals and history.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders",
+    params(("id" = String, Path, description = "Order id (ord_…)"), ("Order-Token" = Option<String>, Header, description = "A guest's order token")),
+    responses((status = 200, body = Order), (status = 404, body = Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Order>, ApiError> {
+    Ok(Json(orders::get(&state.app, &ctx, &id, header(&headers, "order-token")).await?))
+}
+
+/// Moves an order to another status (409 with the reason when not allowed).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/status", tag = "orders", security(("bearer" = [])), request_body = StatusChange,
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = Order), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn change_status(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<StatusChange>,
+) -> Result<Json<Order>, ApiError> {
+    Ok(Json(orders::change_status(&state.app, &ctx, &id, input).await?))
+}

@@ -1,0 +1,366 @@
+//! Carts: a visitor (guest or signed-in customer) collects lines in a
+//! channel, gives an e-mail and a shipping address, and checks out
+//! (`services::checkout`). Prices are always computed here from the
+//! catalog and price lists; a client never sends one.
+//!
+//! A guest proves a cart is theirs with the secret token returned when it
+//! was created (`Cart-Token` header); a customer's own carts need only
+//! their sign-in. Anyone else is told the cart does not exist.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::actor::{Actor, Ctx};
+use super::{App, ServiceError, ServiceResult, now_ms};
+use crate::db::carts::{self as sql, CartRow, LineFacts};
+use crate::db::catalog::ChannelRow;
+use crate::domain::addresses::Address;
+use crate::domain::catalog::{ProductKind, PublishStatus, is_visible, pick_translation};
+use crate::domain::crypto::Slot;
+use crate::domain::ids;
+use crate::domain::inventory::Availability;
+use crate::domain::locale::Language;
+use crate::domain::money::{Currency, Money};
+use crate::domain::orders::line_total;
+use crate::domain::pricing::{ListTier, PriceSource, resolve};
+use crate::domain::validation::{FieldErrors, is_plausible_email};
+
+/// Most distinct lines in a cart, and units of one line.
+pub const MAX_LINES: usize = 100;
+pub const MAX_QUANTITY: i64 = 999;
+
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCart {
+    /// Channel code (default `web`): decides currency and prices.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Language of names on the cart and the order (default: the store's).
+    #[serde(default)]
+    pub lang: Option<Language>,
+}
+
+/// Who may see or change a cart: the holder of its token, or its customer.
+pub struct CartKey<'a> {
+    pub id: &'a str,
+    pub token: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Contact {
+    pub email: String,
+    /// Needed when something ships.
+    #[serde(default)]
+    pub shipping_address: Option<Address>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CartLine {
+    pub sku: String,
+    pub product_id: String,
+    pub name: String,
+    pub options: BTreeMap<String, String>,
+    pub kind: ProductKind,
+    pub quantity: i64,
+    /// Now, for this quantity (volume and list prices applied).
+    pub unit_price: Option<Money>,
+    pub line_total: Option<Money>,
+    pub availability: Availability,
+    /// Why this line cannot be ordered as it is, if it cannot:
+    /// `unavailable` (no longer sold) or `no_price` (not sold in this channel).
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CartView {
+    pub id: String,
+    pub channel: String,
+    pub currency: String,
+    pub lang: Language,
+    pub lines: Vec<CartLine>,
+    pub subtotal: Money,
+    pub contact: Option<Contact>,
+    /// Whether checkout would accept it now (stock is checked at checkout).
+    pub ready: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedCart {
+    /// Send as `Cart-Token` with every request for this cart. Shown once.
+    pub token: String,
+    pub cart: CartView,
+}
+
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+pub fn new_secret() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut b = [0u8; 24];
+    rand::rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+fn contact_slot<'a>(store_id: &'a str, id: &'a str) -> Slot<'a> {
+    Slot { table: "carts", column: "contact", store_id, row_id: id }
+}
+
+async fn channel(app: &App, store_id: &str, code: &str) -> ServiceResult<ChannelRow> {
+    crate::db::catalog::channels(app.db.pool(), store_id).await?.into_iter().find(|c| c.code == code).ok_or_else(|| {
+        let mut errs = FieldErrors::default();
+        errs.add("channel", "unknown_channel", "no channel with this code");
+        errs.into()
+    })
+}
+
+async fn channel_by_id(app: &App, store_id: &str, id: &str) -> ServiceResult<ChannelRow> {
+    crate::db::catalog::channels(app.db.pool(), store_id)
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| ServiceError::Internal(format!("cart channel {id} is gone")))
+}
+
+pub async fn create(app: &App, ctx: &Ctx, input: NewCart) -> ServiceResult<CreatedCart> {
+    let code = input.channel.as_deref().unwrap_or("web");
+    let ch = channel(app, &ctx.store.id, code).await?;
+    let token = new_secret();
+    let id = ids::new_id("crt");
+    let customer_id = match &ctx.actor {
+        Actor::Customer { id } => Some(id.clone()),
+        _ => None,
+    };
+    let row = CartRow {
+        contact_enc: String::new(),
+        token_hash: hash_secret(&token),
+        customer_id,
+        channel_id: ch.id.clone(),
+        lang: input.lang.unwrap_or(ctx.store.brand.default_language).code().to_string(),
+        updated_at: now_ms(),
+        id,
+    };
+    let mut tx = app.db.begin().await?;
+    sql::insert(&mut tx, &ctx.store.id, &row).await?;
+    tx.commit().await?;
+    let cart = view(app, ctx, &row).await?;
+    Ok(CreatedCart { token, cart })
+}
+
+/// The cart if `key` opens it; not found otherwise (a stranger learns nothing).
+pub async fn open(app: &App, ctx: &Ctx, key: &CartKey<'_>) -> ServiceResult<CartRow> {
+    let row = sql::by_id(app.db.pool(), &ctx.store.id, key.id).await?.ok_or(ServiceError::NotFound)?;
+    let by_token = key.token.is_some_and(|t| hash_secret(t) == row.token_hash);
+    let by_customer = matches!((&ctx.actor, &row.customer_id), (Actor::Customer { id }, Some(c)) if id == c);
+    if by_token || by_customer { Ok(row) } else { Err(ServiceError::NotFound) }
+}
+
+pub async fn get(app: &App, ctx: &Ctx, key: &CartKey<'_>) -> ServiceResult<CartView> {
+    let row = open(app, ctx, key).await?;
+    view(app, ctx, &row).await
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineInput {
+    /// Units wanted; 0 removes the line.
+    pub quantity: i64,
+}
+
+/// Sets how many of a SKU the cart holds (0 removes it).
+pub async fn set_line(app: &App, ctx: &Ctx, key: &CartKey<'_>, sku: &str, input: LineInput) -> ServiceResult<CartView> {
+    let row = open(app, ctx, key).await?;
+    let mut errs = FieldErrors::default();
+    if !(0..=MAX_QUANTITY).contains(&input.quantity) {
+        errs.add("quantity", "out_of_range", format!("quantity is 0 to {MAX_QUANTITY}"));
+    }
+    let facts = sql::facts_by(app.db.pool(), app.db.dialect(), &ctx.store.id, "sku", &[sku.to_string()]).await?;
+    let Some(f) = facts.into_iter().next() else {
+        errs.add("sku", "unknown_sku", "no product variant with this SKU");
+        return Err(errs.into());
+    };
+    let now = now_ms();
+    let status = PublishStatus::parse(&f.status).unwrap_or(PublishStatus::Draft);
+    if input.quantity > 0 && !is_visible(status, f.publish_at, f.unpublish_at, now) {
+        errs.add("sku", "unavailable", "this product is not for sale");
+    }
+    let lines = sql::lines(app.db.pool(), &ctx.store.id, &row.id).await?;
+    if input.quantity > 0 && lines.len() >= MAX_LINES && !lines.iter().any(|(v, _)| *v == f.variant_id) {
+        errs.add("sku", "too_many_lines", format!("a cart holds at most {MAX_LINES} different items"));
+    }
+    errs.finish(())?;
+    let mut tx = app.db.begin().await?;
+    sql::set_line(&mut tx, &ctx.store.id, &row.id, &f.variant_id, input.quantity, now).await?;
+    tx.commit().await?;
+    view(app, ctx, &row).await
+}
+
+/// Sets the e-mail and shipping address (validated per country).
+pub async fn set_contact(app: &App, ctx: &Ctx, key: &CartKey<'_>, input: Contact) -> ServiceResult<CartView> {
+    let mut row = open(app, ctx, key).await?;
+    let mut errs = FieldErrors::default();
+    let email = input.email.trim().to_lowercase();
+    if !is_plausible_email(&email) {
+        errs.add("email", "invalid_format", "email must be a valid e-mail address");
+    }
+    let address = match input.shipping_address {
+        None => None,
+        Some(a) => match a.parse() {
+            Ok(a) => Some(a),
+            Err(e) => {
+                for f in e.0 {
+                    errs.add(&format!("shipping_address.{}", f.field), &f.code, f.message);
+                }
+                None
+            }
+        },
+    };
+    errs.finish(())?;
+    let contact = Contact { email, shipping_address: address };
+    let sealed = app.seal(
+        contact_slot(&ctx.store.id, &row.id),
+        &serde_json::to_string(&contact).map_err(|e| ServiceError::Internal(e.to_string()))?,
+    );
+    let mut tx = app.db.begin().await?;
+    sql::update_contact(&mut tx, &ctx.store.id, &row.id, &sealed, now_ms()).await?;
+    tx.commit().await?;
+    row.contact_enc = sealed;
+    view(app, ctx, &row).await
+}
+
+pub fn contact_of(app: &App, store_id: &str, row: &CartRow) -> ServiceResult<Option<Contact>> {
+    if row.contact_enc.is_empty() {
+        return Ok(None);
+    }
+    let plain = app.open(contact_slot(store_id, &row.id), &row.contact_enc)?;
+    Ok(Some(serde_json::from_str(&plain).map_err(|e| ServiceError::Internal(e.to_string()))?))
+}
+
+/// A cart line priced now.
+#[derive(Debug, Clone)]
+pub struct Priced {
+    pub facts: LineFacts,
+    pub name: String,
+    pub options: BTreeMap<String, String>,
+    pub kind: ProductKind,
+    pub quantity: i64,
+    /// (unit, line total, where the price came from), when it has one.
+    pub price: Option<(i64, i64, PriceSource)>,
+    pub problem: Option<String>,
+}
+
+/// Prices lines for `customer` in a channel now, in `lang`: visibility,
+/// the channel's volume and sale prices, and the customer's price lists.
+pub async fn price_lines(
+    app: &App,
+    ctx: &Ctx,
+    ch: &ChannelRow,
+    customer: Option<&str>,
+    lang: Language,
+    lines: &[(String, i64)],
+) -> ServiceResult<Vec<Priced>> {
+    let store_id = &ctx.store.id;
+    let pool = app.db.pool();
+    let variant_ids: Vec<String> = lines.iter().map(|(v, _)| v.clone()).collect();
+    let facts: HashMap<String, LineFacts> = sql::facts_by(pool, app.db.dialect(), store_id, "id", &variant_ids)
+        .await?
+        .into_iter()
+        .map(|f| (f.variant_id.clone(), f))
+        .collect();
+    let product_ids: Vec<String> = facts.values().map(|f| f.product_id.clone()).collect();
+    let mut names: HashMap<String, BTreeMap<Language, String>> = HashMap::new();
+    for (p, l, n) in sql::names(pool, app.db.dialect(), store_id, &product_ids).await? {
+        if let Some(l) = Language::parse(&l) {
+            names.entry(p).or_default().insert(l, n);
+        }
+    }
+    let now = now_ms();
+    let lists = super::pricing::applicable_lists(app, store_id, &ch.id, customer, now).await?;
+    let mut tiers = if lists.is_empty() {
+        HashMap::new()
+    } else {
+        super::pricing::list_tiers(app, store_id, &lists, &variant_ids).await?
+    };
+    let mut out = Vec::with_capacity(lines.len());
+    for (variant_id, quantity) in lines {
+        // A variant deleted since it was added: the line goes.
+        let Some(f) = facts.get(variant_id).cloned() else { continue };
+        let name = names
+            .get(&f.product_id)
+            .and_then(|n| pick_translation(n, lang, ctx.store.brand.default_language).map(|(_, n)| n.clone()))
+            .unwrap_or_else(|| f.sku.clone());
+        let status = PublishStatus::parse(&f.status).unwrap_or(PublishStatus::Draft);
+        let base = crate::db::catalog::variant_prices(pool, store_id, variant_id, &ch.id).await?;
+        let listed = tiers.remove(variant_id).unwrap_or_default();
+        let refs: Vec<(&str, &[ListTier])> = listed.iter().map(|(c, t)| (c.as_str(), t.as_slice())).collect();
+        let price = resolve(&base, &refs, *quantity, now)
+            .and_then(|r| line_total(r.unit, *quantity).map(|total| (r.unit, total, r.source)));
+        let problem = if !is_visible(status, f.publish_at, f.unpublish_at, now) {
+            Some("unavailable".to_string())
+        } else if price.is_none() {
+            Some("no_price".to_string())
+        } else {
+            None
+        };
+        out.push(Priced {
+            options: serde_json::from_str::<Vec<(String, String)>>(&f.options)
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            kind: ProductKind::parse(&f.kind).unwrap_or(ProductKind::Physical),
+            name,
+            quantity: *quantity,
+            price,
+            problem,
+            facts: f,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn view(app: &App, ctx: &Ctx, row: &CartRow) -> ServiceResult<CartView> {
+    let ch = channel_by_id(app, &ctx.store.id, &row.channel_id).await?;
+    let currency = Currency::parse(&ch.currency).unwrap_or(Currency::EUR);
+    let lang = Language::parse(&row.lang).unwrap_or(ctx.store.brand.default_language);
+    let lines = sql::lines(app.db.pool(), &ctx.store.id, &row.id).await?;
+    let priced = price_lines(app, ctx, &ch, row.customer_id.as_deref(), lang, &lines).await?;
+    let product_ids: Vec<String> = priced.iter().map(|p| p.facts.product_id.clone()).collect();
+    let stock = super::inventory::stock_of_products(&app.db, &ctx.store.id, &product_ids).await?;
+    let contact = contact_of(app, &ctx.store.id, row)?;
+    let mut subtotal = 0i64;
+    let lines: Vec<CartLine> = priced
+        .into_iter()
+        .map(|p| {
+            subtotal = subtotal.saturating_add(p.price.as_ref().map_or(0, |x| x.1));
+            CartLine {
+                availability: stock.get(&p.facts.variant_id).map_or(Availability::Available, |(_, a)| *a),
+                sku: p.facts.sku,
+                product_id: p.facts.product_id,
+                name: p.name,
+                options: p.options,
+                kind: p.kind,
+                quantity: p.quantity,
+                unit_price: p.price.as_ref().map(|x| Money::new(x.0, currency)),
+                line_total: p.price.as_ref().map(|x| Money::new(x.1, currency)),
+                problem: p.problem,
+            }
+        })
+        .collect();
+    let ships = lines.iter().any(|l| l.kind.needs_shipping());
+    let ready = !lines.is_empty()
+        && lines.iter().all(|l| l.problem.is_none() && l.availability.sellable())
+        && contact.as_ref().is_some_and(|c| !ships || c.shipping_address.is_some());
+    Ok(CartView {
+        id: row.id.clone(),
+        channel: ch.code,
+        currency: currency.code().into(),
+        lang,
+        lines,
+        subtotal: Money::new(subtotal, currency),
+        contact,
+        ready,
+    })
+}

@@ -1,0 +1,542 @@
+//! Orders: checkout turns a cart into an order in one transaction, and
+//! staff move orders through their statuses (`domain::orders::transition`)
+//! with every change in the order's history.
+//!
+//! Checkout re-prices every line on the server, holds stock for the lines
+//! that are counted (`inventory::reserve_for_order`), writes an immutable
+//! snapshot of lines, prices and contact, emits `order.placed`, queues the
+//! confirmation e-mail and removes the cart — all or nothing, and at most
+//! once per `Idempotency-Key`.
+//!
+//! Who sees an order: its customer, a guest holding the order's token
+//! (returned once, at checkout), and staff with `orders.read`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::actor::{Actor, Ctx, Permission};
+use super::cart::{self, CartKey, Contact, hash_secret, new_secret};
+use super::idempotency::{self, Begin, IdempotencyRequest};
+use super::{App, Outcome, ServiceError, ServiceResult, audit, now_ms, outbox};
+use crate::db::orders::{self as sql, HistoryRow, LineRow, OrderRow};
+use crate::domain::catalog::ProductKind;
+use crate::domain::crypto::Slot;
+use crate::domain::ids;
+use crate::domain::locale::Language;
+use crate::domain::money::{Currency, Money};
+use crate::domain::orders::{OrderStatus, PaymentStatus, Totals, transition};
+use crate::domain::pricing::PriceSource;
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderLine {
+    pub sku: String,
+    pub name: String,
+    pub options: BTreeMap<String, String>,
+    pub kind: ProductKind,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub line_total: Money,
+    /// `regular`, `sale` or `price_list:<code>`.
+    pub price_source: String,
+    /// Units sold beyond stock (back-order or pre-order): shipped later.
+    pub backordered: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OrderTotals {
+    pub subtotal: Money,
+    pub shipping: Money,
+    pub discount: Money,
+    /// Included in the prices or added to them, as `prices_include_tax` says.
+    pub tax: Money,
+    pub total: Money,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HistoryEntry {
+    pub from: Option<OrderStatus>,
+    pub to: OrderStatus,
+    pub note: String,
+    /// Staff or token id, `customer`, or `system`.
+    pub actor: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Order {
+    pub id: String,
+    /// The store's order number, shown to the customer.
+    pub number: i64,
+    pub status: OrderStatus,
+    pub payment_status: PaymentStatus,
+    pub currency: String,
+    pub lang: Language,
+    pub prices_include_tax: bool,
+    pub lines: Vec<OrderLine>,
+    pub totals: OrderTotals,
+    pub contact: Contact,
+    pub customer_id: Option<String>,
+    /// Until when an unpaid order holds its stock (Unix ms).
+    pub reserved_until: Option<i64>,
+    pub placed_at: i64,
+    pub history: Vec<HistoryEntry>,
+    /// For a guest: send as `Order-Token` to see this order. Returned once, at checkout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+}
+
+fn contact_slot<'a>(store_id: &'a str, id: &'a str) -> Slot<'a> {
+    Slot { table: "orders", column: "contact", store_id, row_id: id }
+}
+
+fn source_text(s: &PriceSource) -> String {
+    match s {
+        PriceSource::Regular => "regular".into(),
+        PriceSource::Sale => "sale".into(),
+        PriceSource::PriceList { code } => format!("price_list:{code}"),
+    }
+}
+
+fn cart_not_orderable(message: String) -> ServiceError {
+    ServiceError::Conflict { code: "cart_not_orderable", message }
+}
+
+/// Places the order for a cart. Accepts `Idempotency-Key` (a retry returns
+/// the same order, also after the cart is gone).
+pub async fn checkout(
+    app: &App,
+    ctx: &Ctx,
+    key: &CartKey<'_>,
+    idem: Option<&IdempotencyRequest>,
+) -> ServiceResult<Outcome<Order>> {
+    let store_id = &ctx.store.id;
+    // A retry first: the cart is gone once its order exists.
+    let principal = format!("cart:{}", key.id);
+    if let Some(req) = idem
+        && let Some(done) = idempotency::replay(app, store_id, &principal, req).await?
+    {
+        return Ok(done);
+    }
+    let row = cart::open(app, ctx, key).await?;
+    let ch = crate::db::catalog::channels(app.db.pool(), store_id)
+        .await?
+        .into_iter()
+        .find(|c| c.id == row.channel_id)
+        .ok_or(ServiceError::NotFound)?;
+    let currency = Currency::parse(&ch.currency).unwrap_or(Currency::EUR);
+    let lang = Language::parse(&row.lang).unwrap_or(ctx.store.brand.default_language);
+    let lines = crate::db::carts::lines(app.db.pool(), store_id, &row.id).await?;
+    let priced = cart::price_lines(app, ctx, &ch, row.customer_id.as_deref(), lang, &lines).await?;
+    if priced.is_empty() {
+        return Err(ServiceError::Conflict { code: "cart_empty", message: "the cart has no lines".into() });
+    }
+    let problems: Vec<String> =
+        priced.iter().filter_map(|p| p.problem.as_ref().map(|why| format!("{}: {why}", p.facts.sku))).collect();
+    if !problems.is_empty() {
+        return Err(cart_not_orderable(problems.join("; ")));
+    }
+    let contact = cart::contact_of(app, store_id, &row)?
+        .ok_or_else(|| cart_not_orderable("give an e-mail address first".into()))?;
+    let ships = priced.iter().any(|p| p.kind.needs_shipping());
+    if ships && contact.shipping_address.is_none() {
+        return Err(cart_not_orderable("give a shipping address first".into()));
+    }
+    let line_totals: Vec<i64> = priced.iter().filter_map(|p| p.price.as_ref().map(|x| x.1)).collect();
+    // Shipping, discounts and tax come with their engines; until then, none.
+    let totals = Totals::compute(&line_totals, 0, 0, 0, ch.prices_include_tax)
+        .ok_or_else(|| ServiceError::Conflict { code: "amount_overflow", message: "the total is too large".into() })?;
+
+    let now = now_ms();
+    let id = ids::new_id("ord");
+    let access_token = new_secret();
+    let actor = match &ctx.actor {
+        Actor::Customer { .. } | Actor::Anonymous => "customer".to_string(),
+        other => other.principal(),
+    };
+    let mut tx = app.db.begin().await?;
+    if let Begin::Replay { status, body } = idempotency::claim_as(&mut tx, store_id, &principal, idem).await? {
+        return Ok(Outcome::Replayed { status, body });
+    }
+    // Two checkouts of one cart: the first to remove it wins.
+    if !crate::db::carts::delete(&mut tx, store_id, &row.id).await? {
+        return Err(ServiceError::Conflict {
+            code: "cart_checked_out",
+            message: "this cart was already ordered".into(),
+        });
+    }
+    let number = sql::next_number(&mut tx, store_id).await?;
+    let wants: Vec<super::inventory::Want> = priced
+        .iter()
+        .map(|p| super::inventory::Want {
+            variant_id: p.facts.variant_id.clone(),
+            product_id: p.facts.product_id.clone(),
+            sku: p.facts.sku.clone(),
+            quantity: p.quantity,
+        })
+        .collect();
+    let ship_to = contact.shipping_address.as_ref().map(|a| a.country.clone());
+    let (owed, touched) =
+        super::inventory::reserve_for_order(app, &mut tx, &actor, store_id, &id, &wants, ship_to.as_deref()).await?;
+    let holds_stock = owed.iter().zip(&priced).any(|(o, p)| *o < p.quantity);
+    let reserved_until = holds_stock.then(|| now + app.config.orders.reservation_minutes * 60_000);
+    let contact_json = serde_json::to_string(&contact).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let order_row = OrderRow {
+        id: id.clone(),
+        number,
+        status: OrderStatus::Placed.as_str().into(),
+        payment_status: PaymentStatus::Unpaid.as_str().into(),
+        customer_id: row.customer_id.clone(),
+        channel_id: ch.id.clone(),
+        currency: currency.code().into(),
+        lang: lang.code().into(),
+        prices_include_tax: ch.prices_include_tax,
+        subtotal: totals.subtotal,
+        shipping_total: totals.shipping,
+        discount_total: totals.discount,
+        tax_total: totals.tax,
+        total: totals.total,
+        contact_enc: app.seal(contact_slot(store_id, &id), &contact_json),
+        access_hash: hash_secret(&access_token),
+        reserved_until,
+        placed_at: now,
+        updated_at: now,
+    };
+    sql::insert(&mut tx, store_id, &order_row).await?;
+    for (i, (p, owed)) in priced.iter().zip(&owed).enumerate() {
+        let (unit, total, source) = p.price.clone().ok_or_else(|| ServiceError::Internal("unpriced line".into()))?;
+        let line = LineRow {
+            line_no: i as i64 + 1,
+            variant_id: p.facts.variant_id.clone(),
+            product_id: p.facts.product_id.clone(),
+            sku: p.facts.sku.clone(),
+            name: p.name.clone(),
+            kind: p.kind.as_str().into(),
+            options: serde_json::to_string(&p.options).unwrap_or_default(),
+            quantity: p.quantity,
+            unit_price: unit,
+            line_total: total,
+            price_source: source_text(&source),
+            backordered: *owed,
+        };
+        sql::insert_line(&mut tx, store_id, &id, &line).await?;
+    }
+    let placed = HistoryRow { from_status: None, to_status: "placed".into(), note: String::new(), actor, at: now };
+    sql::add_history(&mut tx, store_id, &id, &ids::new_id("ohs"), &placed).await?;
+    outbox::emit(
+        &mut tx,
+        store_id,
+        "order.placed",
+        json!({ "order_id": id, "number": number, "total": totals.total, "currency": currency.code() }),
+    )
+    .await?;
+    let mut order = load(app, &mut tx, ctx, &id).await?;
+    confirmation_mail(app, &mut tx, ctx, &order).await?;
+    order.access_token = Some(access_token);
+    idempotency::complete_as(&mut tx, store_id, &principal, idem, 201, &order).await?;
+    tx.commit().await?;
+    app.wake_outbox();
+    app.wake_mail();
+    super::inventory::stock_changed(app, store_id, &touched);
+    Ok(Outcome::Fresh(order))
+}
+
+async fn confirmation_mail(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, order: &Order) -> ServiceResult<()> {
+    use crate::i18n::{format_money, t};
+    let lang = order.lang;
+    let lines: Vec<String> = order
+        .lines
+        .iter()
+        .map(|l| format!("{} × {} ({}) — {}", l.quantity, l.name, l.sku, format_money(lang, l.line_total)))
+        .collect();
+    let subject = t(lang, "mail.order_subject")
+        .replace("{number}", &order.number.to_string())
+        .replace("{store}", &ctx.store.brand.name);
+    let text = format!(
+        "{}\n\n{}\n\n{}: {}\n\n{}",
+        t(lang, "mail.order_thanks").replace("{number}", &order.number.to_string()),
+        lines.join("\n"),
+        t(lang, "mail.order_total"),
+        format_money(lang, order.totals.total),
+        ctx.store.brand.name,
+    );
+    super::mail::queue(app, tx, &ctx.store, &order.contact.email, &subject, &text).await
+}
+
+/// The order as stored (lines and history included), read in `ex`.
+async fn load(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, id: &str) -> ServiceResult<Order> {
+    let row = sql::by_id(&mut **tx, &ctx.store.id, id).await?.ok_or(ServiceError::NotFound)?;
+    let lines = sql::lines(&mut **tx, &ctx.store.id, id).await?;
+    let history = sql::history(&mut **tx, &ctx.store.id, id).await?;
+    view(app, &ctx.store.id, row, lines, history)
+}
+
+fn view(
+    app: &App,
+    store_id: &str,
+    row: OrderRow,
+    lines: Vec<LineRow>,
+    history: Vec<HistoryRow>,
+) -> ServiceResult<Order> {
+    let currency = Currency::parse(&row.currency).unwrap_or(Currency::EUR);
+    let money = |a: i64| Money::new(a, currency);
+    let contact: Contact = serde_json::from_str(&app.open(contact_slot(store_id, &row.id), &row.contact_enc)?)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(Order {
+        number: row.number,
+        status: OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed),
+        payment_status: PaymentStatus::parse(&row.payment_status).unwrap_or(PaymentStatus::Unpaid),
+        currency: row.currency.clone(),
+        lang: Language::parse(&row.lang).unwrap_or(Language::En),
+        prices_include_tax: row.prices_include_tax,
+        lines: lines
+            .into_iter()
+            .map(|l| OrderLine {
+                options: serde_json::from_str(&l.options).unwrap_or_default(),
+                kind: ProductKind::parse(&l.kind).unwrap_or(ProductKind::Physical),
+                unit_price: money(l.unit_price),
+                line_total: money(l.line_total),
+                sku: l.sku,
+                name: l.name,
+                quantity: l.quantity,
+                price_source: l.price_source,
+                backordered: l.backordered,
+            })
+            .collect(),
+        totals: OrderTotals {
+            subtotal: money(row.subtotal),
+            shipping: money(row.shipping_total),
+            discount: money(row.discount_total),
+            tax: money(row.tax_total),
+            total: money(row.total),
+        },
+        contact,
+        customer_id: row.customer_id,
+        reserved_until: row.reserved_until,
+        placed_at: row.placed_at,
+        history: history
+            .into_iter()
+            .map(|h| HistoryEntry {
+                from: h.from_status.as_deref().and_then(OrderStatus::parse),
+                to: OrderStatus::parse(&h.to_status).unwrap_or(OrderStatus::Placed),
+                note: h.note,
+                actor: h.actor,
+                at: h.at,
+            })
+            .collect(),
+        access_token: None,
+        id: row.id,
+    })
+}
+
+/// One order, for its customer, a guest with its token, or staff.
+pub async fn get(app: &App, ctx: &Ctx, id: &str, token: Option<&str>) -> ServiceResult<Order> {
+    let pool = app.db.pool();
+    let row = sql::by_id(pool, &ctx.store.id, id).await?.ok_or(ServiceError::NotFound)?;
+    let allowed = match &ctx.actor {
+        Actor::Customer { id } => row.customer_id.as_deref() == Some(id),
+        Actor::Staff { .. } | Actor::Token { .. } => {
+            ctx.actor.require(Permission::OrdersRead)?;
+            true
+        }
+        Actor::Anonymous => false,
+    } || token.is_some_and(|t| hash_secret(t) == row.access_hash);
+    if !allowed {
+        return Err(ServiceError::NotFound);
+    }
+    let lines = sql::lines(pool, &ctx.store.id, id).await?;
+    let history = sql::history(pool, &ctx.store.id, id).await?;
+    view(app, &ctx.store.id, row, lines, history)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderSummary {
+    pub id: String,
+    pub number: i64,
+    pub status: OrderStatus,
+    pub payment_status: PaymentStatus,
+    pub total: Money,
+    pub placed_at: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderPage {
+    pub items: Vec<OrderSummary>,
+    /// Pass as `before` for older orders; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// Orders newest first: staff see the store's (optionally one status),
+/// a customer their own.
+pub async fn list(
+    app: &App,
+    ctx: &Ctx,
+    status: Option<&str>,
+    before: Option<&str>,
+    limit: i64,
+) -> ServiceResult<OrderPage> {
+    let customer = match &ctx.actor {
+        Actor::Customer { id } => Some(id.clone()),
+        _ => {
+            ctx.actor.require(Permission::OrdersRead)?;
+            None
+        }
+    };
+    if let Some(s) = status
+        && OrderStatus::parse(s).is_none()
+    {
+        let mut errs = crate::domain::validation::FieldErrors::default();
+        errs.add("status", "invalid_status", "not an order status");
+        return Err(errs.into());
+    }
+    let cursor = match before {
+        None => (i64::MAX, String::new()),
+        Some(c) => decode_cursor(c).ok_or_else(|| {
+            let mut errs = crate::domain::validation::FieldErrors::default();
+            errs.add("before", "invalid_cursor", "not a cursor this list returned");
+            ServiceError::from(errs)
+        })?,
+    };
+    let limit = limit.clamp(1, 200);
+    let rows =
+        sql::list(app.db.pool(), &ctx.store.id, customer.as_deref(), status, (cursor.0, &cursor.1), limit).await?;
+    let next = (rows.len() as i64 == limit).then(|| rows.last().map(|r| format!("{}.{}", r.placed_at, r.id))).flatten();
+    let items = rows
+        .into_iter()
+        .map(|r| OrderSummary {
+            total: Money::new(r.total, Currency::parse(&r.currency).unwrap_or(Currency::EUR)),
+            status: OrderStatus::parse(&r.status).unwrap_or(OrderStatus::Placed),
+            payment_status: PaymentStatus::parse(&r.payment_status).unwrap_or(PaymentStatus::Unpaid),
+            id: r.id,
+            number: r.number,
+            placed_at: r.placed_at,
+        })
+        .collect();
+    Ok(OrderPage { items, next })
+}
+
+fn decode_cursor(c: &str) -> Option<(i64, String)> {
+    let (at, id) = c.split_once('.')?;
+    Some((at.parse().ok()?, id.to_string()))
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// `confirmed`, `on_hold`, `cancelled`, `completed`, or (from hold) the status it had.
+    pub status: OrderStatus,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Staff move an order (409 with the reason when the move is not allowed).
+/// Cancelling releases the stock it holds.
+pub async fn change_status(app: &App, ctx: &Ctx, id: &str, input: StatusChange) -> ServiceResult<Order> {
+    ctx.actor.require(Permission::OrdersManage)?;
+    let mut errs = crate::domain::validation::FieldErrors::default();
+    errs.text("note", &input.note, 0, 1000);
+    errs.finish(())?;
+    let actor = ctx.actor.principal();
+    let touched = move_order(app, ctx, id, input.status, input.note.trim(), &actor, "cancelled").await?;
+    super::inventory::stock_changed(app, &ctx.store.id, &touched);
+    get(app, ctx, id, None).await
+}
+
+/// The status an order on hold came from: its last history entry into on_hold.
+fn held_from(history: &[HistoryRow]) -> Option<OrderStatus> {
+    history
+        .iter()
+        .rev()
+        .find(|h| h.to_status == OrderStatus::OnHold.as_str())
+        .and_then(|h| h.from_status.as_deref())
+        .and_then(OrderStatus::parse)
+}
+
+/// Moves an order in one transaction; returns the products whose stock changed.
+async fn move_order(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    to: OrderStatus,
+    note: &str,
+    actor: &str,
+    release_reason: &str,
+) -> ServiceResult<Vec<String>> {
+    let store_id = &ctx.store.id;
+    let mut tx = app.db.begin().await?;
+    let row = sql::by_id(&mut *tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
+    let from = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed);
+    let history = sql::history(&mut *tx, store_id, id).await?;
+    transition(from, to, held_from(&history))
+        .map_err(|why| ServiceError::Conflict { code: "invalid_transition", message: why.0 })?;
+    let now = now_ms();
+    // Confirming accepts the order as it is paid (or will be): no deadline.
+    let reserved_until = if to == OrderStatus::OnHold { row.reserved_until } else { None };
+    if !sql::set_status(&mut tx, store_id, id, from.as_str(), to.as_str(), reserved_until, now).await? {
+        return Err(ServiceError::Conflict {
+            code: "order_changed",
+            message: "the order changed meanwhile; look again".into(),
+        });
+    }
+    let touched = if to == OrderStatus::Cancelled {
+        super::inventory::release_for_order(app, &mut tx, actor, store_id, id, release_reason).await?
+    } else {
+        Vec::new()
+    };
+    let entry = HistoryRow {
+        from_status: Some(from.as_str().into()),
+        to_status: to.as_str().into(),
+        note: note.to_string(),
+        actor: actor.to_string(),
+        at: now,
+    };
+    sql::add_history(&mut tx, store_id, id, &ids::new_id("ohs"), &entry).await?;
+    outbox::emit(
+        &mut tx,
+        store_id,
+        &format!("order.{}", to.as_str()),
+        json!({ "order_id": id, "number": row.number, "from": from.as_str() }),
+    )
+    .await?;
+    if actor != "system" {
+        audit::record(
+            app,
+            &mut tx,
+            ctx,
+            "orders.status_changed",
+            id,
+            json!({ "from": from.as_str(), "to": to.as_str() }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    app.wake_outbox();
+    Ok(touched)
+}
+
+/// Cancels unpaid orders whose hold on stock ran out, releasing the stock.
+/// Returns how many were cancelled.
+pub async fn expire_reservations(app: &App) -> ServiceResult<usize> {
+    let mut n = 0;
+    for (store_id, id) in sql::expired(app.db.pool(), now_ms(), 200).await? {
+        let Some(store) = crate::db::stores::by_id(app.db.pool(), &store_id).await? else { continue };
+        let ctx = Ctx { store: std::sync::Arc::new(store), actor: Actor::Anonymous, client_ip: "worker".into() };
+        match move_order(app, &ctx, &id, OrderStatus::Cancelled, "payment did not arrive in time", "system", "expired")
+            .await
+        {
+            Ok(touched) => {
+                super::inventory::stock_changed(app, &store_id, &touched);
+                n += 1;
+            }
+            // Confirmed, shipped or cancelled meanwhile: no longer ours to expire.
+            Err(ServiceError::Conflict { .. }) => {
+                let mut tx = app.db.begin().await?;
+                sql::clear_reservation_deadline(&mut tx, &store_id, &id).await?;
+                tx.commit().await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
