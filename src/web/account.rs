@@ -296,6 +296,17 @@ struct HomePage {
     errors: Vec<FieldError>,
     /// The address form being corrected after a failed save.
     draft: Option<Address>,
+    orders: Vec<crate::services::orders::OrderSummary>,
+}
+
+impl HomePage {
+    fn money(&self, m: &crate::domain::money::Money) -> String {
+        crate::i18n::format_money(self.shell.lang, *m)
+    }
+
+    fn day(&self, at: &i64) -> String {
+        chrono::DateTime::from_timestamp_millis(*at).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize)]
@@ -325,7 +336,9 @@ async fn account_page(
         Err(_) => return error_page(shell, StatusCode::NOT_FOUND),
     };
     let addresses = addresses::list(&state.app, &s.ctx).await.unwrap_or_default();
-    render(status, &HomePage { shell, csrf: s.csrf, me, addresses, notice, errors, draft })
+    let orders =
+        crate::services::orders::list(&state.app, &s.ctx, None, None, 20).await.map(|p| p.items).unwrap_or_default();
+    render(status, &HomePage { shell, csrf: s.csrf, me, addresses, notice, errors, draft, orders })
 }
 
 fn saved(shell: &Shell) -> Response {

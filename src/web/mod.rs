@@ -23,11 +23,13 @@ pub mod admin_categories;
 pub mod admin_collections;
 pub mod admin_forms;
 pub mod admin_inventory;
+pub mod admin_orders;
 pub mod admin_pricing;
 pub mod assets;
 pub mod cookies;
 pub mod search;
 pub mod shell;
+pub mod shop;
 pub mod storefront;
 
 use axum::Router;
@@ -55,6 +57,8 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_catalog::routes())
         .merge(admin_bulk::routes())
         .merge(admin_inventory::routes())
+        .merge(admin_orders::routes())
+        .merge(shop::routes())
         .merge(admin_pricing::routes())
         .merge(admin_categories::routes())
         .merge(admin_attributes::routes())

@@ -60,6 +60,8 @@ struct ProductPage {
     images: Vec<GalleryImage>,
     /// The description's Markdown as safe HTML (see `domain::richtext`).
     description_html: std::sync::Arc<str>,
+    /// For the add-to-cart form.
+    csrf: String,
 }
 
 impl ProductPage {
@@ -156,7 +158,13 @@ pub async fn product(
     let base = format!("{}{}", state.app.config.public_url(), shell.base);
     let image_urls: Vec<String> = images.iter().map(|i| format!("{base}{}", i.url)).collect();
     let json_ld = structured_data(&product, &image_urls);
-    render(StatusCode::OK, &ProductPage { shell, product, selected, json_ld, images, description_html })
+    let (csrf, set_cookie) = super::shop::csrf_token(&headers, &shell);
+    let mut res =
+        render(StatusCode::OK, &ProductPage { shell, product, selected, json_ld, images, description_html, csrf });
+    if let Some(v) = set_cookie.and_then(|c| c.parse().ok()) {
+        res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    res
 }
 
 /// schema.org Product with one Offer per priced variant and its images

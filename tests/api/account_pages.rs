@@ -9,13 +9,13 @@ crate::on_both_databases!(a_customer_signs_up_manages_addresses_exports_and_eras
 
 /// A minimal cookie jar for one site.
 #[derive(Default)]
-struct Jar(Vec<(String, String)>);
+pub(crate) struct Jar(Vec<(String, String)>);
 
 impl Jar {
-    fn header(&self) -> String {
+    pub(crate) fn header(&self) -> String {
         self.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
-    fn absorb(&mut self, res: &reqwest::Response) {
+    pub(crate) fn absorb(&mut self, res: &reqwest::Response) {
         for v in res.headers().get_all("set-cookie") {
             let pair = v.to_str().unwrap().split(';').next().unwrap();
             let (k, val) = pair.split_once('=').unwrap();
@@ -27,19 +27,24 @@ impl Jar {
     }
 }
 
-fn field(html: &str, name: &str) -> String {
+pub(crate) fn field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker).unwrap_or_else(|| panic!("{name} in page")) + marker.len();
     html[start..start + html[start..].find('"').unwrap()].to_string()
 }
 
-async fn get(app: &TestApp, jar: &mut Jar, path: &str) -> (u16, String) {
+pub(crate) async fn get(app: &TestApp, jar: &mut Jar, path: &str) -> (u16, String) {
     let res = app.client.get(app.url(path)).header("cookie", jar.header()).send().await.unwrap();
     jar.absorb(&res);
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-async fn post(app: &TestApp, jar: &mut Jar, path: &str, form: &[(&str, &str)]) -> (u16, String, Option<String>) {
+pub(crate) async fn post(
+    app: &TestApp,
+    jar: &mut Jar,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String, Option<String>) {
     let res = app.client.post(app.url(path)).header("cookie", jar.header()).form(form).send().await.unwrap();
     jar.absorb(&res);
     let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_string());

@@ -28,6 +28,7 @@ mod pricing;
 mod privacy;
 mod recovery;
 mod search;
+mod shop_pages;
 mod stores;
 mod tenancy;
 mod webhooks;

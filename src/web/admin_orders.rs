@@ -1,0 +1,150 @@
+//! Admin order pages: the list with a status filter (`/admin/orders`) and
+//! one order with its lines, totals, contact, history and the status moves
+//! staff may make (`/admin/orders/{id}`). Same services as the API.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::admin_access::{FormPairs, signed_in, signed_in_post};
+use super::admin_forms::{failure, messages};
+use super::shell::{Shell, render};
+use crate::domain::money::Money;
+use crate::domain::orders::OrderStatus;
+use crate::http::state::AppState;
+use crate::i18n::format_money;
+use crate::services::orders::{self, Order, OrderSummary, StatusChange};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/orders", get(list))
+        .route("/admin/orders/{id}", get(detail))
+        .route("/admin/orders/{id}/status", post(change))
+}
+
+fn when(t: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(t).map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "admin/orders.html")]
+struct ListPage {
+    shell: Shell,
+    csrf: String,
+    orders: Vec<OrderSummary>,
+    statuses: Vec<&'static str>,
+    status: String,
+    next: Option<String>,
+}
+
+impl ListPage {
+    fn money(&self, m: &Money) -> String {
+        format_money(self.shell.lang, *m)
+    }
+
+    fn when(&self, t: &i64) -> String {
+        when(*t)
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    before: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, shell: Shell, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+    let s = or_respond!(signed_in(&state, &shell, &headers).await);
+    let status = q.status.filter(|s| !s.is_empty());
+    match orders::list(&state.app, &s.ctx, status.as_deref(), q.before.as_deref(), 50).await {
+        Ok(page) => render(
+            StatusCode::OK,
+            &ListPage {
+                shell,
+                csrf: s.csrf.clone(),
+                orders: page.items,
+                statuses: OrderStatus::ALL.iter().map(|s| s.as_str()).collect(),
+                status: status.unwrap_or_default(),
+                next: page.next,
+            },
+        ),
+        Err(e) => failure(&shell, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/order.html")]
+struct DetailPage {
+    shell: Shell,
+    csrf: String,
+    order: Order,
+    /// Moves staff may make from here.
+    moves: Vec<&'static str>,
+    errors: Vec<String>,
+}
+
+impl DetailPage {
+    fn money(&self, m: &Money) -> String {
+        format_money(self.shell.lang, *m)
+    }
+
+    fn when(&self, t: &i64) -> String {
+        when(*t)
+    }
+}
+
+/// The statuses an order may be moved to by hand from `status`.
+fn moves(order: &Order) -> Vec<&'static str> {
+    let held = order.history.iter().rev().find(|h| h.to == OrderStatus::OnHold).and_then(|h| h.from);
+    [OrderStatus::Confirmed, OrderStatus::OnHold, OrderStatus::Completed, OrderStatus::Cancelled, OrderStatus::Placed]
+        .into_iter()
+        .filter(|to| crate::domain::orders::transition(order.status, *to, held).is_ok())
+        .map(|s| s.as_str())
+        .collect()
+}
+
+async fn show(
+    state: &AppState,
+    shell: Shell,
+    s: &super::admin::StaffSession,
+    id: &str,
+    errors: Vec<String>,
+) -> Response {
+    match orders::get(&state.app, &s.ctx, id, None).await {
+        Ok(order) => {
+            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::CONFLICT };
+            let moves = moves(&order);
+            render(status, &DetailPage { shell, csrf: s.csrf.clone(), order, moves, errors })
+        }
+        Err(e) => failure(&shell, e),
+    }
+}
+
+async fn detail(State(state): State<AppState>, shell: Shell, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let s = or_respond!(signed_in(&state, &shell, &headers).await);
+    show(&state, shell, &s, &id, Vec::new()).await
+}
+
+async fn change(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let Some(status) = OrderStatus::parse(&form.get("status")) else {
+        return show(&state, shell, &s, &id, vec!["status: choose a status".into()]).await;
+    };
+    match orders::change_status(&state.app, &s.ctx, &id, StatusChange { status, note: form.get("note") }).await {
+        Ok(_) => Redirect::to(&shell.href(&format!("/admin/orders/{id}"))).into_response(),
+        Err(e) => match messages(e) {
+            Ok(errors) => show(&state, shell, &s, &id, errors).await,
+            Err(e) => failure(&shell, e),
+        },
+    }
+}

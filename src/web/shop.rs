@@ -1,0 +1,383 @@
+//! Storefront buying pages, without JavaScript: add to cart, the cart
+//! (quantities, e-mail and shipping address), placing the order, and the
+//! confirmation. The cart lives in an HttpOnly cookie holding its id and
+//! secret token; the confirmation page is opened by the order's token
+//! kept in another cookie (or by the signed-in customer). Forms carry a
+//! double-submit CSRF token. Same services as the API.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::admin::{new_csrf, same_token};
+use super::cookies;
+use super::shell::{PageForm, Shell, error_page, render};
+use crate::domain::addresses::Address;
+use crate::domain::inventory::Availability;
+use crate::domain::money::Money;
+use crate::http::state::AppState;
+use crate::i18n::format_money;
+use crate::services::actor::{Actor, Ctx};
+use crate::services::cart::{self, CartKey, CartView, Contact, LineInput, NewCart};
+use crate::services::idempotency::IdempotencyRequest;
+use crate::services::orders::{self, Order};
+use crate::services::{Outcome, ServiceError};
+
+const CART: &str = "oxcart_cart";
+const ORDER: &str = "oxcart_order";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/cart", get(cart_page))
+        .route("/cart/add", post(add))
+        .route("/cart/lines", post(update_line))
+        .route("/cart/contact", post(save_contact))
+        .route("/cart/checkout", post(place))
+        .route("/orders/{id}", get(order_page))
+}
+
+/// The CSRF token for a storefront form: the visitor's cookie if they have
+/// one, else a new one and the cookie to set.
+pub(crate) fn csrf_token(headers: &HeaderMap, shell: &Shell) -> (String, Option<String>) {
+    match cookies::values(headers, cookies::CSRF).into_iter().find(|v| !v.is_empty()) {
+        Some(t) => (t.to_string(), None),
+        None => {
+            let t = new_csrf();
+            let cookie = cookies::set(headers, cookies::CSRF, &t, &shell.base, 7 * 24 * 3600, true);
+            (t, Some(cookie))
+        }
+    }
+}
+
+fn with_cookies(mut res: Response, set: impl IntoIterator<Item = String>) -> Response {
+    for c in set {
+        if let Ok(v) = c.parse() {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+fn csrf_ok(headers: &HeaderMap, sent: &str) -> bool {
+    cookies::values(headers, cookies::CSRF).into_iter().any(|c| same_token(c, sent))
+}
+
+/// The visitor: a signed-in customer, or a guest.
+async fn visitor(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Ctx {
+    let actor = match super::account::customer_id(state, shell, headers).await {
+        Some(id) => Actor::Customer { id },
+        None => Actor::Anonymous,
+    };
+    Ctx { store: shell.store.clone(), actor, client_ip: shell.client_ip.clone() }
+}
+
+/// (cart id, token) from the cookie.
+fn cart_cookie(headers: &HeaderMap) -> Option<(String, String)> {
+    cookies::values(headers, CART)
+        .into_iter()
+        .find_map(|v| v.split_once('.').map(|(id, token)| (id.to_string(), token.to_string())))
+}
+
+#[derive(Template)]
+#[template(path = "storefront/cart.html")]
+struct CartPage {
+    shell: Shell,
+    csrf: String,
+    cart: Option<CartView>,
+    /// The address form as shown (the cart's, or as typed).
+    a: Address,
+    email: String,
+    errors: Vec<String>,
+    /// Idempotency key for the "place order" form.
+    place_key: String,
+}
+
+impl CartPage {
+    fn money(&self, m: &Money) -> String {
+        format_money(self.shell.lang, *m)
+    }
+
+    fn line_money(&self, m: &Option<Money>) -> String {
+        m.map(|m| format_money(self.shell.lang, m)).unwrap_or_default()
+    }
+
+    fn options_text(&self, l: &crate::services::cart::CartLine) -> String {
+        l.options.values().cloned().collect::<Vec<_>>().join(" / ")
+    }
+
+    fn line_note(&self, l: &crate::services::cart::CartLine) -> String {
+        let lang = self.shell.lang;
+        match (&l.problem, l.availability) {
+            (Some(_), _) => crate::i18n::t(lang, "cart.unavailable").to_string(),
+            (None, Availability::OutOfStock) => crate::i18n::t(lang, "stock.out_of_stock").to_string(),
+            (None, Availability::LowStock { quantity }) => {
+                crate::i18n::t(lang, "stock.low").replace("{n}", &quantity.to_string())
+            }
+            (None, Availability::Backorder { .. }) => crate::i18n::t(lang, "stock.backorder").to_string(),
+            (None, Availability::Preorder { .. }) => crate::i18n::t(lang, "stock.preorder").to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+async fn show_cart(
+    state: &AppState,
+    shell: Shell,
+    headers: &HeaderMap,
+    status: StatusCode,
+    errors: Vec<String>,
+    typed: Option<(String, Address)>,
+) -> Response {
+    let ctx = visitor(state, &shell, headers).await;
+    let cart = match cart_cookie(headers) {
+        Some((id, token)) => match cart::get(&state.app, &ctx, &CartKey { id: &id, token: Some(&token) }).await {
+            Ok(c) => Some(c),
+            Err(ServiceError::NotFound) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "cart page failed");
+                return error_page(shell, StatusCode::INTERNAL_SERVER_ERROR);
+            }
+        },
+        None => None,
+    };
+    let (email, a) = typed.unwrap_or_else(|| {
+        let c = cart.as_ref().and_then(|c| c.contact.clone());
+        (
+            c.as_ref().map(|c| c.email.clone()).unwrap_or_default(),
+            c.and_then(|c| c.shipping_address).unwrap_or_default(),
+        )
+    });
+    let (csrf, set) = csrf_token(headers, &shell);
+    let page = CartPage { shell, csrf, cart, a, email, errors, place_key: new_csrf() };
+    with_cookies(render(status, &page), set)
+}
+
+async fn cart_page(State(state): State<AppState>, shell: Shell, headers: HeaderMap) -> Response {
+    show_cart(&state, shell, &headers, StatusCode::OK, Vec::new(), None).await
+}
+
+fn refused(shell: &Shell) -> Response {
+    error_page(shell.clone(), StatusCode::FORBIDDEN)
+}
+
+fn messages(e: ServiceError) -> Result<Vec<String>, ServiceError> {
+    match e {
+        ServiceError::Validation(f) => Ok(f.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect()),
+        ServiceError::Conflict { message, .. } => Ok(vec![message]),
+        other => Err(other),
+    }
+}
+
+async fn after(state: &AppState, shell: Shell, headers: &HeaderMap, result: Result<(), ServiceError>) -> Response {
+    match result {
+        Ok(()) => Redirect::to(&shell.href("/cart")).into_response(),
+        Err(e) => match messages(e) {
+            Ok(errors) => show_cart(state, shell, headers, StatusCode::UNPROCESSABLE_ENTITY, errors, None).await,
+            Err(e) => {
+                tracing::error!(error = %e, "cart change failed");
+                error_page(shell, StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    sku: String,
+    quantity: Option<String>,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+async fn add(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    PageForm(form): PageForm<AddForm>,
+) -> Response {
+    if !csrf_ok(&headers, &form.csrf) {
+        return refused(&shell);
+    }
+    let ctx = visitor(&state, &shell, &headers).await;
+    let quantity = form.quantity.as_deref().unwrap_or("1").trim().parse::<i64>().unwrap_or(0);
+    // The visitor's cart, or a new one (kept 30 days).
+    let mut set = Vec::new();
+    let existing = match cart_cookie(&headers) {
+        Some((id, token)) => {
+            cart::get(&state.app, &ctx, &CartKey { id: &id, token: Some(&token) }).await.ok().map(|c| (id, token, c))
+        }
+        None => None,
+    };
+    let (id, token, current) = match existing {
+        Some(found) => found,
+        None => match cart::create(&state.app, &ctx, NewCart { channel: None, lang: Some(shell.lang) }).await {
+            Ok(c) => {
+                let value = format!("{}.{}", c.cart.id, c.token);
+                set.push(cookies::set(&headers, CART, &value, &shell.base, 30 * 24 * 3600, true));
+                (c.cart.id.clone(), c.token, c.cart)
+            }
+            Err(e) => return after(&state, shell, &headers, Err(e)).await,
+        },
+    };
+    let have = current.lines.iter().find(|l| l.sku == form.sku).map_or(0, |l| l.quantity);
+    let input = LineInput { quantity: if quantity < 1 { -1 } else { have + quantity } };
+    let key = CartKey { id: &id, token: Some(&token) };
+    let result = cart::set_line(&state.app, &ctx, &key, &form.sku, input).await.map(|_| ());
+    with_cookies(after(&state, shell, &headers, result).await, set)
+}
+
+#[derive(Deserialize)]
+pub struct LineForm {
+    sku: String,
+    quantity: String,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+async fn update_line(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    PageForm(form): PageForm<LineForm>,
+) -> Response {
+    if !csrf_ok(&headers, &form.csrf) {
+        return refused(&shell);
+    }
+    let Some((id, token)) = cart_cookie(&headers) else {
+        return Redirect::to(&shell.href("/cart")).into_response();
+    };
+    let ctx = visitor(&state, &shell, &headers).await;
+    let quantity = form.quantity.trim().parse::<i64>().unwrap_or(-1);
+    let key = CartKey { id: &id, token: Some(&token) };
+    let result = cart::set_line(&state.app, &ctx, &key, &form.sku, LineInput { quantity }).await.map(|_| ());
+    after(&state, shell, &headers, result).await
+}
+
+#[derive(Deserialize)]
+pub struct ContactForm {
+    email: String,
+    #[serde(flatten)]
+    address: Address,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+async fn save_contact(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    PageForm(form): PageForm<ContactForm>,
+) -> Response {
+    if !csrf_ok(&headers, &form.csrf) {
+        return refused(&shell);
+    }
+    let Some((id, token)) = cart_cookie(&headers) else {
+        return Redirect::to(&shell.href("/cart")).into_response();
+    };
+    let ctx = visitor(&state, &shell, &headers).await;
+    let input = Contact { email: form.email.clone(), shipping_address: Some(form.address.clone()) };
+    let key = CartKey { id: &id, token: Some(&token) };
+    match cart::set_contact(&state.app, &ctx, &key, input).await {
+        Ok(_) => Redirect::to(&shell.href("/cart")).into_response(),
+        Err(e) => match messages(e) {
+            Ok(errors) => {
+                let typed = Some((form.email, form.address));
+                show_cart(&state, shell, &headers, StatusCode::UNPROCESSABLE_ENTITY, errors, typed).await
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cart contact failed");
+                error_page(shell, StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PlaceForm {
+    #[serde(rename = "_key")]
+    key: String,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+async fn place(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    PageForm(form): PageForm<PlaceForm>,
+) -> Response {
+    if !csrf_ok(&headers, &form.csrf) {
+        return refused(&shell);
+    }
+    let Some((id, token)) = cart_cookie(&headers) else {
+        return Redirect::to(&shell.href("/cart")).into_response();
+    };
+    let ctx = visitor(&state, &shell, &headers).await;
+    // A double click places one order: the form's key is the idempotency key.
+    let idem = (!form.key.is_empty())
+        .then(|| IdempotencyRequest::new(form.key.clone(), &format!("orders.checkout:{id}"), &()));
+    let key = CartKey { id: &id, token: Some(&token) };
+    let order: Order = match orders::checkout(&state.app, &ctx, &key, idem.as_ref()).await {
+        Ok(Outcome::Fresh(o)) => o,
+        Ok(Outcome::Replayed { body, .. }) => match serde_json::from_str(&body) {
+            Ok(o) => o,
+            Err(_) => return error_page(shell, StatusCode::INTERNAL_SERVER_ERROR),
+        },
+        Err(e) => return after(&state, shell, &headers, Err(e)).await,
+    };
+    let token = order.access_token.clone().unwrap_or_default();
+    let set = [
+        cookies::set(&headers, ORDER, &format!("{}.{token}", order.id), &shell.base, 30 * 24 * 3600, true),
+        cookies::set(&headers, CART, "", &shell.base, 0, true),
+    ];
+    with_cookies(Redirect::to(&shell.href(&format!("/orders/{}", order.id))).into_response(), set)
+}
+
+#[derive(Template)]
+#[template(path = "storefront/order.html")]
+struct OrderPage {
+    shell: Shell,
+    order: Order,
+}
+
+impl OrderPage {
+    fn money(&self, m: &Money) -> String {
+        format_money(self.shell.lang, *m)
+    }
+
+    fn status_text(&self) -> String {
+        let key = match self.order.status.as_str() {
+            "placed" => "order.status.placed",
+            "confirmed" => "order.status.confirmed",
+            "cancelled" => "order.status.cancelled",
+            "partially_fulfilled" | "fulfilled" => "order.status.shipped",
+            "completed" => "order.status.completed",
+            _ => "order.status.on_hold",
+        };
+        crate::i18n::t(self.shell.lang, key).to_string()
+    }
+}
+
+async fn order_page(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let ctx = visitor(&state, &shell, &headers).await;
+    let token = cookies::values(&headers, ORDER)
+        .into_iter()
+        .find_map(|v| v.split_once('.').filter(|(o, _)| *o == id).map(|(_, t)| t.to_string()));
+    match orders::get(&state.app, &ctx, &id, token.as_deref()).await {
+        Ok(order) => render(StatusCode::OK, &OrderPage { shell, order }),
+        Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
+        Err(e) => {
+            tracing::error!(error = %e, "order page failed");
+            error_page(shell, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Buying through the storefront pages as a browser without JavaScript
+//! would (forms, cookies, CSRF tokens), and staff handling the order in
+//! the admin.
+
+use serde_json::{Value, json};
+
+use crate::account_pages::{Jar, field, get, post};
+use crate::helpers::{Backend, TestApp, spawn};
+
+crate::on_both_databases!(a_guest_buys_through_the_pages_and_staff_handle_the_order);
+
+async fn setup(app: &TestApp, owner: &str) {
+    let tent = json!({
+        "kind": "physical", "status": "published",
+        "texts": {"en": {"name": "Trail tent"}, "de": {"name": "Wanderzelt"}},
+        "variants": [
+            {"sku": "TENT-S", "options": {"size": "S"}, "prices": [{"channel": "web", "amount": 12000}]},
+            {"sku": "TENT-L", "options": {"size": "L"}, "prices": [{"channel": "web", "amount": 15000}]}
+        ]
+    });
+    assert_eq!(app.post_json("/api/v1/products", Some(owner), &tent).await.status(), 201);
+    let loc = json!({"code": "berlin", "name": "Berlin", "country": "DE"});
+    assert_eq!(app.post_json("/api/v1/stock-locations", Some(owner), &loc).await.status(), 201);
+    let lines = json!({"lines": [{"sku": "TENT-S", "location": "berlin", "delta": 4, "reason": "received"}]});
+    assert_eq!(app.post_json("/api/v1/stock-adjustments", Some(owner), &lines).await.status(), 201);
+}
+
+async fn a_guest_buys_through_the_pages_and_staff_handle_the_order(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    setup(&app, &owner).await;
+    let mut jar = Jar::default();
+    let (status, html) = get(&app, &mut jar, "/p/trail-tent").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"add-to-cart\""), "a sellable variant can be added");
+    let csrf = field(&html, "_csrf");
+    // TENT-L has no stock: no form to add it.
+    let (_, html_l) = get(&app, &mut jar, "/p/trail-tent?variant=TENT-L").await;
+    assert!(!html_l.contains("id=\"add-to-cart\"") && html_l.contains("Out of stock"));
+
+    let (status, _, to) =
+        post(&app, &mut jar, "/cart/add", &[("_csrf", &csrf), ("sku", "TENT-S"), ("quantity", "2")]).await;
+    assert_eq!((status, to.as_deref()), (303, Some("/cart")));
+    let (status, _, _) =
+        post(&app, &mut jar, "/cart/add", &[("_csrf", &csrf), ("sku", "TENT-S"), ("quantity", "1")]).await;
+    assert_eq!(status, 303);
+    let (_, html) = get(&app, &mut jar, "/cart").await;
+    assert!(html.contains("value=\"3\"") && html.contains("€360.00") && html.contains("id=\"not-ready\""), "{html}");
+    // A forged form adds nothing.
+    let (status, _, _) =
+        post(&app, &mut jar, "/cart/add", &[("_csrf", "forged"), ("sku", "TENT-S"), ("quantity", "9")]).await;
+    assert_eq!(status, 403);
+
+    let address = |postal: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("email", "guest@example.com".to_string()),
+            ("name", "Gina Guest".to_string()),
+            ("line1", "Hauptstr. 1".to_string()),
+            ("city", "Berlin".to_string()),
+            ("postal_code", postal.to_string()),
+            ("country", "DE".to_string()),
+        ]
+    };
+    let bad = address("1");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, html, _) = post(&app, &mut jar, "/cart/contact", &bad).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("postal_code") && html.contains("Gina Guest"), "the form keeps what was typed");
+    let good = address("10115");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(post(&app, &mut jar, "/cart/contact", &good).await.0, 303);
+    let (_, html) = get(&app, &mut jar, "/cart").await;
+    let key = field(&html, "_key");
+    let (status, _, to) = post(&app, &mut jar, "/cart/checkout", &[("_csrf", &csrf), ("_key", &key)]).await;
+    assert_eq!(status, 303);
+    let to = to.unwrap();
+    assert!(to.starts_with("/orders/ord_"), "{to}");
+    let (status, html) = get(&app, &mut jar, &to).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("id=\"order-number\">1<") && html.contains("€360.00") && html.contains("Gina Guest"),
+        "{html}"
+    );
+    // The cart is empty now; another browser cannot open the order.
+    let (_, html) = get(&app, &mut jar, "/cart").await;
+    assert!(html.contains("id=\"cart-empty\""));
+    let (status, _) = get(&app, &mut Jar::default(), &to).await;
+    assert_eq!(status, 404);
+    assert_eq!(app.count_rows("orders").await, 1);
+
+    // Staff find it, confirm it, and cannot ship it by hand.
+    use crate::admin_pages::{page, post as admin_post, sign_in};
+    let cookie = sign_in(&app, "admin@outfitters.example", crate::helpers::DEMO_PASSWORD).await;
+    let (status, html) = page(&app, &cookie, "/admin/orders").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"order-1\"") && html.contains("€360.00"), "{html}");
+    let (status, html) = page(&app, &cookie, &format!("/admin{to}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("guest@example.com") && html.contains("value=\"confirmed\""), "{html}");
+    let admin_csrf = crate::admin_pages::field(&html, "_csrf");
+    let path = format!("/admin{to}/status");
+    let (status, _) = admin_post(&app, &cookie, &path, &[("_csrf", &admin_csrf), ("status", "fulfilled")]).await;
+    assert_eq!(status, 409);
+    let (status, _) =
+        admin_post(&app, &cookie, &path, &[("_csrf", &admin_csrf), ("status", "confirmed"), ("note", "phoned")]).await;
+    assert_eq!(status, 303);
+    let (_, html) = page(&app, &cookie, &format!("/admin{to}")).await;
+    assert!(html.contains("placed → confirmed") && html.contains("phoned"), "{html}");
+    let (status, _) = admin_post(&app, &cookie, &path, &[("_csrf", &admin_csrf), ("status", "cancelled")]).await;
+    assert_eq!(status, 303);
+    let stock: Value = app.get("/api/v1/inventory/TENT-S", Some(&owner)).await.json().await.unwrap();
+    assert_eq!(stock["available"], 4, "cancelling released the stock");
+    let (_, html) = get(&app, &mut jar, &to).await;
+    assert!(html.contains("Cancelled"), "the customer sees the new status");
+    let (status, _) = admin_post(&app, &cookie, &path, &[("_csrf", "forged"), ("status", "confirmed")]).await;
+    assert_eq!(status, 403);
+    app.stop().await;
+}
