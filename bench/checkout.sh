@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Checkout under load: generates N products (default 2000, ×3 variants,
+# with stock) on the embedded SQLite database (or on PostgreSQL when
+# OXCART_DATABASE_URL is set: use an empty database), starts the server
+# and runs examples/checkout_load.rs: checkout of prepared 3-line carts,
+# then the whole customer flow over HTTP, each from 32 clients for 10 s.
+# Every order is durable before its answer (SQLite synchronous=FULL,
+# PostgreSQL synchronous_commit=on).
+# Usage: bash bench/checkout.sh [N] [SECONDS] [CLIENTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n="${1:-2000}"; secs="${2:-10}"; clients="${3:-32}"
+cargo build --release -q
+cargo build --release -q --example checkout_load
+bin=target/release/oxcart
+work=$(mktemp -d)
+pid=
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+port=18082
+base="http://127.0.0.1:$port"
+if [ -n "${OXCART_DATABASE_URL:-}" ]; then
+  export OXCART_SECURITY__KEYS__K1=$(head -c 32 /dev/urandom | base64) OXCART_SECURITY__ACTIVE_KEY=k1
+  export OXCART_SECURITY__INDEX_KEY=$(head -c 32 /dev/urandom | base64)
+fi
+db=sqlite; [ -n "${OXCART_DATABASE_URL:-}" ] && db=postgresql
+echo "machine: $(nproc) cores, $(uname -r); date: $(date -u +%Y-%m-%d); products: $n; database: $db"
+"$bin" --data-dir "$work/data" demo --products "$n" | grep generated
+"$bin" --data-dir "$work/data" serve --listen 127.0.0.1:$port >"$work/server.log" 2>&1 &
+pid=$!
+until curl -sf -o /dev/null "$base/"; do sleep 0.05; done
+# Let the search index catch up with the generated catalog.
+sleep 3
+target/release/examples/checkout_load "$base" "$secs" "$clients"
+echo "server RSS after load: $(grep VmRSS /proc/$pid/status | awk '{print $2" "$3}')"
+orders=$(curl -sf -H "authorization: Bearer $(curl -sf -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"email":"admin@outfitters.example","password":"oxcart-demo-2026","audience":"staff"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')" \
+  "$base/api/v1/orders?limit=1" | sed 's/.*"number":\([0-9]*\).*/\1/')
+echo "highest order number: $orders"
