@@ -39,7 +39,36 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
-pub type Tx = Transaction<'static, Any>;
+/// A write transaction. On SQLite it also holds this process's turn at
+/// the single write lock (see [`Db::begin`]); either way it reads and
+/// writes through `&mut **tx` like a plain connection.
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
 
 /// Which SQL engine sits behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +94,10 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 pub struct Db {
     pool: AnyPool,
     dialect: Dialect,
+    /// SQLite has one writer at a time. Writers of this process queue here
+    /// (first come, first served) instead of in SQLite's busy handler,
+    /// which sleeps in growing steps and leaves the lock idle meanwhile.
+    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -120,7 +153,7 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, dialect })
+        Ok(Self { pool, dialect, write_turn: Default::default() })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -144,8 +177,12 @@ impl Db {
     /// (`BEGIN IMMEDIATE`) so a read-then-write never fails to upgrade.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
+            Dialect::Sqlite => {
+                let turn = self.write_turn.clone().lock_owned().await;
+                let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(Tx { inner, _turn: Some(turn) })
+            }
+            Dialect::Postgres => Ok(Tx { inner: self.pool.begin().await?, _turn: None }),
         }
     }
 

@@ -410,3 +410,70 @@ async fn admin_creates_a_product_with_an_image_and_sees_it_in_the_store() {
     assert_eq!(loaded, json!([true, "A lit lantern"]), "the image loads with its alt text");
     screenshot(c, "storefront-product-with-image").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_buys_in_german_and_an_admin_confirms_the_order() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn(Backend::Sqlite).await;
+    let owner = app.outfitters_owner().await;
+    let tent = json!({
+        "kind": "physical", "status": "published",
+        "texts": {"en": {"name": "Trail tent"}, "de": {"name": "Wanderzelt"}},
+        "variants": [
+            {"sku": "TENT-S", "options": {"size": "S"}, "prices": [{"channel": "web", "amount": 12000}]},
+            {"sku": "TENT-L", "options": {"size": "L"}, "prices": [{"channel": "web", "amount": 15000}]}
+        ]
+    });
+    assert_eq!(app.post_json("/api/v1/products", Some(&owner), &tent).await.status(), 201);
+    let loc = json!({"code": "berlin", "name": "Berlin", "country": "DE"});
+    assert_eq!(app.post_json("/api/v1/stock-locations", Some(&owner), &loc).await.status(), 201);
+    let arrival = json!({"lines": [{"sku": "TENT-L", "location": "berlin", "delta": 3, "reason": "received"}]});
+    assert_eq!(app.post_json("/api/v1/stock-adjustments", Some(&owner), &arrival).await.status(), 201);
+    let browser = open_browser().await;
+    let c = &browser.client;
+
+    // In German: the small tent is sold out, the large one goes in the cart.
+    c.goto(&app.url("/")).await.unwrap();
+    click_and_wait(c, "a[data-lang=de]").await;
+    c.goto(&app.url("/p/wanderzelt")).await.unwrap();
+    assert_eq!(text_of(c, "#stock").await, "Ausverkauft");
+    click_and_wait(c, "#variant-picker a[data-sku=TENT-L]").await;
+    assert_eq!(text_of(c, "#stock").await, "Auf Lager");
+    fill(c, "#add-to-cart input[name=quantity]", "2").await;
+    click_and_wait(c, "#add-to-cart button").await;
+    assert!(text_of(c, "#subtotal").await.contains("300,00"), "German money format");
+    for (name, value) in [
+        ("email", "gast@example.com"),
+        ("name", "Greta Gast"),
+        ("line1", "Hauptstr. 1"),
+        ("city", "Berlin"),
+        ("postal_code", "10115"),
+        ("country", "DE"),
+    ] {
+        fill(c, &format!("#contact-form input[name={name}]"), value).await;
+    }
+    click_and_wait(c, "#contact-form button[type=submit]").await;
+    screenshot(c, "cart-de").await;
+    click_and_wait(c, "#place-order button").await;
+    assert_eq!(text_of(c, "#order-number").await, "1");
+    assert_eq!(text_of(c, "#order-status").await, "Eingegangen");
+    assert!(text_of(c, "#order-total").await.contains("300,00"));
+    screenshot(c, "order-confirmation-de").await;
+    let mail = app.mailbox("outfitters", 1).await;
+    assert!(mail[0].contains("gast@example.com"));
+
+    // The admin confirms it.
+    c.goto(&app.url("/admin/login")).await.unwrap();
+    fill(c, "input[name=email]", "admin@outfitters.example").await;
+    fill(c, "input[name=password]", DEMO_PASSWORD).await;
+    click_and_wait(c, "main form button[type=submit]").await;
+    c.goto(&app.url("/admin/orders")).await.unwrap();
+    click_and_wait(c, "#order-1 a").await;
+    click_and_wait(c, "#status-form button[type=submit]").await;
+    assert_eq!(text_of(c, "#status").await, "confirmed");
+    screenshot(c, "admin-order-confirmed").await;
+    browser.client.clone().close().await.unwrap();
+    app.stop().await;
+}
