@@ -9,7 +9,12 @@
 //! Every non-2xx answer counts as a failure. Latencies are per request
 //! (checkout) or per whole flow.
 //!
-//! Usage: cargo run --release --example checkout_load -- BASE_URL [SECONDS] [CLIENTS]
+//! With `crash FILE` after the arguments it only runs the full flow,
+//! appending the id of every order it got a 201 for to FILE (flushed at
+//! once), for a crash test: kill the server meanwhile, restart it, and check
+//! every listed order is there (`bench/checkout.sh` does).
+//!
+//! Usage: cargo run --release --example checkout_load -- BASE_URL [SECONDS] [CLIENTS] [crash FILE]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -104,22 +109,62 @@ async fn fill_cart(c: &Client, base: &str, skus: &[String]) -> Option<(String, S
     Some((id, token))
 }
 
-async fn checkout(c: &Client, base: &str, cart: &(String, String)) -> bool {
+/// Places the cart's order: its id, or None on a failure.
+async fn checkout(c: &Client, base: &str, cart: &(String, String)) -> Option<String> {
     let key = format!("load-{}", cart.0);
     let res = c
         .post(format!("{base}/api/v1/carts/{}/checkout", cart.0))
         .header("cart-token", &cart.1)
         .header("idempotency-key", key)
         .send()
-        .await;
-    match res {
-        Ok(r) => {
-            let ok = r.status().as_u16() == 201;
-            let _ = r.bytes().await;
-            ok
-        }
-        Err(_) => false,
+        .await
+        .ok()?;
+    if res.status().as_u16() != 201 {
+        return None;
     }
+    let body: Value = res.json().await.ok()?;
+    body["id"].as_str().map(str::to_string)
+}
+
+/// Full flows until `deadline`, appending each acknowledged order id to `file`.
+async fn crash_run(base: String, skus: Arc<Vec<String>>, clients: usize, seconds: u64, file: String) {
+    use std::io::Write;
+    let out = Arc::new(std::sync::Mutex::new(std::fs::File::create(&file).expect("crash file")));
+    let c = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (c, base, skus, out) = (c.clone(), base.clone(), skus.clone(), out.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut ok, mut failed) = (0usize, 0usize);
+            while Instant::now() < deadline {
+                let placed = match fill_cart(&c, &base, &skus).await {
+                    Some(cart) => checkout(&c, &base, &cart).await,
+                    None => None,
+                };
+                match placed {
+                    Some(id) => {
+                        let mut f = out.lock().unwrap();
+                        writeln!(f, "{id}").unwrap();
+                        f.flush().unwrap();
+                        ok += 1;
+                    }
+                    None => {
+                        failed += 1;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+            (ok, failed)
+        }));
+    }
+    let (mut ok, mut failed) = (0, 0);
+    for t in tasks {
+        let (o, f) = t.await.unwrap();
+        ok += o;
+        failed += f;
+    }
+    println!("crash run: {ok} orders acknowledged, {failed} attempts failed (the server was killed)");
 }
 
 fn report(name: &str, mut latencies: Vec<Duration>, failures: usize, wall: Duration) {
@@ -159,6 +204,11 @@ async fn main() {
         assert_eq!(status, 201, "stock top-up");
     }
     println!("{} SKUs, stock topped up; {clients} clients, {seconds} s per phase", skus.len());
+    if args.get(4).map(String::as_str) == Some("crash") {
+        let file = args.get(5).cloned().expect("crash FILE");
+        crash_run(base, skus, clients, seconds, file).await;
+        return;
+    }
 
     // Checkout only: carts prepared first (enough for the phase at 3,000/s).
     let wanted = (seconds as usize * 3_000).min(60_000);
@@ -192,7 +242,7 @@ async fn main() {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(cart) = carts.get(i) else { break };
                 let t = Instant::now();
-                if checkout(&c, &base, cart).await { lat.push(t.elapsed()) } else { failed += 1 }
+                if checkout(&c, &base, cart).await.is_some() { lat.push(t.elapsed()) } else { failed += 1 }
             }
             (lat, failed)
         }));
@@ -216,7 +266,7 @@ async fn main() {
             while Instant::now() < deadline {
                 let t = Instant::now();
                 let ok = match fill_cart(&c, &base, &skus).await {
-                    Some(cart) => checkout(&c, &base, &cart).await,
+                    Some(cart) => checkout(&c, &base, &cart).await.is_some(),
                     None => false,
                 };
                 if ok { lat.push(t.elapsed()) } else { failed += 1 }
