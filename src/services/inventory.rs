@@ -318,6 +318,24 @@ impl Watch {
     /// Emits what changed for customers; returns the products watched.
     async fn finish(self, app: &App, tx: &mut Tx) -> ServiceResult<Vec<String>> {
         let after = sql::variant_stock(&mut **tx, app.db.dialect(), &self.store_id, &self.product_ids).await?;
+        self.announce(tx, after).await
+    }
+
+    /// As [`Watch::finish`] when the only change was taking units from
+    /// available stock: the levels after are known without reading them.
+    async fn finish_taking(self, tx: &mut Tx, taken: &HashMap<String, i64>) -> ServiceResult<Vec<String>> {
+        let after = self
+            .before
+            .iter()
+            .map(|v| VariantStock {
+                available: v.available - taken.get(&v.variant_id).copied().unwrap_or(0),
+                ..v.clone()
+            })
+            .collect();
+        self.announce(tx, after).await
+    }
+
+    async fn announce(self, tx: &mut Tx, after: Vec<VariantStock>) -> ServiceResult<Vec<String>> {
         let before: HashMap<&str, &VariantStock> = self.before.iter().map(|v| (v.variant_id.as_str(), v)).collect();
         let sellable = |rows: &[VariantStock]| -> HashSet<String> {
             rows.iter()
@@ -866,6 +884,7 @@ pub async fn reserve_for_order(
     let policies: HashMap<String, StockPolicy> =
         watch.before.iter().map(|v| (v.variant_id.clone(), policy_of(v, watch.keeps_stock))).collect();
     let mut owed = Vec::with_capacity(wants.len());
+    let mut taken: HashMap<String, i64> = HashMap::new();
     for w in wants {
         let policy = policies.get(&w.variant_id).copied().unwrap_or(StockPolicy::Untracked);
         let take = match policy {
@@ -909,12 +928,13 @@ pub async fn reserve_for_order(
                     };
                     sql::insert_movement(tx, store_id, &m).await?;
                 }
+                *taken.entry(w.variant_id.clone()).or_default() += take;
                 take
             }
         };
         owed.push(w.quantity - take);
     }
-    let touched = watch.finish(app, tx).await?;
+    let touched = watch.finish_taking(tx, &taken).await?;
     Ok((owed, touched))
 }
 

@@ -204,6 +204,7 @@ pub async fn checkout(
         updated_at: now,
     };
     sql::insert(&mut tx, store_id, &order_row).await?;
+    let mut line_rows = Vec::with_capacity(priced.len());
     for (i, (p, owed)) in priced.iter().zip(&owed).enumerate() {
         let (unit, total, source) = p.price.clone().ok_or_else(|| ServiceError::Internal("unpriced line".into()))?;
         let line = LineRow {
@@ -221,6 +222,7 @@ pub async fn checkout(
             backordered: *owed,
         };
         sql::insert_line(&mut tx, store_id, &id, &line).await?;
+        line_rows.push(line);
     }
     let placed = HistoryRow { from_status: None, to_status: "placed".into(), note: String::new(), actor, at: now };
     sql::add_history(&mut tx, store_id, &id, &ids::new_id("ohs"), &placed).await?;
@@ -231,7 +233,8 @@ pub async fn checkout(
         json!({ "order_id": id, "number": number, "total": totals.total, "currency": currency.code() }),
     )
     .await?;
-    let mut order = load(app, &mut tx, ctx, &id).await?;
+    // The answer is what was just written (not read back: this runs holding the write lock).
+    let mut order = view(app, store_id, order_row, line_rows, vec![placed])?;
     confirmation_mail(app, &mut tx, ctx, &order).await?;
     order.access_token = Some(access_token);
     idempotency::complete_as(&mut tx, store_id, &principal, idem, 201, &order).await?;
@@ -262,14 +265,6 @@ async fn confirmation_mail(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, order: 
         ctx.store.brand.name,
     );
     super::mail::queue(app, tx, &ctx.store, &order.contact.email, &subject, &text).await
-}
-
-/// The order as stored (lines and history included), read in `ex`.
-async fn load(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, id: &str) -> ServiceResult<Order> {
-    let row = sql::by_id(&mut **tx, &ctx.store.id, id).await?.ok_or(ServiceError::NotFound)?;
-    let lines = sql::lines(&mut **tx, &ctx.store.id, id).await?;
-    let history = sql::history(&mut **tx, &ctx.store.id, id).await?;
-    view(app, &ctx.store.id, row, lines, history)
 }
 
 fn view(
