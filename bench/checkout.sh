@@ -37,13 +37,15 @@ orders=$(curl -sf -H "authorization: Bearer $(curl -sf -X POST "$base/api/v1/aut
   "$base/api/v1/orders?limit=1" | sed 's/.*"number":\([0-9]*\).*/\1/')
 echo "highest order number: $orders"
 
-# Crash test: full flows for 8 s, the server killed with SIGKILL after 4 s,
+# Crash test: full flows for 8 s, the server killed with SIGKILL 2 s into them,
 # restarted; every order that was acknowledged must be there, and the
 # stock held must equal what the open orders hold.
 acked="$work/acked.txt"
 target/release/examples/checkout_load "$base" 8 "$clients" crash "$acked" &
 load=$!
-sleep 4
+# Kill mid-run: once orders are being acknowledged.
+until [ -s "$acked" ]; do sleep 0.1; done
+sleep 2
 kill -9 $pid; wait $pid 2>/dev/null || true
 echo "server killed (SIGKILL) during the run"
 "$bin" --data-dir "$work/data" serve --listen 127.0.0.1:$port >>"$work/server.log" 2>&1 &

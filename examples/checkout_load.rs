@@ -194,6 +194,12 @@ async fn main() {
     let owner = body["token"].as_str().expect("owner login").to_string();
     let skus = Arc::new(skus(&c, &base).await);
     assert!(!skus.is_empty(), "no generated SKUs: run `oxcart demo --products N` first");
+    if args.get(4).map(String::as_str) == Some("crash") {
+        // Stock was topped up by the measured phases before.
+        let file = args.get(5).cloned().expect("crash FILE");
+        crash_run(base, skus, clients, seconds, file).await;
+        return;
+    }
     for chunk in skus.chunks(500) {
         let lines: Vec<Value> = chunk
             .iter()
@@ -204,11 +210,6 @@ async fn main() {
         assert_eq!(status, 201, "stock top-up");
     }
     println!("{} SKUs, stock topped up; {clients} clients, {seconds} s per phase", skus.len());
-    if args.get(4).map(String::as_str) == Some("crash") {
-        let file = args.get(5).cloned().expect("crash FILE");
-        crash_run(base, skus, clients, seconds, file).await;
-        return;
-    }
 
     // Checkout only: carts prepared first (enough for the phase at 3,000/s).
     let wanted = (seconds as usize * 3_000).min(60_000);

@@ -166,7 +166,6 @@ pub async fn checkout(
             message: "this cart was already ordered".into(),
         });
     }
-    let number = sql::next_number(&mut tx, store_id).await?;
     let wants: Vec<super::inventory::Want> = priced
         .iter()
         .map(|p| super::inventory::Want {
@@ -179,6 +178,9 @@ pub async fn checkout(
     let ship_to = contact.shipping_address.as_ref().map(|a| a.country.clone());
     let (owed, touched) =
         super::inventory::reserve_for_order(app, &mut tx, &actor, store_id, &id, &wants, ship_to.as_deref()).await?;
+    // Numbered last: the counter row is locked from here to the commit
+    // (PostgreSQL checkouts of one store queue on it).
+    let number = sql::next_number(&mut tx, store_id).await?;
     let holds_stock = owed.iter().zip(&priced).any(|(o, p)| *o < p.quantity);
     let reserved_until = holds_stock.then(|| now + app.config.orders.reservation_minutes * 60_000);
     let contact_json = serde_json::to_string(&contact).map_err(|e| ServiceError::Internal(e.to_string()))?;
