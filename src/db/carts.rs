@@ -249,3 +249,30 @@ where
         .map(|r| Ok((r.try_get("product_id")?, r.try_get("lang")?, r.try_get("name")?)))
         .collect()
 }
+
+/// Makes a cart a customer's.
+pub async fn set_customer(
+    tx: &mut Tx,
+    store_id: &str,
+    id: &str,
+    customer_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE carts SET customer_id = $3, updated_at = $4 WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(id)
+        .bind(customer_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A customer's carts, newest first.
+pub async fn of_customer(tx: &mut Tx, store_id: &str, customer_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM carts WHERE store_id = $1 AND customer_id = $2 ORDER BY updated_at DESC")
+        .bind(store_id)
+        .bind(customer_id)
+        .fetch_all(&mut **tx)
+        .await
+}

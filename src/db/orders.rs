@@ -273,6 +273,8 @@ where
 
 #[derive(Debug, Clone)]
 pub struct HistoryRow {
+    /// `status` (a move) or `note`.
+    pub kind: String,
     pub from_status: Option<String>,
     pub to_status: String,
     pub note: String,
@@ -288,8 +290,8 @@ pub async fn add_history(
     h: &HistoryRow,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO order_history (store_id, id, order_id, from_status, to_status, note, actor, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO order_history (store_id, id, order_id, from_status, to_status, note, actor, at, kind)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(store_id)
     .bind(id)
@@ -299,6 +301,7 @@ pub async fn add_history(
     .bind(&h.note)
     .bind(&h.actor)
     .bind(h.at)
+    .bind(&h.kind)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -309,7 +312,7 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(
-        "SELECT from_status, to_status, note, actor, at FROM order_history
+        "SELECT kind, from_status, to_status, note, actor, at FROM order_history
          WHERE store_id = $1 AND order_id = $2 ORDER BY id",
     )
     .bind(store_id)
@@ -319,6 +322,7 @@ where
     .iter()
     .map(|r| {
         Ok(HistoryRow {
+            kind: r.try_get("kind")?,
             from_status: r.try_get("from_status")?,
             to_status: r.try_get("to_status")?,
             note: r.try_get("note")?,

@@ -198,6 +198,38 @@ pub async fn set_line(app: &App, ctx: &Ctx, key: &CartKey<'_>, sku: &str, input:
     view(app, ctx, &row).await
 }
 
+/// A customer who just signed in takes the cart they filled as a guest:
+/// it becomes theirs (their price lists apply, the order lands in their
+/// account), and the lines of any other cart of theirs join it
+/// (quantities added up to the limit), that cart being removed.
+pub async fn claim(app: &App, ctx: &Ctx, key: &CartKey<'_>) -> ServiceResult<CartView> {
+    let me = ctx.actor.customer_id()?.to_string();
+    let mut row = open(app, ctx, key).await?;
+    if row.customer_id.as_deref().is_some_and(|c| c != me) {
+        return Err(ServiceError::NotFound);
+    }
+    let store_id = &ctx.store.id;
+    let now = now_ms();
+    let mut tx = app.db.begin().await?;
+    sql::set_customer(&mut tx, store_id, &row.id, &me, now).await?;
+    let mut lines: HashMap<String, i64> = sql::lines(&mut *tx, store_id, &row.id).await?.into_iter().collect();
+    for other in sql::of_customer(&mut tx, store_id, &me).await?.into_iter().filter(|c| *c != row.id) {
+        for (variant_id, quantity) in sql::lines(&mut *tx, store_id, &other).await? {
+            let have = lines.get(&variant_id).copied();
+            if have.is_none() && lines.len() >= MAX_LINES {
+                continue;
+            }
+            let merged = (have.unwrap_or(0) + quantity).min(MAX_QUANTITY);
+            sql::set_line(&mut tx, store_id, &row.id, &variant_id, merged, now).await?;
+            lines.insert(variant_id, merged);
+        }
+        sql::delete(&mut tx, store_id, &other).await?;
+    }
+    tx.commit().await?;
+    row.customer_id = Some(me);
+    view(app, ctx, &row).await
+}
+
 /// Sets the e-mail and shipping address (validated per country).
 pub async fn set_contact(app: &App, ctx: &Ctx, key: &CartKey<'_>, input: Contact) -> ServiceResult<CartView> {
     let mut row = open(app, ctx, key).await?;

@@ -56,6 +56,8 @@ pub struct OrderTotals {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
+    /// `status` (a move) or `note` (staff's remark; the status stays).
+    pub kind: String,
     pub from: Option<OrderStatus>,
     pub to: OrderStatus,
     pub note: String,
@@ -226,7 +228,14 @@ pub async fn checkout(
         sql::insert_line(&mut tx, store_id, &id, &line).await?;
         line_rows.push(line);
     }
-    let placed = HistoryRow { from_status: None, to_status: "placed".into(), note: String::new(), actor, at: now };
+    let placed = HistoryRow {
+        kind: "status".into(),
+        from_status: None,
+        to_status: "placed".into(),
+        note: String::new(),
+        actor,
+        at: now,
+    };
     sql::add_history(&mut tx, store_id, &id, &ids::new_id("ohs"), &placed).await?;
     outbox::emit(
         &mut tx,
@@ -315,6 +324,7 @@ fn view(
         history: history
             .into_iter()
             .map(|h| HistoryEntry {
+                kind: h.kind,
                 from: h.from_status.as_deref().and_then(OrderStatus::parse),
                 to: OrderStatus::parse(&h.to_status).unwrap_or(OrderStatus::Placed),
                 note: h.note,
@@ -440,12 +450,41 @@ pub async fn change_status(app: &App, ctx: &Ctx, id: &str, input: StatusChange) 
     get(app, ctx, id, None).await
 }
 
-/// The status an order on hold came from: its last history entry into on_hold.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteInput {
+    pub note: String,
+}
+
+/// Staff add a remark to an order's history (the status stays).
+pub async fn add_note(app: &App, ctx: &Ctx, id: &str, input: NoteInput) -> ServiceResult<Order> {
+    ctx.actor.require(Permission::OrdersManage)?;
+    let mut errs = crate::domain::validation::FieldErrors::default();
+    errs.text("note", &input.note, 1, 1000);
+    errs.finish(())?;
+    let store_id = &ctx.store.id;
+    let mut tx = app.db.begin().await?;
+    let row = sql::by_id(&mut *tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
+    let entry = HistoryRow {
+        kind: "note".into(),
+        from_status: Some(row.status.clone()),
+        to_status: row.status.clone(),
+        note: input.note.trim().to_string(),
+        actor: ctx.actor.principal(),
+        at: now_ms(),
+    };
+    sql::add_history(&mut tx, store_id, id, &ids::new_id("ohs"), &entry).await?;
+    audit::record(app, &mut tx, ctx, "orders.note_added", id, json!({})).await?;
+    tx.commit().await?;
+    get(app, ctx, id, None).await
+}
+
+/// The status an order on hold came from: its last move into on_hold.
 fn held_from(history: &[HistoryRow]) -> Option<OrderStatus> {
     history
         .iter()
         .rev()
-        .find(|h| h.to_status == OrderStatus::OnHold.as_str())
+        .find(|h| h.kind == "status" && h.to_status == OrderStatus::OnHold.as_str())
         .and_then(|h| h.from_status.as_deref())
         .and_then(OrderStatus::parse)
 }
@@ -482,6 +521,7 @@ async fn move_order(
         Vec::new()
     };
     let entry = HistoryRow {
+        kind: "status".into(),
         from_status: Some(from.as_str().into()),
         to_status: to.as_str().into(),
         note: note.to_string(),

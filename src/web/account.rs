@@ -108,6 +108,17 @@ fn guest_page<T: Template>(shell: &Shell, headers: &HeaderMap, status: StatusCod
     res
 }
 
+/// The cart a visitor filled before signing in becomes the customer's.
+async fn claim_guest_cart(state: &AppState, shell: &Shell, headers: &HeaderMap, actor: &Actor) {
+    let Some((id, token)) = super::shop::cart_cookie(headers) else { return };
+    let ctx = Ctx { store: shell.store.clone(), actor: actor.clone(), client_ip: shell.client_ip.clone() };
+    let key = crate::services::cart::CartKey { id: &id, token: Some(&token) };
+    match crate::services::cart::claim(&state.app, &ctx, &key).await {
+        Ok(_) | Err(ServiceError::NotFound) => {}
+        Err(e) => tracing::warn!(error = %e, "claiming the guest cart at sign-in failed"),
+    }
+}
+
 // ---- sign-up and sign-in ----
 
 #[derive(Template)]
@@ -197,6 +208,7 @@ async fn sign_in_and_redirect(
 ) -> Response {
     match auth::login(&state.app, &anonymous(shell), Audience::Customer, email, password).await {
         Ok(LoginOutcome::Session(s)) => {
+            claim_guest_cart(state, shell, headers, &s.actor).await;
             let max_age = (s.expires_at - crate::services::now_ms()) / 1000;
             let cookie = cookies::set(headers, SESSION, &s.token, &shell.base, max_age, true);
             redirect_with_cookie(&shell.href("/account"), Some(cookie))
@@ -244,6 +256,7 @@ async fn login_submit(
     }
     match auth::login(&state.app, &anonymous(&shell), Audience::Customer, &form.email, &form.password).await {
         Ok(LoginOutcome::Session(s)) => {
+            claim_guest_cart(&state, &shell, &headers, &s.actor).await;
             let max_age = (s.expires_at - crate::services::now_ms()) / 1000;
             let cookie = cookies::set(&headers, SESSION, &s.token, &shell.base, max_age, true);
             redirect_with_cookie(&shell.href("/account"), Some(cookie))

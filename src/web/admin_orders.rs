@@ -17,13 +17,14 @@ use crate::domain::money::Money;
 use crate::domain::orders::OrderStatus;
 use crate::http::state::AppState;
 use crate::i18n::format_money;
-use crate::services::orders::{self, Order, OrderSummary, StatusChange};
+use crate::services::orders::{self, NoteInput, Order, OrderSummary, StatusChange};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/orders", get(list))
         .route("/admin/orders/{id}", get(detail))
         .route("/admin/orders/{id}/status", post(change))
+        .route("/admin/orders/{id}/notes", post(note))
 }
 
 fn when(t: i64) -> String {
@@ -99,7 +100,8 @@ impl DetailPage {
 
 /// The statuses an order may be moved to by hand from `status`.
 fn moves(order: &Order) -> Vec<&'static str> {
-    let held = order.history.iter().rev().find(|h| h.to == OrderStatus::OnHold).and_then(|h| h.from);
+    let held =
+        order.history.iter().rev().find(|h| h.kind == "status" && h.to == OrderStatus::OnHold).and_then(|h| h.from);
     [OrderStatus::Confirmed, OrderStatus::OnHold, OrderStatus::Completed, OrderStatus::Cancelled, OrderStatus::Placed]
         .into_iter()
         .filter(|to| crate::domain::orders::transition(order.status, *to, held).is_ok())
@@ -141,6 +143,23 @@ async fn change(
         return show(&state, shell, &s, &id, vec!["status: choose a status".into()]).await;
     };
     match orders::change_status(&state.app, &s.ctx, &id, StatusChange { status, note: form.get("note") }).await {
+        Ok(_) => Redirect::to(&shell.href(&format!("/admin/orders/{id}"))).into_response(),
+        Err(e) => match messages(e) {
+            Ok(errors) => show(&state, shell, &s, &id, errors).await,
+            Err(e) => failure(&shell, e),
+        },
+    }
+}
+
+async fn note(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    match orders::add_note(&state.app, &s.ctx, &id, NoteInput { note: form.get("note") }).await {
         Ok(_) => Redirect::to(&shell.href(&format!("/admin/orders/{id}"))).into_response(),
         Err(e) => match messages(e) {
             Ok(errors) => show(&state, shell, &s, &id, errors).await,

@@ -76,7 +76,7 @@ async fn visitor(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Ctx {
 }
 
 /// (cart id, token) from the cookie.
-fn cart_cookie(headers: &HeaderMap) -> Option<(String, String)> {
+pub(crate) fn cart_cookie(headers: &HeaderMap) -> Option<(String, String)> {
     cookies::values(headers, CART)
         .into_iter()
         .find_map(|v| v.split_once('.').map(|(id, token)| (id.to_string(), token.to_string())))

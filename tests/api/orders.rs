@@ -17,6 +17,7 @@ crate::on_both_databases!(
     staff_move_orders_and_cancelling_releases_stock,
     unpaid_orders_expire_and_release_their_stock,
     customers_see_only_their_own_orders,
+    a_guest_cart_joins_the_customers_after_sign_in,
 );
 
 /// A tent in two sizes (TENT-S 120.00, TENT-L 150.00, volume price 110.00
@@ -395,6 +396,16 @@ async fn staff_move_orders_and_cancelling_releases_stock(b: Backend) {
         .collect();
     assert_eq!(kinds[0], ("release", -2, id));
     assert_eq!(kinds[1], ("reserve", 2, id));
+    // Notes join the history without moving the order.
+    let res =
+        app.post_json(&format!("/api/v1/orders/{id}/notes"), Some(&owner), &json!({"note": "customer called"})).await;
+    assert_eq!(res.status(), 201);
+    let noted: Value = res.json().await.unwrap();
+    let last = noted["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["kind"].as_str(), last["note"].as_str()), (Some("note"), Some("customer called")));
+    assert_eq!(noted["status"], "cancelled");
+    let res = app.post_json(&format!("/api/v1/orders/{id}/notes"), Some(&owner), &json!({"note": "  "})).await;
+    assert_problem(res, 422, "validation_failed").await;
     // Rights: a customer or an analyst cannot move orders; a bad status is 422.
     let analyst_body = json!({"email": "numbers@outfitters.example", "display_name": "A", "password": "staff password 2026", "role": "analyst"});
     assert_eq!(app.post_json("/api/v1/staff", Some(&owner), &analyst_body).await.status(), 201);
@@ -502,5 +513,57 @@ async fn customers_see_only_their_own_orders(b: Backend) {
     assert_problem(app.get("/api/v1/orders", None).await, 401, "unauthenticated").await;
     let mail = app.mailbox("outfitters", 3).await;
     assert!(mail.iter().any(|m| m.contains("Bestellung")), "the confirmation speaks the cart's language");
+    app.stop().await;
+}
+
+async fn a_guest_cart_joins_the_customers_after_sign_in(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    let ana = customer(&app, "ana@example.com").await;
+    let bob = customer(&app, "bob@example.com").await;
+    // Ana left a cart on another device.
+    let res = app.post_json("/api/v1/carts", Some(&ana), &json!({})).await;
+    let old_cart = res.json::<Value>().await.unwrap()["cart"]["id"].as_str().unwrap().to_string();
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/carts/{old_cart}/lines/TENT-S")))
+        .bearer_auth(&ana)
+        .json(&json!({"quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // As a guest she fills another, then signs in and claims it.
+    let guest = new_cart(&app, &base(&app)).await;
+    add(&app, &guest, "TENT-S", 2).await;
+    add(&app, &guest, "REPAIR-1", 1).await;
+    let claim = |token: Option<String>, cart_token: &str| {
+        let mut req =
+            app.client.post(app.url(&format!("/api/v1/carts/{}/claim", guest.0))).header("cart-token", cart_token);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    assert_problem(claim(None, &guest.1).await.unwrap(), 401, "unauthenticated").await;
+    assert_eq!(claim(Some(ana.clone()), "wrong").await.unwrap().status(), 404);
+    let res = claim(Some(ana.clone()), &guest.1).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let cart: Value = res.json().await.unwrap();
+    let lines: Vec<(String, i64)> = cart["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["sku"].as_str().unwrap().to_string(), l["quantity"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(lines, [("TENT-S".to_string(), 3), ("REPAIR-1".to_string(), 1)], "the old cart's lines joined");
+    let gone = app.client.get(app.url(&format!("/api/v1/carts/{old_cart}"))).bearer_auth(&ana).send().await.unwrap();
+    assert_eq!(gone.status(), 404);
+    // Now hers: Bob cannot take it even with the token; she needs no token.
+    assert_eq!(claim(Some(bob), &guest.1).await.unwrap().status(), 404);
+    let mine = app.client.get(app.url(&format!("/api/v1/carts/{}", guest.0))).bearer_auth(&ana).send().await.unwrap();
+    assert_eq!(mine.status(), 200);
+    assert_eq!(app.count_rows("carts").await, 1);
     app.stop().await;
 }

@@ -7,7 +7,10 @@ use serde_json::{Value, json};
 use crate::account_pages::{Jar, field, get, post};
 use crate::helpers::{Backend, TestApp, spawn};
 
-crate::on_both_databases!(a_guest_buys_through_the_pages_and_staff_handle_the_order);
+crate::on_both_databases!(
+    a_guest_buys_through_the_pages_and_staff_handle_the_order,
+    signing_up_keeps_the_cart_and_the_order_lands_in_the_account,
+);
 
 async fn setup(app: &TestApp, owner: &str) {
     let tent = json!({
@@ -115,5 +118,55 @@ async fn a_guest_buys_through_the_pages_and_staff_handle_the_order(b: Backend) {
     assert!(html.contains("Cancelled"), "the customer sees the new status");
     let (status, _) = admin_post(&app, &cookie, &path, &[("_csrf", "forged"), ("status", "confirmed")]).await;
     assert_eq!(status, 403);
+    let notes = format!("/admin{to}/notes");
+    let (status, _) = admin_post(&app, &cookie, &notes, &[("_csrf", &admin_csrf), ("note", "refund by bank")]).await;
+    assert_eq!(status, 303);
+    let (_, html) = page(&app, &cookie, &format!("/admin{to}")).await;
+    assert!(html.contains("refund by bank"), "{html}");
+    app.stop().await;
+}
+
+async fn signing_up_keeps_the_cart_and_the_order_lands_in_the_account(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    setup(&app, &owner).await;
+    let mut jar = Jar::default();
+    let (_, html) = get(&app, &mut jar, "/p/trail-tent").await;
+    let csrf = field(&html, "_csrf");
+    assert_eq!(post(&app, &mut jar, "/cart/add", &[("_csrf", &csrf), ("sku", "TENT-S")]).await.0, 303);
+    let (_, html) = get(&app, &mut jar, "/account/signup").await;
+    let signup_csrf = field(&html, "_csrf");
+    let form = [
+        ("email", "new.buyer@example.com"),
+        ("display_name", "New Buyer"),
+        ("password", "new buyer password"),
+        ("_csrf", signup_csrf.as_str()),
+    ];
+    assert_eq!(post(&app, &mut jar, "/account/signup", &form).await.0, 303);
+    let (_, html) = get(&app, &mut jar, "/cart").await;
+    assert!(html.contains("data-sku=\"TENT-S\""), "the guest cart survived sign-up: {html}");
+    let (_, html) = get(&app, &mut jar, "/p/trail-tent").await;
+    let csrf = field(&html, "_csrf");
+    let contact = [
+        ("_csrf", csrf.as_str()),
+        ("email", "new.buyer@example.com"),
+        ("name", "New Buyer"),
+        ("line1", "Hauptstr. 1"),
+        ("city", "Berlin"),
+        ("postal_code", "10115"),
+        ("country", "DE"),
+    ];
+    assert_eq!(post(&app, &mut jar, "/cart/contact", &contact).await.0, 303);
+    let (_, html) = get(&app, &mut jar, "/cart").await;
+    let key = field(&html, "_key");
+    let (status, _, to) = post(&app, &mut jar, "/cart/checkout", &[("_csrf", &csrf), ("_key", &key)]).await;
+    assert_eq!(status, 303);
+    let to = to.unwrap();
+    let (_, html) = get(&app, &mut jar, "/account").await;
+    assert!(html.contains("id=\"my-orders\"") && html.contains(&to), "the order is in the account: {html}");
+    let orders: Value = app.get("/api/v1/orders", Some(&owner)).await.json().await.unwrap();
+    let id = orders["items"][0]["id"].as_str().unwrap();
+    let order: Value = app.get(&format!("/api/v1/orders/{id}"), Some(&owner)).await.json().await.unwrap();
+    assert!(order["customer_id"].as_str().is_some_and(|c| c.starts_with("cus_")), "{order}");
     app.stop().await;
 }

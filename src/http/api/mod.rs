@@ -45,7 +45,7 @@ use crate::services::Outcome;
         pricing::groups, pricing::create_group, pricing::members, pricing::add_member, pricing::remove_member,
         pricing::lists, pricing::create_list, pricing::get_list, pricing::update_list, pricing::delete_list, pricing::quote,
         jobs::import, jobs::export, jobs::list, jobs::get, jobs::file,
-        orders::create_cart, orders::get_cart, orders::set_line, orders::set_contact, orders::checkout, orders::list, orders::get, orders::change_status,
+        orders::create_cart, orders::get_cart, orders::set_line, orders::set_contact, orders::checkout, orders::claim_cart, orders::list, orders::get, orders::change_status, orders::add_note,
         inventory::locations, inventory::create_location, inventory::update_location, inventory::location_stock, inventory::variant, inventory::update_settings, inventory::adjust, inventory::transfer, inventory::movements,
         media::upload, media::list, media::reorder, media::update, media::delete,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
@@ -145,9 +145,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/carts/{id}/lines/{sku}", put(orders::set_line))
         .route("/api/v1/carts/{id}/contact", put(orders::set_contact))
         .route("/api/v1/carts/{id}/checkout", post(orders::checkout))
+        .route("/api/v1/carts/{id}/claim", post(orders::claim_cart))
         .route("/api/v1/orders", get(orders::list))
         .route("/api/v1/orders/{id}", get(orders::get))
         .route("/api/v1/orders/{id}/status", post(orders::change_status))
+        .route("/api/v1/orders/{id}/notes", post(orders::add_note))
         .route("/api/v1/stock-locations", get(inventory::locations).post(inventory::create_location))
         .route("/api/v1/stock-locations/{location}", put(inventory::update_location))
         .route("/api/v1/stock-locations/{location}/stock", get(inventory::location_stock))

@@ -15,7 +15,7 @@ use crate::http::extract::{ApiCtx, ApiJson, IdempotencyKey};
 use crate::http::state::AppState;
 use crate::services::cart::{self, CartKey, CartView, Contact, CreatedCart, LineInput, NewCart};
 use crate::services::idempotency::IdempotencyRequest;
-use crate::services::orders::{self, Order, OrderPage, StatusChange};
+use crate::services::orders::{self, NoteInput, Order, OrderPage, StatusChange};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -146,4 +146,32 @@ pub async fn change_status(
     ApiJson(input): ApiJson<StatusChange>,
 ) -> Result<Json<Order>, ApiError> {
     Ok(Json(orders::change_status(&state.app, &ctx, &id, input).await?))
+}
+
+/// Adds a staff note to the order's history.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/notes", tag = "orders", security(("bearer" = [])), request_body = NoteInput,
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 201, body = Order), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<NoteInput>,
+) -> Result<(StatusCode, Json<Order>), ApiError> {
+    Ok((StatusCode::CREATED, Json(orders::add_note(&state.app, &ctx, &id, input).await?)))
+}
+
+/// A signed-in customer takes the cart they filled as a guest (send its
+/// `Cart-Token`); lines of their other carts join it.
+#[utoipa::path(post, path = "/api/v1/carts/{id}/claim", tag = "orders", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Cart id"), ("Cart-Token" = Option<String>, Header, description = "The guest's cart token")),
+    responses((status = 200, body = CartView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn claim_cart(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<CartView>, ApiError> {
+    let key = CartKey { id: &id, token: header(&headers, "cart-token") };
+    Ok(Json(cart::claim(&state.app, &ctx, &key).await?))
 }
