@@ -276,3 +276,47 @@ pub async fn of_customer(tx: &mut Tx, store_id: &str, customer_id: &str) -> Resu
         .fetch_all(&mut **tx)
         .await
 }
+
+/// Price tiers of some variants in a channel: (variant id, tier), by
+/// variant and quantity.
+pub async fn prices_of<'e, E>(
+    ex: E,
+    dialect: Dialect,
+    store_id: &str,
+    channel_id: &str,
+    variant_ids: &[String],
+) -> Result<Vec<(String, crate::domain::catalog::PriceTier)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    if variant_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT variant_id, min_qty, amount, sale_amount, sale_starts_at, sale_ends_at FROM prices
+         WHERE store_id = {} AND channel_id = {} AND variant_id IN ({}) ORDER BY variant_id, min_qty",
+        placeholders(dialect, 1, 1),
+        placeholders(dialect, 2, 1),
+        placeholders(dialect, 3, variant_ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(channel_id);
+    for v in variant_ids {
+        q = q.bind(v);
+    }
+    q.fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("variant_id")?,
+                crate::domain::catalog::PriceTier {
+                    min_qty: r.try_get("min_qty")?,
+                    amount: r.try_get("amount")?,
+                    sale_amount: r.try_get("sale_amount")?,
+                    sale_starts_at: r.try_get("sale_starts_at")?,
+                    sale_ends_at: r.try_get("sale_ends_at")?,
+                },
+            ))
+        })
+        .collect()
+}

@@ -316,6 +316,10 @@ pub async fn price_lines(
     } else {
         super::pricing::list_tiers(app, store_id, &lists, &variant_ids).await?
     };
+    let mut prices: HashMap<String, Vec<crate::domain::catalog::PriceTier>> = HashMap::new();
+    for (v, tier) in sql::prices_of(pool, app.db.dialect(), store_id, &ch.id, &variant_ids).await? {
+        prices.entry(v).or_default().push(tier);
+    }
     let mut out = Vec::with_capacity(lines.len());
     for (variant_id, quantity) in lines {
         // A variant deleted since it was added: the line goes.
@@ -325,7 +329,7 @@ pub async fn price_lines(
             .and_then(|n| pick_translation(n, lang, ctx.store.brand.default_language).map(|(_, n)| n.clone()))
             .unwrap_or_else(|| f.sku.clone());
         let status = PublishStatus::parse(&f.status).unwrap_or(PublishStatus::Draft);
-        let base = crate::db::catalog::variant_prices(pool, store_id, variant_id, &ch.id).await?;
+        let base = prices.remove(variant_id).unwrap_or_default();
         let listed = tiers.remove(variant_id).unwrap_or_default();
         let refs: Vec<(&str, &[ListTier])> = listed.iter().map(|(c, t)| (c.as_str(), t.as_slice())).collect();
         let price = resolve(&base, &refs, *quantity, now)
