@@ -105,6 +105,15 @@ fn cart_not_orderable(message: String) -> ServiceError {
     ServiceError::Conflict { code: "cart_not_orderable", message }
 }
 
+/// The idempotency request for placing a cart's order. Its fingerprint
+/// binds the key to whoever proved the cart theirs (the cart token's hash,
+/// or the signed-in customer), so knowing a cart id and a key is not enough
+/// to replay someone's order (with its contact details and access token).
+pub fn checkout_request(key: String, ctx: &Ctx, cart: &CartKey<'_>) -> IdempotencyRequest {
+    let proof = (cart.token.map(hash_secret), ctx.actor.customer_id().ok().map(str::to_string));
+    IdempotencyRequest::new(key, &format!("orders.checkout:{}", cart.id), &proof)
+}
+
 /// Places the order for a cart. Accepts `Idempotency-Key` (a retry returns
 /// the same order, also after the cart is gone).
 pub async fn checkout(
@@ -121,7 +130,15 @@ pub async fn checkout(
     {
         return Ok(done);
     }
-    let row = cart::open(app, ctx, key).await?;
+    let row = match cart::open(app, ctx, key).await {
+        Ok(row) => row,
+        // Perhaps a duplicate of a checkout that committed since the look above.
+        Err(ServiceError::NotFound) => {
+            let Some(req) = idem else { return Err(ServiceError::NotFound) };
+            return idempotency::replay(app, store_id, &principal, req).await?.ok_or(ServiceError::NotFound);
+        }
+        Err(e) => return Err(e),
+    };
     let ch = crate::db::catalog::channels(app.db.pool(), store_id)
         .await?
         .into_iter()

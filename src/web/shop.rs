@@ -23,7 +23,6 @@ use crate::http::state::AppState;
 use crate::i18n::format_money;
 use crate::services::actor::{Actor, Ctx};
 use crate::services::cart::{self, CartKey, CartView, Contact, LineInput, NewCart};
-use crate::services::idempotency::IdempotencyRequest;
 use crate::services::orders::{self, Order};
 use crate::services::{Outcome, ServiceError};
 
@@ -318,9 +317,8 @@ async fn place(
     };
     let ctx = visitor(&state, &shell, &headers).await;
     // A double click places one order: the form's key is the idempotency key.
-    let idem = (!form.key.is_empty())
-        .then(|| IdempotencyRequest::new(form.key.clone(), &format!("orders.checkout:{id}"), &()));
     let key = CartKey { id: &id, token: Some(&token) };
+    let idem = (!form.key.is_empty()).then(|| orders::checkout_request(form.key.clone(), &ctx, &key));
     let order: Order = match orders::checkout(&state.app, &ctx, &key, idem.as_ref()).await {
         Ok(Outcome::Fresh(o)) => o,
         Ok(Outcome::Replayed { body, .. }) => match serde_json::from_str(&body) {

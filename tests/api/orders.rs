@@ -262,6 +262,11 @@ async fn a_retried_checkout_places_one_order(b: Backend) {
     assert_eq!(again.json::<Value>().await.unwrap(), first);
     assert_eq!(app.count_rows("orders").await, 1);
     assert_eq!(inventory(&app, &owner, "TENT-L").await, (10, 2));
+    // Knowing the cart id and the key without the cart's token replays nothing.
+    let stranger = (cart.0.clone(), "someone-else".to_string());
+    let res = checkout(&base(&app), &stranger, Some("place-1")).await;
+    let problem = assert_problem(res, 422, "idempotency_key_reused").await;
+    assert!(!problem.to_string().contains("ana@example.com"), "{problem}");
     // Concurrent duplicates of a new cart's checkout: one order.
     let cart = new_cart(&app, &base(&app)).await;
     add(&app, &cart, "TENT-L", 1).await;

@@ -14,7 +14,6 @@ use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiCtx, ApiJson, IdempotencyKey};
 use crate::http::state::AppState;
 use crate::services::cart::{self, CartKey, CartView, Contact, CreatedCart, LineInput, NewCart};
-use crate::services::idempotency::IdempotencyRequest;
 use crate::services::orders::{self, NoteInput, Order, OrderPage, StatusChange};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -91,8 +90,8 @@ pub async fn checkout(
     headers: HeaderMap,
     IdempotencyKey(key): IdempotencyKey,
 ) -> Result<Response, ApiError> {
-    let idem = key.map(|k| IdempotencyRequest::new(k, &format!("orders.checkout:{id}"), &()));
     let cart_key = CartKey { id: &id, token: header(&headers, "cart-token") };
+    let idem = key.map(|k| orders::checkout_request(k, &ctx, &cart_key));
     Ok(respond(StatusCode::CREATED, orders::checkout(&state.app, &ctx, &cart_key, idem.as_ref()).await?))
 }
 
