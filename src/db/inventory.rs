@@ -233,6 +233,11 @@ pub struct Level {
     pub reserved: i64,
 }
 
+/// A level from a row with `on_hand` and `reserved` (a `RETURNING` clause).
+fn level_of(r: &AnyRow) -> Result<Level, sqlx::Error> {
+    Ok(Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? })
+}
+
 pub async fn level(tx: &mut Tx, store_id: &str, variant_id: &str, location_id: &str) -> Result<Level, sqlx::Error> {
     let row = sqlx::query(
         "SELECT on_hand, reserved FROM stock_levels WHERE store_id = $1 AND variant_id = $2 AND location_id = $3",
@@ -242,10 +247,7 @@ pub async fn level(tx: &mut Tx, store_id: &str, variant_id: &str, location_id: &
     .bind(location_id)
     .fetch_optional(&mut **tx)
     .await?;
-    match row {
-        Some(r) => Ok(Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? }),
-        None => Ok(Level { on_hand: 0, reserved: 0 }),
-    }
+    Ok(row.as_ref().map(level_of).transpose()?.unwrap_or(Level { on_hand: 0, reserved: 0 }))
 }
 
 /// Adds `delta` (may be negative) to what is on hand, only if that leaves
@@ -282,7 +284,7 @@ pub async fn change_on_hand(
     .bind(now)
     .fetch_optional(&mut **tx)
     .await?;
-    row.map(|r| Ok(Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? })).transpose()
+    row.as_ref().map(level_of).transpose()
 }
 
 /// Sets what is on hand to `to`, only if it still is `from` (a count is
@@ -320,7 +322,7 @@ pub async fn set_on_hand(
     .bind(now)
     .fetch_optional(&mut **tx)
     .await?;
-    row.map(|r| Ok(Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? })).transpose()
+    row.as_ref().map(level_of).transpose()
 }
 
 #[derive(Debug, Clone)]
@@ -436,7 +438,7 @@ fn level_row(r: &AnyRow) -> Result<LevelRow, sqlx::Error> {
         sku: r.try_get("sku")?,
         variant_id: r.try_get("variant_id")?,
         location_id: r.try_get("location_id")?,
-        level: Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? },
+        level: level_of(r)?,
     })
 }
 
@@ -563,7 +565,7 @@ pub async fn reserve(
     .bind(now)
     .fetch_optional(&mut **tx)
     .await?;
-    row.map(|r| Ok(Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? })).transpose()
+    row.as_ref().map(level_of).transpose()
 }
 
 /// Lets go of held units; with `ship`, they also leave the shelf.
@@ -589,7 +591,7 @@ pub async fn unreserve(
     .bind(now)
     .fetch_optional(&mut **tx)
     .await?;
-    row.map(|r| Ok(Level { on_hand: r.try_get("on_hand")?, reserved: r.try_get("reserved")? })).transpose()
+    row.as_ref().map(level_of).transpose()
 }
 
 #[derive(Debug, Clone)]

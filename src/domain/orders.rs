@@ -48,11 +48,6 @@ impl OrderStatus {
     pub fn parse(s: &str) -> Option<OrderStatus> {
         OrderStatus::ALL.into_iter().find(|x| x.as_str() == s)
     }
-
-    /// Whether the order still holds stock it has not shipped.
-    pub fn holds_stock(self) -> bool {
-        matches!(self, OrderStatus::Placed | OrderStatus::Confirmed | OrderStatus::OnHold)
-    }
 }
 
 /// Why a status change is refused.

@@ -290,7 +290,7 @@ pub async fn update_settings(app: &App, ctx: &Ctx, sku: &str, input: SettingsInp
     let touched = watch.finish(app, &mut tx).await?;
     tx.commit().await?;
     app.wake_outbox();
-    forget(app, store_id, &touched);
+    stock_changed(app, store_id, &touched);
     inventory_of(app, store_id, v).await
 }
 
@@ -374,8 +374,9 @@ impl Watch {
     }
 }
 
-/// Drops what this node shows customers of these products' stock.
-fn forget(app: &App, store_id: &str, product_ids: &[String]) {
+/// Call after a transaction that changed these products' stock commits:
+/// drops what this node shows customers of it.
+pub fn stock_changed(app: &App, store_id: &str, product_ids: &[String]) {
     for p in product_ids {
         app.reads.stock.remove(&(store_id.to_string(), p.clone()));
     }
@@ -573,7 +574,7 @@ pub async fn adjust(
     idempotency::complete(&mut tx, ctx, idem, 201, &change).await?;
     tx.commit().await?;
     app.wake_outbox();
-    forget(app, store_id, &touched);
+    stock_changed(app, store_id, &touched);
     Ok(Outcome::Fresh(change))
 }
 
@@ -712,7 +713,7 @@ pub async fn transfer(
     idempotency::complete(&mut tx, ctx, idem, 201, &change).await?;
     tx.commit().await?;
     app.wake_outbox();
-    forget(app, store_id, &touched);
+    stock_changed(app, store_id, &touched);
     Ok(Outcome::Fresh(change))
 }
 
@@ -982,9 +983,4 @@ pub async fn release_for_order(
     }
     sql::delete_reservations(tx, store_id, order_id).await?;
     watch.finish(app, tx).await
-}
-
-/// Call after the transaction that reserved or released commits.
-pub fn stock_changed(app: &App, store_id: &str, product_ids: &[String]) {
-    forget(app, store_id, product_ids);
 }

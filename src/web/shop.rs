@@ -159,6 +159,23 @@ async fn cart_page(State(state): State<AppState>, shell: Shell, headers: HeaderM
     show_cart(&state, shell, &headers, StatusCode::OK, Vec::new(), None).await
 }
 
+/// A post to the visitor's cart: (visitor, cart id, cart token), or the
+/// answer instead (403 for a bad CSRF token, back to the cart without one).
+async fn cart_form(
+    state: &AppState,
+    shell: &Shell,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(Ctx, String, String), Response> {
+    if !csrf_ok(headers, csrf) {
+        return Err(refused(shell));
+    }
+    let Some((id, token)) = cart_cookie(headers) else {
+        return Err(Redirect::to(&shell.href("/cart")).into_response());
+    };
+    Ok((visitor(state, shell, headers).await, id, token))
+}
+
 fn refused(shell: &Shell) -> Response {
     error_page(shell.clone(), StatusCode::FORBIDDEN)
 }
@@ -243,13 +260,10 @@ async fn update_line(
     headers: HeaderMap,
     PageForm(form): PageForm<LineForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &form.csrf) {
-        return refused(&shell);
-    }
-    let Some((id, token)) = cart_cookie(&headers) else {
-        return Redirect::to(&shell.href("/cart")).into_response();
+    let (ctx, id, token) = match cart_form(&state, &shell, &headers, &form.csrf).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
     };
-    let ctx = visitor(&state, &shell, &headers).await;
     let quantity = form.quantity.trim().parse::<i64>().unwrap_or(-1);
     let key = CartKey { id: &id, token: Some(&token) };
     let result = cart::set_line(&state.app, &ctx, &key, &form.sku, LineInput { quantity }).await.map(|_| ());
@@ -271,13 +285,10 @@ async fn save_contact(
     headers: HeaderMap,
     PageForm(form): PageForm<ContactForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &form.csrf) {
-        return refused(&shell);
-    }
-    let Some((id, token)) = cart_cookie(&headers) else {
-        return Redirect::to(&shell.href("/cart")).into_response();
+    let (ctx, id, token) = match cart_form(&state, &shell, &headers, &form.csrf).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
     };
-    let ctx = visitor(&state, &shell, &headers).await;
     let input = Contact { email: form.email.clone(), shipping_address: Some(form.address.clone()) };
     let key = CartKey { id: &id, token: Some(&token) };
     match cart::set_contact(&state.app, &ctx, &key, input).await {
@@ -309,13 +320,10 @@ async fn place(
     headers: HeaderMap,
     PageForm(form): PageForm<PlaceForm>,
 ) -> Response {
-    if !csrf_ok(&headers, &form.csrf) {
-        return refused(&shell);
-    }
-    let Some((id, token)) = cart_cookie(&headers) else {
-        return Redirect::to(&shell.href("/cart")).into_response();
+    let (ctx, id, token) = match cart_form(&state, &shell, &headers, &form.csrf).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
     };
-    let ctx = visitor(&state, &shell, &headers).await;
     // A double click places one order: the form's key is the idempotency key.
     let key = CartKey { id: &id, token: Some(&token) };
     let idem = (!form.key.is_empty()).then(|| orders::checkout_request(form.key.clone(), &ctx, &key));
