@@ -56,6 +56,7 @@ pub fn app(db: Db, config: Config) -> anyhow::Result<App> {
         keyring: Arc::new(keyring),
         blobs,
         price_lists: Arc::new(crate::services::pricing::list_cache()),
+        checkout_rules: Arc::new(crate::services::checkout_rules::cache()),
         reads: Arc::new(crate::services::read_cache::Reads::new(&config.cache)),
         search: Arc::new(crate::services::search::SearchService::new(config.search_dir())),
         config: Arc::new(config),

@@ -15,6 +15,10 @@ pub struct CartRow {
     pub channel_id: String,
     pub lang: String,
     pub contact_enc: String,
+    /// JSON `{"method": code, "point": id}`, or empty when none is chosen.
+    pub shipping_choice: String,
+    /// JSON list of the coupon codes entered.
+    pub coupon_codes: String,
     pub updated_at: i64,
 }
 
@@ -26,6 +30,8 @@ fn cart(r: &AnyRow) -> Result<CartRow, sqlx::Error> {
         channel_id: r.try_get("channel_id")?,
         lang: r.try_get("lang")?,
         contact_enc: r.try_get("contact_enc")?,
+        shipping_choice: r.try_get("shipping_choice")?,
+        coupon_codes: r.try_get("coupon_codes")?,
         updated_at: r.try_get("updated_at")?,
     })
 }
@@ -53,7 +59,7 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(
-        "SELECT id, token_hash, customer_id, channel_id, lang, contact_enc, updated_at
+        "SELECT id, token_hash, customer_id, channel_id, lang, contact_enc, shipping_choice, coupon_codes, updated_at
          FROM carts WHERE store_id = $1 AND id = $2",
     )
     .bind(store_id)
@@ -176,6 +182,8 @@ pub struct LineFacts {
     pub status: String,
     pub publish_at: Option<i64>,
     pub unpublish_at: Option<i64>,
+    pub tax_class: String,
+    pub weight_grams: Option<i64>,
 }
 
 pub async fn facts_by<'e, E>(
@@ -193,7 +201,8 @@ where
     }
     let column = if column == "sku" { "v.sku" } else { "v.id" };
     let sql = format!(
-        "SELECT v.id, v.sku, v.options, v.product_id, p.kind, p.status, p.publish_at, p.unpublish_at
+        "SELECT v.id, v.sku, v.options, v.product_id, p.kind, p.status, p.publish_at, p.unpublish_at, p.tax_class,
+                v.weight_grams
          FROM variants v JOIN products p ON p.store_id = v.store_id AND p.id = v.product_id
          WHERE v.store_id = {} AND {column} IN ({})",
         placeholders(dialect, 1, 1),
@@ -216,6 +225,8 @@ where
                 status: r.try_get("status")?,
                 publish_at: r.try_get("publish_at")?,
                 unpublish_at: r.try_get("unpublish_at")?,
+                tax_class: r.try_get("tax_class")?,
+                weight_grams: r.try_get("weight_grams")?,
             })
         })
         .collect()
@@ -319,4 +330,26 @@ where
             ))
         })
         .collect()
+}
+
+/// Sets the cart's shipping choice and coupon codes (as JSON texts).
+pub async fn update_choices(
+    tx: &mut Tx,
+    store_id: &str,
+    id: &str,
+    shipping_choice: &str,
+    coupon_codes: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE carts SET shipping_choice = $3, coupon_codes = $4, updated_at = $5 WHERE store_id = $1 AND id = $2",
+    )
+    .bind(store_id)
+    .bind(id)
+    .bind(shipping_choice)
+    .bind(coupon_codes)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

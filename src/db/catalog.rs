@@ -64,6 +64,8 @@ pub struct ProductRow {
     pub publish_at: Option<i64>,
     pub unpublish_at: Option<i64>,
     pub tags: Vec<String>,
+    /// Which tax rates apply (`standard`, `reduced`, `exempt`, or the store's own).
+    pub tax_class: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -109,7 +111,8 @@ pub async fn save_product(
     prices: &[PriceRow],
 ) -> Result<(), sqlx::Error> {
     let updated = sqlx::query(
-        "UPDATE products SET kind = $1, status = $2, publish_at = $3, unpublish_at = $4, tags = $5, updated_at = $6
+        "UPDATE products SET kind = $1, status = $2, publish_at = $3, unpublish_at = $4, tags = $5, updated_at = $6,
+             tax_class = $9
          WHERE store_id = $7 AND id = $8",
     )
     .bind(&p.kind)
@@ -120,13 +123,15 @@ pub async fn save_product(
     .bind(p.updated_at)
     .bind(store_id)
     .bind(&p.id)
+    .bind(&p.tax_class)
     .execute(&mut **tx)
     .await?
     .rows_affected();
     if updated == 0 {
         sqlx::query(
-            "INSERT INTO products (store_id, id, kind, status, publish_at, unpublish_at, tags, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO products (store_id, id, kind, status, publish_at, unpublish_at, tags, created_at, updated_at,
+                 tax_class)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(store_id)
         .bind(&p.id)
@@ -137,6 +142,7 @@ pub async fn save_product(
         .bind(serde_json::to_string(&p.tags).unwrap_or_else(|_| "[]".into()))
         .bind(p.created_at)
         .bind(p.updated_at)
+        .bind(&p.tax_class)
         .execute(&mut **tx)
         .await?;
     }
@@ -206,7 +212,8 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let row = sqlx::query(
-        "SELECT id, kind, status, publish_at, unpublish_at, tags, created_at, updated_at FROM products WHERE store_id = $1 AND id = $2",
+        "SELECT id, kind, status, publish_at, unpublish_at, tags, tax_class, created_at, updated_at
+         FROM products WHERE store_id = $1 AND id = $2",
     )
     .bind(store_id)
     .bind(id)
@@ -221,6 +228,7 @@ where
             publish_at: r.try_get("publish_at")?,
             unpublish_at: r.try_get("unpublish_at")?,
             tags: serde_json::from_str(&tags).unwrap_or_default(),
+            tax_class: r.try_get("tax_class")?,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
         })

@@ -212,7 +212,7 @@ pub async fn load(db: &Db, store_id: &str, ids: &[String]) -> Result<Loaded, sql
     let mut out = Loaded::default();
     for r in by_keys(
         db,
-        "SELECT id, kind, status, publish_at, unpublish_at, tags, created_at, updated_at, type_id FROM products",
+        "SELECT id, kind, status, publish_at, unpublish_at, tags, tax_class, created_at, updated_at, type_id FROM products",
         "id",
         store_id,
         ids,
@@ -228,6 +228,7 @@ pub async fn load(db: &Db, store_id: &str, ids: &[String]) -> Result<Loaded, sql
                 publish_at: r.try_get("publish_at")?,
                 unpublish_at: r.try_get("unpublish_at")?,
                 tags: serde_json::from_str(&tags).unwrap_or_default(),
+                tax_class: r.try_get("tax_class")?,
                 created_at: r.try_get("created_at")?,
                 updated_at: r.try_get("updated_at")?,
             },

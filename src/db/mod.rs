@@ -13,6 +13,7 @@ pub mod audit;
 pub mod carts;
 pub mod catalog;
 pub mod catalog_bulk;
+pub mod checkout_rules;
 pub mod categories;
 pub mod collections;
 pub mod customers;

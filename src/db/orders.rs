@@ -39,13 +39,15 @@ pub struct OrderRow {
     pub contact_enc: String,
     pub access_hash: String,
     pub reserved_until: Option<i64>,
+    /// JSON: shipping, promotions applied, tax per rate.
+    pub pricing: String,
     pub placed_at: i64,
     pub updated_at: i64,
 }
 
 const ORDER_COLUMNS: &str = "id, number, status, payment_status, customer_id, channel_id, currency, lang,
     prices_include_tax, subtotal, shipping_total, discount_total, tax_total, total, contact_enc, access_hash,
-    reserved_until, placed_at, updated_at";
+    reserved_until, pricing, placed_at, updated_at";
 
 fn order(r: &AnyRow) -> Result<OrderRow, sqlx::Error> {
     Ok(OrderRow {
@@ -66,6 +68,7 @@ fn order(r: &AnyRow) -> Result<OrderRow, sqlx::Error> {
         contact_enc: r.try_get("contact_enc")?,
         access_hash: r.try_get("access_hash")?,
         reserved_until: r.try_get("reserved_until")?,
+        pricing: r.try_get("pricing")?,
         placed_at: r.try_get("placed_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -75,8 +78,8 @@ pub async fn insert(tx: &mut Tx, store_id: &str, o: &OrderRow) -> Result<(), sql
     sqlx::query(
         "INSERT INTO orders (store_id, id, number, status, payment_status, customer_id, channel_id, currency, lang,
              prices_include_tax, subtotal, shipping_total, discount_total, tax_total, total, contact_enc,
-             access_hash, reserved_until, placed_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+             access_hash, reserved_until, placed_at, updated_at, pricing)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
     .bind(store_id)
     .bind(&o.id)
@@ -98,6 +101,7 @@ pub async fn insert(tx: &mut Tx, store_id: &str, o: &OrderRow) -> Result<(), sql
     .bind(o.reserved_until)
     .bind(o.placed_at)
     .bind(o.updated_at)
+    .bind(&o.pricing)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -211,13 +215,22 @@ pub struct LineRow {
     pub line_total: i64,
     pub price_source: String,
     pub backordered: i64,
+    /// What promotions took off this line, and which (JSON).
+    pub discount: i64,
+    pub adjustments: String,
+    /// Tax in (or on) what the line costs after its discount.
+    pub tax: i64,
+    pub tax_rate: String,
+    pub tax_label: String,
+    pub weight_grams: i64,
 }
 
 pub async fn insert_line(tx: &mut Tx, store_id: &str, order_id: &str, l: &LineRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO order_lines (store_id, order_id, line_no, variant_id, product_id, sku, name, kind, options,
-             quantity, unit_price, line_total, price_source, backordered)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             quantity, unit_price, line_total, price_source, backordered, discount, adjustments, tax, tax_rate,
+             tax_label, weight_grams)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(store_id)
     .bind(order_id)
@@ -233,6 +246,12 @@ pub async fn insert_line(tx: &mut Tx, store_id: &str, order_id: &str, l: &LineRo
     .bind(l.line_total)
     .bind(&l.price_source)
     .bind(l.backordered)
+    .bind(l.discount)
+    .bind(&l.adjustments)
+    .bind(l.tax)
+    .bind(&l.tax_rate)
+    .bind(&l.tax_label)
+    .bind(l.weight_grams)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -244,7 +263,7 @@ where
 {
     sqlx::query(
         "SELECT line_no, variant_id, product_id, sku, name, kind, options, quantity, unit_price, line_total,
-                price_source, backordered
+                price_source, backordered, discount, adjustments, tax, tax_rate, tax_label, weight_grams
          FROM order_lines WHERE store_id = $1 AND order_id = $2 ORDER BY line_no",
     )
     .bind(store_id)
@@ -266,6 +285,12 @@ where
             line_total: r.try_get("line_total")?,
             price_source: r.try_get("price_source")?,
             backordered: r.try_get("backordered")?,
+            discount: r.try_get("discount")?,
+            adjustments: r.try_get("adjustments")?,
+            tax: r.try_get("tax")?,
+            tax_rate: r.try_get("tax_rate")?,
+            tax_label: r.try_get("tax_label")?,
+            weight_grams: r.try_get("weight_grams")?,
         })
     })
     .collect()

@@ -27,6 +27,7 @@ pub struct ShippingPrice {
     pub tax_label: String,
 }
 
+#[derive(Clone)]
 pub struct QuoteInput<'a> {
     pub lines: Vec<QuoteLine>,
     pub promotions: &'a [Promotion],

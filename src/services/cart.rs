@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::actor::{Actor, Ctx};
+use super::quote::{CartQuote, CouponState, Pricing, QuoteFor, ShippingChoice, ShippingOption};
 use super::{App, ServiceError, ServiceResult, now_ms};
 use crate::db::carts::{self as sql, CartRow, LineFacts};
 use crate::db::catalog::ChannelRow;
@@ -25,6 +26,7 @@ use crate::domain::locale::Language;
 use crate::domain::money::{Currency, Money};
 use crate::domain::orders::line_total;
 use crate::domain::pricing::{ListTier, PriceSource, resolve};
+use crate::domain::promotions::LineAdjustment;
 use crate::domain::validation::{FieldErrors, is_plausible_email};
 
 /// Most distinct lines in a cart, and units of one line.
@@ -54,6 +56,13 @@ pub struct Contact {
     /// Needed when something ships.
     #[serde(default)]
     pub shipping_address: Option<Address>,
+    /// A business buyer's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// A business buyer's EU VAT id: with it, sales to another member
+    /// state are reverse charged (no VAT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -71,6 +80,12 @@ pub struct CartLine {
     /// Why this line cannot be ordered as it is, if it cannot:
     /// `unavailable` (no longer sold) or `no_price` (not sold in this channel).
     pub problem: Option<String>,
+    /// What promotions take off this line, and which.
+    pub discount: Option<Money>,
+    pub adjustments: Vec<LineAdjustment>,
+    /// Tax in (or on) the line after its discount, and its rate's label.
+    pub tax: Option<Money>,
+    pub tax_label: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -81,7 +96,21 @@ pub struct CartView {
     pub lang: Language,
     pub lines: Vec<CartLine>,
     pub subtotal: Money,
+    pub discount: Money,
+    pub shipping: Money,
+    /// Included in the prices or added to them, as `prices_include_tax` says.
+    pub tax: Money,
+    pub total: Money,
+    pub prices_include_tax: bool,
     pub contact: Option<Contact>,
+    /// Methods that deliver to the address, priced for this cart.
+    pub shipping_options: Vec<ShippingOption>,
+    /// The chosen shipping (without a choice, the cheapest delivery).
+    pub shipping_choice: Option<ShippingChoice>,
+    pub coupons: Vec<CouponState>,
+    pub pricing: Pricing,
+    /// Why checkout would refuse the cart now, if it would.
+    pub problems: Vec<String>,
     /// Whether checkout would accept it now (stock is checked at checkout).
     pub ready: bool,
 }
@@ -136,6 +165,8 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewCart) -> ServiceResult<Creat
     };
     let row = CartRow {
         contact_enc: String::new(),
+        shipping_choice: String::new(),
+        coupon_codes: "[]".into(),
         token_hash: hash_secret(&token),
         customer_id,
         channel_id: ch.id.clone(),
@@ -250,8 +281,16 @@ pub async fn set_contact(app: &App, ctx: &Ctx, key: &CartKey<'_>, input: Contact
             }
         },
     };
+    let company = input.company.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    if let Some(c) = &company {
+        errs.text("company", c, 1, 200);
+    }
+    let vat_id = input.vat_id.map(|v| crate::domain::tax::normalize_vat_id(&v)).filter(|v| !v.is_empty());
+    if vat_id.as_deref().is_some_and(|v| crate::domain::tax::vat_id_country(v).is_none()) {
+        errs.add("vat_id", "invalid_vat_id", "not a valid EU VAT id (country prefix and number)");
+    }
     errs.finish(())?;
-    let contact = Contact { email, shipping_address: address };
+    let contact = Contact { email, shipping_address: address, company, vat_id };
     let sealed = app.seal(
         contact_slot(&ctx.store.id, &row.id),
         &serde_json::to_string(&contact).map_err(|e| ServiceError::Internal(e.to_string()))?,
@@ -357,20 +396,47 @@ pub async fn price_lines(
     Ok(out)
 }
 
+/// The shipping choice and coupon codes kept on a cart.
+pub fn choices_of(row: &CartRow) -> (Option<ShippingChoice>, Vec<String>) {
+    (serde_json::from_str(&row.shipping_choice).ok(), serde_json::from_str(&row.coupon_codes).unwrap_or_default())
+}
+
+/// Prices a cart's lines with the store's rules (promotions, shipping, tax).
+pub async fn quote_of(
+    app: &App,
+    ctx: &Ctx,
+    ch: &ChannelRow,
+    row: &CartRow,
+    contact: Option<&Contact>,
+    priced: &[Priced],
+) -> ServiceResult<CartQuote> {
+    let (choice, codes) = choices_of(row);
+    let q = QuoteFor {
+        channel: ch,
+        customer: row.customer_id.as_deref(),
+        contact,
+        choice: choice.as_ref(),
+        codes: &codes,
+    };
+    super::quote::quote(app, ctx, priced, q).await
+}
+
 pub async fn view(app: &App, ctx: &Ctx, row: &CartRow) -> ServiceResult<CartView> {
     let ch = channel_by_id(app, &ctx.store.id, &row.channel_id).await?;
     let currency = Currency::parse(&ch.currency).unwrap_or(Currency::EUR);
+    let money = |a: i64| Money::new(a, currency);
     let lang = Language::parse(&row.lang).unwrap_or(ctx.store.brand.default_language);
     let lines = sql::lines(app.db.pool(), &ctx.store.id, &row.id).await?;
     let priced = price_lines(app, ctx, &ch, row.customer_id.as_deref(), lang, &lines).await?;
     let product_ids: Vec<String> = priced.iter().map(|p| p.facts.product_id.clone()).collect();
     let stock = super::inventory::stock_of_products(&app.db, &ctx.store.id, &product_ids).await?;
     let contact = contact_of(app, &ctx.store.id, row)?;
-    let mut subtotal = 0i64;
+    let quote = quote_of(app, ctx, &ch, row, contact.as_ref(), &priced).await?;
+    let mut quoted = quote.lines.iter();
     let lines: Vec<CartLine> = priced
         .into_iter()
         .map(|p| {
-            subtotal = subtotal.saturating_add(p.price.as_ref().map_or(0, |x| x.1));
+            let q = p.price.as_ref().and_then(|_| quoted.next());
             CartLine {
                 availability: stock.get(&p.facts.variant_id).map_or(Availability::Available, |(_, a)| *a),
                 sku: p.facts.sku,
@@ -379,24 +445,129 @@ pub async fn view(app: &App, ctx: &Ctx, row: &CartRow) -> ServiceResult<CartView
                 options: p.options,
                 kind: p.kind,
                 quantity: p.quantity,
-                unit_price: p.price.as_ref().map(|x| Money::new(x.0, currency)),
-                line_total: p.price.as_ref().map(|x| Money::new(x.1, currency)),
+                unit_price: q.map(|q| money(q.unit_price)),
+                line_total: q.map(|q| money(q.line_total)),
                 problem: p.problem,
+                discount: q.map(|q| money(q.discount)),
+                adjustments: q.map(|q| q.adjustments.clone()).unwrap_or_default(),
+                tax: q.map(|q| money(q.tax)),
+                tax_label: q.map(|q| q.tax_label.clone()),
             }
         })
         .collect();
     let ships = lines.iter().any(|l| l.kind.needs_shipping());
     let ready = !lines.is_empty()
         && lines.iter().all(|l| l.problem.is_none() && l.availability.sellable())
+        && quote.problems.is_empty()
         && contact.as_ref().is_some_and(|c| !ships || c.shipping_address.is_some());
+    let (choice, _) = choices_of(row);
+    let t = quote.totals;
     Ok(CartView {
         id: row.id.clone(),
         channel: ch.code,
         currency: currency.code().into(),
         lang,
         lines,
-        subtotal: Money::new(subtotal, currency),
+        subtotal: money(t.subtotal),
+        discount: money(t.discount),
+        shipping: money(t.shipping),
+        tax: money(t.tax),
+        total: money(t.total),
+        prices_include_tax: quote.prices_include_tax,
         contact,
+        shipping_options: quote.options.clone(),
+        shipping_choice: quote.shipping.as_ref().map(|s| ShippingChoice {
+            method: s.code.clone(),
+            point: s.point.as_ref().map(|p| p.id.clone()),
+        }).or(choice),
+        coupons: quote.coupons.clone(),
+        pricing: quote.pricing(),
+        problems: quote.problems,
         ready,
     })
+}
+
+/// Chooses how the cart ships: a method offered for its address (and a
+/// pickup point for a pickup method).
+pub async fn set_shipping(
+    app: &App,
+    ctx: &Ctx,
+    key: &CartKey<'_>,
+    input: ShippingChoice,
+) -> ServiceResult<CartView> {
+    let row = open(app, ctx, key).await?;
+    let view_now = view(app, ctx, &row).await?;
+    let mut errs = FieldErrors::default();
+    match view_now.shipping_options.iter().find(|o| o.code == input.method) {
+        None => errs.add("method", "unknown_method", "not a shipping method offered for this cart's address"),
+        Some(o) if o.pickup_points.is_empty() && input.point.is_some() => {
+            errs.add("point", "not_pickup", "this method delivers to the address; it has no pickup points")
+        }
+        Some(o) if !o.pickup_points.is_empty() && !o.pickup_points.iter().any(|p| Some(&p.id) == input.point.as_ref()) => {
+            errs.add("point", "unknown_point", "choose one of this method's pickup points")
+        }
+        Some(_) => {}
+    }
+    errs.finish(())?;
+    let (_, codes) = choices_of(&row);
+    save_choices(app, ctx, row, Some(&input), &codes).await
+}
+
+async fn save_choices(
+    app: &App,
+    ctx: &Ctx,
+    mut row: CartRow,
+    choice: Option<&ShippingChoice>,
+    codes: &[String],
+) -> ServiceResult<CartView> {
+    let internal = |e: serde_json::Error| ServiceError::Internal(e.to_string());
+    row.shipping_choice = match choice {
+        Some(c) => serde_json::to_string(c).map_err(internal)?,
+        None => String::new(),
+    };
+    row.coupon_codes = serde_json::to_string(codes).map_err(internal)?;
+    let mut tx = app.db.begin().await?;
+    sql::update_choices(&mut tx, &ctx.store.id, &row.id, &row.shipping_choice, &row.coupon_codes, now_ms()).await?;
+    tx.commit().await?;
+    view(app, ctx, &row).await
+}
+
+/// Most coupon codes one cart holds.
+pub const MAX_COUPONS: usize = 5;
+
+/// Enters a coupon code. Unknown, inactive or used-up codes are refused
+/// (422); a valid code whose conditions the cart does not meet yet is kept
+/// and shown as `not_applicable`.
+pub async fn add_coupon(app: &App, ctx: &Ctx, key: &CartKey<'_>, code: &str) -> ServiceResult<CartView> {
+    let row = open(app, ctx, key).await?;
+    let code = super::promotions::normalize_code(code);
+    let (choice, mut codes) = choices_of(&row);
+    let mut errs = FieldErrors::default();
+    if codes.contains(&code) {
+        return view(app, ctx, &row).await;
+    }
+    if codes.len() >= MAX_COUPONS {
+        errs.add("code", "too_many_coupons", format!("a cart takes at most {MAX_COUPONS} codes"));
+        return Err(errs.into());
+    }
+    codes.push(code.clone());
+    let trial = CartRow { coupon_codes: serde_json::to_string(&codes).unwrap_or_default(), ..row.clone() };
+    let trial_view = view(app, ctx, &trial).await?;
+    if trial_view.coupons.iter().any(|c| c.code == code && c.status == "invalid") {
+        errs.add("code", "invalid_coupon", "this code is unknown, no longer valid or used up");
+        return Err(errs.into());
+    }
+    save_choices(app, ctx, row, choice.as_ref(), &codes).await
+}
+
+pub async fn remove_coupon(app: &App, ctx: &Ctx, key: &CartKey<'_>, code: &str) -> ServiceResult<CartView> {
+    let row = open(app, ctx, key).await?;
+    let code = super::promotions::normalize_code(code);
+    let (choice, mut codes) = choices_of(&row);
+    let before = codes.len();
+    codes.retain(|c| *c != code);
+    if codes.len() == before {
+        return Err(ServiceError::NotFound);
+    }
+    save_choices(app, ctx, row, choice.as_ref(), &codes).await
 }

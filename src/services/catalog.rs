@@ -190,6 +190,20 @@ pub struct ProductInput {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub attributes: BTreeMap<String, serde_json::Value>,
+    /// Tax class (`standard`, `reduced`, `exempt` or the store's own);
+    /// default `exempt` for donations, `standard` otherwise.
+    #[serde(default)]
+    pub tax_class: Option<String>,
+}
+
+impl ProductInput {
+    pub fn tax_class_or_default(&self) -> String {
+        match &self.tax_class {
+            Some(c) => c.trim().to_lowercase(),
+            None if self.kind == ProductKind::Donation => "exempt".into(),
+            None => "standard".into(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -216,6 +230,7 @@ pub struct ProductView {
     pub product_type: Option<String>,
     #[schema(value_type = Object)]
     pub attributes: BTreeMap<String, serde_json::Value>,
+    pub tax_class: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -241,6 +256,10 @@ pub(super) fn check(
             "default_language_missing",
             format!("texts must include the store's default language ({})", store.brand.default_language.code()),
         );
+    }
+    let class = input.tax_class_or_default();
+    if class.is_empty() || class.len() > 32 || !class.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        errs.add("tax_class", "invalid_tax_class", "a tax class is 1 to 32 letters, digits or _");
     }
     let mut texts = Vec::new();
     for (lang, t) in &input.texts {
@@ -424,6 +443,7 @@ async fn save(app: &App, ctx: &Ctx, id: Option<&str>, input: ProductInput) -> Se
         publish_at: input.publish_at,
         unpublish_at: input.unpublish_at,
         tags: input.tags.clone(),
+        tax_class: input.tax_class_or_default(),
         created_at,
         updated_at: now_ms(),
     };
@@ -506,6 +526,7 @@ pub fn input_of(p: ProductView) -> ProductInput {
         categories: p.categories,
         product_type: p.product_type,
         attributes: p.attributes,
+        tax_class: Some(p.tax_class),
     }
 }
 
@@ -592,6 +613,7 @@ pub async fn views(app: &App, ctx: &Ctx, ids: &[String]) -> ServiceResult<Vec<Pr
                 categories: categories.remove(&p.id).unwrap_or_default(),
                 product_type: type_id.and_then(|t| types.get(&t).cloned()),
                 attributes: values.remove(&p.id).unwrap_or_default(),
+                tax_class: p.tax_class.clone(),
                 created_at: p.created_at,
                 updated_at: p.updated_at,
                 id: p.id.clone(),
@@ -661,6 +683,7 @@ async fn load(app: &App, store_id: &str, id: &str) -> ServiceResult<ProductView>
         categories: crate::db::categories::product_categories(pool, store_id, id).await?,
         product_type,
         attributes,
+        tax_class: p.tax_class,
         created_at: p.created_at,
         updated_at: p.updated_at,
     })

@@ -109,6 +109,7 @@ pub async fn prepare(app: &App, ctx: &Ctx, drafts: Vec<Draft>) -> ServiceResult<
                     publish_at: d.input.publish_at,
                     unpublish_at: d.input.unpublish_at,
                     tags: d.input.tags.clone(),
+                    tax_class: d.input.tax_class_or_default(),
                     created_at: created,
                     updated_at: now,
                 },

@@ -19,8 +19,19 @@ const TEXT_FIELDS: [&str; 5] = ["name", "slug", "description", "seo_title", "seo
 /// The header, in order.
 pub fn header() -> Vec<String> {
     let mut h: Vec<String> =
-        ["product", "kind", "status", "publish_at", "unpublish_at", "tags", "categories", "product_type", "attributes"]
-            .iter()
+        [
+            "product",
+            "kind",
+            "status",
+            "publish_at",
+            "unpublish_at",
+            "tags",
+            "categories",
+            "product_type",
+            "attributes",
+            "tax_class",
+        ]
+        .iter()
             .map(|s| s.to_string())
             .collect();
     for lang in Language::ALL {
@@ -132,6 +143,7 @@ pub async fn export(
                     } else {
                         serde_json::to_string(&p.attributes).unwrap_or_default()
                     },
+                    p.tax_class.clone(),
                 ];
                 for lang in Language::ALL {
                     let t = p.texts.get(&lang);
@@ -296,6 +308,7 @@ pub async fn import(
                         json => serde_json::from_str(json)
                             .map_err(|_| "attributes: not a JSON object of values by attribute code".to_string())?,
                     },
+                    tax_class: Some(get("tax_class")).filter(|t| !t.trim().is_empty()),
                     texts,
                     variants: vec![],
                 })

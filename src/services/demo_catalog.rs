@@ -157,6 +157,7 @@ pub async fn generate(app: &App, ctx: &Ctx, count: usize, mut progress: impl FnM
             categories,
             product_type: None,
             attributes: Default::default(),
+            tax_class: None,
         };
         if warehouse.is_some() {
             for v in &input.variants {

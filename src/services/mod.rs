@@ -12,6 +12,7 @@ pub mod cart;
 pub mod catalog;
 pub mod catalog_batch;
 pub mod catalog_csv;
+pub mod checkout_rules;
 pub mod categories;
 pub mod collections;
 pub mod customers;
@@ -31,14 +32,18 @@ pub mod pii;
 pub mod pricing;
 pub mod privacy;
 pub mod product_page;
+pub mod promotions;
+pub mod quote;
 pub mod rate_limit;
 pub mod read_cache;
 pub mod recovery;
 pub mod roles;
 pub mod search;
+pub mod shipping;
 pub mod staff;
 pub mod store_cache;
 pub mod stores;
+pub mod tax_rules;
 pub mod tokens;
 pub mod webhooks;
 
@@ -67,6 +72,8 @@ pub struct App {
     pub blobs: Arc<dyn crate::providers::blob::BlobStore>,
     /// Each store's price lists, kept briefly (see `pricing::applicable_lists`).
     pub price_lists: Arc<pricing::ListCache>,
+    /// Each store's tax, shipping and promotion rules, kept briefly.
+    pub checkout_rules: Arc<checkout_rules::RulesCache>,
     /// Answers kept for storefront reads (product pages, searches, stores).
     pub reads: Arc<read_cache::Reads>,
 }

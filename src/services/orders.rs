@@ -26,8 +26,10 @@ use crate::domain::crypto::Slot;
 use crate::domain::ids;
 use crate::domain::locale::Language;
 use crate::domain::money::{Currency, Money};
-use crate::domain::orders::{OrderStatus, PaymentStatus, Totals, transition};
+use crate::domain::orders::{OrderStatus, PaymentStatus, transition};
 use crate::domain::pricing::PriceSource;
+use crate::domain::promotions::LineAdjustment;
+use super::quote::Pricing;
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrderLine {
@@ -42,6 +44,13 @@ pub struct OrderLine {
     pub price_source: String,
     /// Units sold beyond stock (back-order or pre-order): shipped later.
     pub backordered: i64,
+    /// What promotions took off this line, and which.
+    pub discount: Money,
+    pub adjustments: Vec<LineAdjustment>,
+    /// Tax in (or on) the line after its discount, at `tax_rate` percent.
+    pub tax: Money,
+    pub tax_rate: String,
+    pub tax_label: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -78,6 +87,8 @@ pub struct Order {
     pub prices_include_tax: bool,
     pub lines: Vec<OrderLine>,
     pub totals: OrderTotals,
+    /// Shipping, promotions and tax per rate, as placed.
+    pub pricing: Pricing,
     pub contact: Contact,
     pub customer_id: Option<String>,
     /// Until when an unpaid order holds its stock (Unix ms).
@@ -162,10 +173,13 @@ pub async fn checkout(
     if ships && contact.shipping_address.is_none() {
         return Err(cart_not_orderable("give a shipping address first".into()));
     }
-    let line_totals: Vec<i64> = priced.iter().filter_map(|p| p.price.as_ref().map(|x| x.1)).collect();
-    // Shipping, discounts and tax come with their engines; until then, none.
-    let totals = Totals::compute(&line_totals, 0, 0, 0, ch.prices_include_tax)
-        .ok_or_else(|| ServiceError::Conflict { code: "amount_overflow", message: "the total is too large".into() })?;
+    let quote = cart::quote_of(app, ctx, &ch, &row, Some(&contact), &priced).await?;
+    if !quote.problems.is_empty() {
+        return Err(cart_not_orderable(quote.problems.join("; ")));
+    }
+    let totals = quote.totals;
+    let pricing = quote.pricing();
+    let coupon_holder = super::quote::coupon_holder(app, store_id, row.customer_id.as_deref(), Some(&contact));
 
     let now = now_ms();
     let id = ids::new_id("ord");
@@ -197,6 +211,18 @@ pub async fn checkout(
     let ship_to = contact.shipping_address.as_ref().map(|a| a.country.clone());
     let (owed, touched) =
         super::inventory::reserve_for_order(app, &mut tx, &actor, store_id, &id, &wants, ship_to.as_deref()).await?;
+    // Each coupon that applied takes a use, within its limits (the rows
+    // serialise concurrent checkouts; the loser is refused, not oversold).
+    for c in &quote.used_coupons {
+        let who = coupon_holder.clone().unwrap_or_default();
+        if !crate::db::checkout_rules::take_use(&mut tx, store_id, &c.id, &who, c.per_customer_limit).await? {
+            return Err(ServiceError::Conflict {
+                code: "coupon_used_up",
+                message: format!("the coupon {} has been used up; remove it and try again", c.code),
+            });
+        }
+        crate::db::checkout_rules::record_order_coupon(&mut tx, store_id, &id, &c.id, &who).await?;
+    }
     // Numbered last: the counter row is locked from here to the commit
     // (PostgreSQL checkouts of one store queue on it).
     let number = sql::next_number(&mut tx, store_id).await?;
@@ -221,13 +247,15 @@ pub async fn checkout(
         contact_enc: app.seal(contact_slot(store_id, &id), &contact_json),
         access_hash: hash_secret(&access_token),
         reserved_until,
+        pricing: serde_json::to_string(&pricing).map_err(|e| ServiceError::Internal(e.to_string()))?,
         placed_at: now,
         updated_at: now,
     };
     sql::insert(&mut tx, store_id, &order_row).await?;
     let mut line_rows = Vec::with_capacity(priced.len());
-    for (i, (p, owed)) in priced.iter().zip(&owed).enumerate() {
-        let (unit, total, source) = p.price.clone().ok_or_else(|| ServiceError::Internal("unpriced line".into()))?;
+    for (i, ((p, owed), q)) in priced.iter().zip(&owed).zip(&quote.lines).enumerate() {
+        let (_, _, source) = p.price.clone().ok_or_else(|| ServiceError::Internal("unpriced line".into()))?;
+        let (unit, total) = (q.unit_price, q.line_total);
         let line = LineRow {
             line_no: i as i64 + 1,
             variant_id: p.facts.variant_id.clone(),
@@ -241,6 +269,12 @@ pub async fn checkout(
             line_total: total,
             price_source: source_text(&source),
             backordered: *owed,
+            discount: q.discount,
+            adjustments: serde_json::to_string(&q.adjustments).unwrap_or_else(|_| "[]".into()),
+            tax: q.tax,
+            tax_rate: q.tax_rate.percent_text(),
+            tax_label: q.tax_label.clone(),
+            weight_grams: q.weight_grams,
         };
         sql::insert_line(&mut tx, store_id, &id, &line).await?;
         line_rows.push(line);
@@ -325,6 +359,11 @@ fn view(
                 quantity: l.quantity,
                 price_source: l.price_source,
                 backordered: l.backordered,
+                discount: money(l.discount),
+                adjustments: serde_json::from_str(&l.adjustments).unwrap_or_default(),
+                tax: money(l.tax),
+                tax_rate: l.tax_rate,
+                tax_label: l.tax_label,
             })
             .collect(),
         totals: OrderTotals {
@@ -334,6 +373,7 @@ fn view(
             tax: money(row.tax_total),
             total: money(row.total),
         },
+        pricing: serde_json::from_str(&row.pricing).unwrap_or_default(),
         contact,
         customer_id: row.customer_id,
         reserved_until: row.reserved_until,
@@ -533,6 +573,9 @@ async fn move_order(
         });
     }
     let touched = if to == OrderStatus::Cancelled {
+        for (coupon, who) in crate::db::checkout_rules::take_order_coupons(&mut tx, store_id, id).await? {
+            crate::db::checkout_rules::give_back_use(&mut tx, store_id, &coupon, &who).await?;
+        }
         super::inventory::release_for_order(app, &mut tx, actor, store_id, id, release_reason).await?
     } else {
         Vec::new()

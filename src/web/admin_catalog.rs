@@ -253,6 +253,7 @@ fn blank() -> ProductInput {
         categories: vec![],
         product_type: None,
         attributes: BTreeMap::new(),
+        tax_class: None,
     }
 }
 

@@ -289,7 +289,12 @@ async fn save_contact(
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    let input = Contact { email: form.email.clone(), shipping_address: Some(form.address.clone()) };
+    let input = Contact {
+        email: form.email.clone(),
+        shipping_address: Some(form.address.clone()),
+        company: None,
+        vat_id: None,
+    };
     let key = CartKey { id: &id, token: Some(&token) };
     match cart::set_contact(&state.app, &ctx, &key, input).await {
         Ok(_) => Redirect::to(&shell.href("/cart")).into_response(),

@@ -6,6 +6,7 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod checkout_rules;
 pub mod customers;
 pub mod docs;
 pub mod inventory;
@@ -45,8 +46,12 @@ use crate::services::Outcome;
         pricing::groups, pricing::create_group, pricing::members, pricing::add_member, pricing::remove_member,
         pricing::lists, pricing::create_list, pricing::get_list, pricing::update_list, pricing::delete_list, pricing::quote,
         jobs::import, jobs::export, jobs::list, jobs::get, jobs::file,
-        orders::create_cart, orders::get_cart, orders::set_line, orders::set_contact, orders::checkout, orders::claim_cart, orders::list, orders::get, orders::change_status, orders::add_note,
+        orders::create_cart, orders::get_cart, orders::set_line, orders::set_contact, orders::checkout, orders::claim_cart, orders::set_shipping, orders::add_coupon, orders::remove_coupon, orders::list, orders::get, orders::change_status, orders::add_note,
         inventory::locations, inventory::create_location, inventory::update_location, inventory::location_stock, inventory::variant, inventory::update_settings, inventory::adjust, inventory::transfer, inventory::movements,
+        checkout_rules::tax, checkout_rules::tax_settings, checkout_rules::put_tax_rate, checkout_rules::delete_tax_rate,
+        checkout_rules::zones, checkout_rules::create_zone, checkout_rules::update_zone, checkout_rules::delete_zone,
+        checkout_rules::create_method, checkout_rules::update_method, checkout_rules::delete_method,
+        checkout_rules::list_promotions, checkout_rules::create_promotion, checkout_rules::get_promotion, checkout_rules::update_promotion, checkout_rules::add_coupon,
         media::upload, media::list, media::reorder, media::update, media::delete,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
@@ -60,6 +65,7 @@ use crate::services::Outcome;
         (name = "catalog", description = "Channels, products, variants and prices"),
         (name = "search", description = "Catalog search with facets, for the storefront and staff"),
         (name = "orders", description = "Carts, checkout and orders"),
+        (name = "checkout rules", description = "Tax rates, shipping zones and methods, promotions and coupons"),
         (name = "inventory", description = "Stock locations, levels, adjustments, transfers and the stock journal"),
         (name = "webhooks", description = "Outgoing webhooks and the event log"),
     )
@@ -146,6 +152,23 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/carts/{id}/contact", put(orders::set_contact))
         .route("/api/v1/carts/{id}/checkout", post(orders::checkout))
         .route("/api/v1/carts/{id}/claim", post(orders::claim_cart))
+        .route("/api/v1/carts/{id}/shipping", put(orders::set_shipping))
+        .route("/api/v1/carts/{id}/coupons", post(orders::add_coupon))
+        .route("/api/v1/carts/{id}/coupons/{code}", axum::routing::delete(orders::remove_coupon))
+        .route("/api/v1/tax", get(checkout_rules::tax))
+        .route("/api/v1/tax/settings", put(checkout_rules::tax_settings))
+        .route("/api/v1/tax/rates", put(checkout_rules::put_tax_rate))
+        .route("/api/v1/tax/rates/{id}", axum::routing::delete(checkout_rules::delete_tax_rate))
+        .route("/api/v1/shipping-zones", get(checkout_rules::zones).post(checkout_rules::create_zone))
+        .route("/api/v1/shipping-zones/{id}", put(checkout_rules::update_zone).delete(checkout_rules::delete_zone))
+        .route("/api/v1/shipping-zones/{id}/methods", post(checkout_rules::create_method))
+        .route(
+            "/api/v1/shipping-zones/{id}/methods/{method}",
+            put(checkout_rules::update_method).delete(checkout_rules::delete_method),
+        )
+        .route("/api/v1/promotions", get(checkout_rules::list_promotions).post(checkout_rules::create_promotion))
+        .route("/api/v1/promotions/{id}", get(checkout_rules::get_promotion).put(checkout_rules::update_promotion))
+        .route("/api/v1/promotions/{id}/coupons", post(checkout_rules::add_coupon))
         .route("/api/v1/orders", get(orders::list))
         .route("/api/v1/orders/{id}", get(orders::get))
         .route("/api/v1/orders/{id}/status", post(orders::change_status))

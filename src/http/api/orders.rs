@@ -15,6 +15,7 @@ use crate::http::extract::{ApiCtx, ApiJson, IdempotencyKey};
 use crate::http::state::AppState;
 use crate::services::cart::{self, CartKey, CartView, Contact, CreatedCart, LineInput, NewCart};
 use crate::services::orders::{self, NoteInput, Order, OrderPage, StatusChange};
+use crate::services::quote::ShippingChoice;
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -75,6 +76,56 @@ pub async fn set_contact(
 ) -> Result<Json<CartView>, ApiError> {
     let key = CartKey { id: &id, token: header(&headers, "cart-token") };
     Ok(Json(cart::set_contact(&state.app, &ctx, &key, input).await?))
+}
+
+/// Chooses the shipping method (and pickup point) among those offered.
+#[utoipa::path(put, path = "/api/v1/carts/{id}/shipping", tag = "orders", request_body = ShippingChoice,
+    params(("id" = String, Path, description = "Cart id"), ("Cart-Token" = Option<String>, Header, description = "The guest's cart token")),
+    responses((status = 200, body = CartView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_shipping(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ShippingChoice>,
+) -> Result<Json<CartView>, ApiError> {
+    let key = CartKey { id: &id, token: header(&headers, "cart-token") };
+    Ok(Json(cart::set_shipping(&state.app, &ctx, &key, input).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CouponCode {
+    pub code: String,
+}
+
+/// Enters a coupon code (422 when unknown, inactive or used up).
+#[utoipa::path(post, path = "/api/v1/carts/{id}/coupons", tag = "orders", request_body = CouponCode,
+    params(("id" = String, Path, description = "Cart id"), ("Cart-Token" = Option<String>, Header, description = "The guest's cart token")),
+    responses((status = 200, body = CartView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_coupon(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<CouponCode>,
+) -> Result<Json<CartView>, ApiError> {
+    let key = CartKey { id: &id, token: header(&headers, "cart-token") };
+    Ok(Json(cart::add_coupon(&state.app, &ctx, &key, &input.code).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/carts/{id}/coupons/{code}", tag = "orders",
+    params(("id" = String, Path, description = "Cart id"), ("code" = String, Path, description = "Coupon code"),
+        ("Cart-Token" = Option<String>, Header, description = "The guest's cart token")),
+    responses((status = 200, body = CartView), (status = 404, body = Problem)))]
+pub async fn remove_coupon(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path((id, code)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<CartView>, ApiError> {
+    let key = CartKey { id: &id, token: header(&headers, "cart-token") };
+    Ok(Json(cart::remove_coupon(&state.app, &ctx, &key, &code).await?))
 }
 
 /// Places the order: re-prices, holds stock, records it and answers with
