@@ -355,7 +355,14 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let sql = format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE store_id = $1 AND code = $2");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(code).fetch_optional(ex).await?.as_ref().map(coupon).transpose()
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(store_id)
+        .bind(code)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(coupon)
+        .transpose()
 }
 
 pub async fn insert_coupon(tx: &mut Tx, store_id: &str, c: &CouponRow) -> Result<(), sqlx::Error> {
@@ -427,12 +434,14 @@ pub async fn give_back_use(tx: &mut Tx, store_id: &str, coupon_id: &str, who: &s
         .bind(coupon_id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("UPDATE coupon_uses SET used = used - 1 WHERE store_id = $1 AND coupon_id = $2 AND who = $3 AND used > 0")
-        .bind(store_id)
-        .bind(coupon_id)
-        .bind(who)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE coupon_uses SET used = used - 1 WHERE store_id = $1 AND coupon_id = $2 AND who = $3 AND used > 0",
+    )
+    .bind(store_id)
+    .bind(coupon_id)
+    .bind(who)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -454,7 +463,11 @@ pub async fn record_order_coupon(
 }
 
 /// Removes and returns an order's coupon uses: (coupon id, who).
-pub async fn take_order_coupons(tx: &mut Tx, store_id: &str, order_id: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+pub async fn take_order_coupons(
+    tx: &mut Tx,
+    store_id: &str,
+    order_id: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
     let rows = sqlx::query("SELECT coupon_id, who FROM order_coupons WHERE store_id = $1 AND order_id = $2")
         .bind(store_id)
         .bind(order_id)

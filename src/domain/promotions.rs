@@ -316,7 +316,10 @@ mod tests {
         let out = apply(&[promo("ten", Effect::OrderPercent { percent: pct("10") })], &lines, &cx());
         assert_eq!(out.discount(), 233, "10 % of 23.33 = 2.333 → 2.33");
         assert_eq!(out.line_discounts, vec![100, 100, 33]);
-        assert_eq!(out.explanations[2], vec![LineAdjustment { promotion_id: "ten".into(), name: "ten".into(), amount: 33 }]);
+        assert_eq!(
+            out.explanations[2],
+            vec![LineAdjustment { promotion_id: "ten".into(), name: "ten".into(), amount: 33 }]
+        );
     }
 
     #[test]
@@ -377,10 +380,15 @@ mod tests {
     fn free_shipping_and_tiers_and_line_filters() {
         let lines = [line("A", 1, 6000), line("B", 3, 1000)];
         let tiers = Effect::Tiered {
-            tiers: vec![Tier { min_subtotal: 5000, percent: pct("5") }, Tier { min_subtotal: 8000, percent: pct("10") }],
+            tiers: vec![
+                Tier { min_subtotal: 5000, percent: pct("5") },
+                Tier { min_subtotal: 8000, percent: pct("10") },
+            ],
         };
-        let per_unit = Effect::UnitAmount { amount: 150, filter: LineFilter { skus: vec!["B".into()], product_ids: vec![] } };
-        let out = apply(&[promo("ship", Effect::FreeShipping), promo("tier", tiers), promo("unit", per_unit)], &lines, &cx());
+        let per_unit =
+            Effect::UnitAmount { amount: 150, filter: LineFilter { skus: vec!["B".into()], product_ids: vec![] } };
+        let out =
+            apply(&[promo("ship", Effect::FreeShipping), promo("tier", tiers), promo("unit", per_unit)], &lines, &cx());
         assert_eq!(out.free_shipping.as_deref(), Some("ship"));
         assert!(out.applied.iter().any(|a| a.promotion_id == "ship" && a.amount == 0));
         // 9000 subtotal reaches the 10 % tier: 900 off, then 150 × 3 off B.

@@ -81,8 +81,7 @@ pub fn price(input: QuoteInput<'_>, shipping: &dyn Fn(i64) -> Option<ShippingPri
     let mut line_taxes = taxed.per_item.clone();
     let shipping_tax = if ship.is_some() { line_taxes.pop().unwrap_or(0) } else { 0 };
     let line_totals: Vec<i64> = plain.iter().map(|l| l.amount).collect();
-    let totals =
-        Totals::compute(&line_totals, charged, outcome.discount(), taxed.total(), input.prices_include_tax)?;
+    let totals = Totals::compute(&line_totals, charged, outcome.discount(), taxed.total(), input.prices_include_tax)?;
     Some(Quote {
         line_discounts: outcome.line_discounts,
         line_taxes,
@@ -202,10 +201,15 @@ mod tests {
             (1i64..50_000).prop_map(|amount| Effect::OrderAmount { amount }),
             rate.clone().prop_map(|percent| Effect::LinePercent { percent, filter: LineFilter::default() }),
             (1i64..5_000).prop_map(|amount| Effect::UnitAmount { amount, filter: LineFilter::default() }),
-            (1i64..4, 1i64..3, rate.clone())
-                .prop_map(|(buy, get, percent)| Effect::BuyXGetY { buy, get, percent, filter: LineFilter::default() }),
+            (1i64..4, 1i64..3, rate.clone()).prop_map(|(buy, get, percent)| Effect::BuyXGetY {
+                buy,
+                get,
+                percent,
+                filter: LineFilter::default()
+            }),
             Just(Effect::FreeShipping),
-            (0i64..20_000, rate).prop_map(|(m, percent)| Effect::Tiered { tiers: vec![Tier { min_subtotal: m, percent }] }),
+            (0i64..20_000, rate)
+                .prop_map(|(m, percent)| Effect::Tiered { tiers: vec![Tier { min_subtotal: m, percent }] }),
         ]
     }
 

@@ -52,9 +52,8 @@ impl RateTable {
     /// The price for a parcel, or None when no bracket covers it (too
     /// heavy for this method).
     pub fn price(&self, weight_grams: i64, goods_value: i64) -> Option<i64> {
-        let pick = |brackets: &[Bracket], x: i64| {
-            brackets.iter().find(|b| b.up_to.is_none_or(|u| x <= u)).map(|b| b.amount)
-        };
+        let pick =
+            |brackets: &[Bracket], x: i64| brackets.iter().find(|b| b.up_to.is_none_or(|u| x <= u)).map(|b| b.amount);
         match self {
             RateTable::Flat { amount } => Some(*amount),
             RateTable::ByWeight { brackets } => pick(brackets, weight_grams),

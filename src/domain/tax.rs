@@ -46,11 +46,7 @@ impl Rate {
     pub fn percent_text(self) -> String {
         let whole = self.0 / 10_000;
         let frac = self.0 % 10_000;
-        if frac == 0 {
-            whole.to_string()
-        } else {
-            format!("{whole}.{}", format!("{frac:04}").trim_end_matches('0'))
-        }
+        if frac == 0 { whole.to_string() } else { format!("{whole}.{}", format!("{frac:04}").trim_end_matches('0')) }
     }
 
     /// `amount × rate`, rounded half away from zero.
@@ -148,11 +144,7 @@ impl TaxBreakdown {
 /// The tax in `amount`: on top of it (`inclusive` false) or inside it.
 pub fn tax_of(amount: i64, rate: Rate, inclusive: bool) -> Option<i64> {
     let r = i128::from(rate.0);
-    if inclusive {
-        div_round(i128::from(amount) * r, MILLION + r)
-    } else {
-        rate.of(amount)
-    }
+    if inclusive { div_round(i128::from(amount) * r, MILLION + r) } else { rate.of(amount) }
 }
 
 /// Splits `total` over `weights` in proportion, exactly: each share is
@@ -243,7 +235,9 @@ pub fn vat_id_country(id: &str) -> Option<&'static str> {
         "AT" => body.len() == 9 && body.starts_with('U') && body[1..].bytes().all(|b| b.is_ascii_digit()),
         "BE" => digits(10) && (body.starts_with('0') || body.starts_with('1')),
         "BG" => digits(9) || digits(10),
-        "CY" => body.len() == 9 && body[..8].bytes().all(|b| b.is_ascii_digit()) && body.as_bytes()[8].is_ascii_alphabetic(),
+        "CY" => {
+            body.len() == 9 && body[..8].bytes().all(|b| b.is_ascii_digit()) && body.as_bytes()[8].is_ascii_alphabetic()
+        }
         "CZ" => (8..=10).contains(&body.len()) && body.bytes().all(|b| b.is_ascii_digit()),
         "DE" | "EE" | "GR" | "PT" => digits(9),
         "DK" | "FI" | "HU" | "LU" | "MT" | "SI" => digits(8),
@@ -310,15 +304,13 @@ mod tests {
     #[test]
     fn line_and_document_rounding_differ_as_the_rule_says() {
         // Three lines of 0.05 net at 19 %: 0.0095 each.
-        let items: Vec<Taxable> =
-            (0..3).map(|_| Taxable { amount: 5, rate: pct("19"), label: "VAT".into() }).collect();
+        let items: Vec<Taxable> = (0..3).map(|_| Taxable { amount: 5, rate: pct("19"), label: "VAT".into() }).collect();
         let line = compute(&items, false, Rounding::Line).unwrap();
         assert_eq!(line.per_item, vec![1, 1, 1]);
         assert_eq!(line.total(), 3);
         let doc = compute(&items, false, Rounding::Document).unwrap();
         assert_eq!(doc.total(), 3, "0.15 × 19 % = 0.0285 → 0.03");
-        let items: Vec<Taxable> =
-            (0..3).map(|_| Taxable { amount: 2, rate: pct("19"), label: "VAT".into() }).collect();
+        let items: Vec<Taxable> = (0..3).map(|_| Taxable { amount: 2, rate: pct("19"), label: "VAT".into() }).collect();
         assert_eq!(compute(&items, false, Rounding::Line).unwrap().total(), 0, "0.0038 → 0 per line");
         let doc = compute(&items, false, Rounding::Document).unwrap();
         assert_eq!(doc.total(), 1, "0.06 × 19 % = 0.0114 → 0.01");

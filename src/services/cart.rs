@@ -411,13 +411,8 @@ pub async fn quote_of(
     priced: &[Priced],
 ) -> ServiceResult<CartQuote> {
     let (choice, codes) = choices_of(row);
-    let q = QuoteFor {
-        channel: ch,
-        customer: row.customer_id.as_deref(),
-        contact,
-        choice: choice.as_ref(),
-        codes: &codes,
-    };
+    let q =
+        QuoteFor { channel: ch, customer: row.customer_id.as_deref(), contact, choice: choice.as_ref(), codes: &codes };
     super::quote::quote(app, ctx, priced, q).await
 }
 
@@ -476,10 +471,11 @@ pub async fn view(app: &App, ctx: &Ctx, row: &CartRow) -> ServiceResult<CartView
         prices_include_tax: quote.prices_include_tax,
         contact,
         shipping_options: quote.options.clone(),
-        shipping_choice: quote.shipping.as_ref().map(|s| ShippingChoice {
-            method: s.code.clone(),
-            point: s.point.as_ref().map(|p| p.id.clone()),
-        }).or(choice),
+        shipping_choice: quote
+            .shipping
+            .as_ref()
+            .map(|s| ShippingChoice { method: s.code.clone(), point: s.point.as_ref().map(|p| p.id.clone()) })
+            .or(choice),
         coupons: quote.coupons.clone(),
         pricing: quote.pricing(),
         problems: quote.problems,
@@ -489,12 +485,7 @@ pub async fn view(app: &App, ctx: &Ctx, row: &CartRow) -> ServiceResult<CartView
 
 /// Chooses how the cart ships: a method offered for its address (and a
 /// pickup point for a pickup method).
-pub async fn set_shipping(
-    app: &App,
-    ctx: &Ctx,
-    key: &CartKey<'_>,
-    input: ShippingChoice,
-) -> ServiceResult<CartView> {
+pub async fn set_shipping(app: &App, ctx: &Ctx, key: &CartKey<'_>, input: ShippingChoice) -> ServiceResult<CartView> {
     let row = open(app, ctx, key).await?;
     let view_now = view(app, ctx, &row).await?;
     let mut errs = FieldErrors::default();
@@ -503,7 +494,9 @@ pub async fn set_shipping(
         Some(o) if o.pickup_points.is_empty() && input.point.is_some() => {
             errs.add("point", "not_pickup", "this method delivers to the address; it has no pickup points")
         }
-        Some(o) if !o.pickup_points.is_empty() && !o.pickup_points.iter().any(|p| Some(&p.id) == input.point.as_ref()) => {
+        Some(o)
+            if !o.pickup_points.is_empty() && !o.pickup_points.iter().any(|p| Some(&p.id) == input.point.as_ref()) =>
+        {
             errs.add("point", "unknown_point", "choose one of this method's pickup points")
         }
         Some(_) => {}
@@ -553,10 +546,12 @@ pub async fn add_coupon(app: &App, ctx: &Ctx, key: &CartKey<'_>, code: &str) -> 
     codes.push(code.clone());
     let trial = CartRow { coupon_codes: serde_json::to_string(&codes).unwrap_or_default(), ..row.clone() };
     let trial_view = view(app, ctx, &trial).await?;
-    if trial_view.coupons.iter().any(|c| c.code == code && c.status == "invalid") {
-        errs.add("code", "invalid_coupon", "this code is unknown, no longer valid or used up");
-        return Err(errs.into());
+    match trial_view.coupons.iter().find(|c| c.code == code).map(|c| c.status.as_str()) {
+        Some("invalid") => errs.add("code", "invalid_coupon", "this code is unknown or no longer valid"),
+        Some("used_up") => errs.add("code", "coupon_used_up", "this code has no uses left"),
+        _ => {}
     }
+    errs.finish(())?;
     save_choices(app, ctx, row, choice.as_ref(), &codes).await
 }
 

@@ -258,7 +258,10 @@ pub(super) fn check(
         );
     }
     let class = input.tax_class_or_default();
-    if class.is_empty() || class.len() > 32 || !class.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+    if class.is_empty()
+        || class.len() > 32
+        || !class.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
         errs.add("tax_class", "invalid_tax_class", "a tax class is 1 to 32 letters, digits or _");
     }
     let mut texts = Vec::new();

@@ -18,22 +18,21 @@ const TEXT_FIELDS: [&str; 5] = ["name", "slug", "description", "seo_title", "seo
 
 /// The header, in order.
 pub fn header() -> Vec<String> {
-    let mut h: Vec<String> =
-        [
-            "product",
-            "kind",
-            "status",
-            "publish_at",
-            "unpublish_at",
-            "tags",
-            "categories",
-            "product_type",
-            "attributes",
-            "tax_class",
-        ]
-        .iter()
-            .map(|s| s.to_string())
-            .collect();
+    let mut h: Vec<String> = [
+        "product",
+        "kind",
+        "status",
+        "publish_at",
+        "unpublish_at",
+        "tags",
+        "categories",
+        "product_type",
+        "attributes",
+        "tax_class",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for lang in Language::ALL {
         for f in TEXT_FIELDS {
             h.push(format!("{f}.{}", lang.code()));

@@ -76,7 +76,8 @@ impl Rules {
     /// The methods offered to an address, in a currency: those of the
     /// first zone that covers it.
     pub fn methods_for(&self, to: &Address, currency: &str) -> Vec<&Method> {
-        let Some((zone, _)) = self.zones.iter().find(|(_, a)| a.covers(&to.country, &to.region, &to.postal_code)) else {
+        let Some((zone, _)) = self.zones.iter().find(|(_, a)| a.covers(&to.country, &to.region, &to.postal_code))
+        else {
             return Vec::new();
         };
         self.methods.iter().filter(|m| m.zone_id == *zone && m.currency == currency).collect()

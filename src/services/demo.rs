@@ -236,7 +236,105 @@ async fn load_catalog(app: &App, store: Store) -> ServiceResult<()> {
     }
     if !skus.is_empty() {
         load_stock(app, &ctx, &skus).await?;
+        load_checkout_rules(app, &ctx).await?;
     }
+    Ok(())
+}
+
+/// German VAT and a few EU neighbours' rates, delivery in Germany (free
+/// from 50 €), express, pickup in Berlin, EU delivery by weight, and a
+/// welcome coupon, so a demo checkout shows every part of the price.
+async fn load_checkout_rules(app: &App, ctx: &super::actor::Ctx) -> ServiceResult<()> {
+    use super::promotions::{self, CouponInput, PromotionInput};
+    use super::shipping::{self, MethodInput, PickupPoint, ZoneInput};
+    use super::tax_rules::{self, TaxRateInput, TaxSettings};
+    use crate::domain::promotions::{Conditions, Effect};
+    use crate::domain::shipping::{Bracket, RateTable};
+    use crate::domain::tax::{Rate, Rounding};
+
+    let settings = TaxSettings { origin_country: "DE".into(), rounding: Rounding::Line, reverse_charge: true };
+    tax_rules::set_settings(app, ctx, settings).await?;
+    for (country, class, rate) in [
+        ("DE", "standard", "19"),
+        ("DE", "reduced", "7"),
+        ("AT", "standard", "20"),
+        ("AT", "reduced", "10"),
+        ("FR", "standard", "20"),
+        ("FR", "reduced", "5.5"),
+        ("NL", "standard", "21"),
+        ("NL", "reduced", "9"),
+    ] {
+        let input = TaxRateInput {
+            country: country.into(),
+            region: String::new(),
+            tax_class: class.into(),
+            rate: Rate::parse_percent(rate).unwrap_or_default(),
+            label: format!("VAT {country} {rate}%"),
+        };
+        tax_rules::put_rate(app, ctx, input).await?;
+    }
+    let zone = |name: &str, regions: &[&str]| ZoneInput {
+        name: name.into(),
+        regions: regions.iter().map(|r| r.to_string()).collect(),
+        postcodes: vec![],
+        position: 0,
+    };
+    let method = |code: &str, name: &str, rates: RateTable, free_over: Option<i64>| MethodInput {
+        code: code.into(),
+        name: name.into(),
+        carrier: "manual".into(),
+        currency: "EUR".into(),
+        rates,
+        free_over,
+        pickup_points: vec![],
+        active: true,
+    };
+    let germany = shipping::create_zone(app, ctx, zone("Germany", &["DE"])).await?;
+    shipping::create_method(
+        app,
+        ctx,
+        &germany.id,
+        method("standard", "Standard (2–3 days)", RateTable::Flat { amount: 490 }, Some(5000)),
+    )
+    .await?;
+    shipping::create_method(
+        app,
+        ctx,
+        &germany.id,
+        method("express", "Express (next day)", RateTable::Flat { amount: 990 }, None),
+    )
+    .await?;
+    let mut pickup = method("pickup", "Pick up in Berlin", RateTable::Flat { amount: 0 }, None);
+    pickup.pickup_points = vec![PickupPoint {
+        id: "berlin".into(),
+        name: "Oxcart Outfitters Berlin".into(),
+        address: "Torstraße 1, 10119 Berlin".into(),
+    }];
+    shipping::create_method(app, ctx, &germany.id, pickup).await?;
+    let mut eu = zone("European Union", &["AT", "BE", "DK", "ES", "FR", "IT", "LU", "NL", "PL", "PT", "SE"]);
+    eu.position = 1;
+    let eu = shipping::create_zone(app, ctx, eu).await?;
+    let by_weight = RateTable::ByWeight {
+        brackets: vec![
+            Bracket { up_to: Some(1000), amount: 890 },
+            Bracket { up_to: Some(5000), amount: 1490 },
+            Bracket { up_to: None, amount: 2490 },
+        ],
+    };
+    shipping::create_method(app, ctx, &eu.id, method("eu-standard", "EU delivery (4–6 days)", by_weight, Some(15000)))
+        .await?;
+    let welcome = PromotionInput {
+        name: "Welcome: 10 % off".into(),
+        effect: Effect::OrderPercent { percent: Rate::parse_percent("10").unwrap_or_default() },
+        conditions: Conditions::default(),
+        priority: 0,
+        exclusive: false,
+        needs_coupon: true,
+        active: true,
+    };
+    let welcome = promotions::create(app, ctx, welcome).await?;
+    let coupon = CouponInput { code: "WELCOME10".into(), usage_limit: None, per_customer_limit: Some(1) };
+    promotions::add_coupon(app, ctx, &welcome.id, coupon).await?;
     Ok(())
 }
 

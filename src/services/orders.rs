@@ -19,6 +19,7 @@ use serde_json::json;
 use super::actor::{Actor, Ctx, Permission};
 use super::cart::{self, CartKey, Contact, hash_secret, new_secret};
 use super::idempotency::{self, Begin, IdempotencyRequest};
+use super::quote::Pricing;
 use super::{App, Outcome, ServiceError, ServiceResult, audit, now_ms, outbox};
 use crate::db::orders::{self as sql, HistoryRow, LineRow, OrderRow};
 use crate::domain::catalog::ProductKind;
@@ -29,7 +30,6 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::orders::{OrderStatus, PaymentStatus, transition};
 use crate::domain::pricing::PriceSource;
 use crate::domain::promotions::LineAdjustment;
-use super::quote::Pricing;
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrderLine {
@@ -174,6 +174,13 @@ pub async fn checkout(
         return Err(cart_not_orderable("give a shipping address first".into()));
     }
     let quote = cart::quote_of(app, ctx, &ch, &row, Some(&contact), &priced).await?;
+    if let Some(c) = quote.coupons.iter().find(|c| c.status == "used_up" || c.status == "invalid") {
+        let code = if c.status == "used_up" { "coupon_used_up" } else { "coupon_invalid" };
+        return Err(ServiceError::Conflict {
+            code,
+            message: format!("the coupon {} can no longer be used; remove it", c.code),
+        });
+    }
     if !quote.problems.is_empty() {
         return Err(cart_not_orderable(quote.problems.join("; ")));
     }

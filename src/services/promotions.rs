@@ -126,7 +126,8 @@ async fn check(app: &App, ctx: &Ctx, input: &PromotionInput) -> Result<(), Servi
     if c.currency.as_deref().is_some_and(|cur| Currency::parse(cur).is_none()) {
         errs.add("conditions.currency", "unknown_currency", "not a currency this platform prices in");
     }
-    let amounts = matches!(input.effect, Effect::OrderAmount { .. } | Effect::UnitAmount { .. } | Effect::Tiered { .. });
+    let amounts =
+        matches!(input.effect, Effect::OrderAmount { .. } | Effect::UnitAmount { .. } | Effect::Tiered { .. });
     if amounts && c.currency.is_none() {
         errs.add("conditions.currency", "required", "a promotion with amounts needs the currency they are in");
     }
@@ -153,7 +154,11 @@ async fn save(app: &App, ctx: &Ctx, id: Option<&str>, input: PromotionInput) -> 
     let pool = app.db.pool();
     let existing = match id {
         Some(id) => Some(
-            sql::promotions(pool, &ctx.store.id).await?.into_iter().find(|p| p.id == id).ok_or(ServiceError::NotFound)?,
+            sql::promotions(pool, &ctx.store.id)
+                .await?
+                .into_iter()
+                .find(|p| p.id == id)
+                .ok_or(ServiceError::NotFound)?,
         ),
         None => None,
     };

@@ -65,7 +65,8 @@ pub struct ShippingLine {
 pub struct CouponState {
     pub code: String,
     /// `applied`, `not_applicable` (valid, but its conditions are not met
-    /// by this cart) or `invalid` (unknown, inactive or used up).
+    /// by this cart), `used_up` (no uses left, in total or for this
+    /// customer) or `invalid` (unknown or no longer active).
     pub status: String,
 }
 
@@ -145,9 +146,13 @@ pub fn coupon_holder(app: &App, store_id: &str, customer: Option<&str>, contact:
     }
 }
 
+/// A usable code's (promotion id, use), or why it cannot be used.
+type CouponUse = Result<(String, UsedCoupon), &'static str>;
+
 struct CouponCheck {
     promotions: Vec<Promotion>,
-    states: Vec<(String, Option<String>, Option<UsedCoupon>)>,
+    /// Each code with its promotion and use, or why it cannot be used.
+    states: Vec<(String, CouponUse)>,
 }
 
 /// Resolves entered codes: valid ones unlock their promotion.
@@ -162,7 +167,7 @@ async fn check_coupons(
     for code in codes {
         let code = normalize_code(code);
         let Some(c) = sql::coupon_by_code(app.db.pool(), store_id, &code).await? else {
-            out.states.push((code, None, None));
+            out.states.push((code, Err("invalid")));
             continue;
         };
         let promo = rules.promotions.iter().find(|p| p.id == c.promotion_id);
@@ -172,7 +177,9 @@ async fn check_coupons(
             _ => false,
         };
         match promo {
-            Some(p) if !used_up && !mine_used_up => {
+            None => out.states.push((code, Err("invalid"))),
+            Some(_) if used_up || mine_used_up => out.states.push((code, Err("used_up"))),
+            Some(p) => {
                 out.promotions.push(Promotion {
                     id: p.id.clone(),
                     name: p.name.clone(),
@@ -183,24 +190,21 @@ async fn check_coupons(
                     code: Some(code.clone()),
                 });
                 let used = UsedCoupon { id: c.id, code: code.clone(), per_customer_limit: c.per_customer_limit };
-                out.states.push((code, Some(p.id.clone()), Some(used)));
+                out.states.push((code, Ok((p.id.clone(), used))));
             }
-            _ => out.states.push((code, None, None)),
         }
     }
     Ok(out)
 }
 
 async fn used_by(app: &App, store_id: &str, coupon_id: &str, who: &str) -> ServiceResult<i64> {
-    Ok(sqlx::query_scalar::<_, i64>(
-        "SELECT used FROM coupon_uses WHERE store_id = $1 AND coupon_id = $2 AND who = $3",
-    )
-    .bind(store_id)
-    .bind(coupon_id)
-    .bind(who)
-    .fetch_optional(app.db.pool())
-    .await?
-    .unwrap_or(0))
+    Ok(sqlx::query_scalar::<_, i64>("SELECT used FROM coupon_uses WHERE store_id = $1 AND coupon_id = $2 AND who = $3")
+        .bind(store_id)
+        .bind(coupon_id)
+        .bind(who)
+        .fetch_optional(app.db.pool())
+        .await?
+        .unwrap_or(0))
 }
 
 /// The inputs of a quote besides the lines.
@@ -236,9 +240,9 @@ pub async fn quote(app: &App, ctx: &Ctx, priced: &[Priced], q: QuoteFor<'_>) -> 
         let Some((unit, total, _)) = &p.price else { continue };
         let (rate, label) = rate_of(&p.facts.tax_class);
         // Reverse charge on prices that include tax: the business pays the
-        // price without the VAT it would have carried.
+        // price without the store's home VAT, which the price carries.
         let (unit, total) = if reverse_charge && q.channel.prices_include_tax {
-            let domestic = rules.rate_for(country, region, &p.facts.tax_class).map_or(Rate::ZERO, |r| r.rate);
+            let domestic = rules.rate_for(origin, "", &p.facts.tax_class).map_or(Rate::ZERO, |r| r.rate);
             let net = unit - tax_of(*unit, domestic, true).unwrap_or(0);
             (net, net.saturating_mul(p.quantity))
         } else {
@@ -288,12 +292,7 @@ pub async fn quote(app: &App, ctx: &Ctx, priced: &[Priced], q: QuoteFor<'_>) -> 
     let input = QuoteInput {
         lines: lines.iter().map(|(l, _, _)| l.clone()).collect(),
         promotions: &promotions,
-        context: Context {
-            channel_id: q.channel.code.clone(),
-            currency: currency.to_string(),
-            groups,
-            now: now_ms(),
-        },
+        context: Context { channel_id: q.channel.code.clone(), currency: currency.to_string(), groups, now: now_ms() },
         prices_include_tax: inclusive,
         rounding: rules.tax.rounding,
     };
@@ -338,16 +337,17 @@ pub async fn quote(app: &App, ctx: &Ctx, priced: &[Priced], q: QuoteFor<'_>) -> 
             }
         },
         // Without a (valid) choice, the cheapest delivery method is taken.
-        None => offered.iter().filter(|(m, _)| m.pickup_points.is_empty()).min_by_key(|(_, a)| *a).map(|(m, a)| (*m, *a, None)),
+        None => offered
+            .iter()
+            .filter(|(m, _)| m.pickup_points.is_empty())
+            .min_by_key(|(_, a)| *a)
+            .map(|(m, a)| (*m, *a, None)),
     };
     if !offered.is_empty() && chosen.is_none() && problems.is_empty() {
         problems.push("choose a shipping method".to_string());
     }
-    let (ship_rate, ship_label) = rate_of(if rules.rate_for(country, region, "shipping").is_some() {
-        "shipping"
-    } else {
-        "standard"
-    });
+    let (ship_rate, ship_label) =
+        rate_of(if rules.rate_for(country, region, "shipping").is_some() { "shipping" } else { "standard" });
     let charged = chosen.as_ref().map(|(_, amount, _)| *amount);
     let shipping_price =
         |_: i64| charged.map(|amount| ShippingPrice { amount, tax_rate: ship_rate, tax_label: ship_label.clone() });
@@ -374,21 +374,26 @@ pub async fn quote(app: &App, ctx: &Ctx, priced: &[Priced], q: QuoteFor<'_>) -> 
     });
     let applied_ids: Vec<&str> = priced_doc.applied.iter().map(|a| a.promotion_id.as_str()).collect();
     let mut used_coupons = Vec::new();
-    let coupon_states = coupons
+    let coupon_states: Vec<CouponState> = coupons
         .states
         .into_iter()
-        .map(|(code, promo, used)| {
-            let status = match (promo, used) {
-                (Some(p), Some(u)) if applied_ids.contains(&p.as_str()) => {
+        .map(|(code, state)| {
+            let status = match state {
+                Ok((p, u)) if applied_ids.contains(&p.as_str()) => {
                     used_coupons.push(u);
                     "applied"
                 }
-                (Some(_), _) => "not_applicable",
-                _ => "invalid",
+                Ok(_) => "not_applicable",
+                Err(why) => why,
             };
             CouponState { code, status: status.into() }
         })
         .collect();
+    // A code that cannot be used stops checkout rather than silently
+    // raising the price the customer saw.
+    for c in coupon_states.iter().filter(|c| c.status == "used_up" || c.status == "invalid") {
+        problems.push(format!("the coupon {} can no longer be used; remove it", c.code));
+    }
     let quoted = lines
         .iter()
         .enumerate()

@@ -140,7 +140,9 @@ fn check_zone(input: &ZoneInput) -> Result<ZoneArea, FieldErrors> {
     }
     for r in &regions {
         let (country, region) = r.split_once('-').unwrap_or((r, ""));
-        if !super::tax_rules::country_ok(country) || region.len() > 3 || !region.bytes().all(|b| b.is_ascii_alphanumeric())
+        if !super::tax_rules::country_ok(country)
+            || region.len() > 3
+            || !region.bytes().all(|b| b.is_ascii_alphanumeric())
         {
             errs.add("regions", "invalid_region", format!("{r:?} is not a country (DE) or region (US-CA) code"));
         }
@@ -198,7 +200,8 @@ pub async fn delete_zone(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<()> {
 fn check_method(input: &MethodInput) -> Result<(), FieldErrors> {
     let mut errs = FieldErrors::default();
     let code = input.code.trim();
-    if code.is_empty() || code.len() > 40 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if code.is_empty() || code.len() > 40 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         errs.add("code", "invalid_code", "a code is 1 to 40 letters, digits, - or _");
     }
     errs.text("name", &input.name, 1, 100);
@@ -226,7 +229,13 @@ fn check_method(input: &MethodInput) -> Result<(), FieldErrors> {
     errs.finish(())
 }
 
-async fn save_method(app: &App, ctx: &Ctx, zone_id: &str, id: Option<&str>, input: MethodInput) -> ServiceResult<Method> {
+async fn save_method(
+    app: &App,
+    ctx: &Ctx,
+    zone_id: &str,
+    id: Option<&str>,
+    input: MethodInput,
+) -> ServiceResult<Method> {
     ctx.actor.require(Permission::SettingsManage)?;
     check_method(&input)?;
     let pool = app.db.pool();
@@ -241,7 +250,10 @@ async fn save_method(app: &App, ctx: &Ctx, zone_id: &str, id: Option<&str>, inpu
     }
     let code = input.code.trim().to_string();
     if existing.iter().any(|m| m.code == code && Some(m.id.as_str()) != id) {
-        return Err(ServiceError::Conflict { code: "code_taken", message: format!("a method with code {code} exists") });
+        return Err(ServiceError::Conflict {
+            code: "code_taken",
+            message: format!("a method with code {code} exists"),
+        });
     }
     let row = MethodRow {
         id: id.map_or_else(|| ids::new_id("shm"), str::to_string),
@@ -252,7 +264,8 @@ async fn save_method(app: &App, ctx: &Ctx, zone_id: &str, id: Option<&str>, inpu
         currency: Currency::parse(&input.currency).map_or_else(String::new, |c| c.code().to_string()),
         rates: serde_json::to_string(&input.rates).map_err(|e| ServiceError::Internal(e.to_string()))?,
         free_over: input.free_over,
-        pickup_points: serde_json::to_string(&input.pickup_points).map_err(|e| ServiceError::Internal(e.to_string()))?,
+        pickup_points: serde_json::to_string(&input.pickup_points)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?,
         active: input.active,
     };
     let mut tx = app.db.begin().await?;

@@ -105,8 +105,11 @@ pub async fn set_settings(app: &App, ctx: &Ctx, input: TaxSettings) -> ServiceRe
         errs.add("origin_country", "invalid_country", "a two-letter country code such as DE");
         return Err(errs.into());
     }
-    let row =
-        TaxSettingsRow { origin_country: origin, rounding: input.rounding.as_str().into(), reverse_charge: input.reverse_charge };
+    let row = TaxSettingsRow {
+        origin_country: origin,
+        rounding: input.rounding.as_str().into(),
+        reverse_charge: input.reverse_charge,
+    };
     let mut tx = app.db.begin().await?;
     sql::put_tax_settings(&mut tx, &ctx.store.id, &row).await?;
     audit::record(
@@ -136,7 +139,10 @@ pub async fn put_rate(app: &App, ctx: &Ctx, input: TaxRateInput) -> ServiceResul
         errs.add("region", "invalid_region", "a region code of up to 3 letters or digits, such as CA");
     }
     let class = input.tax_class.trim().to_lowercase();
-    if class.is_empty() || class.len() > 32 || !class.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+    if class.is_empty()
+        || class.len() > 32
+        || !class.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
         errs.add("tax_class", "invalid_tax_class", "a tax class is 1 to 32 letters, digits or _");
     }
     errs.text("label", &input.label, 0, 60);

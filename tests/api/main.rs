@@ -11,6 +11,7 @@ mod cached_reads;
 mod catalog;
 mod catalog_csv;
 mod categories;
+mod checkout_pricing;
 mod cli;
 mod collections;
 mod customer_data;

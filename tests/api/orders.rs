@@ -52,14 +52,14 @@ async fn stock(app: &TestApp, token: &str, units: i64) {
 }
 
 /// A guest's cart: (id, token).
-async fn new_cart(app: &TestApp, base: &str) -> (String, String) {
+pub(crate) async fn new_cart(app: &TestApp, base: &str) -> (String, String) {
     let res = app.client.post(format!("{base}/api/v1/carts")).json(&json!({})).send().await.unwrap();
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
     (body["cart"]["id"].as_str().unwrap().to_string(), body["token"].as_str().unwrap().to_string())
 }
 
-async fn put(app: &TestApp, path: &str, cart_token: Option<&str>, body: &Value) -> reqwest::Response {
+pub(crate) async fn put(app: &TestApp, path: &str, cart_token: Option<&str>, body: &Value) -> reqwest::Response {
     let mut req = app.client.put(app.url(path)).json(body);
     if let Some(t) = cart_token {
         req = req.header("cart-token", t);
@@ -67,7 +67,7 @@ async fn put(app: &TestApp, path: &str, cart_token: Option<&str>, body: &Value) 
     req.send().await.unwrap()
 }
 
-async fn add(app: &TestApp, cart: &(String, String), sku: &str, quantity: i64) -> reqwest::Response {
+pub(crate) async fn add(app: &TestApp, cart: &(String, String), sku: &str, quantity: i64) -> reqwest::Response {
     put(app, &format!("/api/v1/carts/{}/lines/{sku}", cart.0), Some(&cart.1), &json!({ "quantity": quantity })).await
 }
 
@@ -81,7 +81,7 @@ async fn contact(app: &TestApp, cart: &(String, String)) {
     assert_eq!(res.status(), 200);
 }
 
-async fn checkout(base: &str, cart: &(String, String), key: Option<&str>) -> reqwest::Response {
+pub(crate) async fn checkout(base: &str, cart: &(String, String), key: Option<&str>) -> reqwest::Response {
     let client = reqwest::Client::new();
     let mut req = client.post(format!("{base}/api/v1/carts/{}/checkout", cart.0)).header("cart-token", &cart.1);
     if let Some(k) = key {
