@@ -18,12 +18,13 @@ use super::cookies;
 use super::shell::{PageForm, Shell, error_page, render};
 use crate::domain::addresses::Address;
 use crate::domain::inventory::Availability;
-use crate::domain::money::Money;
+use crate::domain::money::{Currency, Money};
 use crate::http::state::AppState;
 use crate::i18n::format_money;
 use crate::services::actor::{Actor, Ctx};
 use crate::services::cart::{self, CartKey, CartView, Contact, LineInput, NewCart};
 use crate::services::orders::{self, Order};
+use crate::services::quote::ShippingChoice;
 use crate::services::{Outcome, ServiceError};
 
 const CART: &str = "oxcart_cart";
@@ -35,6 +36,9 @@ pub fn routes() -> Router<AppState> {
         .route("/cart/add", post(add))
         .route("/cart/lines", post(update_line))
         .route("/cart/contact", post(save_contact))
+        .route("/cart/shipping", post(choose_shipping))
+        .route("/cart/coupons", post(enter_coupon))
+        .route("/cart/coupons/remove", post(remove_coupon))
         .route("/cart/checkout", post(place))
         .route("/orders/{id}", get(order_page))
 }
@@ -90,6 +94,8 @@ struct CartPage {
     /// The address form as shown (the cart's, or as typed).
     a: Address,
     email: String,
+    company: String,
+    vat_id: String,
     errors: Vec<String>,
     /// Idempotency key for the "place order" form.
     place_key: String,
@@ -98,6 +104,30 @@ struct CartPage {
 impl CartPage {
     fn money(&self, m: &Money) -> String {
         format_money(self.shell.lang, *m)
+    }
+
+    /// An amount in minor units of the cart's currency.
+    fn minor(&self, amount: &i64) -> String {
+        let currency = self.cart.as_ref().and_then(|c| Currency::parse(&c.currency)).unwrap_or(Currency::EUR);
+        format_money(self.shell.lang, Money::new(*amount, currency))
+    }
+
+    /// Whether a shipping option (and pickup point) is the cart's choice.
+    fn chosen(&self, method: &str, point: &str) -> bool {
+        self.cart
+            .as_ref()
+            .and_then(|c| c.shipping_choice.as_ref())
+            .is_some_and(|s| s.method == method && s.point.as_deref().unwrap_or("") == point)
+    }
+
+    fn coupon_status(&self, status: &str) -> &'static str {
+        let key = match status {
+            "applied" => "cart.coupon.applied",
+            "not_applicable" => "cart.coupon.not_applicable",
+            "used_up" => "cart.coupon.used_up",
+            _ => "cart.coupon.invalid",
+        };
+        crate::i18n::t(self.shell.lang, key)
     }
 
     fn line_money(&self, m: &Option<Money>) -> String {
@@ -129,7 +159,7 @@ async fn show_cart(
     headers: &HeaderMap,
     status: StatusCode,
     errors: Vec<String>,
-    typed: Option<(String, Address)>,
+    typed: Option<ContactForm>,
 ) -> Response {
     let ctx = visitor(state, &shell, headers).await;
     let cart = match cart_cookie(headers) {
@@ -143,15 +173,20 @@ async fn show_cart(
         },
         None => None,
     };
-    let (email, a) = typed.unwrap_or_else(|| {
-        let c = cart.as_ref().and_then(|c| c.contact.clone());
-        (
-            c.as_ref().map(|c| c.email.clone()).unwrap_or_default(),
-            c.and_then(|c| c.shipping_address).unwrap_or_default(),
-        )
-    });
+    let (email, a, company, vat_id) = match typed {
+        Some(f) => (f.email, f.address, f.company, f.vat_id),
+        None => {
+            let c = cart.as_ref().and_then(|c| c.contact.clone());
+            (
+                c.as_ref().map(|c| c.email.clone()).unwrap_or_default(),
+                c.as_ref().and_then(|c| c.shipping_address.clone()).unwrap_or_default(),
+                c.as_ref().and_then(|c| c.company.clone()).unwrap_or_default(),
+                c.and_then(|c| c.vat_id).unwrap_or_default(),
+            )
+        }
+    };
     let (csrf, set) = csrf_token(headers, &shell);
-    let page = CartPage { shell, csrf, cart, a, email, errors, place_key: new_csrf() };
+    let page = CartPage { shell, csrf, cart, a, email, company, vat_id, errors, place_key: new_csrf() };
     with_cookies(render(status, &page), set)
 }
 
@@ -273,6 +308,10 @@ async fn update_line(
 #[derive(Deserialize)]
 pub struct ContactForm {
     email: String,
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    vat_id: String,
     #[serde(flatten)]
     address: Address,
     #[serde(rename = "_csrf")]
@@ -292,16 +331,15 @@ async fn save_contact(
     let input = Contact {
         email: form.email.clone(),
         shipping_address: Some(form.address.clone()),
-        company: None,
-        vat_id: None,
+        company: Some(form.company.clone()),
+        vat_id: Some(form.vat_id.clone()),
     };
     let key = CartKey { id: &id, token: Some(&token) };
     match cart::set_contact(&state.app, &ctx, &key, input).await {
         Ok(_) => Redirect::to(&shell.href("/cart")).into_response(),
         Err(e) => match messages(e) {
             Ok(errors) => {
-                let typed = Some((form.email, form.address));
-                show_cart(&state, shell, &headers, StatusCode::UNPROCESSABLE_ENTITY, errors, typed).await
+                show_cart(&state, shell, &headers, StatusCode::UNPROCESSABLE_ENTITY, errors, Some(form)).await
             }
             Err(e) => {
                 tracing::error!(error = %e, "cart contact failed");
@@ -309,6 +347,75 @@ async fn save_contact(
             }
         },
     }
+}
+
+#[derive(Deserialize)]
+pub struct ShippingForm {
+    /// `method` or `method:point`.
+    #[serde(default)]
+    choice: String,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+async fn choose_shipping(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    PageForm(form): PageForm<ShippingForm>,
+) -> Response {
+    let (ctx, id, token) = match cart_form(&state, &shell, &headers, &form.csrf).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let (method, point) = match form.choice.split_once(':') {
+        Some((m, p)) => (m.to_string(), Some(p.to_string())),
+        None => (form.choice.clone(), None),
+    };
+    let key = CartKey { id: &id, token: Some(&token) };
+    let result = cart::set_shipping(&state.app, &ctx, &key, ShippingChoice { method, point }).await.map(|_| ());
+    after(&state, shell, &headers, result).await
+}
+
+#[derive(Deserialize)]
+pub struct CouponForm {
+    #[serde(default)]
+    code: String,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+async fn enter_coupon(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    PageForm(form): PageForm<CouponForm>,
+) -> Response {
+    let (ctx, id, token) = match cart_form(&state, &shell, &headers, &form.csrf).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let key = CartKey { id: &id, token: Some(&token) };
+    let result = cart::add_coupon(&state.app, &ctx, &key, &form.code).await.map(|_| ());
+    after(&state, shell, &headers, result).await
+}
+
+async fn remove_coupon(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    PageForm(form): PageForm<CouponForm>,
+) -> Response {
+    let (ctx, id, token) = match cart_form(&state, &shell, &headers, &form.csrf).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let key = CartKey { id: &id, token: Some(&token) };
+    let result = match cart::remove_coupon(&state.app, &ctx, &key, &form.code).await {
+        Err(ServiceError::NotFound) | Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    };
+    after(&state, shell, &headers, result).await
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,7 @@ use crate::helpers::{Backend, TestApp, spawn};
 crate::on_both_databases!(
     a_guest_buys_through_the_pages_and_staff_handle_the_order,
     signing_up_keeps_the_cart_and_the_order_lands_in_the_account,
+    a_guest_picks_a_pickup_point_and_uses_a_coupon_through_the_pages,
 );
 
 async fn setup(app: &TestApp, owner: &str) {
@@ -168,5 +169,80 @@ async fn signing_up_keeps_the_cart_and_the_order_lands_in_the_account(b: Backend
     let id = orders["items"][0]["id"].as_str().unwrap();
     let order: Value = app.get(&format!("/api/v1/orders/{id}"), Some(&owner)).await.json().await.unwrap();
     assert!(order["customer_id"].as_str().is_some_and(|c| c.starts_with("cus_")), "{order}");
+    app.stop().await;
+}
+
+async fn a_guest_picks_a_pickup_point_and_uses_a_coupon_through_the_pages(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    setup(&app, &owner).await;
+    let settings = json!({"origin_country": "DE", "rounding": "line", "reverse_charge": true});
+    assert_eq!(app.put_json("/api/v1/tax/settings", Some(&owner), &settings).await.status(), 200);
+    let rate = json!({"country": "DE", "tax_class": "standard", "rate": "19", "label": "VAT 19%"});
+    assert_eq!(app.put_json("/api/v1/tax/rates", Some(&owner), &rate).await.status(), 200);
+    let zone: Value = app
+        .post_json("/api/v1/shipping-zones", Some(&owner), &json!({"name": "DE", "regions": ["DE"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let methods = format!("/api/v1/shipping-zones/{}/methods", zone["id"].as_str().unwrap());
+    let standard =
+        json!({"code": "standard", "name": "Parcel", "currency": "EUR", "rates": {"type": "flat", "amount": 490}});
+    assert_eq!(app.post_json(&methods, Some(&owner), &standard).await.status(), 201);
+    let pickup = json!({"code": "pickup", "name": "Pickup", "currency": "EUR", "rates": {"type": "flat", "amount": 0},
+        "pickup_points": [{"id": "berlin", "name": "Berlin shop", "address": "Torstraße 1, 10119 Berlin"}]});
+    assert_eq!(app.post_json(&methods, Some(&owner), &pickup).await.status(), 201);
+    let promo: Value = app
+        .post_json(
+            "/api/v1/promotions",
+            Some(&owner),
+            &json!({"name": "Welcome", "needs_coupon": true, "effect": {"type": "order_percent", "percent": "10"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let coupons = format!("/api/v1/promotions/{}/coupons", promo["id"].as_str().unwrap());
+    assert_eq!(app.post_json(&coupons, Some(&owner), &json!({"code": "WELCOME10"})).await.status(), 201);
+
+    let mut jar = Jar::default();
+    let (_, html) = get(&app, &mut jar, "/p/trail-tent").await;
+    let csrf = field(&html, "_csrf");
+    assert_eq!(post(&app, &mut jar, "/cart/add", &[("_csrf", &csrf), ("sku", "TENT-S")]).await.0, 303);
+    let contact = [
+        ("_csrf", csrf.as_str()),
+        ("email", "guest@example.com"),
+        ("name", "Gina Guest"),
+        ("line1", "Hauptstr. 1"),
+        ("city", "Berlin"),
+        ("postal_code", "10115"),
+        ("country", "DE"),
+        ("company", ""),
+        ("vat_id", ""),
+    ];
+    assert_eq!(post(&app, &mut jar, "/cart/contact", &contact).await.0, 303);
+    let (_, html) = get(&app, &mut jar, "/cart").await;
+    assert!(html.contains("id=\"shipping\">€4.90") && html.contains("id=\"total\">€124.90"), "{html}");
+    assert!(html.contains("Included tax VAT 19%"), "{html}");
+
+    let (status, _, _) = post(&app, &mut jar, "/cart/shipping", &[("_csrf", &csrf), ("choice", "pickup:berlin")]).await;
+    assert_eq!(status, 303);
+    let (status, html, _) = post(&app, &mut jar, "/cart/coupons", &[("_csrf", &csrf), ("code", "NOPE")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("unknown"), "{html}");
+    let (status, _, _) = post(&app, &mut jar, "/cart/coupons", &[("_csrf", &csrf), ("code", "welcome10")]).await;
+    assert_eq!(status, 303);
+    let (_, html) = get(&app, &mut jar, "/cart").await;
+    assert!(html.contains("value=\"pickup:berlin\" checked"), "{html}");
+    assert!(html.contains("Welcome (WELCOME10)") && html.contains("−€12.00"), "{html}");
+    assert!(html.contains("id=\"total-due\">€108.00"), "{html}");
+
+    let key = field(&html, "_key");
+    let (status, _, to) = post(&app, &mut jar, "/cart/checkout", &[("_csrf", &csrf), ("_key", &key)]).await;
+    assert_eq!(status, 303);
+    let (_, html) = get(&app, &mut jar, &to.unwrap()).await;
+    assert!(html.contains("id=\"order-discount\">−€12.00") && html.contains("Berlin shop"), "{html}");
+    assert!(html.contains("id=\"order-total\">€108.00") && html.contains("id=\"order-tax\">€17.24"), "{html}");
     app.stop().await;
 }
