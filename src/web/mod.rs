@@ -20,6 +20,7 @@ pub mod admin_attributes;
 pub mod admin_bulk;
 pub mod admin_catalog;
 pub mod admin_categories;
+pub mod admin_checkout;
 pub mod admin_collections;
 pub mod admin_forms;
 pub mod admin_inventory;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_access::routes())
         .merge(admin_catalog::routes())
         .merge(admin_bulk::routes())
+        .merge(admin_checkout::routes())
         .merge(admin_inventory::routes())
         .merge(admin_orders::routes())
         .merge(shop::routes())

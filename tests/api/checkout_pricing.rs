@@ -18,6 +18,7 @@ crate::on_both_databases!(
     promotions_explain_each_line_and_coupons_keep_their_limits,
     a_coupon_with_one_use_is_used_once_under_concurrent_checkouts,
     bad_rules_are_refused_and_change_nothing,
+    staff_manage_the_rules_through_the_admin_page,
 );
 
 fn base(app: &TestApp) -> String {
@@ -536,5 +537,75 @@ async fn bad_rules_are_refused_and_change_nothing(b: Backend) {
     // Every accepted change is in the audit log.
     let log: Value = app.get("/api/v1/audit?action=promotion.saved", Some(&owner)).await.json().await.unwrap();
     assert!(log.to_string().contains("Ship free"), "{log}");
+    app.stop().await;
+}
+
+async fn staff_manage_the_rules_through_the_admin_page(b: Backend) {
+    use crate::admin_pages::{field, page, post, sign_in};
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    let cookie = sign_in(&app, "admin@outfitters.example", crate::helpers::DEMO_PASSWORD).await;
+    let (status, html) = page(&app, &cookie, "/admin/checkout").await;
+    assert_eq!(status, 200);
+    let csrf = field(&html, "_csrf");
+    let (status, _) = post(
+        &app,
+        &cookie,
+        "/admin/checkout/tax-settings",
+        &[("_csrf", &csrf), ("origin_country", "DE"), ("rounding", "document"), ("reverse_charge", "1")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let rate = [
+        ("_csrf", csrf.as_str()),
+        ("country", "DE"),
+        ("tax_class", "standard"),
+        ("rate", "19"),
+        ("label", "MwSt. 19 %"),
+    ];
+    assert_eq!(post(&app, &cookie, "/admin/checkout/tax-rates", &rate).await.0, 303);
+    let bad = [("_csrf", csrf.as_str()), ("country", "DE"), ("tax_class", "reduced"), ("rate", "seven")];
+    let (status, html) = post(&app, &cookie, "/admin/checkout/tax-rates", &bad).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("rate:"), "{html}");
+    let zone = [("_csrf", csrf.as_str()), ("name", "Inland"), ("regions", "DE, AT")];
+    assert_eq!(post(&app, &cookie, "/admin/checkout/zones", &zone).await.0, 303);
+    let zones: Value = app.get("/api/v1/shipping-zones", Some(&owner)).await.json().await.unwrap();
+    let zone_id = zones[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(zones[0]["regions"], json!(["DE", "AT"]));
+    let method = [
+        ("_csrf", csrf.as_str()),
+        ("code", "dhl"),
+        ("name", "DHL"),
+        ("currency", "EUR"),
+        ("amount", "4.90"),
+        ("free_over", "50"),
+    ];
+    assert_eq!(post(&app, &cookie, &format!("/admin/checkout/zones/{zone_id}/methods"), &method).await.0, 303);
+    let too_precise =
+        [("_csrf", csrf.as_str()), ("code", "x"), ("name", "X"), ("currency", "EUR"), ("amount", "4.905")];
+    assert_eq!(post(&app, &cookie, &format!("/admin/checkout/zones/{zone_id}/methods"), &too_precise).await.0, 422);
+    let promo = [
+        ("_csrf", csrf.as_str()),
+        ("name", "Autumn"),
+        ("type", "order_percent"),
+        ("value", "15"),
+        ("coupon", "autumn15"),
+        ("usage_limit", "100"),
+    ];
+    assert_eq!(post(&app, &cookie, "/admin/checkout/promotions", &promo).await.0, 303);
+    let taken = [("_csrf", csrf.as_str()), ("name", "Again"), ("type", "free_shipping"), ("coupon", "AUTUMN15")];
+    assert_eq!(post(&app, &cookie, "/admin/checkout/promotions", &taken).await.0, 422);
+    assert_eq!(app.count_rows("promotions").await, 1, "a taken code leaves no promotion behind");
+
+    let (_, html) = page(&app, &cookie, "/admin/checkout").await;
+    assert!(html.contains("MwSt. 19 %") && html.contains("DHL") && html.contains("€4.90"), "{html}");
+    assert!(html.contains("data-code=\"AUTUMN15\"") && html.contains("0 / 100"), "{html}");
+    let tax: Value = app.get("/api/v1/tax", Some(&owner)).await.json().await.unwrap();
+    assert_eq!(tax["settings"]["rounding"], "document");
+    assert_eq!(tax["rates"][0]["rate"], "19");
+    let forged = [("_csrf", "forged"), ("country", "FR"), ("tax_class", "standard"), ("rate", "20")];
+    assert_eq!(post(&app, &cookie, "/admin/checkout/tax-rates", &forged).await.0, 403);
+    assert_eq!(app.count_rows("tax_rates").await, 1);
     app.stop().await;
 }
