@@ -84,6 +84,8 @@ fn mixed_file() -> String {
             String::new(),
             String::new(),
             String::new(),
+            // tax_class: empty takes the kind's default.
+            String::new(),
         ];
         for lang in ["en", "de", "es", "pt", "zh"] {
             let name = if lang == "en" { format!("Product {key}") } else { String::new() };
