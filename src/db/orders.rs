@@ -223,6 +223,8 @@ pub struct LineRow {
     pub tax_rate: String,
     pub tax_label: String,
     pub weight_grams: i64,
+    /// Units shipped so far.
+    pub shipped: i64,
 }
 
 pub async fn insert_line(tx: &mut Tx, store_id: &str, order_id: &str, l: &LineRow) -> Result<(), sqlx::Error> {
@@ -263,7 +265,7 @@ where
 {
     sqlx::query(
         "SELECT line_no, variant_id, product_id, sku, name, kind, options, quantity, unit_price, line_total,
-                price_source, backordered, discount, adjustments, tax, tax_rate, tax_label, weight_grams
+                price_source, backordered, discount, adjustments, tax, tax_rate, tax_label, weight_grams, shipped
          FROM order_lines WHERE store_id = $1 AND order_id = $2 ORDER BY line_no",
     )
     .bind(store_id)
@@ -291,6 +293,7 @@ where
             tax_rate: r.try_get("tax_rate")?,
             tax_label: r.try_get("tax_label")?,
             weight_grams: r.try_get("weight_grams")?,
+            shipped: r.try_get("shipped")?,
         })
     })
     .collect()

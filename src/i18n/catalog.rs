@@ -530,6 +530,27 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
         ],
     ),
     (
+        "mail.shipped_subject",
+        [
+            "Your order {number} is on its way",
+            "Ihre Bestellung {number} ist unterwegs",
+            "Tu pedido {number} está en camino",
+            "O seu pedido {number} está a caminho",
+            "您的订单 {number} 已发货",
+        ],
+    ),
+    (
+        "mail.shipped_body",
+        [
+            "We have sent a parcel for your order {number}.",
+            "Wir haben ein Paket zu Ihrer Bestellung {number} verschickt.",
+            "Hemos enviado un paquete de tu pedido {number}.",
+            "Enviámos uma encomenda do seu pedido {number}.",
+            "我们已为您的订单 {number} 寄出包裹。",
+        ],
+    ),
+    ("mail.tracking", ["Tracking number", "Sendungsnummer", "Número de seguimiento", "Número de seguimento", "运单号"]),
+    (
         "mail.order_thanks",
         [
             "Thank you for your order {number}. We have received it:",

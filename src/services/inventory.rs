@@ -943,6 +943,73 @@ fn out_of_stock(sku: &str, free: i64) -> ServiceError {
     ServiceError::Conflict { code: "out_of_stock", message: format!("{sku}: only {} available", free.max(0)) }
 }
 
+/// A variant an order ships.
+pub struct Outgoing<'a> {
+    pub variant_id: &'a str,
+    pub product_id: &'a str,
+    pub sku: &'a str,
+    pub quantity: i64,
+}
+
+/// Inside a shipment's transaction: units leave `location_id` for an
+/// order, from the order's hold there first, then from free stock (units
+/// sold on back-order, which must have arrived). Every unit or none (409
+/// `out_of_stock`). Returns the products whose stock changed.
+pub async fn ship_for_order(
+    app: &App,
+    tx: &mut Tx,
+    actor: &str,
+    store_id: &str,
+    order_id: &str,
+    location_id: &str,
+    items: &[Outgoing<'_>],
+) -> ServiceResult<Vec<String>> {
+    let products: Vec<String> = items.iter().map(|i| i.product_id.to_string()).collect();
+    let watch = Watch::start(app, tx, store_id, &products).await?;
+    let now = now_ms();
+    for it in items {
+        let held =
+            crate::db::fulfilment::take_reserved(tx, store_id, order_id, it.variant_id, location_id, it.quantity)
+                .await?;
+        let mut moves = Vec::new();
+        if held > 0 {
+            let after = sql::unreserve(tx, store_id, it.variant_id, location_id, held, true, now)
+                .await?
+                .ok_or_else(|| ServiceError::Internal(format!("reservation of {order_id} exceeds the level")))?;
+            moves.push((-held, -held, after));
+        }
+        let rest = it.quantity - held;
+        if rest > 0 {
+            let after = match sql::change_on_hand(tx, store_id, it.variant_id, location_id, -rest, now).await? {
+                Some(after) => after,
+                None => {
+                    let level = sql::level(tx, store_id, it.variant_id, location_id).await?;
+                    return Err(out_of_stock(it.sku, level.on_hand - level.reserved));
+                }
+            };
+            moves.push((-rest, 0, after));
+        }
+        for (on_hand_delta, reserved_delta, after) in moves {
+            let m = MovementRow {
+                id: ids::new_id("stm"),
+                variant_id: it.variant_id.to_string(),
+                location_id: location_id.to_string(),
+                kind: "ship".into(),
+                reason: "shipped".into(),
+                on_hand_delta,
+                reserved_delta,
+                after,
+                note: String::new(),
+                reference: order_id.to_string(),
+                actor: actor.to_string(),
+                created_at: now,
+            };
+            sql::insert_movement(tx, store_id, &m).await?;
+        }
+    }
+    watch.finish(app, tx).await
+}
+
 /// Inside the transaction that cancels an order (or lets it expire):
 /// releases everything it holds. Returns the products whose stock changed.
 pub async fn release_for_order(

@@ -51,6 +51,29 @@ pub struct OrderLine {
     pub tax: Money,
     pub tax_rate: String,
     pub tax_label: String,
+    /// Units shipped so far.
+    #[serde(default)]
+    pub shipped: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ShipmentLine {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Shipment {
+    pub id: String,
+    /// The stock location's code.
+    pub location: String,
+    pub carrier: String,
+    pub tracking_number: String,
+    /// `shipped` or `delivered`.
+    pub status: String,
+    pub shipped_at: i64,
+    pub delivered_at: Option<i64>,
+    pub lines: Vec<ShipmentLine>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -88,7 +111,11 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     pub totals: OrderTotals,
     /// Shipping, promotions and tax per rate, as placed.
+    #[serde(default)]
     pub pricing: Pricing,
+    /// Parcels sent, oldest first.
+    #[serde(default)]
+    pub shipments: Vec<Shipment>,
     pub contact: Contact,
     pub customer_id: Option<String>,
     /// Until when an unpaid order holds its stock (Unix ms).
@@ -282,6 +309,7 @@ pub async fn checkout(
             tax_rate: q.tax_rate.percent_text(),
             tax_label: q.tax_label.clone(),
             weight_grams: q.weight_grams,
+            shipped: 0,
         };
         sql::insert_line(&mut tx, store_id, &id, &line).await?;
         line_rows.push(line);
@@ -371,6 +399,7 @@ fn view(
                 tax: money(l.tax),
                 tax_rate: l.tax_rate,
                 tax_label: l.tax_label,
+                shipped: l.shipped,
             })
             .collect(),
         totals: OrderTotals {
@@ -381,6 +410,7 @@ fn view(
             total: money(row.total),
         },
         pricing: serde_json::from_str(&row.pricing).unwrap_or_default(),
+        shipments: Vec::new(),
         contact,
         customer_id: row.customer_id,
         reserved_until: row.reserved_until,
@@ -416,9 +446,46 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str, token: Option<&str>) -> Service
     if !allowed {
         return Err(ServiceError::NotFound);
     }
-    let lines = sql::lines(pool, &ctx.store.id, id).await?;
-    let history = sql::history(pool, &ctx.store.id, id).await?;
-    view(app, &ctx.store.id, row, lines, history)
+    let mut conn = pool.acquire().await?;
+    load(app, &mut conn, &ctx.store.id, row).await
+}
+
+/// An order as a transaction sees it (for answers given before the commit).
+pub(super) async fn get_in(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, id: &str) -> ServiceResult<Order> {
+    let row = sql::by_id(&mut **tx, &ctx.store.id, id).await?.ok_or(ServiceError::NotFound)?;
+    load(app, tx, &ctx.store.id, row).await
+}
+
+/// The rest of an order: lines, history, shipments.
+async fn load(app: &App, conn: &mut sqlx::AnyConnection, store_id: &str, row: OrderRow) -> ServiceResult<Order> {
+    let id = row.id.clone();
+    let lines = sql::lines(&mut *conn, store_id, &id).await?;
+    let history = sql::history(&mut *conn, store_id, &id).await?;
+    let shipped = crate::db::fulfilment::shipments_of(&mut *conn, store_id, &id).await?;
+    let locations =
+        if shipped.is_empty() { Vec::new() } else { crate::db::inventory::locations(&mut *conn, store_id).await? };
+    let sku_of: std::collections::HashMap<i64, String> = lines.iter().map(|l| (l.line_no, l.sku.clone())).collect();
+    let mut order = view(app, store_id, row, lines, history)?;
+    order.shipments = shipped
+        .into_iter()
+        .map(|(s, lines)| Shipment {
+            location: locations
+                .iter()
+                .find(|l| l.id == s.location_id)
+                .map_or(s.location_id.clone(), |l| l.code.clone()),
+            lines: lines
+                .into_iter()
+                .map(|(no, quantity)| ShipmentLine { sku: sku_of.get(&no).cloned().unwrap_or_default(), quantity })
+                .collect(),
+            id: s.id,
+            carrier: s.carrier,
+            tracking_number: s.tracking_number,
+            status: s.status,
+            shipped_at: s.shipped_at,
+            delivered_at: s.delivered_at,
+        })
+        .collect();
+    Ok(order)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -508,6 +575,14 @@ pub async fn change_status(app: &App, ctx: &Ctx, id: &str, input: StatusChange) 
     let mut errs = crate::domain::validation::FieldErrors::default();
     errs.text("note", &input.note, 0, 1000);
     errs.finish(())?;
+    if matches!(input.status, OrderStatus::PartiallyFulfilled | OrderStatus::Fulfilled) {
+        return Err(ServiceError::Conflict {
+            code: "invalid_transition",
+            message: "fulfilment moves come from shipments (POST /orders/{id}/shipments), or from fulfilling an \
+                      order with nothing to ship (POST /orders/{id}/fulfil)"
+                .into(),
+        });
+    }
     let actor = ctx.actor.principal();
     let touched = move_order(app, ctx, id, input.status, input.note.trim(), &actor, "cancelled").await?;
     super::inventory::stock_changed(app, &ctx.store.id, &touched);
@@ -566,19 +641,7 @@ async fn move_order(
     let store_id = &ctx.store.id;
     let mut tx = app.db.begin().await?;
     let row = sql::by_id(&mut *tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
-    let from = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed);
-    let history = sql::history(&mut *tx, store_id, id).await?;
-    transition(from, to, held_from(&history))
-        .map_err(|why| ServiceError::Conflict { code: "invalid_transition", message: why.0 })?;
-    let now = now_ms();
-    // Confirming accepts the order as it is paid (or will be): no deadline.
-    let reserved_until = if to == OrderStatus::OnHold { row.reserved_until } else { None };
-    if !sql::set_status(&mut tx, store_id, id, from.as_str(), to.as_str(), reserved_until, now).await? {
-        return Err(ServiceError::Conflict {
-            code: "order_changed",
-            message: "the order changed meanwhile; look again".into(),
-        });
-    }
+    apply_move(app, &mut tx, ctx, &row, to, note, actor).await?;
     let touched = if to == OrderStatus::Cancelled {
         for (coupon, who) in crate::db::checkout_rules::take_order_coupons(&mut tx, store_id, id).await? {
             crate::db::checkout_rules::give_back_use(&mut tx, store_id, &coupon, &who).await?;
@@ -587,6 +650,38 @@ async fn move_order(
     } else {
         Vec::new()
     };
+    tx.commit().await?;
+    app.wake_outbox();
+    Ok(touched)
+}
+
+/// Inside a transaction: moves an order from its status in `row` to `to`
+/// if the machine allows it and nobody moved it meanwhile, with a history
+/// entry, an `order.<status>` event and (for people) an audit entry.
+pub(super) async fn apply_move(
+    app: &App,
+    tx: &mut crate::db::Tx,
+    ctx: &Ctx,
+    row: &OrderRow,
+    to: OrderStatus,
+    note: &str,
+    actor: &str,
+) -> ServiceResult<()> {
+    let store_id = &ctx.store.id;
+    let id = &row.id;
+    let from = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed);
+    let history = sql::history(&mut **tx, store_id, id).await?;
+    transition(from, to, held_from(&history))
+        .map_err(|why| ServiceError::Conflict { code: "invalid_transition", message: why.0 })?;
+    let now = now_ms();
+    // Confirming accepts the order as it is paid (or will be): no deadline.
+    let reserved_until = if to == OrderStatus::OnHold { row.reserved_until } else { None };
+    if !sql::set_status(tx, store_id, id, from.as_str(), to.as_str(), reserved_until, now).await? {
+        return Err(ServiceError::Conflict {
+            code: "order_changed",
+            message: "the order changed meanwhile; look again".into(),
+        });
+    }
     let entry = HistoryRow {
         kind: "status".into(),
         from_status: Some(from.as_str().into()),
@@ -595,28 +690,19 @@ async fn move_order(
         actor: actor.to_string(),
         at: now,
     };
-    sql::add_history(&mut tx, store_id, id, &ids::new_id("ohs"), &entry).await?;
+    sql::add_history(tx, store_id, id, &ids::new_id("ohs"), &entry).await?;
     outbox::emit(
-        &mut tx,
+        tx,
         store_id,
         &format!("order.{}", to.as_str()),
         json!({ "order_id": id, "number": row.number, "from": from.as_str() }),
     )
     .await?;
     if actor != "system" {
-        audit::record(
-            app,
-            &mut tx,
-            ctx,
-            "orders.status_changed",
-            id,
-            json!({ "from": from.as_str(), "to": to.as_str() }),
-        )
-        .await?;
+        audit::record(app, tx, ctx, "orders.status_changed", id, json!({ "from": from.as_str(), "to": to.as_str() }))
+            .await?;
     }
-    tx.commit().await?;
-    app.wake_outbox();
-    Ok(touched)
+    Ok(())
 }
 
 /// Cancels unpaid orders whose hold on stock ran out, releasing the stock.

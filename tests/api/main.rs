@@ -16,6 +16,7 @@ mod cli;
 mod collections;
 mod customer_data;
 mod errors;
+mod fulfilment;
 mod idempotency;
 mod inventory;
 mod keys;

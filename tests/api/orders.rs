@@ -22,7 +22,7 @@ crate::on_both_databases!(
 
 /// A tent in two sizes (TENT-S 120.00, TENT-L 150.00, volume price 110.00
 /// from 3) and a repair service (30.00).
-async fn catalog(app: &TestApp, token: &str) {
+pub(crate) async fn catalog(app: &TestApp, token: &str) {
     let tent = json!({
         "kind": "physical", "status": "published",
         "texts": {"en": {"name": "Trail tent"}, "de": {"name": "Wanderzelt"}},
@@ -41,7 +41,7 @@ async fn catalog(app: &TestApp, token: &str) {
 }
 
 /// A warehouse with `units` of TENT-S and TENT-L.
-async fn stock(app: &TestApp, token: &str, units: i64) {
+pub(crate) async fn stock(app: &TestApp, token: &str, units: i64) {
     let loc = json!({"code": "berlin", "name": "Berlin", "country": "DE"});
     assert_eq!(app.post_json("/api/v1/stock-locations", Some(token), &loc).await.status(), 201);
     let lines = json!({"lines": [
@@ -75,7 +75,7 @@ fn address() -> Value {
     json!({"name": "Ana Lima", "line1": "Hauptstr. 1", "city": "Berlin", "postal_code": "10115", "country": "DE"})
 }
 
-async fn contact(app: &TestApp, cart: &(String, String)) {
+pub(crate) async fn contact(app: &TestApp, cart: &(String, String)) {
     let body = json!({"email": "ana@example.com", "shipping_address": address()});
     let res = put(app, &format!("/api/v1/carts/{}/contact", cart.0), Some(&cart.1), &body).await;
     assert_eq!(res.status(), 200);
@@ -90,14 +90,14 @@ pub(crate) async fn checkout(base: &str, cart: &(String, String), key: Option<&s
     req.send().await.unwrap()
 }
 
-async fn inventory(app: &TestApp, token: &str, sku: &str) -> (i64, i64) {
+pub(crate) async fn inventory(app: &TestApp, token: &str, sku: &str) -> (i64, i64) {
     let v: Value = app.get(&format!("/api/v1/inventory/{sku}"), Some(token)).await.json().await.unwrap();
     let on_hand = v["levels"].as_array().unwrap().iter().map(|l| l["on_hand"].as_i64().unwrap()).sum();
     let reserved = v["levels"].as_array().unwrap().iter().map(|l| l["reserved"].as_i64().unwrap()).sum();
     (on_hand, reserved)
 }
 
-fn base(app: &TestApp) -> String {
+pub(crate) fn base(app: &TestApp) -> String {
     app.url("").trim_end_matches('/').to_string()
 }
 

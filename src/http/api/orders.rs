@@ -14,6 +14,8 @@ use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiCtx, ApiJson, IdempotencyKey};
 use crate::http::state::AppState;
 use crate::services::cart::{self, CartKey, CartView, Contact, CreatedCart, LineInput, NewCart};
+use crate::services::fulfilment::{self, PickList, ShipmentInput};
+use crate::services::idempotency::IdempotencyRequest;
 use crate::services::orders::{self, NoteInput, Order, OrderPage, StatusChange};
 use crate::services::quote::ShippingChoice;
 
@@ -224,4 +226,57 @@ pub async fn claim_cart(
 ) -> Result<Json<CartView>, ApiError> {
     let key = CartKey { id: &id, token: header(&headers, "cart-token") };
     Ok(Json(cart::claim(&state.app, &ctx, &key).await?))
+}
+
+/// What to pick where for the order's outstanding lines.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/pick-list", tag = "fulfilment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = PickList), (status = 404, body = Problem)))]
+pub async fn pick_list(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<PickList>, ApiError> {
+    Ok(Json(fulfilment::pick_list(&state.app, &ctx, &id).await?))
+}
+
+/// Records a parcel leaving a stock location (whole or partial); moves the
+/// order to partially fulfilled or fulfilled. Accepts `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/shipments", tag = "fulfilment", security(("bearer" = [])),
+    request_body = ShipmentInput,
+    params(("id" = String, Path, description = "Order id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 201, body = Order), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn ship(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(input): ApiJson<ShipmentInput>,
+) -> Result<Response, ApiError> {
+    let idem = key.map(|k| IdempotencyRequest::new(k, &format!("orders.ship:{id}"), &input));
+    Ok(respond(StatusCode::CREATED, fulfilment::ship(&state.app, &ctx, &id, input, idem.as_ref()).await?))
+}
+
+/// Confirms a parcel arrived; an order whose parcels all arrived completes.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/shipments/{shipment}/delivered", tag = "fulfilment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Order id"), ("shipment" = String, Path, description = "Shipment id (shp_…)")),
+    responses((status = 200, body = Order), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delivered(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path((id, shipment)): Path<(String, String)>,
+) -> Result<Json<Order>, ApiError> {
+    Ok(Json(fulfilment::deliver(&state.app, &ctx, &id, &shipment).await?))
+}
+
+/// Fulfils a confirmed order that ships nothing (services, fees, digital goods).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/fulfil", tag = "fulfilment", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = Order), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn fulfil(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<Order>, ApiError> {
+    Ok(Json(fulfilment::fulfil_without_shipping(&state.app, &ctx, &id).await?))
 }
