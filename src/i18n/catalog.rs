@@ -743,5 +743,23 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
     ("admin.coupons", ["Coupons", "Gutscheine", "Cupones", "Cupões", "优惠码"]),
     ("admin.usage_limit", ["Uses", "Einlösungen", "Usos", "Utilizações", "使用次数"]),
     ("admin.per_customer", ["per customer", "pro Kunde", "por cliente", "por cliente", "每位顾客"]),
+    ("admin.pick_list", ["Pick list", "Pickliste", "Lista de preparación", "Lista de recolha", "拣货单"]),
+    (
+        "admin.waiting_for_stock",
+        ["Waiting for stock", "Wartet auf Ware", "Esperando stock", "À espera de stock", "等待到货"],
+    ),
+    ("admin.ship_from", ["Ship from", "Versand ab", "Enviar desde", "Enviar de", "发货仓库"]),
+    ("admin.ship", ["Ship", "Versenden", "Enviar", "Enviar", "发货"]),
+    (
+        "admin.fulfil",
+        ["Mark fulfilled", "Als erledigt markieren", "Marcar como cumplido", "Marcar como concluído", "标记为已履约"],
+    ),
+    ("admin.shipments", ["Shipments", "Sendungen", "Envíos", "Envios", "发货记录"]),
+    ("admin.delivered", ["delivered", "zugestellt", "entregado", "entregue", "已送达"]),
+    (
+        "admin.mark_delivered",
+        ["Mark delivered", "Als zugestellt markieren", "Marcar entregado", "Marcar entregue", "标记已送达"],
+    ),
+    ("order.shipped", ["Shipped", "Versandt", "Enviado", "Enviado", "已发货"]),
     ("admin.price_below", ["Price below", "Preis unter", "Precio inferior a", "Preço abaixo de", "价格低于"]),
 ];

@@ -1,6 +1,8 @@
 //! Admin order pages: the list with a status filter (`/admin/orders`) and
 //! one order with its lines, totals, contact, history and the status moves
-//! staff may make (`/admin/orders/{id}`). Same services as the API.
+//! staff may make (`/admin/orders/{id}`), with its pick list, shipments
+//! (ship, confirm delivery) and fulfilment of orders that ship nothing.
+//! Same services as the API.
 
 use askama::Template;
 use axum::Router;
@@ -17,6 +19,10 @@ use crate::domain::money::Money;
 use crate::domain::orders::OrderStatus;
 use crate::http::state::AppState;
 use crate::i18n::format_money;
+use crate::services::ServiceError;
+use crate::services::fulfilment::{self, PickList, ShipmentInput, ShipmentLineInput};
+use crate::services::idempotency::IdempotencyRequest;
+use crate::services::inventory::{self, Location};
 use crate::services::orders::{self, NoteInput, Order, OrderSummary, StatusChange};
 
 pub fn routes() -> Router<AppState> {
@@ -25,6 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orders/{id}", get(detail))
         .route("/admin/orders/{id}/status", post(change))
         .route("/admin/orders/{id}/notes", post(note))
+        .route("/admin/orders/{id}/ship", post(ship))
+        .route("/admin/orders/{id}/shipments/{shipment}/delivered", post(delivered))
+        .route("/admin/orders/{id}/fulfil", post(fulfil))
 }
 
 fn when(t: i64) -> String {
@@ -85,6 +94,11 @@ struct DetailPage {
     order: Order,
     /// Moves staff may make from here.
     moves: Vec<&'static str>,
+    /// What to pick where, while the order can ship.
+    pick: Option<PickList>,
+    locations: Vec<Location>,
+    /// Idempotency key for the shipment form.
+    ship_key: String,
     errors: Vec<String>,
 }
 
@@ -95,6 +109,15 @@ impl DetailPage {
 
     fn when(&self, t: &i64) -> String {
         when(*t)
+    }
+
+    /// Units of a line still to ship.
+    fn outstanding(&self, l: &crate::services::orders::OrderLine) -> i64 {
+        if l.kind.needs_shipping() { l.quantity - l.shipped } else { 0 }
+    }
+
+    fn ships_anything(&self) -> bool {
+        self.order.lines.iter().any(|l| l.kind.needs_shipping())
     }
 }
 
@@ -116,11 +139,30 @@ async fn show(
     id: &str,
     errors: Vec<String>,
 ) -> Response {
-    match orders::get(&state.app, &s.ctx, id, None).await {
-        Ok(order) => {
+    let app = &state.app;
+    let loaded = async {
+        let order = orders::get(app, &s.ctx, id, None).await?;
+        let can_ship = matches!(order.status, OrderStatus::Confirmed | OrderStatus::PartiallyFulfilled);
+        let pick = if can_ship { Some(fulfilment::pick_list(app, &s.ctx, id).await?) } else { None };
+        let locations = if can_ship { inventory::locations(app, &s.ctx).await.unwrap_or_default() } else { Vec::new() };
+        Ok::<_, ServiceError>((order, pick, locations))
+    }
+    .await;
+    match loaded {
+        Ok((order, pick, locations)) => {
             let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::CONFLICT };
             let moves = moves(&order);
-            render(status, &DetailPage { shell, csrf: s.csrf.clone(), order, moves, errors })
+            let page = DetailPage {
+                shell,
+                csrf: s.csrf.clone(),
+                order,
+                moves,
+                pick,
+                locations,
+                ship_key: crate::domain::ids::new_id("key"),
+                errors,
+            };
+            render(status, &page)
         }
         Err(e) => failure(&shell, e),
     }
@@ -166,4 +208,76 @@ async fn note(
             Err(e) => failure(&shell, e),
         },
     }
+}
+
+/// Back to the order after a change, or the order with the refusal's messages.
+async fn after<T>(
+    state: &AppState,
+    shell: Shell,
+    s: &super::admin::StaffSession,
+    id: &str,
+    r: Result<T, ServiceError>,
+) -> Response {
+    match r {
+        Ok(_) => Redirect::to(&shell.href(&format!("/admin/orders/{id}"))).into_response(),
+        Err(e) => match messages(e) {
+            Ok(errors) => show(state, shell, s, id, errors).await,
+            Err(e) => failure(&shell, e),
+        },
+    }
+}
+
+/// The shipment form: a location, carrier and tracking number, and a
+/// quantity per SKU (`qty:<sku>`); its key makes a double submit ship once.
+async fn ship(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let lines: Vec<ShipmentLineInput> = form
+        .pairs()
+        .iter()
+        .filter_map(|(k, v)| {
+            let sku = k.strip_prefix("qty:")?;
+            let quantity = v.trim().parse::<i64>().unwrap_or(-1);
+            (quantity != 0).then(|| ShipmentLineInput { sku: sku.to_string(), quantity })
+        })
+        .collect();
+    let input = ShipmentInput {
+        location: form.get("location"),
+        carrier: "manual".into(),
+        tracking_number: form.get("tracking_number"),
+        lines: Some(lines),
+    };
+    let key = form.get("_key");
+    let idem = (!key.is_empty()).then(|| IdempotencyRequest::new(key, &format!("orders.ship:{id}"), &input));
+    let result = fulfilment::ship(&state.app, &s.ctx, &id, input, idem.as_ref()).await;
+    after(&state, shell, &s, &id, result).await
+}
+
+async fn delivered(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path((id, shipment)): Path<(String, String)>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let result = fulfilment::deliver(&state.app, &s.ctx, &id, &shipment).await;
+    after(&state, shell, &s, &id, result).await
+}
+
+async fn fulfil(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let result = fulfilment::fulfil_without_shipping(&state.app, &s.ctx, &id).await;
+    after(&state, shell, &s, &id, result).await
 }

@@ -13,6 +13,7 @@ crate::on_both_databases!(
     partial_shipments_fulfil_the_order_and_take_the_held_stock,
     back_ordered_units_ship_once_they_arrive,
     orders_that_ship_nothing_are_fulfilled_without_a_shipment,
+    staff_pick_ship_and_confirm_delivery_in_the_admin,
 );
 
 /// Places an order for `lines` as a guest: (order id, order token).
@@ -190,5 +191,54 @@ async fn orders_that_ship_nothing_are_fulfilled_without_a_shipment(b: Backend) {
     let body = json!({"location": "berlin"});
     assert_eq!(app.post_json(&format!("/api/v1/orders/{goods}/shipments"), Some(&customer), &body).await.status(), 403);
     assert_eq!(app.get(&format!("/api/v1/orders/{goods}/pick-list"), Some(&customer)).await.status(), 403);
+    app.stop().await;
+}
+
+async fn staff_pick_ship_and_confirm_delivery_in_the_admin(b: Backend) {
+    use crate::admin_pages::{field, page, post, sign_in};
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+    let (id, token) = order(&app, &[("TENT-S", 2)]).await;
+    confirm(&app, &owner, &id).await;
+    let cookie = sign_in(&app, "admin@outfitters.example", crate::helpers::DEMO_PASSWORD).await;
+    let (status, html) = page(&app, &cookie, &format!("/admin/orders/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-location=\"berlin\"") && html.contains("2 × TENT-S"), "{html}");
+    let csrf = field(&html, "_csrf");
+    let key = field(&html, "_key");
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("_key", key.as_str()),
+        ("location", "berlin"),
+        ("tracking_number", "DHL-77"),
+        ("qty:TENT-S", "1"),
+    ];
+    assert_eq!(post(&app, &cookie, &format!("/admin/orders/{id}/ship"), &form).await.0, 303);
+    assert_eq!(post(&app, &cookie, &format!("/admin/orders/{id}/ship"), &form).await.0, 303, "a double submit");
+    assert_eq!(app.count_rows("shipments").await, 1, "ships once");
+    let too_many = [("_csrf", csrf.as_str()), ("location", "berlin"), ("qty:TENT-S", "5")];
+    let (status, html) = post(&app, &cookie, &format!("/admin/orders/{id}/ship"), &too_many).await;
+    assert_eq!(status, 409);
+    assert!(html.contains("still to ship"), "{html}");
+    let (_, html) = page(&app, &cookie, &format!("/admin/orders/{id}")).await;
+    assert!(html.contains("partially_fulfilled") && html.contains("DHL-77"), "{html}");
+    let shipment = html.split("id=\"shipment-").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let path = format!("/admin/orders/{id}/shipments/{shipment}/delivered");
+    assert_eq!(post(&app, &cookie, &path, &[("_csrf", &csrf)]).await.0, 303);
+    // The customer's page shows the parcel and its tracking number.
+    let seen = app
+        .client
+        .get(app.url(&format!("/api/v1/orders/{id}")))
+        .header("order-token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(seen["shipments"][0]["status"], "delivered");
+    assert_eq!(seen["status"], "partially_fulfilled", "one tent is still to ship");
     app.stop().await;
 }
