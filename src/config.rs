@@ -65,11 +65,23 @@ pub struct OrdersConfig {
     /// Where orders ship from: `nearest` (the buyer's country first, then
     /// priority) or `priority` (location priority only).
     pub allocation: crate::domain::inventory::Allocation,
+    /// How many days after delivery (or shipping, when no delivery was
+    /// confirmed) a customer may ask to return goods.
+    #[serde(default = "default_return_days")]
+    pub return_days: i64,
+}
+
+fn default_return_days() -> i64 {
+    30
 }
 
 impl Default for OrdersConfig {
     fn default() -> Self {
-        OrdersConfig { reservation_minutes: 60, allocation: crate::domain::inventory::Allocation::Nearest }
+        OrdersConfig {
+            reservation_minutes: 60,
+            allocation: crate::domain::inventory::Allocation::Nearest,
+            return_days: default_return_days(),
+        }
     }
 }
 

@@ -27,6 +27,7 @@ pub mod orders;
 pub mod outbox;
 pub mod pricing;
 pub mod rate_limits;
+pub mod returns;
 pub mod roles;
 pub mod search;
 pub mod sessions;

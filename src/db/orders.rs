@@ -225,6 +225,8 @@ pub struct LineRow {
     pub weight_grams: i64,
     /// Units shipped so far.
     pub shipped: i64,
+    /// Units in open or received returns.
+    pub returned: i64,
 }
 
 pub async fn insert_line(tx: &mut Tx, store_id: &str, order_id: &str, l: &LineRow) -> Result<(), sqlx::Error> {
@@ -265,7 +267,7 @@ where
 {
     sqlx::query(
         "SELECT line_no, variant_id, product_id, sku, name, kind, options, quantity, unit_price, line_total,
-                price_source, backordered, discount, adjustments, tax, tax_rate, tax_label, weight_grams, shipped
+                price_source, backordered, discount, adjustments, tax, tax_rate, tax_label, weight_grams, shipped, returned
          FROM order_lines WHERE store_id = $1 AND order_id = $2 ORDER BY line_no",
     )
     .bind(store_id)
@@ -294,6 +296,7 @@ where
             tax_label: r.try_get("tax_label")?,
             weight_grams: r.try_get("weight_grams")?,
             shipped: r.try_get("shipped")?,
+            returned: r.try_get("returned")?,
         })
     })
     .collect()

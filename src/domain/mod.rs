@@ -16,6 +16,7 @@ pub mod orders;
 pub mod pricing;
 pub mod promotions;
 pub mod quote;
+pub mod returns;
 pub mod richtext;
 pub mod shipping;
 pub mod stores;

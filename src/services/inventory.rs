@@ -1010,6 +1010,44 @@ pub async fn ship_for_order(
     watch.finish(app, tx).await
 }
 
+/// Inside a return's transaction: resellable units go back on the shelf
+/// at `location_id`, with a `return` movement. Returns the products whose
+/// stock changed.
+pub async fn restock_returned(
+    app: &App,
+    tx: &mut Tx,
+    actor: &str,
+    store_id: &str,
+    return_id: &str,
+    location_id: &str,
+    items: &[Outgoing<'_>],
+) -> ServiceResult<Vec<String>> {
+    let products: Vec<String> = items.iter().map(|i| i.product_id.to_string()).collect();
+    let watch = Watch::start(app, tx, store_id, &products).await?;
+    let now = now_ms();
+    for it in items {
+        let after = sql::change_on_hand(tx, store_id, it.variant_id, location_id, it.quantity, now)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("adding stock was refused".into()))?;
+        let m = MovementRow {
+            id: ids::new_id("stm"),
+            variant_id: it.variant_id.to_string(),
+            location_id: location_id.to_string(),
+            kind: "return".into(),
+            reason: "returned".into(),
+            on_hand_delta: it.quantity,
+            reserved_delta: 0,
+            after,
+            note: String::new(),
+            reference: return_id.to_string(),
+            actor: actor.to_string(),
+            created_at: now,
+        };
+        sql::insert_movement(tx, store_id, &m).await?;
+    }
+    watch.finish(app, tx).await
+}
+
 /// Inside the transaction that cancels an order (or lets it expire):
 /// releases everything it holds. Returns the products whose stock changed.
 pub async fn release_for_order(

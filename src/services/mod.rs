@@ -38,6 +38,7 @@ pub mod quote;
 pub mod rate_limit;
 pub mod read_cache;
 pub mod recovery;
+pub mod returns;
 pub mod roles;
 pub mod search;
 pub mod shipping;

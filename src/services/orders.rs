@@ -54,6 +54,9 @@ pub struct OrderLine {
     /// Units shipped so far.
     #[serde(default)]
     pub shipped: i64,
+    /// Units in open or received returns.
+    #[serde(default)]
+    pub returned: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -310,6 +313,7 @@ pub async fn checkout(
             tax_label: q.tax_label.clone(),
             weight_grams: q.weight_grams,
             shipped: 0,
+            returned: 0,
         };
         sql::insert_line(&mut tx, store_id, &id, &line).await?;
         line_rows.push(line);
@@ -400,6 +404,7 @@ fn view(
                 tax_rate: l.tax_rate,
                 tax_label: l.tax_label,
                 shipped: l.shipped,
+                returned: l.returned,
             })
             .collect(),
         totals: OrderTotals {

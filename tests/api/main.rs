@@ -29,6 +29,7 @@ mod pages;
 mod pricing;
 mod privacy;
 mod recovery;
+mod returns;
 mod search;
 mod shop_pages;
 mod stores;

@@ -47,6 +47,7 @@ use crate::services::Outcome;
         pricing::lists, pricing::create_list, pricing::get_list, pricing::update_list, pricing::delete_list, pricing::quote,
         jobs::import, jobs::export, jobs::list, jobs::get, jobs::file,
         orders::create_cart, orders::get_cart, orders::set_line, orders::set_contact, orders::checkout, orders::claim_cart, orders::set_shipping, orders::add_coupon, orders::remove_coupon, orders::list, orders::get, orders::change_status, orders::add_note, orders::pick_list, orders::ship, orders::delivered, orders::fulfil,
+        orders::request_return, orders::order_returns, orders::list_returns, orders::get_return, orders::decide_return, orders::receive_return,
         inventory::locations, inventory::create_location, inventory::update_location, inventory::location_stock, inventory::variant, inventory::update_settings, inventory::adjust, inventory::transfer, inventory::movements,
         checkout_rules::tax, checkout_rules::tax_settings, checkout_rules::put_tax_rate, checkout_rules::delete_tax_rate,
         checkout_rules::zones, checkout_rules::create_zone, checkout_rules::update_zone, checkout_rules::delete_zone,
@@ -66,6 +67,7 @@ use crate::services::Outcome;
         (name = "search", description = "Catalog search with facets, for the storefront and staff"),
         (name = "orders", description = "Carts, checkout and orders"),
         (name = "fulfilment", description = "Pick lists, shipments with tracking, delivery, fulfilling orders that ship nothing"),
+        (name = "returns", description = "Return requests (RMA), inspection, restocking and the refund owed"),
         (name = "checkout rules", description = "Tax rates, shipping zones and methods, promotions and coupons"),
         (name = "inventory", description = "Stock locations, levels, adjustments, transfers and the stock journal"),
         (name = "webhooks", description = "Outgoing webhooks and the event log"),
@@ -178,6 +180,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orders/{id}/shipments", post(orders::ship))
         .route("/api/v1/orders/{id}/shipments/{shipment}/delivered", post(orders::delivered))
         .route("/api/v1/orders/{id}/fulfil", post(orders::fulfil))
+        .route("/api/v1/orders/{id}/returns", get(orders::order_returns).post(orders::request_return))
+        .route("/api/v1/returns", get(orders::list_returns))
+        .route("/api/v1/returns/{id}", get(orders::get_return))
+        .route("/api/v1/returns/{id}/decision", post(orders::decide_return))
+        .route("/api/v1/returns/{id}/receive", post(orders::receive_return))
         .route("/api/v1/stock-locations", get(inventory::locations).post(inventory::create_location))
         .route("/api/v1/stock-locations/{location}", put(inventory::update_location))
         .route("/api/v1/stock-locations/{location}/stock", get(inventory::location_stock))

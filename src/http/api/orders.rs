@@ -10,6 +10,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::respond;
+use crate::domain::returns::ReturnStatus;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiCtx, ApiJson, IdempotencyKey};
 use crate::http::state::AppState;
@@ -18,6 +19,7 @@ use crate::services::fulfilment::{self, PickList, ShipmentInput};
 use crate::services::idempotency::IdempotencyRequest;
 use crate::services::orders::{self, NoteInput, Order, OrderPage, StatusChange};
 use crate::services::quote::ShippingChoice;
+use crate::services::returns::{self, Decision, ReceiveInput, Return, ReturnRequest};
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -279,4 +281,88 @@ pub async fn fulfil(
     Path(id): Path<String>,
 ) -> Result<Json<Order>, ApiError> {
     Ok(Json(fulfilment::fulfil_without_shipping(&state.app, &ctx, &id).await?))
+}
+
+/// Asks to return shipped goods (the order's customer, a guest with its
+/// `Order-Token`, or staff), within the store's return window.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/returns", tag = "returns", request_body = ReturnRequest,
+    params(("id" = String, Path, description = "Order id"), ("Order-Token" = Option<String>, Header, description = "A guest's order token")),
+    responses((status = 201, body = Return), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn request_return(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ReturnRequest>,
+) -> Result<(StatusCode, Json<Return>), ApiError> {
+    let token = header(&headers, "order-token");
+    Ok((StatusCode::CREATED, Json(returns::request(&state.app, &ctx, &id, token, input).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/orders/{id}/returns", tag = "returns",
+    params(("id" = String, Path, description = "Order id"), ("Order-Token" = Option<String>, Header, description = "A guest's order token")),
+    responses((status = 200, body = Vec<Return>), (status = 404, body = Problem)))]
+pub async fn order_returns(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<Return>>, ApiError> {
+    Ok(Json(returns::of_order(&state.app, &ctx, &id, header(&headers, "order-token")).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ReturnsQuery {
+    /// requested, approved, rejected, received or cancelled.
+    pub status: Option<ReturnStatus>,
+}
+
+/// The store's returns, newest first.
+#[utoipa::path(get, path = "/api/v1/returns", tag = "returns", security(("bearer" = [])), params(ReturnsQuery),
+    responses((status = 200, body = Vec<Return>), (status = 403, body = Problem)))]
+pub async fn list_returns(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    query: Result<Query<ReturnsQuery>, QueryRejection>,
+) -> Result<Json<Vec<Return>>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    Ok(Json(returns::list(&state.app, &ctx, q.status).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/returns/{id}", tag = "returns", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Return id (rma_…)")),
+    responses((status = 200, body = Return), (status = 404, body = Problem)))]
+pub async fn get_return(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<Return>, ApiError> {
+    Ok(Json(returns::get(&state.app, &ctx, &id).await?))
+}
+
+/// Approves, rejects or cancels a return.
+#[utoipa::path(post, path = "/api/v1/returns/{id}/decision", tag = "returns", security(("bearer" = [])), request_body = Decision,
+    params(("id" = String, Path, description = "Return id")),
+    responses((status = 200, body = Return), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn decide_return(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<Decision>,
+) -> Result<Json<Return>, ApiError> {
+    Ok(Json(returns::decide(&state.app, &ctx, &id, input).await?))
+}
+
+/// Records the goods' arrival and inspection: restocks resellable units
+/// and records the refund owed.
+#[utoipa::path(post, path = "/api/v1/returns/{id}/receive", tag = "returns", security(("bearer" = [])), request_body = ReceiveInput,
+    params(("id" = String, Path, description = "Return id")),
+    responses((status = 200, body = Return), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn receive_return(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ReceiveInput>,
+) -> Result<Json<Return>, ApiError> {
+    Ok(Json(returns::receive(&state.app, &ctx, &id, input).await?))
 }

@@ -1,0 +1,237 @@
+//! SQL for returns: the return with its lines, guarded status moves, the
+//! per-line count of units in returns (never more than shipped), and what
+//! earlier returns already refunded.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::Tx;
+
+#[derive(Debug, Clone)]
+pub struct ReturnRow {
+    pub id: String,
+    pub order_id: String,
+    pub status: String,
+    pub resolution: String,
+    pub comment: String,
+    pub refund_goods: i64,
+    pub refund_shipping: i64,
+    pub refund_total: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReturnLineRow {
+    pub line_no: i64,
+    pub quantity: i64,
+    pub reason: String,
+    pub condition: String,
+}
+
+const COLUMNS: &str = "id, order_id, status, resolution, comment, refund_goods, refund_shipping, refund_total, \
+                       created_at, updated_at";
+
+fn row(r: &AnyRow) -> Result<ReturnRow, sqlx::Error> {
+    Ok(ReturnRow {
+        id: r.try_get("id")?,
+        order_id: r.try_get("order_id")?,
+        status: r.try_get("status")?,
+        resolution: r.try_get("resolution")?,
+        comment: r.try_get("comment")?,
+        refund_goods: r.try_get("refund_goods")?,
+        refund_shipping: r.try_get("refund_shipping")?,
+        refund_total: r.try_get("refund_total")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert(tx: &mut Tx, store_id: &str, r: &ReturnRow, lines: &[ReturnLineRow]) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO returns (store_id, id, order_id, status, resolution, comment, refund_goods, refund_shipping,
+             refund_total, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7, $7)",
+    )
+    .bind(store_id)
+    .bind(&r.id)
+    .bind(&r.order_id)
+    .bind(&r.status)
+    .bind(&r.resolution)
+    .bind(&r.comment)
+    .bind(r.created_at)
+    .execute(&mut **tx)
+    .await?;
+    for l in lines {
+        sqlx::query(
+            "INSERT INTO return_lines (store_id, return_id, line_no, quantity, reason, condition)
+             VALUES ($1, $2, $3, $4, $5, '')",
+        )
+        .bind(store_id)
+        .bind(&r.id)
+        .bind(l.line_no)
+        .bind(l.quantity)
+        .bind(&l.reason)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn by_id<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<ReturnRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {COLUMNS} FROM returns WHERE store_id = $1 AND id = $2");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(store_id)
+        .bind(id)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(row)
+        .transpose()
+}
+
+pub async fn of_order<'e, E>(ex: E, store_id: &str, order_id: &str) -> Result<Vec<ReturnRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {COLUMNS} FROM returns WHERE store_id = $1 AND order_id = $2 ORDER BY created_at, id");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(order_id).fetch_all(ex).await?.iter().map(row).collect()
+}
+
+/// The store's returns, newest first, optionally in one status.
+pub async fn list<'e, E>(ex: E, store_id: &str, status: Option<&str>, limit: i64) -> Result<Vec<ReturnRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "SELECT {COLUMNS} FROM returns WHERE store_id = $1 AND ($2 = '' OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(store_id)
+        .bind(status.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(row)
+        .collect()
+}
+
+pub async fn lines<'e, E>(ex: E, store_id: &str, return_id: &str) -> Result<Vec<ReturnLineRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT line_no, quantity, reason, condition FROM return_lines
+         WHERE store_id = $1 AND return_id = $2 ORDER BY line_no",
+    )
+    .bind(store_id)
+    .bind(return_id)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ReturnLineRow {
+            line_no: r.try_get("line_no")?,
+            quantity: r.try_get("quantity")?,
+            reason: r.try_get("reason")?,
+            condition: r.try_get("condition")?,
+        })
+    })
+    .collect()
+}
+
+/// Moves a return from `from` to `to`; false if it moved meanwhile.
+pub async fn set_status(
+    tx: &mut Tx,
+    store_id: &str,
+    id: &str,
+    from: &str,
+    to: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("UPDATE returns SET status = $4, updated_at = $5 WHERE store_id = $1 AND id = $2 AND status = $3")
+        .bind(store_id)
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+pub async fn set_refund(tx: &mut Tx, store_id: &str, id: &str, goods: i64, shipping: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE returns SET refund_goods = $3, refund_shipping = $4, refund_total = $3 + $4
+         WHERE store_id = $1 AND id = $2",
+    )
+    .bind(store_id)
+    .bind(id)
+    .bind(goods)
+    .bind(shipping)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_condition(
+    tx: &mut Tx,
+    store_id: &str,
+    return_id: &str,
+    line_no: i64,
+    condition: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE return_lines SET condition = $4 WHERE store_id = $1 AND return_id = $2 AND line_no = $3")
+        .bind(store_id)
+        .bind(return_id)
+        .bind(line_no)
+        .bind(condition)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Counts `delta` more (or, negative, fewer) units of a line as in a
+/// return, only while the count stays within what was shipped.
+pub async fn count_returned(
+    tx: &mut Tx,
+    store_id: &str,
+    order_id: &str,
+    line_no: i64,
+    delta: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE order_lines SET returned = returned + $4
+         WHERE store_id = $1 AND order_id = $2 AND line_no = $3 AND returned + $4 BETWEEN 0 AND shipped",
+    )
+    .bind(store_id)
+    .bind(order_id)
+    .bind(line_no)
+    .bind(delta)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Units of each line already refunded by received returns: (line, units).
+pub async fn refunded_units(tx: &mut Tx, store_id: &str, order_id: &str) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT l.line_no, CAST(SUM(l.quantity) AS BIGINT) AS units
+         FROM return_lines l JOIN returns r ON r.store_id = l.store_id AND r.id = l.return_id
+         WHERE r.store_id = $1 AND r.order_id = $2 AND r.status = 'received' AND r.resolution = 'refund'
+         GROUP BY l.line_no",
+    )
+    .bind(store_id)
+    .bind(order_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("line_no")?, r.try_get("units")?)))
+    .collect()
+}

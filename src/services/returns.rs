@@ -1,0 +1,459 @@
+//! Returns (RMA): a customer asks to send goods back within the store's
+//! window (`orders.return_days` after delivery), with a reason per line;
+//! staff approve or reject; when the goods arrive they are inspected —
+//! resellable units go back on the shelf, damaged ones are written off —
+//! and the refund owed is recorded (`domain::returns::refund`: what was
+//! paid for those units, promotions and tax included, and a fair share of
+//! shipping). Paying it out is the payments capability's job.
+//!
+//! A line never has more units in returns than were shipped: the count is
+//! a guarded update, so concurrent requests cannot over-return.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::actor::{Actor, Ctx, Permission};
+use super::orders::{self as orders_svc, Order};
+use super::{App, ServiceError, ServiceResult, audit, now_ms, outbox};
+use crate::db::orders::{self as order_sql, HistoryRow};
+use crate::db::returns::{self as sql, ReturnLineRow, ReturnRow};
+use crate::domain::ids;
+use crate::domain::money::{Currency, Money};
+use crate::domain::returns::{
+    Condition, PaidLine, RefundAmount, Resolution, ReturnReason, ReturnStatus, refund, transition,
+};
+use crate::domain::validation::FieldErrors;
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnLineInput {
+    pub sku: String,
+    pub quantity: i64,
+    pub reason: ReturnReason,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    pub lines: Vec<ReturnLineInput>,
+    #[serde(default = "refund_by_default")]
+    pub resolution: Resolution,
+    #[serde(default)]
+    pub comment: String,
+}
+
+fn refund_by_default() -> Resolution {
+    Resolution::Refund
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionInput {
+    pub sku: String,
+    pub condition: Condition,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveInput {
+    /// The stock location resellable units go back to (code).
+    pub location: String,
+    /// What inspection found per SKU; SKUs left out are resellable.
+    #[serde(default)]
+    pub conditions: Vec<ConditionInput>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// `approved`, `rejected` or `cancelled`.
+    pub status: ReturnStatus,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReturnLine {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub reason: ReturnReason,
+    /// Known once received.
+    pub condition: Option<Condition>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RefundOwed {
+    pub goods: Money,
+    pub shipping: Money,
+    pub total: Money,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Return {
+    pub id: String,
+    pub order_id: String,
+    pub order_number: i64,
+    pub status: ReturnStatus,
+    pub resolution: Resolution,
+    pub comment: String,
+    pub lines: Vec<ReturnLine>,
+    /// What is owed, once the goods were received (refunds only).
+    pub refund: Option<RefundOwed>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn view(order: &Order, r: ReturnRow, lines: Vec<ReturnLineRow>, line_nos: &HashMap<i64, usize>) -> Return {
+    let currency = Currency::parse(&order.currency).unwrap_or(Currency::EUR);
+    let money = |a: i64| Money::new(a, currency);
+    let status = ReturnStatus::parse(&r.status).unwrap_or(ReturnStatus::Requested);
+    let resolution = Resolution::parse(&r.resolution).unwrap_or(Resolution::Refund);
+    Return {
+        refund: (status == ReturnStatus::Received && resolution == Resolution::Refund).then(|| RefundOwed {
+            goods: money(r.refund_goods),
+            shipping: money(r.refund_shipping),
+            total: money(r.refund_total),
+        }),
+        lines: lines
+            .into_iter()
+            .map(|l| {
+                let ol = line_nos.get(&l.line_no).map(|i| &order.lines[*i]);
+                ReturnLine {
+                    sku: ol.map(|o| o.sku.clone()).unwrap_or_default(),
+                    name: ol.map(|o| o.name.clone()).unwrap_or_default(),
+                    quantity: l.quantity,
+                    reason: ReturnReason::parse(&l.reason).unwrap_or(ReturnReason::Other),
+                    condition: match l.condition.as_str() {
+                        "resellable" => Some(Condition::Resellable),
+                        "damaged" => Some(Condition::Damaged),
+                        _ => None,
+                    },
+                }
+            })
+            .collect(),
+        id: r.id,
+        order_id: r.order_id,
+        order_number: order.number,
+        status,
+        resolution,
+        comment: r.comment,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+/// Order line numbers (1-based, in order) → index in `order.lines`.
+fn line_index(order: &Order) -> HashMap<i64, usize> {
+    (0..order.lines.len()).map(|i| (i as i64 + 1, i)).collect()
+}
+
+/// A note on the order's timeline (its status stays).
+async fn timeline(
+    tx: &mut crate::db::Tx,
+    store_id: &str,
+    order: &Order,
+    note: String,
+    actor: &str,
+) -> ServiceResult<()> {
+    let entry = HistoryRow {
+        kind: "note".into(),
+        from_status: Some(order.status.as_str().into()),
+        to_status: order.status.as_str().into(),
+        note,
+        actor: actor.to_string(),
+        at: now_ms(),
+    };
+    order_sql::add_history(tx, store_id, &order.id, &ids::new_id("ohs"), &entry).await?;
+    Ok(())
+}
+
+fn actor_of(ctx: &Ctx) -> String {
+    match &ctx.actor {
+        Actor::Customer { .. } | Actor::Anonymous => "customer".to_string(),
+        other => other.principal(),
+    }
+}
+
+/// A customer (or a guest with the order's token, or staff) asks to send
+/// goods back.
+pub async fn request(
+    app: &App,
+    ctx: &Ctx,
+    order_id: &str,
+    token: Option<&str>,
+    input: ReturnRequest,
+) -> ServiceResult<Return> {
+    let order = orders_svc::get(app, ctx, order_id, token).await?;
+    let staff = matches!(ctx.actor, Actor::Staff { .. } | Actor::Token { .. });
+    if staff {
+        ctx.actor.require(Permission::OrdersManage)?;
+    }
+    // The window runs from the last parcel's delivery (or shipping).
+    let last = order.shipments.iter().map(|s| s.delivered_at.unwrap_or(s.shipped_at)).max();
+    let now = now_ms();
+    match last {
+        None => {
+            return Err(ServiceError::Conflict { code: "nothing_shipped", message: "nothing was shipped yet".into() });
+        }
+        Some(at) if !staff && now > at + app.config.orders.return_days * 86_400_000 => {
+            return Err(ServiceError::Conflict {
+                code: "return_window_closed",
+                message: format!("returns are accepted within {} days of delivery", app.config.orders.return_days),
+            });
+        }
+        _ => {}
+    }
+    let store_id = &ctx.store.id;
+    let mut errs = FieldErrors::default();
+    errs.text("comment", &input.comment, 0, 2000);
+    if input.lines.is_empty() {
+        errs.add("lines", "required", "name at least one item to return");
+    }
+    let mut wanted: Vec<(i64, &ReturnLineInput)> = Vec::new();
+    for (i, l) in input.lines.iter().enumerate() {
+        let Some(pos) = order.lines.iter().position(|o| o.sku == l.sku) else {
+            errs.add(&format!("lines[{i}].sku"), "not_in_order", "the order has no line with this SKU");
+            continue;
+        };
+        let ol = &order.lines[pos];
+        let returnable = ol.shipped - ol.returned;
+        if l.quantity < 1 {
+            errs.add(&format!("lines[{i}].quantity"), "out_of_range", "at least 1");
+        } else if l.quantity > returnable {
+            errs.add(
+                &format!("lines[{i}].quantity"),
+                "more_than_returnable",
+                format!("{returnable} of {} can be returned", ol.sku),
+            );
+        } else if wanted.iter().any(|(no, _)| *no == pos as i64 + 1) {
+            errs.add(&format!("lines[{i}].sku"), "duplicate", "each SKU once per return");
+        } else {
+            wanted.push((pos as i64 + 1, l));
+        }
+    }
+    errs.finish(())?;
+    let row = ReturnRow {
+        id: ids::new_id("rma"),
+        order_id: order.id.clone(),
+        status: ReturnStatus::Requested.as_str().into(),
+        resolution: input.resolution.as_str().into(),
+        comment: input.comment.trim().to_string(),
+        refund_goods: 0,
+        refund_shipping: 0,
+        refund_total: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    let lines: Vec<ReturnLineRow> = wanted
+        .iter()
+        .map(|(no, l)| ReturnLineRow {
+            line_no: *no,
+            quantity: l.quantity,
+            reason: l.reason.as_str().into(),
+            condition: String::new(),
+        })
+        .collect();
+    let actor = actor_of(ctx);
+    let mut tx = app.db.begin().await?;
+    for l in &lines {
+        if !sql::count_returned(&mut tx, store_id, &order.id, l.line_no, l.quantity).await? {
+            return Err(ServiceError::Conflict {
+                code: "order_changed",
+                message: "another return took these units meanwhile; look again".into(),
+            });
+        }
+    }
+    sql::insert(&mut tx, store_id, &row, &lines).await?;
+    timeline(&mut tx, store_id, &order, format!("return {} requested", row.id), &actor).await?;
+    outbox::emit(&mut tx, store_id, "return.requested", json!({ "return_id": row.id, "order_id": order.id })).await?;
+    tx.commit().await?;
+    app.wake_outbox();
+    Ok(view(&order, row, lines, &line_index(&order)))
+}
+
+/// The returns of an order, for whoever may see the order.
+pub async fn of_order(app: &App, ctx: &Ctx, order_id: &str, token: Option<&str>) -> ServiceResult<Vec<Return>> {
+    let order = orders_svc::get(app, ctx, order_id, token).await?;
+    let pool = app.db.pool();
+    let index = line_index(&order);
+    let mut out = Vec::new();
+    for r in sql::of_order(pool, &ctx.store.id, order_id).await? {
+        let lines = sql::lines(pool, &ctx.store.id, &r.id).await?;
+        out.push(view(&order, r, lines, &index));
+    }
+    Ok(out)
+}
+
+/// Staff: the store's returns, newest first (optionally one status).
+pub async fn list(app: &App, ctx: &Ctx, status: Option<ReturnStatus>) -> ServiceResult<Vec<Return>> {
+    ctx.actor.require(Permission::OrdersRead)?;
+    let pool = app.db.pool();
+    let mut orders: HashMap<String, Order> = HashMap::new();
+    let mut out = Vec::new();
+    for r in sql::list(pool, &ctx.store.id, status.map(|s| s.as_str()), 200).await? {
+        if !orders.contains_key(&r.order_id) {
+            orders.insert(r.order_id.clone(), orders_svc::get(app, ctx, &r.order_id, None).await?);
+        }
+        let order = &orders[&r.order_id];
+        let lines = sql::lines(pool, &ctx.store.id, &r.id).await?;
+        out.push(view(order, r, lines, &line_index(order)));
+    }
+    Ok(out)
+}
+
+/// Staff: one return.
+pub async fn get(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<Return> {
+    ctx.actor.require(Permission::OrdersRead)?;
+    let pool = app.db.pool();
+    let r = sql::by_id(pool, &ctx.store.id, id).await?.ok_or(ServiceError::NotFound)?;
+    let order = orders_svc::get(app, ctx, &r.order_id, None).await?;
+    let lines = sql::lines(pool, &ctx.store.id, &r.id).await?;
+    Ok(view(&order, r, lines, &line_index(&order)))
+}
+
+/// Staff approve, reject or cancel a return. Rejected and cancelled
+/// returns give their units back to what may be returned.
+pub async fn decide(app: &App, ctx: &Ctx, id: &str, input: Decision) -> ServiceResult<Return> {
+    ctx.actor.require(Permission::OrdersManage)?;
+    let mut errs = FieldErrors::default();
+    errs.text("note", &input.note, 0, 1000);
+    if !matches!(input.status, ReturnStatus::Approved | ReturnStatus::Rejected | ReturnStatus::Cancelled) {
+        errs.add("status", "invalid_status", "approved, rejected or cancelled (goods are received with /receive)");
+    }
+    errs.finish(())?;
+    let store_id = &ctx.store.id;
+    let pool = app.db.pool();
+    let r = sql::by_id(pool, store_id, id).await?.ok_or(ServiceError::NotFound)?;
+    let order = orders_svc::get(app, ctx, &r.order_id, None).await?;
+    let from = ReturnStatus::parse(&r.status).unwrap_or(ReturnStatus::Requested);
+    transition(from, input.status).map_err(|message| ServiceError::Conflict { code: "invalid_transition", message })?;
+    let lines = sql::lines(pool, store_id, id).await?;
+    let actor = actor_of(ctx);
+    let mut tx = app.db.begin().await?;
+    if !sql::set_status(&mut tx, store_id, id, from.as_str(), input.status.as_str(), now_ms()).await? {
+        return Err(ServiceError::Conflict { code: "return_changed", message: "the return changed meanwhile".into() });
+    }
+    if !input.status.holds_units() {
+        for l in &lines {
+            sql::count_returned(&mut tx, store_id, &r.order_id, l.line_no, -l.quantity).await?;
+        }
+    }
+    let note = format!(
+        "return {id} {}{}",
+        input.status.as_str(),
+        if input.note.trim().is_empty() { String::new() } else { format!(": {}", input.note.trim()) }
+    );
+    timeline(&mut tx, store_id, &order, note, &actor).await?;
+    outbox::emit(
+        &mut tx,
+        store_id,
+        &format!("return.{}", input.status.as_str()),
+        json!({ "return_id": id, "order_id": r.order_id }),
+    )
+    .await?;
+    audit::record(
+        app,
+        &mut tx,
+        ctx,
+        "returns.decided",
+        id,
+        json!({ "from": from.as_str(), "to": input.status.as_str() }),
+    )
+    .await?;
+    tx.commit().await?;
+    app.wake_outbox();
+    get(app, ctx, id).await
+}
+
+/// Staff receive and inspect the goods: resellable units go back on the
+/// shelf, damaged ones are written off, and the refund owed is recorded.
+pub async fn receive(app: &App, ctx: &Ctx, id: &str, input: ReceiveInput) -> ServiceResult<Return> {
+    ctx.actor.require(Permission::OrdersManage)?;
+    let store_id = &ctx.store.id;
+    let pool = app.db.pool();
+    let r = sql::by_id(pool, store_id, id).await?.ok_or(ServiceError::NotFound)?;
+    let order = orders_svc::get(app, ctx, &r.order_id, None).await?;
+    let from = ReturnStatus::parse(&r.status).unwrap_or(ReturnStatus::Requested);
+    let lines = sql::lines(pool, store_id, id).await?;
+    let index = line_index(&order);
+    let mut errs = FieldErrors::default();
+    let location = crate::db::inventory::locations(pool, store_id)
+        .await?
+        .into_iter()
+        .find(|l| l.code == input.location || l.id == input.location);
+    if location.is_none() {
+        errs.add("location", "unknown_location", "no stock location with this code");
+    }
+    for (i, c) in input.conditions.iter().enumerate() {
+        let in_return = lines.iter().any(|l| index.get(&l.line_no).is_some_and(|p| order.lines[*p].sku == c.sku));
+        if !in_return {
+            errs.add(&format!("conditions[{i}].sku"), "not_in_return", "this return has no line with this SKU");
+        }
+    }
+    errs.finish(())?;
+    transition(from, ReturnStatus::Received)
+        .map_err(|message| ServiceError::Conflict { code: "invalid_transition", message })?;
+    let location = location.ok_or(ServiceError::NotFound)?;
+    let condition_of =
+        |sku: &str| input.conditions.iter().find(|c| c.sku == sku).map_or(Condition::Resellable, |c| c.condition);
+    let actor = actor_of(ctx);
+    let raw_lines = order_sql::lines(pool, store_id, &r.order_id).await?;
+    let mut tx = app.db.begin().await?;
+    // Units refunded by earlier returns (read before this one counts as received).
+    let before: HashMap<i64, i64> = sql::refunded_units(&mut tx, store_id, &r.order_id).await?.into_iter().collect();
+    if !sql::set_status(&mut tx, store_id, id, from.as_str(), ReturnStatus::Received.as_str(), now_ms()).await? {
+        return Err(ServiceError::Conflict { code: "return_changed", message: "the return changed meanwhile".into() });
+    }
+    let mut back = Vec::new();
+    for l in &lines {
+        let Some(ol) = raw_lines.iter().find(|o| o.line_no == l.line_no) else { continue };
+        let condition = condition_of(&ol.sku);
+        let text = if condition == Condition::Resellable { "resellable" } else { "damaged" };
+        sql::set_condition(&mut tx, store_id, id, l.line_no, text).await?;
+        let physical = crate::domain::catalog::ProductKind::parse(&ol.kind).is_some_and(|k| k.needs_shipping());
+        if condition == Condition::Resellable && physical {
+            back.push(super::inventory::Outgoing {
+                variant_id: &ol.variant_id,
+                product_id: &ol.product_id,
+                sku: &ol.sku,
+                quantity: l.quantity,
+            });
+        }
+    }
+    let touched = super::inventory::restock_returned(app, &mut tx, &actor, store_id, id, &location.id, &back).await?;
+    let owed = if r.resolution == Resolution::Refund.as_str() {
+        let paid: Vec<PaidLine> = raw_lines
+            .iter()
+            .map(|ol| PaidLine {
+                quantity: ol.quantity,
+                paid: ol.line_total - ol.discount,
+                tax_on_top: if order.prices_include_tax { 0 } else { ol.tax },
+                refunded_before: before.get(&ol.line_no).copied().unwrap_or(0),
+                now: lines.iter().find(|l| l.line_no == ol.line_no).map_or(0, |l| l.quantity),
+            })
+            .collect();
+        let shipping_paid = order.totals.shipping.amount
+            + if order.prices_include_tax { 0 } else { order.pricing.shipping.as_ref().map_or(0, |s| s.tax) };
+        refund(&paid, shipping_paid)
+    } else {
+        RefundAmount::default()
+    };
+    sql::set_refund(&mut tx, store_id, id, owed.goods, owed.shipping).await?;
+    let note = format!("return {id} received at {}; refund owed {}", location.code, owed.total);
+    timeline(&mut tx, store_id, &order, note, &actor).await?;
+    outbox::emit(
+        &mut tx,
+        store_id,
+        "return.received",
+        json!({ "return_id": id, "order_id": r.order_id, "refund_owed": owed.total, "currency": order.currency }),
+    )
+    .await?;
+    audit::record(app, &mut tx, ctx, "returns.received", id, json!({ "refund_owed": owed.total })).await?;
+    tx.commit().await?;
+    app.wake_outbox();
+    super::inventory::stock_changed(app, store_id, &touched);
+    get(app, ctx, id).await
+}

@@ -1,0 +1,188 @@
+//! Returns through the HTTP server: a guest asks to return shipped goods,
+//! staff approve and receive them, resellable units go back on the shelf,
+//! damaged ones are written off, and the refund owed is exactly what was
+//! paid (discounts and shipping shared fairly, returns in parts adding up
+//! to the order total); refusals change nothing.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_problem, spawn, spawn_with};
+use crate::orders::{add, base, catalog, checkout, contact, inventory, new_cart, stock};
+
+crate::on_both_databases!(
+    returns_in_parts_refund_exactly_what_was_paid,
+    returns_follow_their_rules_and_refusals_change_nothing,
+);
+
+/// A guest's order for `lines`, confirmed, shipped whole and delivered:
+/// (order id, order token, order).
+async fn delivered_order(app: &TestApp, owner: &str, lines: &[(&str, i64)]) -> (String, String, Value) {
+    let cart = new_cart(app, &base(app)).await;
+    for (sku, n) in lines {
+        assert_eq!(add(app, &cart, sku, *n).await.status(), 200);
+    }
+    contact(app, &cart).await;
+    let order: Value = checkout(&base(app), &cart, None).await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap().to_string();
+    let token = order["access_token"].as_str().unwrap().to_string();
+    let confirm = json!({"status": "confirmed"});
+    assert_eq!(app.post_json(&format!("/api/v1/orders/{id}/status"), Some(owner), &confirm).await.status(), 200);
+    let res =
+        app.post_json(&format!("/api/v1/orders/{id}/shipments"), Some(owner), &json!({"location": "berlin"})).await;
+    assert_eq!(res.status(), 201);
+    let shipped: Value = res.json().await.unwrap();
+    let s = shipped["shipments"][0]["id"].as_str().unwrap();
+    let path = format!("/api/v1/orders/{id}/shipments/{s}/delivered");
+    assert_eq!(app.post_json(&path, Some(owner), &json!({})).await.status(), 200);
+    (id, token, order)
+}
+
+async fn ask(app: &TestApp, id: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+    let mut req = app.client.post(app.url(&format!("/api/v1/orders/{id}/returns"))).json(body);
+    if let Some(t) = token {
+        req = req.header("order-token", t);
+    }
+    req.send().await.unwrap()
+}
+
+async fn decide(app: &TestApp, owner: &str, rma: &str, status: &str) -> reqwest::Response {
+    app.post_json(&format!("/api/v1/returns/{rma}/decision"), Some(owner), &json!({ "status": status })).await
+}
+
+async fn returns_in_parts_refund_exactly_what_was_paid(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+    let zone: Value = app
+        .post_json("/api/v1/shipping-zones", Some(&owner), &json!({"name": "DE", "regions": ["DE"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let method = json!({"code": "std", "name": "Parcel", "currency": "EUR", "rates": {"type": "flat", "amount": 490}});
+    let path = format!("/api/v1/shipping-zones/{}/methods", zone["id"].as_str().unwrap());
+    assert_eq!(app.post_json(&path, Some(&owner), &method).await.status(), 201);
+    let promo = json!({"name": "10 % off", "effect": {"type": "order_percent", "percent": "10"}});
+    assert_eq!(app.post_json("/api/v1/promotions", Some(&owner), &promo).await.status(), 201);
+
+    // 2 × 120.00 + 150.00 = 390.00, 10 % off (shared: 24.00 and 15.00), shipping 4.90: 355.90.
+    let (id, token, order) = delivered_order(&app, &owner, &[("TENT-S", 2), ("TENT-L", 1)]).await;
+    assert_eq!(order["totals"]["total"]["amount"], 35590);
+    assert_eq!(order["lines"][0]["discount"]["amount"], 2400);
+
+    // A stranger learns nothing; the guest with the token may ask.
+    let one_damaged = json!({"lines": [{"sku": "TENT-S", "quantity": 1, "reason": "damaged"}], "comment": "torn seam"});
+    assert_eq!(ask(&app, &id, None, &one_damaged).await.status(), 404);
+    let res = ask(&app, &id, Some(&token), &one_damaged).await;
+    assert_eq!(res.status(), 201);
+    let first: Value = res.json().await.unwrap();
+    assert_eq!(first["status"], "requested");
+    let first_id = first["id"].as_str().unwrap().to_string();
+    // Only one more TENT-S may come back while this one is open.
+    let too_many = json!({"lines": [{"sku": "TENT-S", "quantity": 2, "reason": "no_longer_needed"}]});
+    assert_problem(ask(&app, &id, Some(&token), &too_many).await, 422, "validation_failed").await;
+
+    let receive = json!({"location": "berlin", "conditions": [{"sku": "TENT-S", "condition": "damaged"}]});
+    let early = app.post_json(&format!("/api/v1/returns/{first_id}/receive"), Some(&owner), &receive).await;
+    assert_problem(early, 409, "invalid_transition").await;
+    assert_eq!(decide(&app, &owner, &first_id, "approved").await.status(), 200);
+    let res = app.post_json(&format!("/api/v1/returns/{first_id}/receive"), Some(&owner), &receive).await;
+    assert_eq!(res.status(), 200);
+    let got: Value = res.json().await.unwrap();
+    assert_eq!(got["status"], "received");
+    assert_eq!(got["lines"][0]["condition"], "damaged");
+    // Half of what the two tents cost after their discount (216.00), and
+    // the shipping's share by value (4.90 × 108.00 / 351.00 = 1.50).
+    assert_eq!(got["refund"]["goods"]["amount"], 10800);
+    assert_eq!(got["refund"]["shipping"]["amount"], 150, "{got} {order}");
+    assert_eq!(got["refund"]["total"]["amount"], 10950);
+    assert_eq!(inventory(&app, &owner, "TENT-S").await, (3, 0), "a damaged unit is written off");
+    let again = app.post_json(&format!("/api/v1/returns/{first_id}/receive"), Some(&owner), &receive).await;
+    assert_problem(again, 409, "invalid_transition").await;
+
+    // The rest comes back resellable: the refunds add up to the order total.
+    let rest = json!({"lines": [
+        {"sku": "TENT-S", "quantity": 1, "reason": "no_longer_needed"},
+        {"sku": "TENT-L", "quantity": 1, "reason": "not_as_described"}]});
+    let second: Value = ask(&app, &id, Some(&token), &rest).await.json().await.unwrap();
+    let second_id = second["id"].as_str().unwrap().to_string();
+    assert_eq!(decide(&app, &owner, &second_id, "approved").await.status(), 200);
+    let res = app
+        .post_json(&format!("/api/v1/returns/{second_id}/receive"), Some(&owner), &json!({"location": "berlin"}))
+        .await;
+    let got: Value = res.json().await.unwrap();
+    assert_eq!(got["refund"]["goods"]["amount"], 10800 + 13500);
+    assert_eq!(got["refund"]["shipping"]["amount"], 340);
+    assert_eq!(10950 + got["refund"]["total"]["amount"].as_i64().unwrap(), 35590, "never more or less than paid");
+    assert_eq!(inventory(&app, &owner, "TENT-S").await, (4, 0), "resellable units are back");
+    assert_eq!(inventory(&app, &owner, "TENT-L").await, (5, 0));
+    assert_problem(ask(&app, &id, Some(&token), &one_damaged).await, 422, "validation_failed").await;
+
+    // The order's timeline and the store's list show it.
+    let seen: Value = app.get(&format!("/api/v1/orders/{id}"), Some(&owner)).await.json().await.unwrap();
+    assert!(seen["history"].to_string().contains(&format!("return {first_id} received")), "{seen}");
+    let all: Value = app.get("/api/v1/returns?status=received", Some(&owner)).await.json().await.unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let events = app.scalar("SELECT COUNT(*) FROM outbox_events WHERE event_type = 'return.received'").await;
+    assert_eq!(events, 2);
+    app.stop().await;
+}
+
+async fn returns_follow_their_rules_and_refusals_change_nothing(b: Backend) {
+    let app = spawn_with(b, |c| c.orders.return_days = 0).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+
+    // Nothing shipped yet: nothing to return.
+    let cart = new_cart(&app, &base(&app)).await;
+    assert_eq!(add(&app, &cart, "TENT-S", 1).await.status(), 200);
+    contact(&app, &cart).await;
+    let unshipped: Value = checkout(&base(&app), &cart, None).await.json().await.unwrap();
+    let body = json!({"lines": [{"sku": "TENT-S", "quantity": 1, "reason": "other"}]});
+    let res = ask(&app, unshipped["id"].as_str().unwrap(), unshipped["access_token"].as_str(), &body).await;
+    assert_problem(res, 409, "nothing_shipped").await;
+
+    // With a window of 0 days the customer is too late; staff may still open one.
+    let (id, token, _) = delivered_order(&app, &owner, &[("TENT-S", 2), ("REPAIR-1", 1)]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_problem(ask(&app, &id, Some(&token), &body).await, 409, "return_window_closed").await;
+    for bad in [
+        json!({"lines": []}),
+        json!({"lines": [{"sku": "TENT-S", "quantity": 0, "reason": "other"}]}),
+        json!({"lines": [{"sku": "NOPE", "quantity": 1, "reason": "other"}]}),
+        json!({"lines": [{"sku": "REPAIR-1", "quantity": 1, "reason": "other"}]}),
+        json!({"lines": [{"sku": "TENT-S", "quantity": 1, "reason": "bored"}]}),
+    ] {
+        let res = app.post_json(&format!("/api/v1/orders/{id}/returns"), Some(&owner), &bad).await;
+        assert_eq!(res.status(), 422, "{bad}");
+    }
+    assert_eq!(app.count_rows("returns").await, 0);
+    let exchange =
+        json!({"lines": [{"sku": "TENT-S", "quantity": 2, "reason": "wrong_item"}], "resolution": "exchange"});
+    let res = app.post_json(&format!("/api/v1/orders/{id}/returns"), Some(&owner), &exchange).await;
+    assert_eq!(res.status(), 201);
+    let rma = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    // Rejecting gives the units back to what may be returned.
+    assert_eq!(decide(&app, &owner, &rma, "rejected").await.status(), 200);
+    assert_problem(decide(&app, &owner, &rma, "approved").await, 409, "invalid_transition").await;
+    assert_problem(decide(&app, &owner, &rma, "received").await, 422, "validation_failed").await;
+    let res = app.post_json(&format!("/api/v1/orders/{id}/returns"), Some(&owner), &exchange).await;
+    assert_eq!(res.status(), 201, "the rejected units may be asked for again");
+    let rma = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    assert_eq!(decide(&app, &owner, &rma, "approved").await.status(), 200);
+    let bad_place = json!({"location": "nowhere"});
+    let res = app.post_json(&format!("/api/v1/returns/{rma}/receive"), Some(&owner), &bad_place).await;
+    assert_problem(res, 422, "validation_failed").await;
+    let res =
+        app.post_json(&format!("/api/v1/returns/{rma}/receive"), Some(&owner), &json!({"location": "berlin"})).await;
+    let got: Value = res.json().await.unwrap();
+    assert_eq!(got["resolution"], "exchange");
+    assert_eq!(got["refund"], Value::Null, "an exchange owes no refund");
+    // Customers cannot decide returns.
+    let customer = app.login("", "customer", "ana@customers.example").await;
+    assert_eq!(decide(&app, &customer, &rma, "cancelled").await.status(), 403);
+    assert_eq!(app.get("/api/v1/returns", Some(&customer)).await.status(), 403);
+    app.stop().await;
+}
