@@ -81,6 +81,15 @@ pub enum Condition {
     Damaged,
 }
 
+impl Condition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Resellable => "resellable",
+            Condition::Damaged => "damaged",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnStatus {

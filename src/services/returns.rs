@@ -411,8 +411,7 @@ pub async fn receive(app: &App, ctx: &Ctx, id: &str, input: ReceiveInput) -> Ser
     for l in &lines {
         let Some(ol) = raw_lines.iter().find(|o| o.line_no == l.line_no) else { continue };
         let condition = condition_of(&ol.sku);
-        let text = if condition == Condition::Resellable { "resellable" } else { "damaged" };
-        sql::set_condition(&mut tx, store_id, id, l.line_no, text).await?;
+        sql::set_condition(&mut tx, store_id, id, l.line_no, condition.as_str()).await?;
         let physical = crate::domain::catalog::ProductKind::parse(&ol.kind).is_some_and(|k| k.needs_shipping());
         if condition == Condition::Resellable && physical {
             back.push(super::inventory::Outgoing {

@@ -17,6 +17,7 @@ use super::admin_forms::{failure, messages};
 use super::shell::{Shell, render};
 use crate::domain::money::Money;
 use crate::domain::orders::OrderStatus;
+use crate::domain::returns::{Condition, ReturnStatus};
 use crate::http::state::AppState;
 use crate::i18n::format_money;
 use crate::services::ServiceError;
@@ -24,6 +25,7 @@ use crate::services::fulfilment::{self, PickList, ShipmentInput, ShipmentLineInp
 use crate::services::idempotency::IdempotencyRequest;
 use crate::services::inventory::{self, Location};
 use crate::services::orders::{self, NoteInput, Order, OrderSummary, StatusChange};
+use crate::services::returns::{self, ConditionInput, Decision, ReceiveInput, Return};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orders/{id}/ship", post(ship))
         .route("/admin/orders/{id}/shipments/{shipment}/delivered", post(delivered))
         .route("/admin/orders/{id}/fulfil", post(fulfil))
+        .route("/admin/orders/{id}/returns/{rma}/decision", post(decide_return))
+        .route("/admin/orders/{id}/returns/{rma}/receive", post(receive_return))
 }
 
 fn when(t: i64) -> String {
@@ -99,6 +103,7 @@ struct DetailPage {
     locations: Vec<Location>,
     /// Idempotency key for the shipment form.
     ship_key: String,
+    returns: Vec<Return>,
     errors: Vec<String>,
 }
 
@@ -144,12 +149,15 @@ async fn show(
         let order = orders::get(app, &s.ctx, id, None).await?;
         let can_ship = matches!(order.status, OrderStatus::Confirmed | OrderStatus::PartiallyFulfilled);
         let pick = if can_ship { Some(fulfilment::pick_list(app, &s.ctx, id).await?) } else { None };
-        let locations = if can_ship { inventory::locations(app, &s.ctx).await.unwrap_or_default() } else { Vec::new() };
-        Ok::<_, ServiceError>((order, pick, locations))
+        let returns = returns::of_order(app, &s.ctx, id, None).await?;
+        let wants_location = can_ship || returns.iter().any(|r| r.status == ReturnStatus::Approved);
+        let locations =
+            if wants_location { inventory::locations(app, &s.ctx).await.unwrap_or_default() } else { Vec::new() };
+        Ok::<_, ServiceError>((order, pick, locations, returns))
     }
     .await;
     match loaded {
-        Ok((order, pick, locations)) => {
+        Ok((order, pick, locations, returns)) => {
             let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::CONFLICT };
             let moves = moves(&order);
             let page = DetailPage {
@@ -160,6 +168,7 @@ async fn show(
                 pick,
                 locations,
                 ship_key: crate::domain::ids::new_id("key"),
+                returns,
                 errors,
             };
             render(status, &page)
@@ -279,5 +288,42 @@ async fn fulfil(
 ) -> Response {
     let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     let result = fulfilment::fulfil_without_shipping(&state.app, &s.ctx, &id).await;
+    after(&state, shell, &s, &id, result).await
+}
+
+async fn decide_return(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path((id, rma)): Path<(String, String)>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let status = match form.get("status").as_str() {
+        "approved" => ReturnStatus::Approved,
+        "rejected" => ReturnStatus::Rejected,
+        _ => ReturnStatus::Cancelled,
+    };
+    let result = returns::decide(&state.app, &s.ctx, &rma, Decision { status, note: form.get("note") }).await;
+    after(&state, shell, &s, &id, result).await
+}
+
+/// Receipt with inspection: SKUs ticked `damaged:<sku>` are written off.
+async fn receive_return(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path((id, rma)): Path<(String, String)>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let conditions = form
+        .pairs()
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("damaged:"))
+        .map(|sku| ConditionInput { sku: sku.to_string(), condition: Condition::Damaged })
+        .collect();
+    let input = ReceiveInput { location: form.get("location"), conditions };
+    let result = returns::receive(&state.app, &s.ctx, &rma, input).await;
     after(&state, shell, &s, &id, result).await
 }

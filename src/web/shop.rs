@@ -19,12 +19,14 @@ use super::shell::{PageForm, Shell, error_page, render};
 use crate::domain::addresses::Address;
 use crate::domain::inventory::Availability;
 use crate::domain::money::{Currency, Money};
+use crate::domain::returns::{Resolution, ReturnReason, ReturnStatus};
 use crate::http::state::AppState;
 use crate::i18n::format_money;
 use crate::services::actor::{Actor, Ctx};
 use crate::services::cart::{self, CartKey, CartView, Contact, LineInput, NewCart};
 use crate::services::orders::{self, Order};
 use crate::services::quote::ShippingChoice;
+use crate::services::returns::{self, Return, ReturnLineInput, ReturnRequest};
 use crate::services::{Outcome, ServiceError};
 
 const CART: &str = "oxcart_cart";
@@ -41,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cart/coupons/remove", post(remove_coupon))
         .route("/cart/checkout", post(place))
         .route("/orders/{id}", get(order_page))
+        .route("/orders/{id}/return", post(ask_return))
 }
 
 /// The CSRF token for a storefront form: the visitor's cookie if they have
@@ -460,6 +463,9 @@ async fn place(
 struct OrderPage {
     shell: Shell,
     order: Order,
+    returns: Vec<Return>,
+    csrf: String,
+    errors: Vec<String>,
 }
 
 impl OrderPage {
@@ -478,6 +484,62 @@ impl OrderPage {
         };
         crate::i18n::t(self.shell.lang, key).to_string()
     }
+
+    /// Units of a line that may still be sent back.
+    fn returnable(&self, l: &crate::services::orders::OrderLine) -> i64 {
+        if l.kind.needs_shipping() { l.shipped - l.returned } else { 0 }
+    }
+
+    fn can_return(&self) -> bool {
+        self.order.lines.iter().any(|l| self.returnable(l) > 0)
+    }
+
+    fn return_status(&self, r: &Return) -> &'static str {
+        let key = match r.status {
+            ReturnStatus::Requested => "return.status.requested",
+            ReturnStatus::Approved => "return.status.approved",
+            ReturnStatus::Rejected => "return.status.rejected",
+            ReturnStatus::Received => "return.status.received",
+            ReturnStatus::Cancelled => "return.status.cancelled",
+        };
+        crate::i18n::t(self.shell.lang, key)
+    }
+}
+
+/// The order's token from the visitor's cookie (a guest's proof).
+fn order_token(headers: &HeaderMap, id: &str) -> Option<String> {
+    cookies::values(headers, ORDER)
+        .into_iter()
+        .find_map(|v| v.split_once('.').filter(|(o, _)| *o == id).map(|(_, t)| t.to_string()))
+}
+
+async fn show_order(
+    state: &AppState,
+    shell: Shell,
+    headers: &HeaderMap,
+    id: &str,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> Response {
+    let ctx = visitor(state, &shell, headers).await;
+    let token = order_token(headers, id);
+    let loaded = async {
+        let order = orders::get(&state.app, &ctx, id, token.as_deref()).await?;
+        let returns = returns::of_order(&state.app, &ctx, id, token.as_deref()).await?;
+        Ok::<_, ServiceError>((order, returns))
+    }
+    .await;
+    match loaded {
+        Ok((order, returns)) => {
+            let (csrf, set) = csrf_token(headers, &shell);
+            with_cookies(render(status, &OrderPage { shell, order, returns, csrf, errors }), set)
+        }
+        Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
+        Err(e) => {
+            tracing::error!(error = %e, "order page failed");
+            error_page(shell, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
 }
 
 async fn order_page(
@@ -486,16 +548,42 @@ async fn order_page(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    show_order(&state, shell, &headers, &id, StatusCode::OK, Vec::new()).await
+}
+
+/// The return form: a quantity per SKU (`qty:<sku>`), one reason, a comment.
+async fn ask_return(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    if !csrf_ok(&headers, &get("_csrf")) {
+        return refused(&shell);
+    }
     let ctx = visitor(&state, &shell, &headers).await;
-    let token = cookies::values(&headers, ORDER)
-        .into_iter()
-        .find_map(|v| v.split_once('.').filter(|(o, _)| *o == id).map(|(_, t)| t.to_string()));
-    match orders::get(&state.app, &ctx, &id, token.as_deref()).await {
-        Ok(order) => render(StatusCode::OK, &OrderPage { shell, order }),
-        Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
-        Err(e) => {
-            tracing::error!(error = %e, "order page failed");
-            error_page(shell, StatusCode::INTERNAL_SERVER_ERROR)
-        }
+    let token = order_token(&headers, &id);
+    let reason = ReturnReason::parse(&get("reason")).unwrap_or(ReturnReason::Other);
+    let lines: Vec<ReturnLineInput> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            let sku = k.strip_prefix("qty:")?;
+            let quantity = v.trim().parse::<i64>().unwrap_or(-1);
+            (quantity != 0).then(|| ReturnLineInput { sku: sku.to_string(), quantity, reason })
+        })
+        .collect();
+    let input = ReturnRequest { lines, resolution: Resolution::Refund, comment: get("comment") };
+    match returns::request(&state.app, &ctx, &id, token.as_deref(), input).await {
+        Ok(_) => Redirect::to(&shell.href(&format!("/orders/{id}"))).into_response(),
+        Err(e) => match messages(e) {
+            Ok(errors) => show_order(&state, shell, &headers, &id, StatusCode::UNPROCESSABLE_ENTITY, errors).await,
+            Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
+            Err(e) => {
+                tracing::error!(error = %e, "return request failed");
+                error_page(shell, StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        },
     }
 }

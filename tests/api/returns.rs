@@ -12,6 +12,7 @@ use crate::orders::{add, base, catalog, checkout, contact, inventory, new_cart, 
 crate::on_both_databases!(
     returns_in_parts_refund_exactly_what_was_paid,
     returns_follow_their_rules_and_refusals_change_nothing,
+    a_guest_returns_through_the_pages_and_staff_receive_it,
 );
 
 /// A guest's order for `lines`, confirmed, shipped whole and delivered:
@@ -184,5 +185,75 @@ async fn returns_follow_their_rules_and_refusals_change_nothing(b: Backend) {
     let customer = app.login("", "customer", "ana@customers.example").await;
     assert_eq!(decide(&app, &customer, &rma, "cancelled").await.status(), 403);
     assert_eq!(app.get("/api/v1/returns", Some(&customer)).await.status(), 403);
+    app.stop().await;
+}
+
+async fn a_guest_returns_through_the_pages_and_staff_receive_it(b: Backend) {
+    use crate::account_pages::{Jar, field, get, post};
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+    let mut jar = Jar::default();
+    let (_, html) = get(&app, &mut jar, "/p/trail-tent").await;
+    let csrf = field(&html, "_csrf");
+    assert_eq!(
+        post(&app, &mut jar, "/cart/add", &[("_csrf", &csrf), ("sku", "TENT-S"), ("quantity", "2")]).await.0,
+        303
+    );
+    let contact = [
+        ("_csrf", csrf.as_str()),
+        ("email", "guest@example.com"),
+        ("name", "Gina Guest"),
+        ("line1", "Hauptstr. 1"),
+        ("city", "Berlin"),
+        ("postal_code", "10115"),
+        ("country", "DE"),
+    ];
+    assert_eq!(post(&app, &mut jar, "/cart/contact", &contact).await.0, 303);
+    let (_, html) = get(&app, &mut jar, "/cart").await;
+    let key = field(&html, "_key");
+    let (_, _, to) = post(&app, &mut jar, "/cart/checkout", &[("_csrf", &csrf), ("_key", &key)]).await;
+    let to = to.unwrap();
+    let id = to.trim_start_matches("/orders/").to_string();
+    let (_, html) = get(&app, &mut jar, &to).await;
+    assert!(!html.contains("id=\"return-form\""), "nothing shipped yet: nothing to return");
+
+    let confirm = json!({"status": "confirmed"});
+    assert_eq!(app.post_json(&format!("/api/v1/orders/{id}/status"), Some(&owner), &confirm).await.status(), 200);
+    let res = app
+        .post_json(
+            &format!("/api/v1/orders/{id}/shipments"),
+            Some(&owner),
+            &json!({"location": "berlin", "tracking_number": "T-9"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+
+    let (_, html) = get(&app, &mut jar, &to).await;
+    assert!(html.contains("id=\"return-form\"") && html.contains("T-9"), "{html}");
+    let ask = [("_csrf", csrf.as_str()), ("qty:TENT-S", "1"), ("reason", "damaged"), ("comment", "torn")];
+    assert_eq!(post(&app, &mut jar, &format!("{to}/return"), &ask).await.0, 303);
+    let too_many = [("_csrf", csrf.as_str()), ("qty:TENT-S", "5"), ("reason", "damaged")];
+    let (status, html, _) = post(&app, &mut jar, &format!("{to}/return"), &too_many).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("can be returned"), "{html}");
+    let (_, html) = get(&app, &mut jar, &to).await;
+    assert!(html.contains("data-status=\"requested\""), "{html}");
+
+    use crate::admin_pages::{page, post as admin_post, sign_in};
+    let cookie = sign_in(&app, "admin@outfitters.example", crate::helpers::DEMO_PASSWORD).await;
+    let (_, html) = page(&app, &cookie, &format!("/admin{to}")).await;
+    let admin_csrf = crate::admin_pages::field(&html, "_csrf");
+    let rma = html.split("id=\"return-").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let decision = [("_csrf", admin_csrf.as_str()), ("status", "approved")];
+    assert_eq!(admin_post(&app, &cookie, &format!("/admin{to}/returns/{rma}/decision"), &decision).await.0, 303);
+    let receive = [("_csrf", admin_csrf.as_str()), ("location", "berlin"), ("damaged:TENT-S", "1")];
+    assert_eq!(admin_post(&app, &cookie, &format!("/admin{to}/returns/{rma}/receive"), &receive).await.0, 303);
+    let (_, html) = page(&app, &cookie, &format!("/admin{to}")).await;
+    assert!(html.contains("data-status=\"received\"") && html.contains("€120.00"), "{html}");
+    assert_eq!(inventory(&app, &owner, "TENT-S").await, (3, 0), "the damaged unit is written off");
+    let (_, html) = get(&app, &mut jar, &to).await;
+    assert!(html.contains("class=\"refund\">€120.00"), "the guest sees the refund: {html}");
     app.stop().await;
 }
