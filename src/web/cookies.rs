@@ -7,6 +7,8 @@ use axum::http::header;
 pub const SESSION: &str = "oxcart_session";
 pub const CSRF: &str = "oxcart_csrf";
 pub const LANG: &str = "oxcart_lang";
+/// The sales channel (and so the currency) a visitor shops in.
+pub const CHANNEL: &str = "oxcart_channel";
 
 /// Every value of the named cookie (several stores on one host may each
 /// have set one, on different paths).

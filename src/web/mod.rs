@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/collections/{slug}", get(search::collection))
         .route("/sitemap.xml", get(storefront::sitemap))
         .route("/lang/{code}", get(shell::switch_language))
+        .route("/channel/{code}", get(shell::switch_channel))
         .route("/brand.css", get(assets::brand_css))
         .route("/static/{*file}", get(assets::static_file))
         .route("/admin", get(admin::home))

@@ -137,9 +137,9 @@ impl Listing {
 
 /// Reads the page's query the way the API does; a query the API would
 /// refuse shows the unfiltered listing rather than an error page.
-fn page_params(raw: Option<&str>) -> (SearchParams, Vec<(String, String)>) {
+fn page_params(raw: Option<&str>, shell: &Shell) -> (SearchParams, Vec<(String, String)>) {
     let (mut params, _) = parse_params(raw, false).unwrap_or_default();
-    params.channel = None;
+    params.channel = Some(shell.channel.clone());
     let pairs =
         url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()).into_owned().filter(|(k, _)| k != "cursor").collect();
     (params, pairs)
@@ -153,7 +153,7 @@ async fn listing(
     category: Option<String>,
     headers: &HeaderMap,
 ) -> Result<Listing, ServiceError> {
-    let (mut params, pairs) = page_params(raw);
+    let (mut params, pairs) = page_params(raw, shell);
     params.category = category.or(params.category);
     params.customer = super::account::customer_id(state, shell, headers).await;
     let category_pages = path.contains("/c/");
@@ -253,7 +253,7 @@ pub async fn collection(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let (mut params, pairs) = page_params(raw.as_deref());
+    let (mut params, pairs) = page_params(raw.as_deref(), &shell);
     params.customer = super::account::customer_id(&state, &shell, &headers).await;
     match crate::services::collections::page(&state.app, &shell.store, &slug, shell.lang, params).await {
         Ok((collection, result)) => {

@@ -31,6 +31,9 @@ pub struct Shell {
     pub store: std::sync::Arc<Store>,
     pub switcher: Vec<LangLink>,
     pub client_ip: String,
+    /// The channel code the visitor shops in (`web` unless they chose
+    /// another at `/channel/{code}`): decides currency and prices.
+    pub channel: String,
 }
 
 impl Shell {
@@ -86,7 +89,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Shell {
             })
             .collect();
         let client_ip = crate::http::extract::client_ip(parts);
-        Ok(Shell { lang, base: current.base_path, store: current.store, switcher, client_ip })
+        let channel = cookies::values(&parts.headers, cookies::CHANNEL)
+            .into_iter()
+            .find(|c| {
+                !c.is_empty() && c.len() <= 40 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+            .map_or_else(|| "web".to_string(), str::to_string);
+        Ok(Shell { lang, base: current.base_path, store: current.store, switcher, client_ip, channel })
     }
 }
 
@@ -116,6 +125,35 @@ pub async fn switch_language(
         .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/".into());
     let cookie = cookies::set(&headers, cookies::LANG, lang.code(), &current.base_path, 365 * 24 * 3600, false);
+    let mut res = Redirect::to(&format!("{}{}", current.base_path, next)).into_response();
+    if let Ok(v) = cookie.parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// `GET /channel/{code}?next=/path`: shops in another channel (currency)
+/// of the store from now on; unknown codes are 404.
+pub async fn switch_channel(
+    axum::extract::State(state): axum::extract::State<crate::http::state::AppState>,
+    current: CurrentStore,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Query(q): Query<SwitchQuery>,
+) -> Response {
+    let known = crate::db::catalog::channels(state.app.db.pool(), &current.store.id)
+        .await
+        .map(|cs| cs.iter().any(|c| c.code == code))
+        .unwrap_or(false);
+    if !known {
+        return ApiError::new(StatusCode::NOT_FOUND, "unknown_channel", "this store has no such channel")
+            .into_response();
+    }
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    let cookie = cookies::set(&headers, cookies::CHANNEL, &code, &current.base_path, 365 * 24 * 3600, false);
     let mut res = Redirect::to(&format!("{}{}", current.base_path, next)).into_response();
     if let Ok(v) = cookie.parse() {
         res.headers_mut().append(header::SET_COOKIE, v);

@@ -258,17 +258,20 @@ async fn add(
     }
     let ctx = visitor(&state, &shell, &headers).await;
     let quantity = form.quantity.as_deref().unwrap_or("1").trim().parse::<i64>().unwrap_or(0);
-    // The visitor's cart, or a new one (kept 30 days).
     let mut set = Vec::new();
+    // The visitor's cart in the channel they shop in; a new one otherwise.
     let existing = match cart_cookie(&headers) {
-        Some((id, token)) => {
-            cart::get(&state.app, &ctx, &CartKey { id: &id, token: Some(&token) }).await.ok().map(|c| (id, token, c))
-        }
+        Some((id, token)) => cart::get(&state.app, &ctx, &CartKey { id: &id, token: Some(&token) })
+            .await
+            .ok()
+            .filter(|c| c.channel == shell.channel)
+            .map(|c| (id, token, c)),
         None => None,
     };
+    let new_cart = NewCart { channel: Some(shell.channel.clone()), lang: Some(shell.lang) };
     let (id, token, current) = match existing {
         Some(found) => found,
-        None => match cart::create(&state.app, &ctx, NewCart { channel: None, lang: Some(shell.lang) }).await {
+        None => match cart::create(&state.app, &ctx, new_cart).await {
             Ok(c) => {
                 let value = format!("{}.{}", c.cart.id, c.token);
                 set.push(cookies::set(&headers, CART, &value, &shell.base, 30 * 24 * 3600, true));

@@ -25,6 +25,8 @@ pub struct HomePage {
     pub shell: Shell,
     pub products: Vec<ProductCard>,
     pub collections: Vec<(CollectionHeading, Vec<SearchCard>)>,
+    /// (code, currency) of the store's channels, when there are several to choose from.
+    pub channels: Vec<(String, String)>,
 }
 
 impl HomePage {
@@ -38,16 +40,24 @@ impl HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, shell: Shell) -> Response {
-    let products = catalog::featured(&state.app, &shell.store, shell.lang, "web", 12).await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "featured products failed");
-        Vec::new()
-    });
+    let products =
+        catalog::featured(&state.app, &shell.store, shell.lang, &shell.channel, 12).await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "featured products failed");
+            Vec::new()
+        });
     let collections =
         crate::services::collections::featured(&state.app, &shell.store, shell.lang, 4).await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "featured collections failed");
             Vec::new()
         });
-    render(StatusCode::OK, &HomePage { shell, products, collections })
+    let channels: Vec<(String, String)> = crate::db::catalog::channels(state.app.db.pool(), &shell.store.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| (c.code, c.currency))
+        .collect();
+    let channels = if channels.len() > 1 { channels } else { Vec::new() };
+    render(StatusCode::OK, &HomePage { shell, products, collections, channels })
 }
 
 #[derive(Template)]
@@ -142,17 +152,23 @@ pub async fn product(
     headers: axum::http::HeaderMap,
 ) -> Response {
     let customer = super::account::customer_id(&state, &shell, &headers).await;
-    let shown =
-        match product_page::storefront_product(&state.app, &shell.store, &slug, shell.lang, "web", customer.as_deref())
-            .await
-        {
-            Ok(p) => p,
-            Err(ServiceError::NotFound) => return error_page(shell, StatusCode::NOT_FOUND),
-            Err(e) => {
-                tracing::error!(error = %e, "product page failed");
-                return error_page(shell, StatusCode::INTERNAL_SERVER_ERROR);
-            }
-        };
+    let shown = match product_page::storefront_product(
+        &state.app,
+        &shell.store,
+        &slug,
+        shell.lang,
+        &shell.channel,
+        customer.as_deref(),
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(ServiceError::NotFound) => return error_page(shell, StatusCode::NOT_FOUND),
+        Err(e) => {
+            tracing::error!(error = %e, "product page failed");
+            return error_page(shell, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
     let product_page::Shown { product, images, description_html } = shown;
     let selected = q.variant.and_then(|sku| product.variants.iter().position(|v| v.sku == sku)).unwrap_or(0);
     let base = format!("{}{}", state.app.config.public_url(), shell.base);

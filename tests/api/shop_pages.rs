@@ -11,6 +11,7 @@ crate::on_both_databases!(
     a_guest_buys_through_the_pages_and_staff_handle_the_order,
     signing_up_keeps_the_cart_and_the_order_lands_in_the_account,
     a_guest_picks_a_pickup_point_and_uses_a_coupon_through_the_pages,
+    visitors_choose_the_channel_and_so_the_currency,
 );
 
 async fn setup(app: &TestApp, owner: &str) {
@@ -244,5 +245,38 @@ async fn a_guest_picks_a_pickup_point_and_uses_a_coupon_through_the_pages(b: Bac
     let (_, html) = get(&app, &mut jar, &to.unwrap()).await;
     assert!(html.contains("id=\"order-discount\">−€12.00") && html.contains("Berlin shop"), "{html}");
     assert!(html.contains("id=\"order-total\">€108.00") && html.contains("id=\"order-tax\">€17.24"), "{html}");
+    app.stop().await;
+}
+
+async fn visitors_choose_the_channel_and_so_the_currency(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    let us = json!({"code": "us", "name": "US store", "currency": "USD", "prices_include_tax": false});
+    assert_eq!(app.post_json("/api/v1/channels", Some(&owner), &us).await.status(), 201);
+    let lamp = json!({
+        "kind": "physical", "status": "published", "texts": {"en": {"name": "Camp lamp"}},
+        "variants": [{"sku": "LAMP", "prices": [{"channel": "web", "amount": 2500}, {"channel": "us", "amount": 2000}]}]
+    });
+    assert_eq!(app.post_json("/api/v1/products", Some(&owner), &lamp).await.status(), 201);
+    let mut jar = Jar::default();
+    let (_, html) = get(&app, &mut jar, "/").await;
+    assert!(html.contains("id=\"currency-switcher\"") && html.contains("data-channel=\"us\""), "{html}");
+    let (_, html) = get(&app, &mut jar, "/p/camp-lamp").await;
+    assert!(html.contains("€25.00"), "{html}");
+    let csrf = field(&html, "_csrf");
+    assert_eq!(post(&app, &mut jar, "/cart/add", &[("_csrf", &csrf), ("sku", "LAMP")]).await.0, 303);
+
+    let (status, _) = get(&app, &mut jar, "/channel/mars").await;
+    assert_eq!(status, 404);
+    let (status, _) = get(&app, &mut jar, "/channel/us?next=/p/camp-lamp").await;
+    assert_eq!(status, 303);
+    let (_, html) = get(&app, &mut jar, "/p/camp-lamp").await;
+    assert!(html.contains("$20.00") && !html.contains("€25.00"), "{html}");
+    let (_, html) = get(&app, &mut jar, "/search?q=lamp").await;
+    assert!(html.contains("$20.00"), "search prices in the chosen currency: {html}");
+    // Adding in dollars starts a dollar cart rather than mixing currencies.
+    assert_eq!(post(&app, &mut jar, "/cart/add", &[("_csrf", &csrf), ("sku", "LAMP")]).await.0, 303);
+    let (_, html) = get(&app, &mut jar, "/cart").await;
+    assert!(html.contains("id=\"subtotal\">US$20.00"), "{html}");
     app.stop().await;
 }

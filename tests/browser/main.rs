@@ -412,7 +412,7 @@ async fn admin_creates_a_product_with_an_image_and_sees_it_in_the_store() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn guest_buys_in_german_and_an_admin_confirms_the_order() {
+async fn guest_buys_in_german_and_an_admin_fulfils_the_order_and_takes_a_return() {
     if !browser_available() {
         return;
     }
@@ -457,6 +457,7 @@ async fn guest_buys_in_german_and_an_admin_confirms_the_order() {
     click_and_wait(c, "#contact-form button[type=submit]").await;
     screenshot(c, "cart-de").await;
     click_and_wait(c, "#place-order button").await;
+    let order_url = c.current_url().await.unwrap().to_string();
     assert_eq!(text_of(c, "#order-number").await, "1");
     assert_eq!(text_of(c, "#order-status").await, "Eingegangen");
     assert!(text_of(c, "#order-total").await.contains("300,00"));
@@ -474,6 +475,86 @@ async fn guest_buys_in_german_and_an_admin_confirms_the_order() {
     click_and_wait(c, "#status-form button[type=submit]").await;
     assert_eq!(text_of(c, "#status").await, "confirmed");
     screenshot(c, "admin-order-confirmed").await;
+
+    // …ships both tents from the pick list with a tracking number…
+    assert!(text_of(c, "#fulfilment").await.contains("TENT-L"));
+    fill(c, "#ship-form input[name=tracking_number]", "DHL-123").await;
+    click_and_wait(c, "#ship-form button[type=submit]").await;
+    assert_eq!(text_of(c, "#status").await, "fulfilled");
+    assert!(text_of(c, "#shipments").await.contains("DHL-123"));
+
+    // …the guest sends one back as damaged…
+    c.goto(&order_url).await.unwrap();
+    assert!(text_of(c, "#order").await.contains("DHL-123"), "the tracking number is on the order page");
+    fill(c, "#return-form input[name=\"qty:TENT-L\"]", "1").await;
+    fill(c, "#return-form input[name=comment]", "Riss im Zelt").await;
+    click_and_wait(c, "#return-form button[type=submit]").await;
+    assert!(text_of(c, "#returns").await.contains("angemeldet"), "the request shows in German");
+
+    // …and the admin approves it, receives the tent and sees the refund owed.
+    c.goto(&app.url("/admin/orders")).await.unwrap();
+    click_and_wait(c, "#order-1 a").await;
+    click_and_wait(c, "#returns form button[type=submit]").await;
+    click_and_wait(c, "#returns .receive-form button[type=submit]").await;
+    let returns = text_of(c, "#returns").await;
+    assert!(returns.contains("received") && returns.contains("150,00"), "{returns}");
+    screenshot(c, "admin-return-received").await;
+    c.goto(&order_url).await.unwrap();
+    assert!(text_of(c, "#returns .refund").await.contains("150,00"));
+    browser.client.clone().close().await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_buys_in_english_in_dollars_with_sales_tax_added() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn(Backend::Sqlite).await;
+    let owner = app.outfitters_owner().await;
+    let us = json!({"code": "us", "name": "US store", "currency": "USD", "prices_include_tax": false});
+    assert_eq!(app.post_json("/api/v1/channels", Some(&owner), &us).await.status(), 201);
+    let lamp = json!({
+        "kind": "physical", "status": "published", "texts": {"en": {"name": "Camp lamp"}},
+        "variants": [{"sku": "LAMP", "prices": [{"channel": "web", "amount": 2500}, {"channel": "us", "amount": 2000}]}]
+    });
+    assert_eq!(app.post_json("/api/v1/products", Some(&owner), &lamp).await.status(), 201);
+    let rate =
+        json!({"country": "US", "region": "NY", "tax_class": "standard", "rate": "8.875", "label": "NY sales tax"});
+    assert_eq!(app.put_json("/api/v1/tax/rates", Some(&owner), &rate).await.status(), 200);
+    let browser = open_browser().await;
+    let c = &browser.client;
+
+    // A customer signs in, picks dollars and buys a lamp: $20.00 + 8.875 % = $21.78.
+    c.goto(&app.url("/account/login")).await.unwrap();
+    fill(c, "input[name=email]", "ana@customers.example").await;
+    fill(c, "input[name=password]", DEMO_PASSWORD).await;
+    click_and_wait(c, "form.form button[type=submit]").await;
+    c.goto(&app.url("/")).await.unwrap();
+    click_and_wait(c, "#currency-switcher a[data-channel=us]").await;
+    c.goto(&app.url("/p/camp-lamp")).await.unwrap();
+    click_and_wait(c, "#add-to-cart button").await;
+    assert!(text_of(c, "#subtotal").await.contains("$20.00"), "priced in dollars");
+    for (name, value) in [
+        ("email", "ana@customers.example"),
+        ("name", "Ana Lima"),
+        ("line1", "5th Avenue 1"),
+        ("city", "New York"),
+        ("region", "NY"),
+        ("postal_code", "10001"),
+        ("country", "US"),
+    ] {
+        fill(c, &format!("#contact-form input[name={name}]"), value).await;
+    }
+    click_and_wait(c, "#contact-form button[type=submit]").await;
+    assert!(text_of(c, "#total").await.contains("$21.78"), "sales tax added on top");
+    screenshot(c, "cart-usd").await;
+    click_and_wait(c, "#place-order button").await;
+    assert!(text_of(c, "#order-total").await.contains("$21.78"));
+    assert!(text_of(c, "#order-tax").await.contains("$1.78"));
+    // The order is in the customer's account.
+    c.goto(&app.url("/account")).await.unwrap();
+    assert!(c.source().await.unwrap().contains("$21.78"));
     browser.client.clone().close().await.unwrap();
     app.stop().await;
 }
