@@ -551,6 +551,46 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
     ),
     ("mail.tracking", ["Tracking number", "Sendungsnummer", "Número de seguimiento", "Número de seguimento", "运单号"]),
     (
+        "mail.confirmed_subject",
+        [
+            "Order {number} confirmed",
+            "Bestellung {number} bestätigt",
+            "Pedido {number} confirmado",
+            "Pedido {number} confirmado",
+            "订单 {number} 已确认",
+        ],
+    ),
+    (
+        "mail.confirmed_body",
+        [
+            "We have accepted your order {number} and are preparing it.",
+            "Wir haben Ihre Bestellung {number} angenommen und bereiten sie vor.",
+            "Hemos aceptado tu pedido {number} y lo estamos preparando.",
+            "Aceitámos o seu pedido {number} e estamos a prepará-lo.",
+            "我们已接受您的订单 {number}，正在备货。",
+        ],
+    ),
+    (
+        "mail.cancelled_subject",
+        [
+            "Order {number} cancelled",
+            "Bestellung {number} storniert",
+            "Pedido {number} cancelado",
+            "Pedido {number} cancelado",
+            "订单 {number} 已取消",
+        ],
+    ),
+    (
+        "mail.cancelled_body",
+        [
+            "Your order {number} has been cancelled. Nothing more will be charged for it.",
+            "Ihre Bestellung {number} wurde storniert. Dafür wird nichts mehr berechnet.",
+            "Tu pedido {number} ha sido cancelado. No se cobrará nada más por él.",
+            "O seu pedido {number} foi cancelado. Nada mais será cobrado por ele.",
+            "您的订单 {number} 已取消，不会再为此收费。",
+        ],
+    ),
+    (
         "mail.order_thanks",
         [
             "Thank you for your order {number}. We have received it:",

@@ -3,4 +3,5 @@
 //! a payment processor, a carrier) are further variants of the same shape.
 
 pub mod blob;
+pub mod carrier;
 pub mod mail;

@@ -149,10 +149,16 @@ pub async fn ship(
     let store_id = &ctx.store.id;
     let pool = app.db.pool();
     let mut errs = FieldErrors::default();
-    if !super::shipping::CARRIERS.contains(&input.carrier.as_str()) {
-        errs.add("carrier", "unknown_carrier", format!("carriers: {}", super::shipping::CARRIERS.join(", ")));
+    match crate::providers::carrier::by_code(&input.carrier) {
+        None => {
+            let known = crate::providers::carrier::codes().join(", ");
+            errs.add("carrier", "unknown_carrier", format!("carriers: {known}"));
+        }
+        Some(c) if !c.accepts_tracking(input.tracking_number.trim()) => {
+            errs.add("tracking_number", "invalid_tracking", "not a tracking number of this carrier");
+        }
+        Some(_) => {}
     }
-    errs.text("tracking_number", &input.tracking_number, 0, 64);
     let location = crate::db::inventory::locations(pool, store_id)
         .await?
         .into_iter()

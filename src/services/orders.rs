@@ -72,6 +72,9 @@ pub struct Shipment {
     pub location: String,
     pub carrier: String,
     pub tracking_number: String,
+    /// Where the customer follows the parcel, when the carrier offers it.
+    #[serde(default)]
+    pub tracking_url: Option<String>,
     /// `shipped` or `delivered`.
     pub status: String,
     pub shipped_at: i64,
@@ -482,6 +485,8 @@ async fn load(app: &App, conn: &mut sqlx::AnyConnection, store_id: &str, row: Or
                 .into_iter()
                 .map(|(no, quantity)| ShipmentLine { sku: sku_of.get(&no).cloned().unwrap_or_default(), quantity })
                 .collect(),
+            tracking_url: crate::providers::carrier::by_code(&s.carrier)
+                .and_then(|c| c.tracking_url(&s.tracking_number)),
             id: s.id,
             carrier: s.carrier,
             tracking_number: s.tracking_number,
@@ -707,7 +712,31 @@ pub(super) async fn apply_move(
         audit::record(app, tx, ctx, "orders.status_changed", id, json!({ "from": from.as_str(), "to": to.as_str() }))
             .await?;
     }
-    Ok(())
+    status_mail(app, tx, ctx, row, to).await
+}
+
+/// Tells the customer their order was confirmed or cancelled, in the
+/// order's language (shipping has its own e-mail, with tracking).
+async fn status_mail(
+    app: &App,
+    tx: &mut crate::db::Tx,
+    ctx: &Ctx,
+    row: &OrderRow,
+    to: OrderStatus,
+) -> ServiceResult<()> {
+    use crate::i18n::t;
+    let (subject, body) = match to {
+        OrderStatus::Confirmed => ("mail.confirmed_subject", "mail.confirmed_body"),
+        OrderStatus::Cancelled => ("mail.cancelled_subject", "mail.cancelled_body"),
+        _ => return Ok(()),
+    };
+    let contact: Contact = serde_json::from_str(&app.open(contact_slot(&ctx.store.id, &row.id), &row.contact_enc)?)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let lang = Language::parse(&row.lang).unwrap_or(ctx.store.brand.default_language);
+    let number = row.number.to_string();
+    let subject = t(lang, subject).replace("{number}", &number);
+    let text = format!("{}\n\n{}", t(lang, body).replace("{number}", &number), ctx.store.brand.name);
+    super::mail::queue(app, tx, &ctx.store, &contact.email, &subject, &text).await
 }
 
 /// Cancels unpaid orders whose hold on stock ran out, releasing the stock.

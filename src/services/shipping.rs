@@ -15,10 +15,6 @@ use crate::domain::money::Currency;
 use crate::domain::shipping::{RateTable, ZoneArea};
 use crate::domain::validation::FieldErrors;
 
-/// Carriers a method can name. `manual`: staff enter tracking numbers by
-/// hand; others are added behind `providers` as integrations arrive.
-pub const CARRIERS: [&str; 1] = ["manual"];
-
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PickupPoint {
@@ -205,8 +201,9 @@ fn check_method(input: &MethodInput) -> Result<(), FieldErrors> {
         errs.add("code", "invalid_code", "a code is 1 to 40 letters, digits, - or _");
     }
     errs.text("name", &input.name, 1, 100);
-    if !CARRIERS.contains(&input.carrier.as_str()) {
-        errs.add("carrier", "unknown_carrier", format!("carriers: {}", CARRIERS.join(", ")));
+    if crate::providers::carrier::by_code(&input.carrier).is_none() {
+        let known = crate::providers::carrier::codes().join(", ");
+        errs.add("carrier", "unknown_carrier", format!("carriers: {known}"));
     }
     if Currency::parse(&input.currency).is_none() {
         errs.add("currency", "unknown_currency", "not a currency this platform prices in");

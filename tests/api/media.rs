@@ -111,11 +111,21 @@ async fn upload(
     content_type: &str,
     bytes: Vec<u8>,
 ) -> reqwest::Response {
-    let mut req = app.client.post(app.url(path)).header("content-type", content_type).body(bytes);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
+    // A body over the limit is refused from its Content-Length before it is
+    // read; the server may close while the client still writes, which the
+    // client sees as a reset. Such a transport race is retried.
+    for attempt in 0.. {
+        let mut req = app.client.post(app.url(path)).header("content-type", content_type).body(bytes.clone());
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        match req.send().await {
+            Ok(res) => return res,
+            Err(e) if attempt < 4 => eprintln!("upload attempt {attempt} failed in transport: {e}"),
+            Err(e) => panic!("upload failed: {e}"),
+        }
     }
-    req.send().await.unwrap()
+    unreachable!()
 }
 
 /// Sends the body in chunks without a Content-Length and returns the status.
