@@ -373,3 +373,39 @@ pub async fn clear_reservation_deadline(tx: &mut Tx, store_id: &str, id: &str) -
         .await?;
     Ok(())
 }
+
+/// Removes an order's lines (an edit writes them anew).
+pub async fn delete_lines(tx: &mut Tx, store_id: &str, order_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM order_lines WHERE store_id = $1 AND order_id = $2")
+        .bind(store_id)
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Writes an edited order's money, pricing and contact, if its status is
+/// still `status`.
+pub async fn update_priced(tx: &mut Tx, store_id: &str, o: &OrderRow, status: &str) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE orders SET subtotal = $4, shipping_total = $5, discount_total = $6, tax_total = $7, total = $8,
+             pricing = $9, contact_enc = $10, prices_include_tax = $11, updated_at = $12
+         WHERE store_id = $1 AND id = $2 AND status = $3",
+    )
+    .bind(store_id)
+    .bind(&o.id)
+    .bind(status)
+    .bind(o.subtotal)
+    .bind(o.shipping_total)
+    .bind(o.discount_total)
+    .bind(o.tax_total)
+    .bind(o.total)
+    .bind(&o.pricing)
+    .bind(&o.contact_enc)
+    .bind(i64::from(o.prices_include_tax))
+    .bind(o.updated_at)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1)
+}

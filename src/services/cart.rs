@@ -411,8 +411,14 @@ pub async fn quote_of(
     priced: &[Priced],
 ) -> ServiceResult<CartQuote> {
     let (choice, codes) = choices_of(row);
-    let q =
-        QuoteFor { channel: ch, customer: row.customer_id.as_deref(), contact, choice: choice.as_ref(), codes: &codes };
+    let q = QuoteFor {
+        channel: ch,
+        customer: row.customer_id.as_deref(),
+        contact,
+        choice: choice.as_ref(),
+        codes: &codes,
+        coupons_held: false,
+    };
     super::quote::quote(app, ctx, priced, q).await
 }
 

@@ -27,6 +27,7 @@ pub mod key_rotation;
 pub mod mail;
 pub mod media;
 pub mod mfa;
+pub mod order_edits;
 pub mod orders;
 pub mod outbox;
 pub mod pii;

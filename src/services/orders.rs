@@ -133,7 +133,7 @@ pub struct Order {
     pub access_token: Option<String>,
 }
 
-fn contact_slot<'a>(store_id: &'a str, id: &'a str) -> Slot<'a> {
+pub(super) fn contact_slot<'a>(store_id: &'a str, id: &'a str) -> Slot<'a> {
     Slot { table: "orders", column: "contact", store_id, row_id: id }
 }
 
@@ -292,34 +292,9 @@ pub async fn checkout(
         updated_at: now,
     };
     sql::insert(&mut tx, store_id, &order_row).await?;
-    let mut line_rows = Vec::with_capacity(priced.len());
-    for (i, ((p, owed), q)) in priced.iter().zip(&owed).zip(&quote.lines).enumerate() {
-        let (_, _, source) = p.price.clone().ok_or_else(|| ServiceError::Internal("unpriced line".into()))?;
-        let (unit, total) = (q.unit_price, q.line_total);
-        let line = LineRow {
-            line_no: i as i64 + 1,
-            variant_id: p.facts.variant_id.clone(),
-            product_id: p.facts.product_id.clone(),
-            sku: p.facts.sku.clone(),
-            name: p.name.clone(),
-            kind: p.kind.as_str().into(),
-            options: serde_json::to_string(&p.options).unwrap_or_default(),
-            quantity: p.quantity,
-            unit_price: unit,
-            line_total: total,
-            price_source: source_text(&source),
-            backordered: *owed,
-            discount: q.discount,
-            adjustments: serde_json::to_string(&q.adjustments).unwrap_or_else(|_| "[]".into()),
-            tax: q.tax,
-            tax_rate: q.tax_rate.percent_text(),
-            tax_label: q.tax_label.clone(),
-            weight_grams: q.weight_grams,
-            shipped: 0,
-            returned: 0,
-        };
-        sql::insert_line(&mut tx, store_id, &id, &line).await?;
-        line_rows.push(line);
+    let line_rows = line_rows(&priced, &owed, &quote)?;
+    for line in &line_rows {
+        sql::insert_line(&mut tx, store_id, &id, line).await?;
     }
     let placed = HistoryRow {
         kind: "status".into(),
@@ -347,6 +322,46 @@ pub async fn checkout(
     app.wake_mail();
     super::inventory::stock_changed(app, store_id, &touched);
     Ok(Outcome::Fresh(order))
+}
+
+/// An order's lines as priced: the catalog facts, the units sold beyond
+/// stock, and the quote's discount and tax per line.
+pub(super) fn line_rows(
+    priced: &[cart::Priced],
+    owed: &[i64],
+    quote: &super::quote::CartQuote,
+) -> ServiceResult<Vec<LineRow>> {
+    priced
+        .iter()
+        .zip(owed)
+        .zip(&quote.lines)
+        .enumerate()
+        .map(|(i, ((p, owed), q))| {
+            let (_, _, source) = p.price.clone().ok_or_else(|| ServiceError::Internal("unpriced line".into()))?;
+            Ok(LineRow {
+                line_no: i as i64 + 1,
+                variant_id: p.facts.variant_id.clone(),
+                product_id: p.facts.product_id.clone(),
+                sku: p.facts.sku.clone(),
+                name: p.name.clone(),
+                kind: p.kind.as_str().into(),
+                options: serde_json::to_string(&p.options).unwrap_or_default(),
+                quantity: p.quantity,
+                unit_price: q.unit_price,
+                line_total: q.line_total,
+                price_source: source_text(&source),
+                backordered: *owed,
+                discount: q.discount,
+                adjustments: serde_json::to_string(&q.adjustments).unwrap_or_else(|_| "[]".into()),
+                tax: q.tax,
+                tax_rate: q.tax_rate.percent_text(),
+                tax_label: q.tax_label.clone(),
+                weight_grams: q.weight_grams,
+                shipped: 0,
+                returned: 0,
+            })
+        })
+        .collect()
 }
 
 async fn confirmation_mail(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, order: &Order) -> ServiceResult<()> {

@@ -162,6 +162,7 @@ async fn check_coupons(
     rules: &Rules,
     codes: &[String],
     holder: Option<&str>,
+    held: bool,
 ) -> ServiceResult<CouponCheck> {
     let mut out = CouponCheck { promotions: Vec::new(), states: Vec::new() };
     for code in codes {
@@ -171,9 +172,9 @@ async fn check_coupons(
             continue;
         };
         let promo = rules.promotions.iter().find(|p| p.id == c.promotion_id);
-        let used_up = c.usage_limit.is_some_and(|l| c.used >= l);
+        let used_up = !held && c.usage_limit.is_some_and(|l| c.used >= l);
         let mine_used_up = match (c.per_customer_limit, holder) {
-            (Some(limit), Some(who)) => used_by(app, store_id, &c.id, who).await? >= limit,
+            (Some(limit), Some(who)) if !held => used_by(app, store_id, &c.id, who).await? >= limit,
             _ => false,
         };
         match promo {
@@ -214,6 +215,9 @@ pub struct QuoteFor<'a> {
     pub contact: Option<&'a Contact>,
     pub choice: Option<&'a ShippingChoice>,
     pub codes: &'a [String],
+    /// The codes' uses are already taken (re-pricing a placed order):
+    /// their limits are not checked again.
+    pub coupons_held: bool,
 }
 
 pub async fn quote(app: &App, ctx: &Ctx, priced: &[Priced], q: QuoteFor<'_>) -> ServiceResult<CartQuote> {
@@ -266,7 +270,7 @@ pub async fn quote(app: &App, ctx: &Ctx, priced: &[Priced], q: QuoteFor<'_>) -> 
     }
 
     let holder = coupon_holder(app, store_id, q.customer, q.contact);
-    let coupons = check_coupons(app, store_id, &rules, q.codes, holder.as_deref()).await?;
+    let coupons = check_coupons(app, store_id, &rules, q.codes, holder.as_deref(), q.coupons_held).await?;
     let mut promotions: Vec<Promotion> = rules
         .promotions
         .iter()

@@ -24,6 +24,7 @@ mod lifecycle;
 mod media;
 mod mfa;
 mod observability;
+mod order_edits;
 mod orders;
 mod pages;
 mod pricing;

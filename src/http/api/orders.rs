@@ -17,6 +17,7 @@ use crate::http::state::AppState;
 use crate::services::cart::{self, CartKey, CartView, Contact, CreatedCart, LineInput, NewCart};
 use crate::services::fulfilment::{self, PickList, ShipmentInput};
 use crate::services::idempotency::IdempotencyRequest;
+use crate::services::order_edits::{self, OrderEdit};
 use crate::services::orders::{self, NoteInput, Order, OrderPage, StatusChange};
 use crate::services::quote::ShippingChoice;
 use crate::services::returns::{self, Decision, ReceiveInput, Return, ReturnRequest};
@@ -365,4 +366,22 @@ pub async fn receive_return(
     ApiJson(input): ApiJson<ReceiveInput>,
 ) -> Result<Json<Return>, ApiError> {
     Ok(Json(returns::receive(&state.app, &ctx, &id, input).await?))
+}
+
+/// Edits an order nothing of which has shipped: quantities, lines, the
+/// delivery address; priced again and its stock held again. Accepts
+/// `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/edit", tag = "orders", security(("bearer" = [])),
+    request_body = OrderEdit,
+    params(("id" = String, Path, description = "Order id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 200, body = Order), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn edit_order(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(input): ApiJson<OrderEdit>,
+) -> Result<Response, ApiError> {
+    let idem = key.map(|k| IdempotencyRequest::new(k, &format!("orders.edit:{id}"), &input));
+    Ok(respond(StatusCode::OK, order_edits::edit(&state.app, &ctx, &id, input, idem.as_ref()).await?))
 }

@@ -1,0 +1,90 @@
+//! Staff edit an order before it ships: quantities, new lines, a new
+//! delivery address; the order is priced again (volume prices, shipping
+//! to the new address), its stock hold follows, the change is on its
+//! timeline, and an edit that cannot be honoured changes nothing.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_problem, spawn};
+use crate::orders::{add, base, catalog, checkout, contact, inventory, new_cart, stock};
+
+crate::on_both_databases!(staff_edit_an_unshipped_order_and_it_is_priced_again);
+
+async fn edit(app: &TestApp, owner: &str, id: &str, body: &Value, key: Option<&str>) -> reqwest::Response {
+    let mut req = app.client.post(app.url(&format!("/api/v1/orders/{id}/edit"))).bearer_auth(owner).json(body);
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    req.send().await.unwrap()
+}
+
+async fn staff_edit_an_unshipped_order_and_it_is_priced_again(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+    for (name, region, amount) in [("DE", "DE", 490), ("AT", "AT", 990)] {
+        let zone: Value = app
+            .post_json("/api/v1/shipping-zones", Some(&owner), &json!({"name": name, "regions": [region]}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let method = json!({"code": format!("std-{region}"), "name": "Parcel", "currency": "EUR",
+            "rates": {"type": "flat", "amount": amount}});
+        let path = format!("/api/v1/shipping-zones/{}/methods", zone["id"].as_str().unwrap());
+        assert_eq!(app.post_json(&path, Some(&owner), &method).await.status(), 201);
+    }
+    let cart = new_cart(&app, &base(&app)).await;
+    assert_eq!(add(&app, &cart, "TENT-S", 1).await.status(), 200);
+    contact(&app, &cart).await;
+    let order: Value = checkout(&base(&app), &cart, None).await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap().to_string();
+    assert_eq!(order["totals"]["total"]["amount"], 12000 + 490);
+
+    // Three small tents (the volume price from 3: 110.00) and a large one.
+    let more = json!({"lines": [{"sku": "TENT-S", "quantity": 3}, {"sku": "TENT-L", "quantity": 1}], "note": "phoned"});
+    let res = edit(&app, &owner, &id, &more, Some("edit-1")).await;
+    assert_eq!(res.status(), 200);
+    let edited: Value = res.json().await.unwrap();
+    assert_eq!(edited["totals"]["subtotal"]["amount"], 3 * 11000 + 15000);
+    assert_eq!(edited["totals"]["total"]["amount"], 3 * 11000 + 15000 + 490);
+    assert_eq!(inventory(&app, &owner, "TENT-S").await, (5, 3));
+    assert_eq!(inventory(&app, &owner, "TENT-L").await, (5, 1));
+    let note =
+        edited["history"].as_array().unwrap().iter().rev().find(|h| h["kind"] == "note").unwrap()["note"].clone();
+    assert_eq!(note, "edited: TENT-L 0 → 1, TENT-S 1 → 3, total 12490 → 48490 (phoned)");
+    let retry = edit(&app, &owner, &id, &more, Some("edit-1")).await;
+    assert_eq!(retry.headers()["idempotency-replayed"], "true");
+    assert_eq!(inventory(&app, &owner, "TENT-S").await, (5, 3), "a retried edit holds nothing twice");
+
+    // A new address in Austria: shipping follows the zone there.
+    let to_vienna = json!({"shipping_address": {"name": "Ana Lima", "line1": "Ring 1", "city": "Wien", "postal_code": "1010", "country": "AT"}});
+    let moved: Value = edit(&app, &owner, &id, &to_vienna, None).await.json().await.unwrap();
+    assert_eq!(moved["contact"]["shipping_address"]["country"], "AT");
+    assert_eq!(moved["pricing"]["shipping"]["code"], "std-AT");
+    assert_eq!(moved["totals"]["shipping"]["amount"], 990);
+
+    // Edits that cannot be honoured change nothing.
+    let too_many = json!({"lines": [{"sku": "TENT-L", "quantity": 9}]});
+    assert_problem(edit(&app, &owner, &id, &too_many, None).await, 409, "out_of_stock").await;
+    let nowhere = json!({"shipping_address": {"name": "A", "line1": "x", "city": "NYC", "postal_code": "10001", "country": "US"}});
+    assert_problem(edit(&app, &owner, &id, &nowhere, None).await, 409, "order_not_editable").await;
+    let empty = json!({"lines": [{"sku": "TENT-S", "quantity": 0}, {"sku": "TENT-L", "quantity": 0}]});
+    assert_problem(edit(&app, &owner, &id, &empty, None).await, 422, "validation_failed").await;
+    let unknown = json!({"lines": [{"sku": "NOPE", "quantity": 1}]});
+    assert_problem(edit(&app, &owner, &id, &unknown, None).await, 422, "validation_failed").await;
+    let now: Value = app.get(&format!("/api/v1/orders/{id}"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!(now["totals"], moved["totals"]);
+    assert_eq!(inventory(&app, &owner, "TENT-L").await, (5, 1));
+    let customer = app.login("", "customer", "ana@customers.example").await;
+    assert_eq!(edit(&app, &customer, &id, &more, None).await.status(), 403);
+
+    // Once something shipped, the order is no longer edited.
+    let confirm = json!({"status": "confirmed"});
+    assert_eq!(app.post_json(&format!("/api/v1/orders/{id}/status"), Some(&owner), &confirm).await.status(), 200);
+    let one = json!({"location": "berlin", "lines": [{"sku": "TENT-L", "quantity": 1}]});
+    assert_eq!(app.post_json(&format!("/api/v1/orders/{id}/shipments"), Some(&owner), &one).await.status(), 201);
+    assert_problem(edit(&app, &owner, &id, &more, None).await, 409, "order_not_editable").await;
+    app.stop().await;
+}
