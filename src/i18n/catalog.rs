@@ -851,5 +851,9 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
         "admin.receive",
         ["Goods received", "Ware eingegangen", "Mercancía recibida", "Mercadoria recebida", "已收到货物"],
     ),
+    (
+        "admin.edit_order",
+        ["Edit the order", "Bestellung ändern", "Modificar el pedido", "Alterar a encomenda", "修改订单"],
+    ),
     ("admin.price_below", ["Price below", "Preis unter", "Precio inferior a", "Preço abaixo de", "价格低于"]),
 ];

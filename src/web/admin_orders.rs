@@ -24,6 +24,7 @@ use crate::services::ServiceError;
 use crate::services::fulfilment::{self, PickList, ShipmentInput, ShipmentLineInput};
 use crate::services::idempotency::IdempotencyRequest;
 use crate::services::inventory::{self, Location};
+use crate::services::order_edits::{self, EditLine, OrderEdit};
 use crate::services::orders::{self, NoteInput, Order, OrderSummary, StatusChange};
 use crate::services::returns::{self, ConditionInput, Decision, ReceiveInput, Return};
 
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orders/{id}/ship", post(ship))
         .route("/admin/orders/{id}/shipments/{shipment}/delivered", post(delivered))
         .route("/admin/orders/{id}/fulfil", post(fulfil))
+        .route("/admin/orders/{id}/edit", post(edit_order))
         .route("/admin/orders/{id}/returns/{rma}/decision", post(decide_return))
         .route("/admin/orders/{id}/returns/{rma}/receive", post(receive_return))
 }
@@ -101,8 +103,9 @@ struct DetailPage {
     /// What to pick where, while the order can ship.
     pick: Option<PickList>,
     locations: Vec<Location>,
-    /// Idempotency key for the shipment form.
+    /// Idempotency keys for the shipment and edit forms.
     ship_key: String,
+    edit_key: String,
     returns: Vec<Return>,
     errors: Vec<String>,
 }
@@ -119,6 +122,12 @@ impl DetailPage {
     /// Units of a line still to ship.
     fn outstanding(&self, l: &crate::services::orders::OrderLine) -> i64 {
         if l.kind.needs_shipping() { l.quantity - l.shipped } else { 0 }
+    }
+
+    /// Whether the order may still be edited (nothing shipped, not closed).
+    fn editable(&self) -> bool {
+        matches!(self.order.status, OrderStatus::Placed | OrderStatus::Confirmed | OrderStatus::OnHold)
+            && self.order.lines.iter().all(|l| l.shipped == 0)
     }
 
     fn ships_anything(&self) -> bool {
@@ -168,6 +177,7 @@ async fn show(
                 pick,
                 locations,
                 ship_key: crate::domain::ids::new_id("key"),
+                edit_key: crate::domain::ids::new_id("key"),
                 returns,
                 errors,
             };
@@ -325,5 +335,33 @@ async fn receive_return(
         .collect();
     let input = ReceiveInput { location: form.get("location"), conditions };
     let result = returns::receive(&state.app, &s.ctx, &rma, input).await;
+    after(&state, shell, &s, &id, result).await
+}
+
+/// The edit form: a quantity per SKU (`qty:<sku>`), and one SKU to add.
+async fn edit_order(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let mut lines: Vec<EditLine> = form
+        .pairs()
+        .iter()
+        .filter_map(|(k, v)| {
+            let sku = k.strip_prefix("qty:")?;
+            Some(EditLine { sku: sku.to_string(), quantity: v.trim().parse().unwrap_or(-1) })
+        })
+        .collect();
+    let add = form.get("add_sku").trim().to_string();
+    if !add.is_empty() {
+        lines.push(EditLine { sku: add, quantity: form.get("add_quantity").trim().parse().unwrap_or(1) });
+    }
+    let key = form.get("_key");
+    let input = OrderEdit { lines, shipping_address: None, note: form.get("note") };
+    let idem = (!key.is_empty()).then(|| IdempotencyRequest::new(key, &format!("orders.edit:{id}"), &input));
+    let result = order_edits::edit(&state.app, &s.ctx, &id, input, idem.as_ref()).await;
     after(&state, shell, &s, &id, result).await
 }

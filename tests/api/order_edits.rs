@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, assert_problem, spawn};
 use crate::orders::{add, base, catalog, checkout, contact, inventory, new_cart, stock};
 
-crate::on_both_databases!(staff_edit_an_unshipped_order_and_it_is_priced_again);
+crate::on_both_databases!(staff_edit_an_unshipped_order_and_it_is_priced_again, staff_edit_an_order_on_the_admin_page,);
 
 async fn edit(app: &TestApp, owner: &str, id: &str, body: &Value, key: Option<&str>) -> reqwest::Response {
     let mut req = app.client.post(app.url(&format!("/api/v1/orders/{id}/edit"))).bearer_auth(owner).json(body);
@@ -86,5 +86,42 @@ async fn staff_edit_an_unshipped_order_and_it_is_priced_again(b: Backend) {
     let one = json!({"location": "berlin", "lines": [{"sku": "TENT-L", "quantity": 1}]});
     assert_eq!(app.post_json(&format!("/api/v1/orders/{id}/shipments"), Some(&owner), &one).await.status(), 201);
     assert_problem(edit(&app, &owner, &id, &more, None).await, 409, "order_not_editable").await;
+    app.stop().await;
+}
+
+async fn staff_edit_an_order_on_the_admin_page(b: Backend) {
+    use crate::admin_pages::{field, page, post, sign_in};
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+    let cart = new_cart(&app, &base(&app)).await;
+    assert_eq!(add(&app, &cart, "TENT-S", 2).await.status(), 200);
+    contact(&app, &cart).await;
+    let order: Value = checkout(&base(&app), &cart, None).await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+    let cookie = sign_in(&app, "admin@outfitters.example", crate::helpers::DEMO_PASSWORD).await;
+    let (_, html) = page(&app, &cookie, &format!("/admin/orders/{id}")).await;
+    assert!(html.contains("id=\"edit-form\""), "{html}");
+    let csrf = field(&html, "_csrf");
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("qty:TENT-S", "1"),
+        ("add_sku", "REPAIR-1"),
+        ("add_quantity", "1"),
+        ("note", "asked by phone"),
+    ];
+    assert_eq!(post(&app, &cookie, &format!("/admin/orders/{id}/edit"), &form).await.0, 303);
+    let (_, html) = page(&app, &cookie, &format!("/admin/orders/{id}")).await;
+    assert!(
+        html.contains("TENT-S 2 → 1") && html.contains("REPAIR-1 0 → 1") && html.contains("asked by phone"),
+        "{html}"
+    );
+    assert!(html.contains("€150.00"), "120.00 + 30.00: {html}");
+    let bad = [("_csrf", csrf.as_str()), ("qty:TENT-S", "9")];
+    let (status, html) = post(&app, &cookie, &format!("/admin/orders/{id}/edit"), &bad).await;
+    assert_eq!(status, 409);
+    assert!(html.contains("TENT-S"), "{html}");
+    assert_eq!(inventory(&app, &owner, "TENT-S").await, (5, 1));
     app.stop().await;
 }
