@@ -19,6 +19,8 @@ pub struct CartRow {
     pub shipping_choice: String,
     /// JSON list of the coupon codes entered.
     pub coupon_codes: String,
+    /// For a draft order: the staff member who started it; empty otherwise.
+    pub draft_by: String,
     pub updated_at: i64,
 }
 
@@ -32,14 +34,16 @@ fn cart(r: &AnyRow) -> Result<CartRow, sqlx::Error> {
         contact_enc: r.try_get("contact_enc")?,
         shipping_choice: r.try_get("shipping_choice")?,
         coupon_codes: r.try_get("coupon_codes")?,
+        draft_by: r.try_get("draft_by")?,
         updated_at: r.try_get("updated_at")?,
     })
 }
 
 pub async fn insert(tx: &mut Tx, store_id: &str, c: &CartRow) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO carts (store_id, id, token_hash, customer_id, channel_id, lang, contact_enc, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        "INSERT INTO carts (store_id, id, token_hash, customer_id, channel_id, lang, contact_enc, created_at, updated_at,
+             draft_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
     )
     .bind(store_id)
     .bind(&c.id)
@@ -49,6 +53,7 @@ pub async fn insert(tx: &mut Tx, store_id: &str, c: &CartRow) -> Result<(), sqlx
     .bind(&c.lang)
     .bind(&c.contact_enc)
     .bind(c.updated_at)
+    .bind(&c.draft_by)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -59,7 +64,8 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(
-        "SELECT id, token_hash, customer_id, channel_id, lang, contact_enc, shipping_choice, coupon_codes, updated_at
+        "SELECT id, token_hash, customer_id, channel_id, lang, contact_enc, shipping_choice, coupon_codes, draft_by,
+                updated_at
          FROM carts WHERE store_id = $1 AND id = $2",
     )
     .bind(store_id)
@@ -163,12 +169,17 @@ pub async fn delete(tx: &mut Tx, store_id: &str, id: &str) -> Result<bool, sqlx:
 pub async fn purge_older(tx: &mut Tx, before: i64) -> Result<u64, sqlx::Error> {
     sqlx::query(
         "DELETE FROM cart_lines WHERE EXISTS (SELECT 1 FROM carts c WHERE c.store_id = cart_lines.store_id
-             AND c.id = cart_lines.cart_id AND c.updated_at < $1)",
+             AND c.id = cart_lines.cart_id AND c.updated_at < $1 AND c.draft_by = '')",
     )
     .bind(before)
     .execute(&mut **tx)
     .await?;
-    Ok(sqlx::query("DELETE FROM carts WHERE updated_at < $1").bind(before).execute(&mut **tx).await?.rows_affected())
+    // Draft orders stay until staff place or drop them.
+    Ok(sqlx::query("DELETE FROM carts WHERE updated_at < $1 AND draft_by = ''")
+        .bind(before)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
 }
 
 /// What a cart line needs of the catalog.
@@ -281,11 +292,13 @@ pub async fn set_customer(
 
 /// A customer's carts, newest first.
 pub async fn of_customer(tx: &mut Tx, store_id: &str, customer_id: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM carts WHERE store_id = $1 AND customer_id = $2 ORDER BY updated_at DESC")
-        .bind(store_id)
-        .bind(customer_id)
-        .fetch_all(&mut **tx)
-        .await
+    sqlx::query_scalar(
+        "SELECT id FROM carts WHERE store_id = $1 AND customer_id = $2 AND draft_by = '' ORDER BY updated_at DESC",
+    )
+    .bind(store_id)
+    .bind(customer_id)
+    .fetch_all(&mut **tx)
+    .await
 }
 
 /// Price tiers of some variants in a channel: (variant id, tier), by
@@ -351,5 +364,43 @@ pub async fn update_choices(
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// A store's draft orders, most recently changed first: (cart id, started by, updated at).
+pub async fn drafts<'e, E>(ex: E, store_id: &str) -> Result<Vec<CartRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT id, token_hash, customer_id, channel_id, lang, contact_enc, shipping_choice, coupon_codes, draft_by,
+                updated_at
+         FROM carts WHERE store_id = $1 AND draft_by <> '' ORDER BY updated_at DESC LIMIT 200",
+    )
+    .bind(store_id)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(cart)
+    .collect()
+}
+
+/// Makes a cart a draft order started by `by` for `customer_id`.
+pub async fn make_draft(
+    tx: &mut Tx,
+    store_id: &str,
+    id: &str,
+    by: &str,
+    customer_id: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE carts SET draft_by = $3, customer_id = $4, updated_at = $5 WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(id)
+        .bind(by)
+        .bind(customer_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

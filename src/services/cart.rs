@@ -111,6 +111,9 @@ pub struct CartView {
     pub pricing: Pricing,
     /// Why checkout would refuse the cart now, if it would.
     pub problems: Vec<String>,
+    /// For a draft order: the staff member who started it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draft_by: Option<String>,
     /// Whether checkout would accept it now (stock is checked at checkout).
     pub ready: bool,
 }
@@ -167,6 +170,7 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewCart) -> ServiceResult<Creat
         contact_enc: String::new(),
         shipping_choice: String::new(),
         coupon_codes: "[]".into(),
+        draft_by: String::new(),
         token_hash: hash_secret(&token),
         customer_id,
         channel_id: ch.id.clone(),
@@ -185,8 +189,11 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewCart) -> ServiceResult<Creat
 pub async fn open(app: &App, ctx: &Ctx, key: &CartKey<'_>) -> ServiceResult<CartRow> {
     let row = sql::by_id(app.db.pool(), &ctx.store.id, key.id).await?.ok_or(ServiceError::NotFound)?;
     let by_token = key.token.is_some_and(|t| hash_secret(t) == row.token_hash);
-    let by_customer = matches!((&ctx.actor, &row.customer_id), (Actor::Customer { id }, Some(c)) if id == c);
-    if by_token || by_customer { Ok(row) } else { Err(ServiceError::NotFound) }
+    let by_customer = row.draft_by.is_empty()
+        && matches!((&ctx.actor, &row.customer_id), (Actor::Customer { id }, Some(c)) if id == c);
+    // A draft order is staff's to fill and place.
+    let by_staff = !row.draft_by.is_empty() && ctx.actor.require(super::actor::Permission::OrdersManage).is_ok();
+    if by_token || by_customer || by_staff { Ok(row) } else { Err(ServiceError::NotFound) }
 }
 
 pub async fn get(app: &App, ctx: &Ctx, key: &CartKey<'_>) -> ServiceResult<CartView> {
@@ -485,6 +492,7 @@ pub async fn view(app: &App, ctx: &Ctx, row: &CartRow) -> ServiceResult<CartView
         coupons: quote.coupons.clone(),
         pricing: quote.pricing(),
         problems: quote.problems,
+        draft_by: Some(row.draft_by.clone()).filter(|d| !d.is_empty()),
         ready,
     })
 }

@@ -18,6 +18,7 @@ pub mod collections;
 pub mod customers;
 pub mod demo;
 pub mod demo_catalog;
+pub mod drafts;
 pub mod fulfilment;
 pub mod housekeeping;
 pub mod idempotency;

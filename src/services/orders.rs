@@ -267,7 +267,10 @@ pub async fn checkout(
     // (PostgreSQL checkouts of one store queue on it).
     let number = sql::next_number(&mut tx, store_id).await?;
     let holds_stock = owed.iter().zip(&priced).any(|(o, p)| *o < p.quantity);
-    let reserved_until = holds_stock.then(|| now + app.config.orders.reservation_minutes * 60_000);
+    // A draft order placed by staff is sold on terms: its stock is held
+    // until staff cancel it, not until an unpaid deadline.
+    let reserved_until =
+        (holds_stock && row.draft_by.is_empty()).then(|| now + app.config.orders.reservation_minutes * 60_000);
     let contact_json = serde_json::to_string(&contact).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let order_row = OrderRow {
         id: id.clone(),

@@ -8,7 +8,11 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, assert_problem, spawn};
 use crate::orders::{add, base, catalog, checkout, contact, inventory, new_cart, stock};
 
-crate::on_both_databases!(staff_edit_an_unshipped_order_and_it_is_priced_again, staff_edit_an_order_on_the_admin_page,);
+crate::on_both_databases!(
+    staff_edit_an_unshipped_order_and_it_is_priced_again,
+    staff_edit_an_order_on_the_admin_page,
+    staff_take_a_phone_order_as_a_draft,
+);
 
 async fn edit(app: &TestApp, owner: &str, id: &str, body: &Value, key: Option<&str>) -> reqwest::Response {
     let mut req = app.client.post(app.url(&format!("/api/v1/orders/{id}/edit"))).bearer_auth(owner).json(body);
@@ -123,5 +127,47 @@ async fn staff_edit_an_order_on_the_admin_page(b: Backend) {
     assert_eq!(status, 409);
     assert!(html.contains("TENT-S"), "{html}");
     assert_eq!(inventory(&app, &owner, "TENT-S").await, (5, 1));
+    app.stop().await;
+}
+
+async fn staff_take_a_phone_order_as_a_draft(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+    let ana = app.login("", "customer", "ana@customers.example").await;
+    let me: Value = app.get("/api/v1/me", Some(&ana)).await.json().await.unwrap();
+    let ana_id = me["id"].as_str().unwrap().to_string();
+    assert_eq!(app.post_json("/api/v1/draft-orders", Some(&ana), &json!({})).await.status(), 403);
+    let bad = json!({"customer_id": "cus_nope"});
+    assert_problem(app.post_json("/api/v1/draft-orders", Some(&owner), &bad).await, 422, "validation_failed").await;
+
+    let res = app.post_json("/api/v1/draft-orders", Some(&owner), &json!({"customer_id": ana_id})).await;
+    assert_eq!(res.status(), 201);
+    let draft: Value = res.json().await.unwrap();
+    let id = draft["id"].as_str().unwrap().to_string();
+    let by = draft["draft_by"].as_str().unwrap().to_string();
+    assert!(!by.is_empty(), "{draft}");
+    // Staff fill it without a cart token; the customer cannot open it.
+    let line = app.put_json(&format!("/api/v1/carts/{id}/lines/TENT-S"), Some(&owner), &json!({"quantity": 2})).await;
+    assert_eq!(line.status(), 200);
+    let address = json!({"email": "ana@customers.example", "shipping_address": {"name": "Ana Lima", "line1": "Hauptstr. 1",
+        "city": "Berlin", "postal_code": "10115", "country": "DE"}, "company": "Lima GmbH"});
+    assert_eq!(app.put_json(&format!("/api/v1/carts/{id}/contact"), Some(&owner), &address).await.status(), 200);
+    assert_eq!(app.get(&format!("/api/v1/carts/{id}"), Some(&ana)).await.status(), 404);
+    let drafts: Value = app.get("/api/v1/draft-orders", Some(&owner)).await.json().await.unwrap();
+    assert_eq!(drafts.as_array().unwrap().len(), 1);
+
+    let res = app.post_json(&format!("/api/v1/carts/{id}/checkout"), Some(&owner), &json!({})).await;
+    assert_eq!(res.status(), 201);
+    let order: Value = res.json().await.unwrap();
+    assert_eq!(order["customer_id"], ana_id.as_str());
+    assert_eq!(order["reserved_until"], Value::Null, "sold on terms: no unpaid deadline");
+    assert_eq!(order["history"][0]["actor"], by.as_str(), "placed by the staff member");
+    assert_eq!(inventory(&app, &owner, "TENT-S").await, (5, 2));
+    let mine: Value = app.get("/api/v1/orders", Some(&ana)).await.json().await.unwrap();
+    assert_eq!(mine["items"][0]["id"], order["id"], "the order is in the customer's account");
+    let drafts: Value = app.get("/api/v1/draft-orders", Some(&owner)).await.json().await.unwrap();
+    assert_eq!(drafts, json!([]), "a placed draft is gone");
     app.stop().await;
 }

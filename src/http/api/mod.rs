@@ -46,7 +46,7 @@ use crate::services::Outcome;
         pricing::groups, pricing::create_group, pricing::members, pricing::add_member, pricing::remove_member,
         pricing::lists, pricing::create_list, pricing::get_list, pricing::update_list, pricing::delete_list, pricing::quote,
         jobs::import, jobs::export, jobs::list, jobs::get, jobs::file,
-        orders::create_cart, orders::get_cart, orders::set_line, orders::set_contact, orders::checkout, orders::claim_cart, orders::set_shipping, orders::add_coupon, orders::remove_coupon, orders::list, orders::get, orders::change_status, orders::add_note, orders::edit_order, orders::pick_list, orders::ship, orders::delivered, orders::fulfil,
+        orders::create_cart, orders::get_cart, orders::set_line, orders::set_contact, orders::checkout, orders::claim_cart, orders::set_shipping, orders::add_coupon, orders::remove_coupon, orders::list, orders::get, orders::change_status, orders::add_note, orders::edit_order, orders::create_draft, orders::list_drafts, orders::pick_list, orders::ship, orders::delivered, orders::fulfil,
         orders::request_return, orders::order_returns, orders::list_returns, orders::get_return, orders::decide_return, orders::receive_return,
         inventory::locations, inventory::create_location, inventory::update_location, inventory::location_stock, inventory::variant, inventory::update_settings, inventory::adjust, inventory::transfer, inventory::movements,
         checkout_rules::tax, checkout_rules::tax_settings, checkout_rules::put_tax_rate, checkout_rules::delete_tax_rate,
@@ -177,6 +177,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orders/{id}/status", post(orders::change_status))
         .route("/api/v1/orders/{id}/notes", post(orders::add_note))
         .route("/api/v1/orders/{id}/edit", post(orders::edit_order))
+        .route("/api/v1/draft-orders", get(orders::list_drafts).post(orders::create_draft))
         .route("/api/v1/orders/{id}/pick-list", get(orders::pick_list))
         .route("/api/v1/orders/{id}/shipments", post(orders::ship))
         .route("/api/v1/orders/{id}/shipments/{shipment}/delivered", post(orders::delivered))

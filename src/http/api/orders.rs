@@ -15,6 +15,7 @@ use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiCtx, ApiJson, IdempotencyKey};
 use crate::http::state::AppState;
 use crate::services::cart::{self, CartKey, CartView, Contact, CreatedCart, LineInput, NewCart};
+use crate::services::drafts::{self, DraftInput};
 use crate::services::fulfilment::{self, PickList, ShipmentInput};
 use crate::services::idempotency::IdempotencyRequest;
 use crate::services::order_edits::{self, OrderEdit};
@@ -384,4 +385,24 @@ pub async fn edit_order(
 ) -> Result<Response, ApiError> {
     let idem = key.map(|k| IdempotencyRequest::new(k, &format!("orders.edit:{id}"), &input));
     Ok(respond(StatusCode::OK, order_edits::edit(&state.app, &ctx, &id, input, idem.as_ref()).await?))
+}
+
+/// Starts a draft order (phone or B2B sale) for a customer; fill it with
+/// the cart endpoints (staff need no cart token for drafts) and place it
+/// with `POST /api/v1/carts/{id}/checkout`.
+#[utoipa::path(post, path = "/api/v1/draft-orders", tag = "orders", security(("bearer" = [])), request_body = DraftInput,
+    responses((status = 201, body = CartView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_draft(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    ApiJson(input): ApiJson<DraftInput>,
+) -> Result<(StatusCode, Json<CartView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(drafts::create(&state.app, &ctx, input).await?)))
+}
+
+/// Open draft orders, most recently changed first.
+#[utoipa::path(get, path = "/api/v1/draft-orders", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CartView>), (status = 403, body = Problem)))]
+pub async fn list_drafts(State(state): State<AppState>, ApiCtx(ctx): ApiCtx) -> Result<Json<Vec<CartView>>, ApiError> {
+    Ok(Json(drafts::list(&state.app, &ctx).await?))
 }
