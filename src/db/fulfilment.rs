@@ -13,16 +13,18 @@ pub async fn ship_line(
     store_id: &str,
     order_id: &str,
     line_no: i64,
+    variant_id: &str,
     quantity: i64,
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE order_lines SET shipped = shipped + $4
-         WHERE store_id = $1 AND order_id = $2 AND line_no = $3 AND shipped + $4 <= quantity",
+         WHERE store_id = $1 AND order_id = $2 AND line_no = $3 AND variant_id = $5 AND shipped + $4 <= quantity",
     )
     .bind(store_id)
     .bind(order_id)
     .bind(line_no)
     .bind(quantity)
+    .bind(variant_id)
     .execute(&mut **tx)
     .await?
     .rows_affected()
@@ -189,4 +191,17 @@ pub async fn mark_delivered(
     .await?
     .rows_affected()
         == 1)
+}
+
+/// Locks an order for the rest of the transaction (concurrent shipments,
+/// deliveries and edits of one order queue here) and returns its status
+/// and when it last changed, or None if it is gone.
+pub async fn lock_order(tx: &mut Tx, store_id: &str, order_id: &str) -> Result<Option<(String, i64)>, sqlx::Error> {
+    let row =
+        sqlx::query("UPDATE orders SET status = status WHERE store_id = $1 AND id = $2 RETURNING status, updated_at")
+            .bind(store_id)
+            .bind(order_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    row.map(|r| Ok((r.try_get("status")?, r.try_get("updated_at")?))).transpose()
 }

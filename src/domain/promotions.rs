@@ -146,6 +146,8 @@ pub struct Context {
     pub currency: String,
     pub groups: Vec<String>,
     pub now: i64,
+    /// Whether anything ships (free shipping frees nothing otherwise).
+    pub ships: bool,
 }
 
 /// One promotion's share of one line.
@@ -242,8 +244,14 @@ fn discounts(effect: &Effect, lines: &[Line], left: &[i64], subtotal: i64) -> Ve
 /// use: automatic ones, and those whose coupon the customer entered.
 pub fn apply(promotions: &[Promotion], lines: &[Line], cx: &Context) -> Outcome {
     let subtotal: i64 = lines.iter().map(|l| l.amount).sum();
-    let mut order: Vec<&Promotion> = promotions.iter().filter(|p| eligible(p, cx, subtotal)).collect();
+    let mut order: Vec<&Promotion> = promotions
+        .iter()
+        .filter(|p| eligible(p, cx, subtotal))
+        .filter(|p| cx.ships || !matches!(p.effect, Effect::FreeShipping))
+        .collect();
     order.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
+    // Each promotion applies once, however it was unlocked.
+    order.dedup_by(|a, b| a.id == b.id);
     let mut left: Vec<i64> = lines.iter().map(|l| l.amount).collect();
     let mut out = Outcome {
         line_discounts: vec![0; lines.len()],
@@ -307,7 +315,7 @@ mod tests {
     }
 
     fn cx() -> Context {
-        Context { channel_id: "web".into(), currency: "EUR".into(), now: 100, ..Context::default() }
+        Context { channel_id: "web".into(), currency: "EUR".into(), now: 100, ships: true, ..Context::default() }
     }
 
     #[test]

@@ -128,7 +128,7 @@ mod tests {
         QuoteInput {
             lines,
             promotions,
-            context: Context { channel_id: "web".into(), currency: "EUR".into(), ..Context::default() },
+            context: Context { channel_id: "web".into(), currency: "EUR".into(), ships: true, ..Context::default() },
             prices_include_tax: inclusive,
             rounding: Rounding::Line,
         }

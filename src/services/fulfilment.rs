@@ -241,8 +241,14 @@ pub async fn ship(
     if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
+    // From here the order is ours: its status is checked again under the lock.
+    let locked = sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let now_status = OrderStatus::parse(&locked.0).unwrap_or(OrderStatus::Placed);
+    if !matches!(now_status, OrderStatus::Confirmed | OrderStatus::PartiallyFulfilled) {
+        return Err(refuse_status(now_status));
+    }
     for (l, n) in &wanted {
-        if !sql::ship_line(&mut tx, store_id, order_id, l.line_no, *n).await? {
+        if !sql::ship_line(&mut tx, store_id, order_id, l.line_no, &l.variant_id, *n).await? {
             return Err(ServiceError::Conflict {
                 code: "order_changed",
                 message: format!("{} was shipped meanwhile; look again", l.sku),
@@ -332,6 +338,8 @@ pub async fn deliver(app: &App, ctx: &Ctx, order_id: &str, shipment_id: &str) ->
     let store_id = &ctx.store.id;
     let actor = ctx.actor.principal();
     let mut tx = app.db.begin().await?;
+    // Deliveries of one order queue here, so the last one sees the others.
+    sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let row = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let shipments = sql::shipments_of(&mut *tx, store_id, order_id).await?;
     if !shipments.iter().any(|(s, _)| s.id == shipment_id) {
@@ -360,6 +368,7 @@ pub async fn fulfil_without_shipping(app: &App, ctx: &Ctx, order_id: &str) -> Se
     ctx.actor.require(Permission::OrdersManage)?;
     let store_id = &ctx.store.id;
     let mut tx = app.db.begin().await?;
+    sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let row = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let lines = order_sql::lines(&mut *tx, store_id, order_id).await?;
     if lines.iter().any(|l| ships(l) && l.shipped < l.quantity) {
@@ -373,7 +382,7 @@ pub async fn fulfil_without_shipping(app: &App, ctx: &Ctx, order_id: &str) -> Se
         return Err(refuse_status(status));
     }
     for l in lines.iter().filter(|l| !ships(l) && l.shipped < l.quantity) {
-        sql::ship_line(&mut tx, store_id, order_id, l.line_no, l.quantity - l.shipped).await?;
+        sql::ship_line(&mut tx, store_id, order_id, l.line_no, &l.variant_id, l.quantity - l.shipped).await?;
     }
     let actor = ctx.actor.principal();
     apply_move(app, &mut tx, ctx, &row, OrderStatus::Fulfilled, "nothing to ship", &actor).await?;

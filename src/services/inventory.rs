@@ -966,8 +966,15 @@ pub async fn ship_for_order(
 ) -> ServiceResult<Vec<String>> {
     let products: Vec<String> = items.iter().map(|i| i.product_id.to_string()).collect();
     let watch = Watch::start(app, tx, store_id, &products).await?;
+    let policies: HashMap<String, StockPolicy> =
+        watch.before.iter().map(|v| (v.variant_id.clone(), policy_of(v, watch.keeps_stock))).collect();
     let now = now_ms();
+    let others = sql::reservations_of(tx, store_id, order_id).await?;
     for it in items {
+        // Untracked goods are not counted: nothing leaves a level.
+        if policies.get(it.variant_id).is_none_or(|p| *p == StockPolicy::Untracked) {
+            continue;
+        }
         let held =
             crate::db::fulfilment::take_reserved(tx, store_id, order_id, it.variant_id, location_id, it.quantity)
                 .await?;
@@ -988,6 +995,39 @@ pub async fn ship_for_order(
                 }
             };
             moves.push((-rest, 0, after));
+            // Units shipped from free stock here no longer need the order's
+            // hold elsewhere: let that much of it go.
+            let mut left = rest;
+            for r in others.iter().filter(|r| r.variant_id == it.variant_id && r.location_id != location_id) {
+                if left == 0 {
+                    break;
+                }
+                let n =
+                    crate::db::fulfilment::take_reserved(tx, store_id, order_id, it.variant_id, &r.location_id, left)
+                        .await?;
+                if n == 0 {
+                    continue;
+                }
+                left -= n;
+                let after = sql::unreserve(tx, store_id, it.variant_id, &r.location_id, n, false, now)
+                    .await?
+                    .ok_or_else(|| ServiceError::Internal(format!("reservation of {order_id} exceeds the level")))?;
+                let m = MovementRow {
+                    id: ids::new_id("stm"),
+                    variant_id: it.variant_id.to_string(),
+                    location_id: r.location_id.clone(),
+                    kind: "release".into(),
+                    reason: "shipped from another location".into(),
+                    on_hand_delta: 0,
+                    reserved_delta: -n,
+                    after,
+                    note: String::new(),
+                    reference: order_id.to_string(),
+                    actor: actor.to_string(),
+                    created_at: now,
+                };
+                sql::insert_movement(tx, store_id, &m).await?;
+            }
         }
         for (on_hand_delta, reserved_delta, after) in moves {
             let m = MovementRow {

@@ -153,6 +153,15 @@ pub async fn edit(
     if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
+    // The order as read above, or nobody's edit: concurrent edits, shipments
+    // and cancels of one order queue on this lock and the later ones refuse.
+    let locked = crate::db::fulfilment::lock_order(&mut tx, store_id, order_id).await?;
+    if locked != Some((row.status.clone(), row.updated_at)) {
+        return Err(ServiceError::Conflict {
+            code: "order_changed",
+            message: "the order changed meanwhile; look again".into(),
+        });
+    }
     // The hold is taken again for the new lines (all or nothing).
     let mut touched =
         super::inventory::release_for_order(app, &mut tx, &actor, store_id, order_id, "order edited").await?;

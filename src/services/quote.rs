@@ -177,9 +177,13 @@ async fn check_coupons(
             (Some(limit), Some(who)) if !held => used_by(app, store_id, &c.id, who).await? >= limit,
             _ => false,
         };
+        // A promotion applies once: a second code for it (or a code for an
+        // automatic one) adds nothing.
+        let already = promo.is_some_and(|p| !p.needs_coupon || out.promotions.iter().any(|x| x.id == p.id));
         match promo {
             None => out.states.push((code, Err("invalid"))),
             Some(_) if used_up || mine_used_up => out.states.push((code, Err("used_up"))),
+            Some(_) if already => out.states.push((code, Err("not_applicable"))),
             Some(p) => {
                 out.promotions.push(Promotion {
                     id: p.id.clone(),
@@ -296,7 +300,15 @@ pub async fn quote(app: &App, ctx: &Ctx, priced: &[Priced], q: QuoteFor<'_>) -> 
     let input = QuoteInput {
         lines: lines.iter().map(|(l, _, _)| l.clone()).collect(),
         promotions: &promotions,
-        context: Context { channel_id: q.channel.code.clone(), currency: currency.to_string(), groups, now: now_ms() },
+        context: Context {
+            channel_id: q.channel.code.clone(),
+            currency: currency.to_string(),
+            groups,
+            now: now_ms(),
+            // Free shipping only counts where a parcel will be charged for.
+            ships: lines.iter().any(|(_, s, _)| *s)
+                && address.is_some_and(|a| !rules.methods_for(a, currency).is_empty()),
+        },
         prices_include_tax: inclusive,
         rounding: rules.tax.rounding,
     };
@@ -352,7 +364,20 @@ pub async fn quote(app: &App, ctx: &Ctx, priced: &[Priced], q: QuoteFor<'_>) -> 
     }
     let (ship_rate, ship_label) =
         rate_of(if rules.rate_for(country, region, "shipping").is_some() { "shipping" } else { "standard" });
-    let charged = chosen.as_ref().map(|(_, amount, _)| *amount);
+    // Reverse charge on prices with tax: shipping, like the goods, is
+    // charged without the store's home VAT.
+    let home_ship_rate = rules
+        .rate_for(origin, "", "shipping")
+        .or_else(|| rules.rate_for(origin, "", "standard"))
+        .map_or(Rate::ZERO, |r| r.rate);
+    let net_of_home_vat = |amount: i64| {
+        if reverse_charge && q.channel.prices_include_tax {
+            amount - tax_of(amount, home_ship_rate, true).unwrap_or(0)
+        } else {
+            amount
+        }
+    };
+    let charged = chosen.as_ref().map(|(_, amount, _)| net_of_home_vat(*amount));
     let shipping_price =
         |_: i64| charged.map(|amount| ShippingPrice { amount, tax_rate: ship_rate, tax_label: ship_label.clone() });
     let priced_doc = price(input, &shipping_price).ok_or_else(overflow)?;
@@ -387,7 +412,7 @@ pub async fn quote(app: &App, ctx: &Ctx, priced: &[Priced], q: QuoteFor<'_>) -> 
                     used_coupons.push(u);
                     "applied"
                 }
-                Ok(_) => "not_applicable",
+                Ok(_) | Err("not_applicable") => "not_applicable",
                 Err(why) => why,
             };
             CouponState { code, status: status.into() }

@@ -19,6 +19,7 @@ crate::on_both_databases!(
     a_coupon_with_one_use_is_used_once_under_concurrent_checkouts,
     bad_rules_are_refused_and_change_nothing,
     staff_manage_the_rules_through_the_admin_page,
+    two_codes_of_one_promotion_apply_it_once,
 );
 
 fn base(app: &TestApp) -> String {
@@ -607,5 +608,40 @@ async fn staff_manage_the_rules_through_the_admin_page(b: Backend) {
     let forged = [("_csrf", "forged"), ("country", "FR"), ("tax_class", "standard"), ("rate", "20")];
     assert_eq!(post(&app, &cookie, "/admin/checkout/tax-rates", &forged).await.0, 403);
     assert_eq!(app.count_rows("tax_rates").await, 1);
+    app.stop().await;
+}
+
+async fn two_codes_of_one_promotion_apply_it_once(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    let promo = create_promotion(
+        &app,
+        &owner,
+        json!({"name": "10 %", "needs_coupon": true, "effect": {"type": "order_percent", "percent": "10"}}),
+    )
+    .await;
+    coupon(&app, &owner, &promo, json!({"code": "ANNA10"})).await;
+    coupon(&app, &owner, &promo, json!({"code": "BEN10"})).await;
+    let ship_free = create_promotion(
+        &app,
+        &owner,
+        json!({"name": "Ship free", "effect": {"type": "free_shipping"}, "exclusive": true, "priority": 9}),
+    )
+    .await;
+    assert!(!ship_free.is_empty());
+    let cart = new_cart(&app, &base(&app)).await;
+    assert_eq!(add(&app, &cart, "BOOK", 1).await.status(), 200);
+    assert_eq!(enter(&app, &cart, "ANNA10").await.status(), 200);
+    let res = enter(&app, &cart, "BEN10").await;
+    assert_eq!(res.status(), 200);
+    let view: Value = res.json().await.unwrap();
+    // 10 % of 12.00 once, not compounded; the exclusive free-shipping
+    // promotion has no shipping to free here, so it does not block it.
+    assert_eq!(amount(&view["discount"]), 120, "{view}");
+    assert_eq!(
+        view["coupons"],
+        json!([{"code": "ANNA10", "status": "applied"}, {"code": "BEN10", "status": "not_applicable"}])
+    );
     app.stop().await;
 }

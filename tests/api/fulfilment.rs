@@ -14,6 +14,7 @@ crate::on_both_databases!(
     back_ordered_units_ship_once_they_arrive,
     orders_that_ship_nothing_are_fulfilled_without_a_shipment,
     staff_pick_ship_and_confirm_delivery_in_the_admin,
+    shipping_from_another_location_lets_the_first_hold_go,
 );
 
 /// Places an order for `lines` as a guest: (order id, order token).
@@ -240,5 +241,28 @@ async fn staff_pick_ship_and_confirm_delivery_in_the_admin(b: Backend) {
         .unwrap();
     assert_eq!(seen["shipments"][0]["status"], "delivered");
     assert_eq!(seen["status"], "partially_fulfilled", "one tent is still to ship");
+    app.stop().await;
+}
+
+async fn shipping_from_another_location_lets_the_first_hold_go(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+    let loc = json!({"code": "hamburg", "name": "Hamburg", "country": "DE", "priority": -1});
+    assert_eq!(app.post_json("/api/v1/stock-locations", Some(&owner), &loc).await.status(), 201);
+    let arrival = json!({"lines": [{"sku": "TENT-S", "location": "hamburg", "delta": 5, "reason": "received"}]});
+    assert_eq!(app.post_json("/api/v1/stock-adjustments", Some(&owner), &arrival).await.status(), 201);
+    let (id, _) = order(&app, &[("TENT-S", 2)]).await;
+    confirm(&app, &owner, &id).await;
+    let pick: Value = app.get(&format!("/api/v1/orders/{id}/pick-list"), Some(&owner)).await.json().await.unwrap();
+    let held_at = pick["locations"][0]["location"].as_str().unwrap().to_string();
+    let other = if held_at == "berlin" { "hamburg" } else { "berlin" };
+    let body = json!({"location": other, "lines": [{"sku": "TENT-S", "quantity": 2}]});
+    let res = ship(&app, &owner, &id, &body, None).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "fulfilled");
+    assert_eq!(inventory(&app, &owner, "TENT-S").await, (8, 0), "two left the shelf; no hold stays behind");
+    assert_eq!(app.count_rows("stock_reservations").await, 0);
     app.stop().await;
 }
