@@ -845,7 +845,7 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
     ("return.status.cancelled", ["cancelled", "storniert", "cancelada", "cancelada", "已取消"]),
     ("admin.approve", ["Approve", "Genehmigen", "Aprobar", "Aprovar", "批准"]),
     ("admin.reject", ["Reject", "Ablehnen", "Rechazar", "Recusar", "拒绝"]),
-    ("admin.restock_at", ["Restock at", "Einlagern in", "Reponer en", "Repor em", "入库至"]),
+    ("admin.return_to", ["Restock at", "Einlagern in", "Reponer en", "Repor em", "入库至"]),
     ("admin.damaged", ["damaged", "beschädigt", "dañado", "danificado", "损坏"]),
     (
         "admin.receive",
