@@ -480,3 +480,21 @@ pub async fn take_order_coupons(
         .await?;
     rows.iter().map(|r| Ok((r.try_get("coupon_id")?, r.try_get("who")?))).collect()
 }
+
+/// Removes one coupon use from an order's record; who used it, if it was there.
+pub async fn remove_order_coupon(
+    tx: &mut Tx,
+    store_id: &str,
+    order_id: &str,
+    coupon_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let who: Option<String> = sqlx::query_scalar(
+        "DELETE FROM order_coupons WHERE store_id = $1 AND order_id = $2 AND coupon_id = $3 RETURNING who",
+    )
+    .bind(store_id)
+    .bind(order_id)
+    .bind(coupon_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(who)
+}

@@ -131,15 +131,29 @@ pub async fn edit(
         .shipping
         .as_ref()
         .map(|s| ShippingChoice { method: s.code.clone(), point: s.point.as_ref().map(|p| p.id.clone()) });
-    let q = QuoteFor {
-        channel: &ch,
-        customer: row.customer_id.as_deref(),
-        contact: Some(&contact),
-        choice: choice.as_ref(),
-        codes: &order.pricing.coupons,
-        coupons_held: true,
+    let quote_with = |codes: Vec<String>| {
+        let (ch, contact, choice, priced) = (&ch, &contact, &choice, &priced);
+        let customer = row.customer_id.clone();
+        async move {
+            let q = QuoteFor {
+                channel: ch,
+                customer: customer.as_deref(),
+                contact: Some(contact),
+                choice: choice.as_ref(),
+                codes: &codes,
+                coupons_held: true,
+            };
+            super::quote::quote(app, ctx, priced, q).await
+        }
     };
-    let quote = super::quote::quote(app, ctx, &priced, q).await?;
+    let mut quote = quote_with(order.pricing.coupons.clone()).await?;
+    // Codes that no longer apply to the edited order (conditions unmet,
+    // promotion ended) are dropped, and their uses given back below.
+    let dropped: Vec<String> = quote.coupons.iter().filter(|c| c.status != "applied").map(|c| c.code.clone()).collect();
+    if !dropped.is_empty() {
+        let kept = order.pricing.coupons.iter().filter(|c| !dropped.contains(c)).cloned().collect();
+        quote = quote_with(kept).await?;
+    }
     if !quote.problems.is_empty() {
         return Err(refused(quote.problems.join("; ")));
     }
@@ -161,6 +175,14 @@ pub async fn edit(
             code: "order_changed",
             message: "the order changed meanwhile; look again".into(),
         });
+    }
+    for code in &dropped {
+        if let Some(c) = crate::db::checkout_rules::coupon_by_code(&mut *tx, store_id, code).await?
+            && let Some(who) =
+                crate::db::checkout_rules::remove_order_coupon(&mut tx, store_id, order_id, &c.id).await?
+        {
+            crate::db::checkout_rules::give_back_use(&mut tx, store_id, &c.id, &who).await?;
+        }
     }
     // The hold is taken again for the new lines (all or nothing).
     let mut touched =
@@ -212,6 +234,9 @@ pub async fn edit(
     }
     if input.shipping_address.is_some() {
         changes.push("delivery address".into());
+    }
+    for code in &dropped {
+        changes.push(format!("coupon {code} no longer applies"));
     }
     changes.push(format!("total {} → {}", row.total, t.total));
     let note = match input.note.trim() {

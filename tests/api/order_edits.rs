@@ -12,6 +12,7 @@ crate::on_both_databases!(
     staff_edit_an_unshipped_order_and_it_is_priced_again,
     staff_edit_an_order_on_the_admin_page,
     staff_take_a_phone_order_as_a_draft,
+    an_edit_drops_a_coupon_that_no_longer_applies,
 );
 
 async fn edit(app: &TestApp, owner: &str, id: &str, body: &Value, key: Option<&str>) -> reqwest::Response {
@@ -169,5 +170,51 @@ async fn staff_take_a_phone_order_as_a_draft(b: Backend) {
     assert_eq!(mine["items"][0]["id"], order["id"], "the order is in the customer's account");
     let drafts: Value = app.get("/api/v1/draft-orders", Some(&owner)).await.json().await.unwrap();
     assert_eq!(drafts, json!([]), "a placed draft is gone");
+    app.stop().await;
+}
+
+async fn an_edit_drops_a_coupon_that_no_longer_applies(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+    let promo: Value = app
+        .post_json(
+            "/api/v1/promotions",
+            Some(&owner),
+            &json!({"name": "20 € off 200 €", "needs_coupon": true, "effect": {"type": "order_amount", "amount": 2000},
+                    "conditions": {"currency": "EUR", "min_subtotal": 20000}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/v1/promotions/{}/coupons", promo["id"].as_str().unwrap());
+    assert_eq!(app.post_json(&path, Some(&owner), &json!({"code": "BIG20", "usage_limit": 1})).await.status(), 201);
+    let cart = new_cart(&app, &base(&app)).await;
+    assert_eq!(add(&app, &cart, "TENT-S", 2).await.status(), 200);
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/carts/{}/coupons", cart.0)))
+        .header("cart-token", &cart.1)
+        .json(&json!({"code": "BIG20"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    contact(&app, &cart).await;
+    let order: Value = checkout(&base(&app), &cart, None).await.json().await.unwrap();
+    let id = order["id"].as_str().unwrap();
+    assert_eq!(order["totals"]["discount"]["amount"], 2000);
+    assert_eq!(app.scalar("SELECT used FROM coupons").await, 1);
+    // Down to one tent (120.00): below the coupon's 200.00, so it goes and its use comes back.
+    let res = edit(&app, &owner, id, &json!({"lines": [{"sku": "TENT-S", "quantity": 1}]}), None).await;
+    assert_eq!(res.status(), 200);
+    let edited: Value = res.json().await.unwrap();
+    assert_eq!(edited["totals"]["discount"]["amount"], 0);
+    assert_eq!(edited["pricing"]["coupons"], json!([]));
+    assert!(edited["history"].to_string().contains("coupon BIG20 no longer applies"), "{edited}");
+    assert_eq!(app.scalar("SELECT used FROM coupons").await, 0, "the use is given back");
+    assert_eq!(app.count_rows("order_coupons").await, 0);
     app.stop().await;
 }
