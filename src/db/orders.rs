@@ -409,3 +409,16 @@ pub async fn update_priced(tx: &mut Tx, store_id: &str, o: &OrderRow, status: &s
     .rows_affected()
         == 1)
 }
+
+/// Locks an order for the rest of the transaction (concurrent shipments,
+/// deliveries and edits of one order queue here) and returns its status
+/// and when it last changed, or None if it is gone.
+pub async fn lock_order(tx: &mut Tx, store_id: &str, order_id: &str) -> Result<Option<(String, i64)>, sqlx::Error> {
+    let row =
+        sqlx::query("UPDATE orders SET status = status WHERE store_id = $1 AND id = $2 RETURNING status, updated_at")
+            .bind(store_id)
+            .bind(order_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    row.map(|r| Ok((r.try_get("status")?, r.try_get("updated_at")?))).transpose()
+}

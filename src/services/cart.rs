@@ -527,6 +527,18 @@ async fn save_choices(
     choice: Option<&ShippingChoice>,
     codes: &[String],
 ) -> ServiceResult<CartView> {
+    store_choices(app, ctx, &mut row, choice, codes).await?;
+    view(app, ctx, &row).await
+}
+
+/// Writes the cart's shipping choice and coupon codes.
+async fn store_choices(
+    app: &App,
+    ctx: &Ctx,
+    row: &mut CartRow,
+    choice: Option<&ShippingChoice>,
+    codes: &[String],
+) -> ServiceResult<()> {
     let internal = |e: serde_json::Error| ServiceError::Internal(e.to_string());
     row.shipping_choice = match choice {
         Some(c) => serde_json::to_string(c).map_err(internal)?,
@@ -536,7 +548,7 @@ async fn save_choices(
     let mut tx = app.db.begin().await?;
     sql::update_choices(&mut tx, &ctx.store.id, &row.id, &row.shipping_choice, &row.coupon_codes, now_ms()).await?;
     tx.commit().await?;
-    view(app, ctx, &row).await
+    Ok(())
 }
 
 /// Most coupon codes one cart holds.
@@ -558,7 +570,7 @@ pub async fn add_coupon(app: &App, ctx: &Ctx, key: &CartKey<'_>, code: &str) -> 
         return Err(errs.into());
     }
     codes.push(code.clone());
-    let trial = CartRow { coupon_codes: serde_json::to_string(&codes).unwrap_or_default(), ..row.clone() };
+    let mut trial = CartRow { coupon_codes: serde_json::to_string(&codes).unwrap_or_default(), ..row.clone() };
     let trial_view = view(app, ctx, &trial).await?;
     match trial_view.coupons.iter().find(|c| c.code == code).map(|c| c.status.as_str()) {
         Some("invalid") => errs.add("code", "invalid_coupon", "this code is unknown or no longer valid"),
@@ -566,7 +578,9 @@ pub async fn add_coupon(app: &App, ctx: &Ctx, key: &CartKey<'_>, code: &str) -> 
         _ => {}
     }
     errs.finish(())?;
-    save_choices(app, ctx, row, choice.as_ref(), &codes).await
+    // The cart as priced with the code is the answer: no second pricing.
+    store_choices(app, ctx, &mut trial, choice.as_ref(), &codes).await?;
+    Ok(trial_view)
 }
 
 pub async fn remove_coupon(app: &App, ctx: &Ctx, key: &CartKey<'_>, code: &str) -> ServiceResult<CartView> {

@@ -242,7 +242,7 @@ pub async fn ship(
         return Ok(Outcome::Replayed { status, body });
     }
     // From here the order is ours: its status is checked again under the lock.
-    let locked = sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let locked = order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let now_status = OrderStatus::parse(&locked.0).unwrap_or(OrderStatus::Placed);
     if !matches!(now_status, OrderStatus::Confirmed | OrderStatus::PartiallyFulfilled) {
         return Err(refuse_status(now_status));
@@ -339,7 +339,7 @@ pub async fn deliver(app: &App, ctx: &Ctx, order_id: &str, shipment_id: &str) ->
     let actor = ctx.actor.principal();
     let mut tx = app.db.begin().await?;
     // Deliveries of one order queue here, so the last one sees the others.
-    sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let row = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let shipments = sql::shipments_of(&mut *tx, store_id, order_id).await?;
     if !shipments.iter().any(|(s, _)| s.id == shipment_id) {
@@ -368,7 +368,7 @@ pub async fn fulfil_without_shipping(app: &App, ctx: &Ctx, order_id: &str) -> Se
     ctx.actor.require(Permission::OrdersManage)?;
     let store_id = &ctx.store.id;
     let mut tx = app.db.begin().await?;
-    sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let row = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let lines = order_sql::lines(&mut *tx, store_id, order_id).await?;
     if lines.iter().any(|l| ships(l) && l.shipped < l.quantity) {

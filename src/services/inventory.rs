@@ -913,21 +913,9 @@ pub async fn reserve_for_order(
                         .ok_or_else(|| out_of_stock(&w.sku, free))?;
                     let r = sql::Reservation { variant_id: w.variant_id.clone(), location_id, quantity: q };
                     sql::insert_reservation(tx, store_id, order_id, &r).await?;
-                    let m = MovementRow {
-                        id: ids::new_id("stm"),
-                        variant_id: r.variant_id,
-                        location_id: r.location_id,
-                        kind: "reserve".into(),
-                        reason: "order".into(),
-                        on_hand_delta: 0,
-                        reserved_delta: q,
-                        after,
-                        note: String::new(),
-                        reference: order_id.to_string(),
-                        actor: actor.to_string(),
-                        created_at: now,
-                    };
-                    sql::insert_movement(tx, store_id, &m).await?;
+                    Journal { store_id, actor, reference: order_id, now }
+                        .record(tx, &r.variant_id, &r.location_id, ("reserve", "order"), (0, q), after)
+                        .await?;
                 }
                 *taken.entry(w.variant_id.clone()).or_default() += take;
                 take
@@ -937,6 +925,43 @@ pub async fn reserve_for_order(
     }
     let touched = watch.finish_taking(tx, &taken).await?;
     Ok((owed, touched))
+}
+
+/// Journal entries for stock moving on behalf of an order or a return
+/// (`reference`): reservations, releases, shipments, restocking.
+struct Journal<'a> {
+    store_id: &'a str,
+    actor: &'a str,
+    reference: &'a str,
+    now: i64,
+}
+
+impl Journal<'_> {
+    async fn record(
+        &self,
+        tx: &mut Tx,
+        variant_id: &str,
+        location_id: &str,
+        (kind, reason): (&str, &str),
+        (on_hand_delta, reserved_delta): (i64, i64),
+        after: Level,
+    ) -> ServiceResult<()> {
+        let m = MovementRow {
+            id: ids::new_id("stm"),
+            variant_id: variant_id.to_string(),
+            location_id: location_id.to_string(),
+            kind: kind.into(),
+            reason: reason.into(),
+            on_hand_delta,
+            reserved_delta,
+            after,
+            note: String::new(),
+            reference: self.reference.to_string(),
+            actor: self.actor.to_string(),
+            created_at: self.now,
+        };
+        Ok(sql::insert_movement(tx, self.store_id, &m).await?)
+    }
 }
 
 fn out_of_stock(sku: &str, free: i64) -> ServiceError {
@@ -1012,39 +1037,22 @@ pub async fn ship_for_order(
                 let after = sql::unreserve(tx, store_id, it.variant_id, &r.location_id, n, false, now)
                     .await?
                     .ok_or_else(|| ServiceError::Internal(format!("reservation of {order_id} exceeds the level")))?;
-                let m = MovementRow {
-                    id: ids::new_id("stm"),
-                    variant_id: it.variant_id.to_string(),
-                    location_id: r.location_id.clone(),
-                    kind: "release".into(),
-                    reason: "shipped from another location".into(),
-                    on_hand_delta: 0,
-                    reserved_delta: -n,
-                    after,
-                    note: String::new(),
-                    reference: order_id.to_string(),
-                    actor: actor.to_string(),
-                    created_at: now,
-                };
-                sql::insert_movement(tx, store_id, &m).await?;
+                Journal { store_id, actor, reference: order_id, now }
+                    .record(
+                        tx,
+                        it.variant_id,
+                        &r.location_id,
+                        ("release", "shipped from another location"),
+                        (0, -n),
+                        after,
+                    )
+                    .await?;
             }
         }
         for (on_hand_delta, reserved_delta, after) in moves {
-            let m = MovementRow {
-                id: ids::new_id("stm"),
-                variant_id: it.variant_id.to_string(),
-                location_id: location_id.to_string(),
-                kind: "ship".into(),
-                reason: "shipped".into(),
-                on_hand_delta,
-                reserved_delta,
-                after,
-                note: String::new(),
-                reference: order_id.to_string(),
-                actor: actor.to_string(),
-                created_at: now,
-            };
-            sql::insert_movement(tx, store_id, &m).await?;
+            Journal { store_id, actor, reference: order_id, now }
+                .record(tx, it.variant_id, location_id, ("ship", "shipped"), (on_hand_delta, reserved_delta), after)
+                .await?;
         }
     }
     watch.finish(app, tx).await
@@ -1069,21 +1077,9 @@ pub async fn restock_returned(
         let after = sql::change_on_hand(tx, store_id, it.variant_id, location_id, it.quantity, now)
             .await?
             .ok_or_else(|| ServiceError::Internal("adding stock was refused".into()))?;
-        let m = MovementRow {
-            id: ids::new_id("stm"),
-            variant_id: it.variant_id.to_string(),
-            location_id: location_id.to_string(),
-            kind: "return".into(),
-            reason: "returned".into(),
-            on_hand_delta: it.quantity,
-            reserved_delta: 0,
-            after,
-            note: String::new(),
-            reference: return_id.to_string(),
-            actor: actor.to_string(),
-            created_at: now,
-        };
-        sql::insert_movement(tx, store_id, &m).await?;
+        Journal { store_id, actor, reference: return_id, now }
+            .record(tx, it.variant_id, location_id, ("return", "returned"), (it.quantity, 0), after)
+            .await?;
     }
     watch.finish(app, tx).await
 }
@@ -1110,21 +1106,9 @@ pub async fn release_for_order(
         let after = sql::unreserve(tx, store_id, &r.variant_id, &r.location_id, r.quantity, false, now)
             .await?
             .ok_or_else(|| ServiceError::Internal(format!("reservation of {order_id} exceeds the level")))?;
-        let m = MovementRow {
-            id: ids::new_id("stm"),
-            variant_id: r.variant_id,
-            location_id: r.location_id,
-            kind: "release".into(),
-            reason: reason.into(),
-            on_hand_delta: 0,
-            reserved_delta: -r.quantity,
-            after,
-            note: String::new(),
-            reference: order_id.to_string(),
-            actor: actor.to_string(),
-            created_at: now,
-        };
-        sql::insert_movement(tx, store_id, &m).await?;
+        Journal { store_id, actor, reference: order_id, now }
+            .record(tx, &r.variant_id, &r.location_id, ("release", reason), (0, -r.quantity), after)
+            .await?;
     }
     sql::delete_reservations(tx, store_id, order_id).await?;
     watch.finish(app, tx).await

@@ -169,7 +169,7 @@ pub async fn edit(
     }
     // The order as read above, or nobody's edit: concurrent edits, shipments
     // and cancels of one order queue on this lock and the later ones refuse.
-    let locked = crate::db::fulfilment::lock_order(&mut tx, store_id, order_id).await?;
+    let locked = sql::lock_order(&mut tx, store_id, order_id).await?;
     if locked != Some((row.status.clone(), row.updated_at)) {
         return Err(ServiceError::Conflict {
             code: "order_changed",

@@ -623,13 +623,12 @@ async fn two_codes_of_one_promotion_apply_it_once(b: Backend) {
     .await;
     coupon(&app, &owner, &promo, json!({"code": "ANNA10"})).await;
     coupon(&app, &owner, &promo, json!({"code": "BEN10"})).await;
-    let ship_free = create_promotion(
+    create_promotion(
         &app,
         &owner,
         json!({"name": "Ship free", "effect": {"type": "free_shipping"}, "exclusive": true, "priority": 9}),
     )
     .await;
-    assert!(!ship_free.is_empty());
     let cart = new_cart(&app, &base(&app)).await;
     assert_eq!(add(&app, &cart, "BOOK", 1).await.status(), 200);
     assert_eq!(enter(&app, &cart, "ANNA10").await.status(), 200);
