@@ -17,6 +17,7 @@ pub mod categories;
 pub mod checkout_rules;
 pub mod collections;
 pub mod customers;
+pub mod digital;
 pub mod fulfilment;
 pub mod idempotency;
 pub mod inventory;

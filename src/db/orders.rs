@@ -422,3 +422,25 @@ pub async fn lock_order(tx: &mut Tx, store_id: &str, order_id: &str) -> Result<O
             .await?;
     row.map(|r| Ok((r.try_get("status")?, r.try_get("updated_at")?))).transpose()
 }
+
+/// Records a payment status move, only from the status the caller saw.
+pub async fn set_payment_status(
+    tx: &mut Tx,
+    store_id: &str,
+    order_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE orders SET payment_status = $4, reserved_until = NULL
+         WHERE store_id = $1 AND id = $2 AND payment_status = $3",
+    )
+    .bind(store_id)
+    .bind(order_id)
+    .bind(from)
+    .bind(to)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1)
+}

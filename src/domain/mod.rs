@@ -7,6 +7,7 @@ pub mod attributes;
 pub mod audit;
 pub mod catalog;
 pub mod crypto;
+pub mod digital;
 pub mod ids;
 pub mod inventory;
 pub mod locale;

@@ -81,6 +81,7 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Validation(errs) => ApiError::validation(errs),
             ServiceError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            ServiceError::Gone { code, message } => ApiError::new(StatusCode::GONE, code, message),
             ServiceError::IdempotencyMismatch => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",

@@ -855,5 +855,51 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
         "admin.edit_order",
         ["Edit the order", "Bestellung ändern", "Modificar el pedido", "Alterar a encomenda", "修改订单"],
     ),
+    (
+        "mail.downloads_subject",
+        [
+            "Your downloads for order {number}",
+            "Ihre Downloads zu Bestellung {number}",
+            "Tus descargas del pedido {number}",
+            "As suas transferências do pedido {number}",
+            "订单 {number} 的下载内容",
+        ],
+    ),
+    (
+        "mail.downloads_body",
+        [
+            "Thank you for your payment. Your digital goods from order {number} are ready:",
+            "Vielen Dank für Ihre Zahlung. Ihre digitalen Artikel aus Bestellung {number} stehen bereit:",
+            "Gracias por tu pago. Tus productos digitales del pedido {number} están listos:",
+            "Obrigado pelo seu pagamento. Os seus produtos digitais do pedido {number} estão prontos:",
+            "感谢您的付款。您订单 {number} 中的数字商品已准备就绪：",
+        ],
+    ),
+    ("order.licence_key", ["Licence key", "Lizenzschlüssel", "Clave de licencia", "Chave de licença", "许可证密钥"]),
+    ("order.downloads", ["Downloads", "Downloads", "Descargas", "Transferências", "下载"]),
+    (
+        "order.downloads_left",
+        ["downloads left", "Downloads übrig", "descargas restantes", "transferências restantes", "剩余下载次数"],
+    ),
+    ("order.link_expires", ["until", "bis", "hasta", "até", "有效期至"]),
+    (
+        "order.download_after_payment",
+        [
+            "Downloads and licence keys are sent once the order is paid.",
+            "Downloads und Lizenzschlüssel erhalten Sie, sobald die Bestellung bezahlt ist.",
+            "Las descargas y claves de licencia se envían cuando se paga el pedido.",
+            "As transferências e chaves de licença são enviadas quando o pedido for pago.",
+            "订单付款后即发送下载链接和许可证密钥。",
+        ],
+    ),
+    (
+        "admin.payment_received",
+        ["Payment received", "Zahlung erhalten", "Pago recibido", "Pagamento recebido", "已收到付款"],
+    ),
+    ("admin.payment_reference", ["Reference", "Referenz", "Referencia", "Referência", "参考号"]),
+    (
+        "admin.record_payment",
+        ["Record payment", "Zahlung erfassen", "Registrar pago", "Registar pagamento", "记录付款"],
+    ),
     ("admin.price_below", ["Price below", "Preis unter", "Precio inferior a", "Preço abaixo de", "价格低于"]),
 ];

@@ -118,10 +118,16 @@ pub async fn pick_list(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<Pi
     Ok(PickList { order_id: order.id, number: order.number, locations: out, waiting })
 }
 
+/// Lines that are delivered: shipped goods, and digital goods (sent over
+/// the network once paid). Services and fees are done by people.
+fn delivered_goods(l: &LineRow) -> bool {
+    matches!(ProductKind::parse(&l.kind), Some(ProductKind::Physical | ProductKind::Digital))
+}
+
 /// The fulfilment status once `lines` are as they are: fulfilled when
-/// every line that ships has shipped whole.
-fn status_after(lines: &[LineRow]) -> OrderStatus {
-    if lines.iter().filter(|l| ships(l)).all(|l| l.shipped >= l.quantity) {
+/// every line of goods was delivered whole.
+pub(super) fn status_after(lines: &[LineRow]) -> OrderStatus {
+    if lines.iter().filter(|l| delivered_goods(l)).all(|l| l.shipped >= l.quantity) {
         OrderStatus::Fulfilled
     } else {
         OrderStatus::PartiallyFulfilled
@@ -363,7 +369,8 @@ pub async fn deliver(app: &App, ctx: &Ctx, order_id: &str, shipment_id: &str) ->
     orders_svc::get(app, ctx, order_id, None).await
 }
 
-/// Fulfils a confirmed order that ships nothing (services, fees, digital goods).
+/// Fulfils a confirmed order that ships nothing (services, fees; digital
+/// goods once delivered).
 pub async fn fulfil_without_shipping(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<Order> {
     ctx.actor.require(Permission::OrdersManage)?;
     let store_id = &ctx.store.id;
@@ -377,11 +384,17 @@ pub async fn fulfil_without_shipping(app: &App, ctx: &Ctx, order_id: &str) -> Se
             message: "this order has goods to ship; record shipments instead".into(),
         });
     }
+    if lines.iter().any(|l| delivered_goods(l) && l.shipped < l.quantity) {
+        return Err(ServiceError::Conflict {
+            code: "digital_not_delivered",
+            message: "digital goods are delivered when the order is paid".into(),
+        });
+    }
     let status = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed);
     if !matches!(status, OrderStatus::Confirmed | OrderStatus::PartiallyFulfilled) {
         return Err(refuse_status(status));
     }
-    for l in lines.iter().filter(|l| !ships(l) && l.shipped < l.quantity) {
+    for l in lines.iter().filter(|l| !delivered_goods(l) && l.shipped < l.quantity) {
         sql::ship_line(&mut tx, store_id, order_id, l.line_no, &l.variant_id, l.quantity - l.shipped).await?;
     }
     let actor = ctx.actor.principal();

@@ -24,6 +24,9 @@ const SEALED: &[Sealed] = &[
     Sealed { table: "staff_users", column: "totp_secret_enc", slot_column: "totp_secret" },
     Sealed { table: "customer_addresses", column: "data_enc", slot_column: "data" },
     Sealed { table: "mail_outbox", column: "message_enc", slot_column: "message" },
+    Sealed { table: "carts", column: "contact_enc", slot_column: "contact" },
+    Sealed { table: "orders", column: "contact_enc", slot_column: "contact" },
+    Sealed { table: "licence_keys", column: "key_enc", slot_column: "key" },
 ];
 
 /// How many values are not yet under the active key.
@@ -31,8 +34,11 @@ pub async fn pending(app: &App) -> ServiceResult<u64> {
     let prefix = format!("v1.{}.%", app.keyring.active_key_id());
     let mut total = 0u64;
     for s in SEALED {
-        let sql =
-            format!("SELECT COUNT(*) FROM {} WHERE {} IS NOT NULL AND {} NOT LIKE $1", s.table, s.column, s.column);
+        let sql = format!(
+            "SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL AND {c} <> '' AND {c} NOT LIKE $1",
+            t = s.table,
+            c = s.column
+        );
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(&prefix).fetch_one(app.db.pool()).await?;
         total += n as u64;
     }
@@ -47,7 +53,7 @@ pub async fn rotate(app: &App, mut progress: impl FnMut(u64)) -> ServiceResult<u
     for s in SEALED {
         loop {
             let sql = format!(
-                "SELECT store_id, id, {col} AS value FROM {table} WHERE {col} IS NOT NULL AND {col} NOT LIKE $1 ORDER BY store_id, id LIMIT 500",
+                "SELECT store_id, id, {col} AS value FROM {table} WHERE {col} IS NOT NULL AND {col} <> '' AND {col} NOT LIKE $1 ORDER BY store_id, id LIMIT 500",
                 col = s.column,
                 table = s.table
             );

@@ -18,6 +18,7 @@ pub mod collections;
 pub mod customers;
 pub mod demo;
 pub mod demo_catalog;
+pub mod digital;
 pub mod drafts;
 pub mod fulfilment;
 pub mod housekeeping;
@@ -29,6 +30,7 @@ pub mod mail;
 pub mod media;
 pub mod mfa;
 pub mod order_edits;
+pub mod order_payment;
 pub mod orders;
 pub mod outbox;
 pub mod pii;
@@ -96,6 +98,9 @@ pub enum ServiceError {
     Validation(FieldErrors),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Something that existed and ended (an expired download link).
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
     #[error("this Idempotency-Key was used with a different request")]
     IdempotencyMismatch,
     #[error("a request with this Idempotency-Key is still in progress")]

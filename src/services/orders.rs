@@ -94,7 +94,8 @@ pub struct OrderTotals {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
-    /// `status` (a move) or `note` (staff's remark; the status stays).
+    /// `status` (a move), `payment` (payment recorded; the status stays)
+    /// or `note` (staff's remark; the status stays).
     pub kind: String,
     pub from: Option<OrderStatus>,
     pub to: OrderStatus,
@@ -122,6 +123,12 @@ pub struct Order {
     /// Parcels sent, oldest first.
     #[serde(default)]
     pub shipments: Vec<Shipment>,
+    /// Download links of digital goods (once paid).
+    #[serde(default)]
+    pub downloads: Vec<super::digital::DownloadLink>,
+    /// Licence keys of digital goods (once paid).
+    #[serde(default)]
+    pub licence_keys: Vec<super::digital::LicenceKey>,
     pub contact: Contact,
     pub customer_id: Option<String>,
     /// Until when an unpaid order holds its stock (Unix ms).
@@ -437,6 +444,8 @@ fn view(
         },
         pricing: serde_json::from_str(&row.pricing).unwrap_or_default(),
         shipments: Vec::new(),
+        downloads: Vec::new(),
+        licence_keys: Vec::new(),
         contact,
         customer_id: row.customer_id,
         reserved_until: row.reserved_until,
@@ -491,7 +500,16 @@ async fn load(app: &App, conn: &mut sqlx::AnyConnection, store_id: &str, row: Or
     let locations =
         if shipped.is_empty() { Vec::new() } else { crate::db::inventory::locations(&mut *conn, store_id).await? };
     let sku_of: std::collections::HashMap<i64, String> = lines.iter().map(|l| (l.line_no, l.sku.clone())).collect();
+    let digital = if lines.iter().any(|l| l.kind == ProductKind::Digital.as_str()) {
+        Some(super::digital::delivered(app, &mut *conn, store_id, &id, &lines).await?)
+    } else {
+        None
+    };
     let mut order = view(app, store_id, row, lines, history)?;
+    if let Some((links, keys)) = digital {
+        order.downloads = links;
+        order.licence_keys = keys;
+    }
     order.shipments = shipped
         .into_iter()
         .map(|(s, lines)| Shipment {
@@ -670,7 +688,13 @@ async fn move_order(
     let mut tx = app.db.begin().await?;
     let row = sql::by_id(&mut *tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
     apply_move(app, &mut tx, ctx, &row, to, note, actor).await?;
+    if to == OrderStatus::Confirmed {
+        // A paid order confirmed (or resumed) gets its digital goods now.
+        let moved = sql::by_id(&mut *tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
+        super::digital::deliver(app, &mut tx, ctx, &moved).await?;
+    }
     let touched = if to == OrderStatus::Cancelled {
+        super::digital::revoke(&mut tx, store_id, id).await?;
         for (coupon, who) in crate::db::checkout_rules::take_order_coupons(&mut tx, store_id, id).await? {
             crate::db::checkout_rules::give_back_use(&mut tx, store_id, &coupon, &who).await?;
         }

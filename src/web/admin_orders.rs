@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orders/{id}/ship", post(ship))
         .route("/admin/orders/{id}/shipments/{shipment}/delivered", post(delivered))
         .route("/admin/orders/{id}/fulfil", post(fulfil))
+        .route("/admin/orders/{id}/payment-received", post(payment_received))
         .route("/admin/orders/{id}/edit", post(edit_order))
         .route("/admin/orders/{id}/returns/{rma}/decision", post(decide_return))
         .route("/admin/orders/{id}/returns/{rma}/receive", post(receive_return))
@@ -106,6 +107,7 @@ struct DetailPage {
     /// Idempotency keys for the shipment and edit forms.
     ship_key: String,
     edit_key: String,
+    pay_key: String,
     returns: Vec<Return>,
     errors: Vec<String>,
 }
@@ -178,6 +180,7 @@ async fn show(
                 locations,
                 ship_key: crate::domain::ids::new_id("key"),
                 edit_key: crate::domain::ids::new_id("key"),
+                pay_key: crate::domain::ids::new_id("key"),
                 returns,
                 errors,
             };
@@ -298,6 +301,24 @@ async fn fulfil(
 ) -> Response {
     let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     let result = fulfilment::fulfil_without_shipping(&state.app, &s.ctx, &id).await;
+    after(&state, shell, &s, &id, result).await
+}
+
+/// Staff record money that arrived outside Oxcart; the key makes a double
+/// submit record it once.
+async fn payment_received(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let input = crate::services::order_payment::PaymentReceived { reference: form.get("reference") };
+    let key = form.get("_key");
+    let idem =
+        (!key.is_empty()).then(|| IdempotencyRequest::new(key, &format!("orders.payment_received:{id}"), &input));
+    let result = crate::services::order_payment::record(&state.app, &s.ctx, &id, input, idem.as_ref()).await;
     after(&state, shell, &s, &id, result).await
 }
 

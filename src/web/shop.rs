@@ -488,6 +488,10 @@ impl OrderPage {
         crate::i18n::t(self.shell.lang, key).to_string()
     }
 
+    fn has_digital(&self) -> bool {
+        self.order.lines.iter().any(|l| l.kind == crate::domain::catalog::ProductKind::Digital)
+    }
+
     /// Units of a line that may still be sent back.
     fn returnable(&self, l: &crate::services::orders::OrderLine) -> i64 {
         if l.kind.needs_shipping() { l.shipped - l.returned } else { 0 }

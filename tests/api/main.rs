@@ -15,6 +15,7 @@ mod checkout_pricing;
 mod cli;
 mod collections;
 mod customer_data;
+mod digital_goods;
 mod errors;
 mod fulfilment;
 mod idempotency;

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalog;
 pub mod checkout_rules;
 pub mod customers;
+pub mod digital;
 pub mod docs;
 pub mod inventory;
 pub mod jobs;
@@ -53,6 +54,7 @@ use crate::services::Outcome;
         checkout_rules::zones, checkout_rules::create_zone, checkout_rules::update_zone, checkout_rules::delete_zone,
         checkout_rules::create_method, checkout_rules::update_method, checkout_rules::delete_method,
         checkout_rules::list_promotions, checkout_rules::create_promotion, checkout_rules::get_promotion, checkout_rules::update_promotion, checkout_rules::add_coupon,
+        digital::add_file, digital::files, digital::remove_file, digital::key_stock, digital::add_keys, digital::payment_received,
         media::upload, media::list, media::reorder, media::update, media::delete,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
@@ -66,6 +68,7 @@ use crate::services::Outcome;
         (name = "catalog", description = "Channels, products, variants and prices"),
         (name = "search", description = "Catalog search with facets, for the storefront and staff"),
         (name = "orders", description = "Carts, checkout and orders"),
+        (name = "digital goods", description = "Files and licence keys of digital products, delivered once paid"),
         (name = "fulfilment", description = "Pick lists, shipments with tracking, delivery, fulfilling orders that ship nothing"),
         (name = "returns", description = "Return requests (RMA), inspection, restocking and the refund owed"),
         (name = "checkout rules", description = "Tax rates, shipping zones and methods, promotions and coupons"),
@@ -182,6 +185,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orders/{id}/shipments", post(orders::ship))
         .route("/api/v1/orders/{id}/shipments/{shipment}/delivered", post(orders::delivered))
         .route("/api/v1/orders/{id}/fulfil", post(orders::fulfil))
+        .route("/api/v1/orders/{id}/payment-received", post(digital::payment_received))
+        .route("/api/v1/products/{id}/files", get(digital::files).post(digital::add_file))
+        .route("/api/v1/products/{id}/files/{file_id}", axum::routing::delete(digital::remove_file))
+        .route("/api/v1/products/{id}/licence-keys", get(digital::key_stock).post(digital::add_keys))
+        .route("/downloads/{grant}", get(digital::download))
         .route("/api/v1/orders/{id}/returns", get(orders::order_returns).post(orders::request_return))
         .route("/api/v1/returns", get(orders::list_returns))
         .route("/api/v1/returns/{id}", get(orders::get_return))

@@ -1,0 +1,251 @@
+//! Digital goods through the HTTP server: files and licence keys on a
+//! digital product, delivery once staff record the payment (signed links
+//! that expire and count their uses, keys from the pool, never one key
+//! for two orders), orders waiting for keys until the pool is refilled,
+//! mixed orders, and refusals that change nothing.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_problem, spawn};
+use crate::orders::{add, base, catalog, checkout, contact, new_cart, stock};
+
+crate::on_both_databases!(
+    paying_delivers_signed_links_and_licence_keys,
+    orders_wait_for_keys_and_no_key_is_given_twice,
+    links_stop_at_expiry_and_mixed_orders_fulfil_in_steps,
+);
+
+const PDF: &[u8] = b"%PDF-1.4\n% a field guide\n";
+
+/// A digital e-book (EBOOK-1, 9.90): its product id.
+async fn ebook(app: &TestApp, owner: &str, sku: &str) -> String {
+    let body = json!({
+        "kind": "digital", "status": "published", "texts": {"en": {"name": format!("Field guide {sku}")}},
+        "variants": [{"sku": sku, "prices": [{"channel": "web", "amount": 990}]}]
+    });
+    let res = app.post_json("/api/v1/products", Some(owner), &body).await;
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+}
+
+async fn upload(app: &TestApp, owner: &str, product: &str, query: &str, bytes: &[u8]) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/v1/products/{product}/files?{query}")))
+        .bearer_auth(owner)
+        .header("content-type", "application/pdf")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn add_keys(app: &TestApp, owner: &str, product: &str, keys: &[&str]) -> reqwest::Response {
+    app.post_json(&format!("/api/v1/products/{product}/licence-keys"), Some(owner), &json!({ "keys": keys })).await
+}
+
+/// Places a guest order: (id, order token).
+async fn order(app: &TestApp, lines: &[(&str, i64)]) -> (String, String) {
+    let cart = new_cart(app, &base(app)).await;
+    for (sku, n) in lines {
+        assert_eq!(add(app, &cart, sku, *n).await.status(), 200);
+    }
+    contact(app, &cart).await;
+    let res = checkout(&base(app), &cart, None).await;
+    assert_eq!(res.status(), 201);
+    let o: Value = res.json().await.unwrap();
+    (o["id"].as_str().unwrap().to_string(), o["access_token"].as_str().unwrap().to_string())
+}
+
+async fn pay(app: &TestApp, owner: &str, id: &str, key: Option<&str>) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url(&format!("/api/v1/orders/{id}/payment-received")))
+        .bearer_auth(owner)
+        .json(&json!({"reference": "BANK-4711"}));
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    req.send().await.unwrap()
+}
+
+async fn guest_view(app: &TestApp, id: &str, token: &str) -> Value {
+    let res =
+        app.client.get(app.url(&format!("/api/v1/orders/{id}"))).header("order-token", token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn paying_delivers_signed_links_and_licence_keys(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    let product = ebook(&app, &owner, "EBOOK-1").await;
+
+    // Files and keys belong to digital products, and bad ones change nothing.
+    let res = upload(&app, &owner, &product, "file_name=guide.pdf&max_downloads=2&valid_days=7", PDF).await;
+    assert_eq!(res.status(), 201);
+    let file: Value = res.json().await.unwrap();
+    assert_eq!((file["byte_size"].as_i64(), file["max_downloads"].as_i64()), (Some(PDF.len() as i64), Some(2)));
+    let mug = json!({"kind": "physical", "status": "draft", "texts": {"en": {"name": "Mug"}},
+        "variants": [{"sku": "MUG-1", "prices": [{"channel": "web", "amount": 500}]}]});
+    let mug: Value = app.post_json("/api/v1/products", Some(&owner), &mug).await.json().await.unwrap();
+    let mug = mug["id"].as_str().unwrap();
+    assert_problem(upload(&app, &owner, mug, "file_name=x.pdf", PDF).await, 409, "not_digital").await;
+    for bad in
+        ["file_name=guide.pdf&max_downloads=0", "file_name=../x.pdf", "file_name=", "file_name=a.pdf&valid_days=0"]
+    {
+        assert_problem(upload(&app, &owner, &product, bad, PDF).await, 422, "validation_failed").await;
+    }
+    assert_problem(upload(&app, &owner, &product, "file_name=empty.pdf", b"").await, 422, "validation_failed").await;
+    assert_eq!(app.count_rows("digital_files").await, 1);
+
+    assert_eq!(add_keys(&app, &owner, &product, &["KEY-AAA", " KEY-BBB "]).await.status(), 201);
+    for bad in [vec![], vec!["KEY-CCC", "KEY-CCC"], vec!["KEY-DDD", "KEY-AAA"], vec!["bad\u{7}key"]] {
+        assert_problem(add_keys(&app, &owner, &product, &bad).await, 422, "validation_failed").await;
+    }
+    let pool: Value =
+        app.get(&format!("/api/v1/products/{product}/licence-keys"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!((pool["available"].as_i64(), pool["handed_out"].as_i64()), (Some(2), Some(0)), "{pool}");
+    let stored = app.raw_database().await;
+    assert!(!stored.windows(7).any(|w| w == b"KEY-AAA"), "licence keys are sealed at rest");
+
+    // Unpaid: nothing delivered, and fulfilling by hand is refused.
+    let (id, token) = order(&app, &[("EBOOK-1", 1)]).await;
+    let seen = guest_view(&app, &id, &token).await;
+    assert_eq!((seen["downloads"].clone(), seen["licence_keys"].clone()), (json!([]), json!([])));
+    let confirm_first = app.post_json(&format!("/api/v1/orders/{id}/fulfil"), Some(&owner), &json!({})).await;
+    assert_eq!(confirm_first.status(), 409);
+    let res = app.client.post(app.url(&format!("/api/v1/orders/{id}/payment-received"))).json(&json!({})).send().await;
+    assert_eq!(res.unwrap().status(), 401, "only staff record payments");
+    let res = app
+        .post_json(
+            &format!("/api/v1/orders/{id}/payment-received"),
+            Some(&owner),
+            &json!({"reference": "x".repeat(201)}),
+        )
+        .await;
+    assert_problem(res, 422, "validation_failed").await;
+
+    // Paid: confirmed, delivered (links and a key) and fulfilled in one step.
+    let res = pay(&app, &owner, &id, Some("pay-1")).await;
+    assert_eq!(res.status(), 200);
+    let paid: Value = res.json().await.unwrap();
+    assert_eq!((paid["payment_status"].as_str(), paid["status"].as_str()), (Some("paid"), Some("fulfilled")), "{paid}");
+    assert_eq!(paid["reserved_until"], Value::Null);
+    assert_eq!(paid["licence_keys"], json!([{"sku": "EBOOK-1", "key": "KEY-AAA"}]));
+    assert_eq!(paid["downloads"].as_array().unwrap().len(), 1);
+    assert_eq!(paid["downloads"][0]["downloads_left"], 2);
+    let history: Vec<&str> = paid["history"].as_array().unwrap().iter().map(|h| h["kind"].as_str().unwrap()).collect();
+    assert!(history.contains(&"payment"), "{history:?}");
+    let retry = pay(&app, &owner, &id, Some("pay-1")).await;
+    assert_eq!((retry.status().as_u16(), retry.headers()["idempotency-replayed"].to_str().unwrap()), (200, "true"));
+    assert_problem(pay(&app, &owner, &id, None).await, 409, "not_unpaid").await;
+    let pool: Value =
+        app.get(&format!("/api/v1/products/{product}/licence-keys"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!(
+        (pool["available"].as_i64(), pool["handed_out"].as_i64()),
+        (Some(1), Some(1)),
+        "a retry hands out no key"
+    );
+
+    // The link works twice, then is used up; altered links are unknown.
+    let url = paid["downloads"][0]["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with("/downloads/dlg_"), "{url}");
+    let first = app.client.get(app.url(&url)).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert!(first.headers()["content-disposition"].to_str().unwrap().contains("guide.pdf"));
+    assert_eq!(first.headers()["content-type"], "application/pdf");
+    assert_eq!(first.bytes().await.unwrap().as_ref(), PDF);
+    let tampered_sig = format!("{}0", &url[..url.len() - 1]).replace("sig=", "sig=f");
+    let later = url.replace("expires=", "expires=9");
+    for bad in [tampered_sig, later, url.split('?').next().unwrap().to_string()] {
+        assert_eq!(app.client.get(app.url(&bad)).send().await.unwrap().status(), 404, "{bad}");
+    }
+    assert_eq!(app.client.get(app.url(&url)).send().await.unwrap().status(), 200);
+    assert_problem(app.client.get(app.url(&url)).send().await.unwrap(), 410, "download_limit_reached").await;
+    assert_eq!(guest_view(&app, &id, &token).await["downloads"][0]["downloads_left"], 0);
+
+    // The buyer got the link and key by e-mail, in full.
+    let mail = app.mailbox("outfitters", 2).await;
+    let delivery = mail.iter().find(|m| m.contains("Your downloads")).expect("a delivery e-mail");
+    assert!(delivery.contains("KEY-AAA") && delivery.contains(&url), "{delivery}");
+
+    // A file with live links cannot be removed.
+    let path = format!("/api/v1/products/{product}/files/{}", file["id"].as_str().unwrap());
+    let res = app.client.delete(app.url(&path)).bearer_auth(&owner).send().await.unwrap();
+    assert_eq!(res.status(), 204, "the only link is used up, so the file may go");
+    assert_eq!(app.count_rows("digital_files").await, 0);
+}
+
+async fn orders_wait_for_keys_and_no_key_is_given_twice(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    let product = ebook(&app, &owner, "EBOOK-2").await;
+    assert_eq!(add_keys(&app, &owner, &product, &["K-1"]).await.status(), 201);
+
+    // Two keys owed, one in the pool: the order waits for the second.
+    let (id, token) = order(&app, &[("EBOOK-2", 2)]).await;
+    let paid: Value = pay(&app, &owner, &id, None).await.json().await.unwrap();
+    assert_eq!(paid["status"], "confirmed", "{paid}");
+    assert_eq!(paid["licence_keys"].as_array().unwrap().len(), 1);
+    assert_eq!(paid["lines"][0]["shipped"], 0);
+    let events: Value = app.get("/api/v1/events?limit=200", Some(&owner)).await.json().await.unwrap();
+    let exhausted = events.as_array().unwrap().iter().find(|e| e["type"] == "licence_keys.exhausted");
+    assert!(exhausted.is_some_and(|e| e.to_string().contains(&id)), "{events}");
+
+    // Refilling the pool serves the waiting order first.
+    assert_eq!(add_keys(&app, &owner, &product, &["K-2", "K-3"]).await.status(), 201);
+    let seen = guest_view(&app, &id, &token).await;
+    let keys: Vec<&str> = seen["licence_keys"].as_array().unwrap().iter().map(|k| k["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, vec!["K-1", "K-2"]);
+    assert_eq!(seen["status"], "fulfilled");
+
+    // Two orders paid at once for the last key: exactly one gets it.
+    let (a, _) = order(&app, &[("EBOOK-2", 1)]).await;
+    let (c, _) = order(&app, &[("EBOOK-2", 1)]).await;
+    let (ra, rc) = tokio::join!(pay(&app, &owner, &a, None), pay(&app, &owner, &c, None));
+    let (va, vc): (Value, Value) = (ra.json().await.unwrap(), rc.json().await.unwrap());
+    let given: Vec<&Value> = [&va, &vc].iter().flat_map(|v| v["licence_keys"].as_array().unwrap()).collect();
+    assert_eq!(given.len(), 1, "{va} {vc}");
+    assert_eq!(given[0]["key"], "K-3");
+    let pool: Value =
+        app.get(&format!("/api/v1/products/{product}/licence-keys"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!((pool["available"].as_i64(), pool["handed_out"].as_i64()), (Some(0), Some(3)));
+}
+
+async fn links_stop_at_expiry_and_mixed_orders_fulfil_in_steps(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 3).await;
+    let product = ebook(&app, &owner, "EBOOK-3").await;
+    assert_eq!(upload(&app, &owner, &product, "file_name=guide.pdf", PDF).await.status(), 201);
+
+    // Staff confirm first; payment then delivers the e-book, the tent waits.
+    let (id, _) = order(&app, &[("TENT-S", 1), ("EBOOK-3", 1)]).await;
+    let res =
+        app.post_json(&format!("/api/v1/orders/{id}/status"), Some(&owner), &json!({"status": "confirmed"})).await;
+    assert_eq!(res.status(), 200);
+    let paid: Value = pay(&app, &owner, &id, None).await.json().await.unwrap();
+    assert_eq!(paid["status"], "partially_fulfilled", "{paid}");
+    let shipped: Vec<i64> = paid["lines"].as_array().unwrap().iter().map(|l| l["shipped"].as_i64().unwrap()).collect();
+    assert_eq!(shipped, vec![0, 1]);
+    let shipment = json!({"location": "berlin", "tracking_number": "TRK-9"});
+    let res = app.post_json(&format!("/api/v1/orders/{id}/shipments"), Some(&owner), &shipment).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "fulfilled");
+
+    // A link past its expiry is gone; the live one still works.
+    let url = paid["downloads"][0]["url"].as_str().unwrap().to_string();
+    assert_eq!(app.client.get(app.url(&url)).send().await.unwrap().status(), 200);
+    app.raw_sql(&format!("UPDATE download_grants SET expires_at = 1 WHERE order_id = '{id}'")).await.unwrap();
+    assert_problem(app.client.get(app.url(&url)).send().await.unwrap(), 410, "download_expired").await;
+
+    // Cancelled unpaid orders take no payment.
+    let (other, _) = order(&app, &[("EBOOK-3", 1)]).await;
+    let res =
+        app.post_json(&format!("/api/v1/orders/{other}/status"), Some(&owner), &json!({"status": "cancelled"})).await;
+    assert_eq!(res.status(), 200);
+    assert_problem(pay(&app, &owner, &other, None).await, 409, "order_cancelled").await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM download_grants").await, 1);
+}
