@@ -74,12 +74,14 @@ fn order(r: &AnyRow) -> Result<OrderRow, sqlx::Error> {
     })
 }
 
-pub async fn insert(tx: &mut Tx, store_id: &str, o: &OrderRow) -> Result<(), sqlx::Error> {
+/// Records a placed order; `email_index` is the blind index of the
+/// buyer's e-mail (staff find orders by it).
+pub async fn insert(tx: &mut Tx, store_id: &str, o: &OrderRow, email_index: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO orders (store_id, id, number, status, payment_status, customer_id, channel_id, currency, lang,
              prices_include_tax, subtotal, shipping_total, discount_total, tax_total, total, contact_enc,
-             access_hash, reserved_until, placed_at, updated_at, pricing)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+             access_hash, reserved_until, placed_at, updated_at, pricing, email_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
     )
     .bind(store_id)
     .bind(&o.id)
@@ -102,6 +104,7 @@ pub async fn insert(tx: &mut Tx, store_id: &str, o: &OrderRow) -> Result<(), sql
     .bind(o.placed_at)
     .bind(o.updated_at)
     .bind(&o.pricing)
+    .bind(email_index)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -122,13 +125,23 @@ where
         .transpose()
 }
 
-/// Newest first, before (placed_at, id) `before`; optionally one
-/// customer's or one status.
+/// Which orders a list shows; every set field narrows it.
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter<'a> {
+    pub customer_id: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub payment_status: Option<&'a str>,
+    pub number: Option<i64>,
+    pub email_index: Option<&'a str>,
+    /// Orders with a line of this SKU.
+    pub sku: Option<&'a str>,
+}
+
+/// Newest first, before (placed_at, id) `before`, narrowed by `filter`.
 pub async fn list<'e, E>(
     ex: E,
     store_id: &str,
-    customer_id: Option<&str>,
-    status: Option<&str>,
+    filter: &ListFilter<'_>,
     before: (i64, &str),
     limit: i64,
 ) -> Result<Vec<OrderRow>, sqlx::Error>
@@ -139,21 +152,35 @@ where
         "SELECT {ORDER_COLUMNS} FROM orders WHERE store_id = $1 AND (placed_at < $2 OR (placed_at = $2 AND id < $3))"
     );
     let mut n = 4;
-    if customer_id.is_some() {
-        sql.push_str(&format!(" AND customer_id = ${n}"));
-        n += 1;
+    let mut texts: Vec<&str> = Vec::new();
+    for (value, clause) in [
+        (filter.customer_id, "customer_id = $"),
+        (filter.status, "status = $"),
+        (filter.payment_status, "payment_status = $"),
+        (filter.email_index, "email_index = $"),
+        (
+            filter.sku,
+            "EXISTS (SELECT 1 FROM order_lines l WHERE l.store_id = orders.store_id AND l.order_id = orders.id AND l.sku = $",
+        ),
+    ] {
+        if let Some(v) = value {
+            let close = if clause.starts_with("EXISTS") { ")" } else { "" };
+            sql.push_str(&format!(" AND {clause}{n}{close}"));
+            n += 1;
+            texts.push(v);
+        }
     }
-    if status.is_some() {
-        sql.push_str(&format!(" AND status = ${n}"));
+    if filter.number.is_some() {
+        sql.push_str(&format!(" AND number = ${n}"));
         n += 1;
     }
     sql.push_str(&format!(" ORDER BY placed_at DESC, id DESC LIMIT ${n}"));
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(before.0).bind(before.1);
-    if let Some(c) = customer_id {
-        q = q.bind(c);
+    for t in texts {
+        q = q.bind(t);
     }
-    if let Some(s) = status {
-        q = q.bind(s);
+    if let Some(number) = filter.number {
+        q = q.bind(number);
     }
     q.bind(limit).fetch_all(ex).await?.iter().map(order).collect()
 }

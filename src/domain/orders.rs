@@ -103,6 +103,16 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 7] = [
+        PaymentStatus::Unpaid,
+        PaymentStatus::Authorized,
+        PaymentStatus::PartiallyPaid,
+        PaymentStatus::Paid,
+        PaymentStatus::PartiallyRefunded,
+        PaymentStatus::Refunded,
+        PaymentStatus::Voided,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PaymentStatus::Unpaid => "unpaid",
@@ -116,17 +126,7 @@ impl PaymentStatus {
     }
 
     pub fn parse(s: &str) -> Option<PaymentStatus> {
-        [
-            PaymentStatus::Unpaid,
-            PaymentStatus::Authorized,
-            PaymentStatus::PartiallyPaid,
-            PaymentStatus::Paid,
-            PaymentStatus::PartiallyRefunded,
-            PaymentStatus::Refunded,
-            PaymentStatus::Voided,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
+        PaymentStatus::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 

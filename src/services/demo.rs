@@ -229,15 +229,31 @@ async fn load_catalog(app: &App, store: Store) -> ServiceResult<()> {
     };
     let mut skus = Vec::new();
     for p in products {
-        if p.kind == crate::domain::catalog::ProductKind::Physical {
+        let kind = p.kind;
+        if kind == crate::domain::catalog::ProductKind::Physical {
             skus.extend(p.variants.iter().map(|v| v.sku.clone()));
         }
-        catalog::create(app, &ctx, p).await?;
+        let product = catalog::create(app, &ctx, p).await?;
+        if kind == crate::domain::catalog::ProductKind::Digital {
+            load_download(app, &ctx, &product.id).await?;
+        }
     }
     if !skus.is_empty() {
         load_stock(app, &ctx, &skus).await?;
         load_checkout_rules(app, &ctx).await?;
     }
+    Ok(())
+}
+
+/// The digital product's file and a few licence keys, so a paid demo order
+/// shows its download link and key.
+async fn load_download(app: &App, ctx: &super::actor::Ctx, product_id: &str) -> ServiceResult<()> {
+    use super::digital::{self, FileSettings, KeysInput};
+    let settings = FileSettings { file_name: "trail-guide.txt".into(), max_downloads: Some(5), valid_days: Some(30) };
+    let bytes = include_bytes!("demo/trail_guide.txt").to_vec();
+    digital::add_file(app, ctx, product_id, settings, Some("text/plain; charset=utf-8"), bytes).await?;
+    let keys = (1..=20).map(|n| format!("DEMO-GUIDE-{n:04}")).collect();
+    digital::add_keys(app, ctx, product_id, KeysInput { keys }).await?;
     Ok(())
 }
 

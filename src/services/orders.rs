@@ -301,7 +301,7 @@ pub async fn checkout(
         placed_at: now,
         updated_at: now,
     };
-    sql::insert(&mut tx, store_id, &order_row).await?;
+    sql::insert(&mut tx, store_id, &order_row, &app.email_index(store_id, &contact.email)).await?;
     let line_rows = line_rows(&priced, &owed, &quote)?;
     for line in &line_rows {
         sql::insert_line(&mut tx, store_id, &id, line).await?;
@@ -551,15 +551,26 @@ pub struct OrderPage {
     pub next: Option<String>,
 }
 
-/// Orders newest first: staff see the store's (optionally one status),
-/// a customer their own.
-pub async fn list(
-    app: &App,
-    ctx: &Ctx,
-    status: Option<&str>,
-    before: Option<&str>,
-    limit: i64,
-) -> ServiceResult<OrderPage> {
+/// Which orders to list; every field given narrows the list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OrderQuery {
+    /// One order status.
+    pub status: Option<String>,
+    /// One payment status (`unpaid`, `paid`, …).
+    pub payment_status: Option<String>,
+    /// Search (staff): an order number (`1042` or `#1042`), the buyer's
+    /// exact e-mail address, or a SKU the order holds.
+    pub q: Option<String>,
+    /// Cursor from the previous page.
+    pub before: Option<String>,
+    /// 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// Orders newest first: staff see the store's, a customer their own;
+/// narrowed by status, payment status and a search.
+pub async fn list(app: &App, ctx: &Ctx, query: &OrderQuery) -> ServiceResult<OrderPage> {
     let customer = match &ctx.actor {
         Actor::Customer { id } => Some(id.clone()),
         _ => {
@@ -567,12 +578,34 @@ pub async fn list(
             None
         }
     };
-    if let Some(s) = status
-        && OrderStatus::parse(s).is_none()
-    {
-        let mut errs = crate::domain::validation::FieldErrors::default();
+    let mut errs = crate::domain::validation::FieldErrors::default();
+    let status = query.status.as_deref().filter(|s| !s.is_empty());
+    if status.is_some_and(|s| OrderStatus::parse(s).is_none()) {
         errs.add("status", "invalid_status", "not an order status");
-        return Err(errs.into());
+    }
+    let payment_status = query.payment_status.as_deref().filter(|s| !s.is_empty());
+    if payment_status.is_some_and(|s| PaymentStatus::parse(s).is_none()) {
+        errs.add("payment_status", "invalid_payment_status", "not a payment status");
+    }
+    let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if search.is_some_and(|q| q.chars().count() > 200) {
+        errs.add("q", "too_long", "at most 200 characters");
+    }
+    errs.finish(())?;
+    let before = query.before.as_deref();
+    let limit = query.limit.unwrap_or(50);
+    let mut filter = sql::ListFilter { customer_id: customer.as_deref(), status, payment_status, ..Default::default() };
+    let email_index;
+    match search {
+        None => {}
+        Some(q) if q.trim_start_matches('#').parse::<i64>().is_ok() => {
+            filter.number = q.trim_start_matches('#').parse().ok();
+        }
+        Some(q) if q.contains('@') => {
+            email_index = app.email_index(&ctx.store.id, q);
+            filter.email_index = Some(&email_index);
+        }
+        Some(q) => filter.sku = Some(q),
     }
     let cursor = match before {
         None => (i64::MAX, String::new()),
@@ -583,8 +616,7 @@ pub async fn list(
         })?,
     };
     let limit = limit.clamp(1, 200);
-    let rows =
-        sql::list(app.db.pool(), &ctx.store.id, customer.as_deref(), status, (cursor.0, &cursor.1), limit).await?;
+    let rows = sql::list(app.db.pool(), &ctx.store.id, &filter, (cursor.0, &cursor.1), limit).await?;
     let next = (rows.len() as i64 == limit).then(|| rows.last().map(|r| format!("{}.{}", r.placed_at, r.id))).flatten();
     let items = rows
         .into_iter()

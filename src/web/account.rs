@@ -349,8 +349,14 @@ async fn account_page(
         Err(_) => return error_page(shell, StatusCode::NOT_FOUND),
     };
     let addresses = addresses::list(&state.app, &s.ctx).await.unwrap_or_default();
-    let orders =
-        crate::services::orders::list(&state.app, &s.ctx, None, None, 20).await.map(|p| p.items).unwrap_or_default();
+    let orders = crate::services::orders::list(
+        &state.app,
+        &s.ctx,
+        &crate::services::orders::OrderQuery { limit: Some(20), ..Default::default() },
+    )
+    .await
+    .map(|p| p.items)
+    .unwrap_or_default();
     render(status, &HomePage { shell, csrf: s.csrf, me, addresses, notice, errors, draft, orders })
 }
 

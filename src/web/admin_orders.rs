@@ -16,7 +16,7 @@ use super::admin_access::{FormPairs, signed_in, signed_in_post};
 use super::admin_forms::{failure, messages};
 use super::shell::{Shell, render};
 use crate::domain::money::Money;
-use crate::domain::orders::OrderStatus;
+use crate::domain::orders::{OrderStatus, PaymentStatus};
 use crate::domain::returns::{Condition, ReturnStatus};
 use crate::http::state::AppState;
 use crate::i18n::format_money;
@@ -54,7 +54,10 @@ struct ListPage {
     csrf: String,
     orders: Vec<OrderSummary>,
     statuses: Vec<&'static str>,
+    payment_statuses: Vec<&'static str>,
     status: String,
+    payment_status: String,
+    q: String,
     next: Option<String>,
 }
 
@@ -71,13 +74,21 @@ impl ListPage {
 #[derive(Deserialize)]
 struct ListQuery {
     status: Option<String>,
+    payment_status: Option<String>,
+    q: Option<String>,
     before: Option<String>,
 }
 
 async fn list(State(state): State<AppState>, shell: Shell, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
     let s = or_respond!(signed_in(&state, &shell, &headers).await);
-    let status = q.status.filter(|s| !s.is_empty());
-    match orders::list(&state.app, &s.ctx, status.as_deref(), q.before.as_deref(), 50).await {
+    let query = orders::OrderQuery {
+        status: q.status.clone(),
+        payment_status: q.payment_status.clone(),
+        q: q.q.clone(),
+        before: q.before.clone(),
+        limit: Some(50),
+    };
+    match orders::list(&state.app, &s.ctx, &query).await {
         Ok(page) => render(
             StatusCode::OK,
             &ListPage {
@@ -85,7 +96,10 @@ async fn list(State(state): State<AppState>, shell: Shell, headers: HeaderMap, Q
                 csrf: s.csrf.clone(),
                 orders: page.items,
                 statuses: OrderStatus::ALL.iter().map(|s| s.as_str()).collect(),
-                status: status.unwrap_or_default(),
+                payment_statuses: PaymentStatus::ALL.iter().map(|s| s.as_str()).collect(),
+                status: q.status.unwrap_or_default(),
+                payment_status: q.payment_status.unwrap_or_default(),
+                q: q.q.unwrap_or_default(),
                 next: page.next,
             },
         ),

@@ -18,6 +18,7 @@ crate::on_both_databases!(
     unpaid_orders_expire_and_release_their_stock,
     customers_see_only_their_own_orders,
     a_guest_cart_joins_the_customers_after_sign_in,
+    staff_find_orders_by_number_email_sku_and_payment,
 );
 
 /// A tent in two sizes (TENT-S 120.00, TENT-L 150.00, volume price 110.00
@@ -571,4 +572,54 @@ async fn a_guest_cart_joins_the_customers_after_sign_in(b: Backend) {
     assert_eq!(mine.status(), 200);
     assert_eq!(app.count_rows("carts").await, 1);
     app.stop().await;
+}
+
+/// Places a guest order for one SKU with an e-mail: (id, number).
+async fn order_for(app: &TestApp, sku: &str, email: &str) -> (String, i64) {
+    let cart = new_cart(app, &base(app)).await;
+    assert_eq!(add(app, &cart, sku, 1).await.status(), 200);
+    let body = json!({"email": email, "shipping_address": address()});
+    assert_eq!(put(app, &format!("/api/v1/carts/{}/contact", cart.0), Some(&cart.1), &body).await.status(), 200);
+    let placed: Value = checkout(&base(app), &cart, None).await.json().await.unwrap();
+    (placed["id"].as_str().unwrap().to_string(), placed["number"].as_i64().unwrap())
+}
+
+async fn staff_find_orders_by_number_email_sku_and_payment(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+    let (tent, tent_no) = order_for(&app, "TENT-S", "ana@example.com").await;
+    let (repair, repair_no) = order_for(&app, "REPAIR-1", "bo@example.com").await;
+    let found = |query: String| {
+        let app = &app;
+        let owner = owner.clone();
+        async move {
+            let res = app.get(&format!("/api/v1/orders?{query}"), Some(&owner)).await;
+            assert_eq!(res.status(), 200, "{query}");
+            let page: Value = res.json().await.unwrap();
+            page["items"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found(format!("q=%23{tent_no}")).await, vec![tent.clone()]);
+    assert_eq!(found(format!("q={repair_no}")).await, vec![repair.clone()]);
+    assert_eq!(found("q=%20ANA%40Example.com%20".into()).await, vec![tent.clone()], "e-mail matched as normalised");
+    assert_eq!(found("q=REPAIR-1".into()).await, vec![repair.clone()]);
+    assert_eq!(found("q=nobody%40example.com".into()).await, Vec::<String>::new());
+    assert_eq!(found("payment_status=paid".into()).await, Vec::<String>::new());
+    let res = app.post_json(&format!("/api/v1/orders/{repair}/payment-received"), Some(&owner), &json!({})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(found("payment_status=paid".into()).await, vec![repair.clone()]);
+    assert_eq!(found("payment_status=unpaid&q=TENT-S".into()).await, vec![tent.clone()]);
+    for bad in ["payment_status=maybe", "status=lost", &format!("q={}", "x".repeat(201))] {
+        let res = app.get(&format!("/api/v1/orders?{bad}"), Some(&owner)).await;
+        assert_problem(res, 422, "validation_failed").await;
+    }
+
+    // The admin list searches the same way.
+    let cookie = crate::admin_pages::sign_in(&app, "admin@outfitters.example", crate::helpers::DEMO_PASSWORD).await;
+    let (status, html) = crate::admin_pages::page(&app, &cookie, "/admin/orders?q=REPAIR-1").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("id=\"order-{repair_no}\"")), "{html}");
+    assert!(!html.contains(&format!("id=\"order-{tent_no}\"")));
 }

@@ -19,7 +19,7 @@ use crate::services::drafts::{self, DraftInput};
 use crate::services::fulfilment::{self, PickList, ShipmentInput};
 use crate::services::idempotency::IdempotencyRequest;
 use crate::services::order_edits::{self, OrderEdit};
-use crate::services::orders::{self, NoteInput, Order, OrderPage, StatusChange};
+use crate::services::orders::{self, NoteInput, Order, OrderPage, OrderQuery, StatusChange};
 use crate::services::quote::ShippingChoice;
 use crate::services::returns::{self, Decision, ReceiveInput, Return, ReturnRequest};
 
@@ -152,29 +152,19 @@ pub async fn checkout(
     Ok(respond(StatusCode::CREATED, orders::checkout(&state.app, &ctx, &cart_key, idem.as_ref()).await?))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct OrdersQuery {
-    pub status: Option<String>,
-    /// Cursor from the previous page.
-    pub before: Option<String>,
-    /// 1 to 200 (default 50).
-    pub limit: Option<i64>,
-}
-
 /// Orders, newest first: the store's for staff, their own for a customer.
-#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(OrdersQuery),
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(OrderQuery),
     responses((status = 200, body = OrderPage), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    query: Result<Query<OrdersQuery>, QueryRejection>,
+    query: Result<Query<OrderQuery>, QueryRejection>,
 ) -> Result<Json<OrderPage>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     if matches!(ctx.actor, crate::services::actor::Actor::Anonymous) {
         return Err(crate::services::ServiceError::Unauthenticated.into());
     }
-    let page = orders::list(&state.app, &ctx, q.status.as_deref(), q.before.as_deref(), q.limit.unwrap_or(50)).await?;
+    let page = orders::list(&state.app, &ctx, &q).await?;
     Ok(Json(page))
 }
 
