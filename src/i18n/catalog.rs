@@ -901,5 +901,23 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
         "admin.record_payment",
         ["Record payment", "Zahlung erfassen", "Registrar pago", "Registar pagamento", "记录付款"],
     ),
+    ("admin.drafts", ["Draft orders", "Bestellentwürfe", "Pedidos en borrador", "Rascunhos de pedidos", "草稿订单"]),
+    ("admin.draft", ["Draft order", "Bestellentwurf", "Pedido en borrador", "Rascunho de pedido", "草稿订单"]),
+    ("admin.new_draft", ["Start a draft", "Entwurf beginnen", "Crear borrador", "Criar rascunho", "新建草稿"]),
+    (
+        "admin.customer_email",
+        ["Customer's e-mail", "E-Mail des Kunden", "Correo del cliente", "E-mail do cliente", "客户邮箱"],
+    ),
+    ("admin.place_order", ["Place order", "Bestellung aufgeben", "Realizar pedido", "Fazer pedido", "下单"]),
+    (
+        "admin.no_such_customer",
+        [
+            "No customer account has this e-mail; leave it empty and enter the e-mail on the draft.",
+            "Kein Kundenkonto hat diese E-Mail; leer lassen und die E-Mail im Entwurf eintragen.",
+            "Ninguna cuenta de cliente tiene este correo; déjalo vacío e introdúcelo en el borrador.",
+            "Nenhuma conta de cliente tem este e-mail; deixe vazio e indique o e-mail no rascunho.",
+            "没有客户账户使用此邮箱；请留空并在草稿中填写邮箱。",
+        ],
+    ),
     ("admin.price_below", ["Price below", "Preis unter", "Precio inferior a", "Preço abaixo de", "价格低于"]),
 ];

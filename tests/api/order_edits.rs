@@ -13,6 +13,7 @@ crate::on_both_databases!(
     staff_edit_an_order_on_the_admin_page,
     staff_take_a_phone_order_as_a_draft,
     an_edit_drops_a_coupon_that_no_longer_applies,
+    staff_take_a_phone_order_as_a_draft_in_the_admin,
 );
 
 async fn edit(app: &TestApp, owner: &str, id: &str, body: &Value, key: Option<&str>) -> reqwest::Response {
@@ -217,4 +218,65 @@ async fn an_edit_drops_a_coupon_that_no_longer_applies(b: Backend) {
     assert_eq!(app.scalar("SELECT used FROM coupons").await, 0, "the use is given back");
     assert_eq!(app.count_rows("order_coupons").await, 0);
     app.stop().await;
+}
+
+async fn staff_take_a_phone_order_as_a_draft_in_the_admin(b: Backend) {
+    use crate::admin_pages::{field, page, post, sign_in};
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+    let cookie = sign_in(&app, "admin@outfitters.example", crate::helpers::DEMO_PASSWORD).await;
+    let (status, html) = page(&app, &cookie, "/admin/drafts").await;
+    assert_eq!(status, 200);
+    let csrf = field(&html, "_csrf");
+
+    // An unknown customer is refused and starts nothing.
+    let carts = app.count_rows("carts").await;
+    let form = [("_csrf", csrf.as_str()), ("customer_email", "nobody@example.com"), ("channel", "web")];
+    let (status, html) = post(&app, &cookie, "/admin/drafts", &form).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("No customer account has this e-mail"), "{html}");
+    assert_eq!(app.count_rows("carts").await, carts);
+
+    // A draft for a known customer: lines, a bad SKU refused, contact, place.
+    let form = [("_csrf", csrf.as_str()), ("customer_email", "Ana@Customers.example"), ("channel", "web")];
+    let res = app.client.post(app.url("/admin/drafts")).header("cookie", &cookie).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let at = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(at.starts_with("/admin/drafts/crt_"), "{at}");
+    let (status, html) = page(&app, &cookie, &at).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<button type=\"submit\" disabled>"), "an empty draft cannot be placed: {html}");
+    let lines = format!("{at}/lines");
+    let form = [("_csrf", csrf.as_str()), ("add_sku", "TENT-S"), ("add_quantity", "2")];
+    assert_eq!(post(&app, &cookie, &lines, &form).await.0, 303);
+    let form = [("_csrf", csrf.as_str()), ("add_sku", "NO-SUCH-SKU"), ("add_quantity", "1")];
+    assert_eq!(post(&app, &cookie, &lines, &form).await.0, 422);
+    let contact = [
+        ("_csrf", csrf.as_str()),
+        ("email", "ana@customers.example"),
+        ("name", "Ana Lima"),
+        ("line1", "Hauptstr. 1"),
+        ("city", "Berlin"),
+        ("postal_code", "10115"),
+        ("country", "DE"),
+    ];
+    assert_eq!(post(&app, &cookie, &format!("{at}/contact"), &contact).await.0, 303);
+    let (_, html) = page(&app, &cookie, &at).await;
+    assert!(html.contains("data-sku=\"TENT-S\"") && html.contains("Ana Lima"), "{html}");
+    let key = field(&html, "_key");
+    let place = format!("{at}/place");
+    let form = [("_csrf", csrf.as_str()), ("_key", key.as_str())];
+    let res = app.client.post(app.url(&place)).header("cookie", &cookie).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let order_at = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(order_at.starts_with("/admin/orders/ord_"), "{order_at}");
+    let again = app.client.post(app.url(&place)).header("cookie", &cookie).form(&form).send().await.unwrap();
+    assert_eq!(again.headers()["location"].to_str().unwrap(), order_at, "a double submit places one order");
+    assert_eq!(app.count_rows("orders").await, 1);
+    let ana = app.login("", "customer", "ana@customers.example").await;
+    let mine: Value = app.get("/api/v1/orders", Some(&ana)).await.json().await.unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "the order is the customer's");
+    assert_eq!(inventory(&app, &owner, "TENT-S").await, (5, 2));
 }
