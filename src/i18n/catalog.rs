@@ -919,5 +919,41 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
             "没有客户账户使用此邮箱；请留空并在草稿中填写邮箱。",
         ],
     ),
+    (
+        "admin.digital_file",
+        [
+            "File for buyers",
+            "Datei für Käufer",
+            "Archivo para compradores",
+            "Ficheiro para compradores",
+            "买家下载文件",
+        ],
+    ),
+    (
+        "admin.download_limit",
+        [
+            "Downloads per buyer",
+            "Downloads pro Käufer",
+            "Descargas por comprador",
+            "Transferências por comprador",
+            "每位买家下载次数",
+        ],
+    ),
+    ("admin.link_days", ["Days a link works", "Tage gültig", "Días de validez", "Dias de validade", "链接有效天数"]),
+    (
+        "admin.keys_available",
+        ["keys available", "Schlüssel verfügbar", "claves disponibles", "chaves disponíveis", "个密钥可用"],
+    ),
+    ("admin.keys_handed_out", ["handed out", "ausgegeben", "entregadas", "entregues", "已发放"]),
+    (
+        "admin.keys_one_per_line",
+        [
+            "New licence keys, one per line",
+            "Neue Lizenzschlüssel, einer pro Zeile",
+            "Nuevas claves, una por línea",
+            "Novas chaves, uma por linha",
+            "新许可证密钥，每行一个",
+        ],
+    ),
     ("admin.price_below", ["Price below", "Preis unter", "Precio inferior a", "Preço abaixo de", "价格低于"]),
 ];

@@ -144,6 +144,8 @@ struct EditPage {
     saved: bool,
     currency: String,
     images: Vec<crate::services::media::MediaView>,
+    /// A digital product's files and licence key pool.
+    digital: Option<(Vec<crate::services::digital::DigitalFile>, crate::services::digital::KeyStock)>,
 }
 
 impl EditPage {
@@ -222,8 +224,16 @@ async fn editor(
         Some(pid) => crate::services::media::list(&state.app, &s.ctx, pid).await.unwrap_or_default(),
         None => Vec::new(),
     };
+    let digital = match &id {
+        Some(pid) if input.kind == ProductKind::Digital => {
+            let files = crate::services::digital::files(&state.app, &s.ctx, pid).await.unwrap_or_default();
+            crate::services::digital::key_stock(&state.app, &s.ctx, pid).await.ok().map(|k| (files, k))
+        }
+        _ => None,
+    };
     let page = EditPage {
         images,
+        digital,
         csrf: s.csrf.clone(),
         id,
         kind: input.kind.as_str().into(),
@@ -461,8 +471,19 @@ async fn upload_media(
         Err(ServiceError::Conflict { message, .. }) => errors.push(message),
         Err(e) => return failure(&shell, e),
     }
+    stored_editor(&state, shell, &s, id, errors).await
+}
+
+/// The editor of a stored product, with the reasons a change was refused.
+pub(super) async fn stored_editor(
+    state: &AppState,
+    shell: Shell,
+    s: &StaffSession,
+    id: String,
+    errors: Vec<String>,
+) -> Response {
     match catalog::get(&state.app, &s.ctx, &id).await {
-        Ok(p) => editor(&state, shell, &s, Some(id), &catalog::input_of(p), errors, false).await,
+        Ok(p) => editor(state, shell, s, Some(id), &catalog::input_of(p), errors, false).await,
         Err(e) => failure(&shell, e),
     }
 }

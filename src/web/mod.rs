@@ -22,6 +22,7 @@ pub mod admin_catalog;
 pub mod admin_categories;
 pub mod admin_checkout;
 pub mod admin_collections;
+pub mod admin_digital;
 pub mod admin_drafts;
 pub mod admin_forms;
 pub mod admin_inventory;
@@ -59,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_access::routes())
         .merge(admin_catalog::routes())
         .merge(admin_drafts::routes())
+        .merge(admin_digital::routes())
         .merge(admin_bulk::routes())
         .merge(admin_checkout::routes())
         .merge(admin_inventory::routes())

@@ -127,7 +127,7 @@ async fn editor_refusals_keep_the_draft(b: Backend) {
 }
 
 /// A multipart/form-data body as a browser sends it: text fields, then a file.
-fn multipart(fields: &[(&str, &str)], file: &str) -> (String, Vec<u8>) {
+pub(crate) fn multipart(fields: &[(&str, &str)], file: &str) -> (String, Vec<u8>) {
     let boundary = "----oxcart-test-boundary";
     let mut body = String::new();
     for (name, value) in fields {

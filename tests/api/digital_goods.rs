@@ -13,6 +13,7 @@ crate::on_both_databases!(
     paying_delivers_signed_links_and_licence_keys,
     orders_wait_for_keys_and_no_key_is_given_twice,
     links_stop_at_expiry_and_mixed_orders_fulfil_in_steps,
+    staff_add_files_and_keys_on_the_product_page,
 );
 
 const PDF: &[u8] = b"%PDF-1.4\n% a field guide\n";
@@ -248,4 +249,43 @@ async fn links_stop_at_expiry_and_mixed_orders_fulfil_in_steps(b: Backend) {
     assert_eq!(res.status(), 200);
     assert_problem(pay(&app, &owner, &other, None).await, 409, "order_cancelled").await;
     assert_eq!(app.scalar("SELECT COUNT(*) FROM download_grants").await, 1);
+}
+
+async fn staff_add_files_and_keys_on_the_product_page(b: Backend) {
+    use crate::admin_pages::{field, page, post, sign_in};
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    let product = ebook(&app, &owner, "EBOOK-4").await;
+    let cookie = sign_in(&app, "admin@outfitters.example", crate::helpers::DEMO_PASSWORD).await;
+    let editor = format!("/admin/products/{product}");
+    let (status, html) = page(&app, &cookie, &editor).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"key-pool\">0 keys available"), "{html}");
+    let csrf = field(&html, "_csrf");
+
+    let send = |fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        let cookie = cookie.clone();
+        let path = format!("{editor}/files");
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (ct, body) = crate::admin_catalog::multipart(&pairs, "route notes");
+            let res = app.client.post(app.url(&path)).header("cookie", cookie).header("content-type", ct).body(body);
+            res.send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(send(vec![("_csrf", "forged".into())]).await, 403);
+    assert_eq!(send(vec![("_csrf", csrf.clone()), ("max_downloads", "0".into())]).await, 422);
+    assert_eq!(app.count_rows("digital_files").await, 0);
+    assert_eq!(send(vec![("_csrf", csrf.clone()), ("max_downloads", "3".into())]).await, 303);
+    let files: Value = app.get(&format!("/api/v1/products/{product}/files"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!((files[0]["file_name"].as_str(), files[0]["max_downloads"].as_i64()), (Some("in.csv"), Some(3)));
+
+    let keys = format!("{editor}/licence-keys");
+    assert_eq!(post(&app, &cookie, &keys, &[("_csrf", &csrf), ("keys", "A-1\n\n A-2 \n")]).await.0, 303);
+    let (status, html) = post(&app, &cookie, &keys, &[("_csrf", &csrf), ("keys", "A-3\nA-1")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("the pool already has this key"), "{html}");
+    let (_, html) = page(&app, &cookie, &editor).await;
+    assert!(html.contains("id=\"key-pool\">2 keys available"), "all or nothing: {html}");
 }
