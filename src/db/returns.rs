@@ -19,6 +19,8 @@ pub struct ReturnRow {
     pub refund_total: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// For a received exchange: the order that sends the replacement.
+    pub replacement_order_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -30,7 +32,7 @@ pub struct ReturnLineRow {
 }
 
 const COLUMNS: &str = "id, order_id, status, resolution, comment, refund_goods, refund_shipping, refund_total, \
-                       created_at, updated_at";
+                       created_at, updated_at, replacement_order_id";
 
 fn row(r: &AnyRow) -> Result<ReturnRow, sqlx::Error> {
     Ok(ReturnRow {
@@ -44,6 +46,7 @@ fn row(r: &AnyRow) -> Result<ReturnRow, sqlx::Error> {
         refund_total: r.try_get("refund_total")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        replacement_order_id: r.try_get("replacement_order_id")?,
     })
 }
 
@@ -176,6 +179,16 @@ pub async fn set_refund(tx: &mut Tx, store_id: &str, id: &str, goods: i64, shipp
     .bind(shipping)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+pub async fn set_replacement(tx: &mut Tx, store_id: &str, id: &str, order_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE returns SET replacement_order_id = $3 WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(id)
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

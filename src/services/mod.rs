@@ -20,6 +20,7 @@ pub mod demo;
 pub mod demo_catalog;
 pub mod digital;
 pub mod drafts;
+pub mod exchanges;
 pub mod fulfilment;
 pub mod housekeeping;
 pub mod idempotency;

@@ -102,6 +102,8 @@ pub struct Return {
     pub lines: Vec<ReturnLine>,
     /// What is owed, once the goods were received (refunds only).
     pub refund: Option<RefundOwed>,
+    /// For a received exchange: the order that sends the replacement.
+    pub replacement_order_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -112,6 +114,7 @@ fn view(order: &Order, r: ReturnRow, lines: Vec<ReturnLineRow>, line_nos: &HashM
     let status = ReturnStatus::parse(&r.status).unwrap_or(ReturnStatus::Requested);
     let resolution = Resolution::parse(&r.resolution).unwrap_or(Resolution::Refund);
     Return {
+        replacement_order_id: r.replacement_order_id.clone(),
         refund: (status == ReturnStatus::Received && resolution == Resolution::Refund).then(|| RefundOwed {
             goods: money(r.refund_goods),
             shipping: money(r.refund_shipping),
@@ -220,7 +223,13 @@ pub async fn request(
         };
         let ol = &order.lines[pos];
         let returnable = ol.shipped - ol.returned;
-        if l.quantity < 1 {
+        if !ol.kind.needs_shipping() {
+            errs.add(
+                &format!("lines[{i}].sku"),
+                "not_returnable",
+                "only shipped goods are sent back; digital goods and services are not",
+            );
+        } else if l.quantity < 1 {
             errs.add(&format!("lines[{i}].quantity"), "out_of_range", "at least 1");
         } else if l.quantity > returnable {
             errs.add(
@@ -246,6 +255,7 @@ pub async fn request(
         refund_total: 0,
         created_at: now,
         updated_at: now,
+        replacement_order_id: None,
     };
     let lines: Vec<ReturnLineRow> = wanted
         .iter()
@@ -441,7 +451,19 @@ pub async fn receive(app: &App, ctx: &Ctx, id: &str, input: ReceiveInput) -> Ser
         RefundAmount::default()
     };
     sql::set_refund(&mut tx, store_id, id, owed.goods, owed.shipping).await?;
-    let note = format!("return {id} received at {}; refund owed {}", location.code, owed.total);
+    let mut touched = touched;
+    let mut note = format!("return {id} received at {}; refund owed {}", location.code, owed.total);
+    if r.resolution == Resolution::Exchange.as_str() {
+        let units: Vec<(&order_sql::LineRow, i64)> = lines
+            .iter()
+            .filter_map(|l| raw_lines.iter().find(|o| o.line_no == l.line_no).map(|o| (o, l.quantity)))
+            .collect();
+        let original = order_sql::by_id(&mut *tx, store_id, &r.order_id).await?.ok_or(ServiceError::NotFound)?;
+        let made = super::exchanges::replacement(app, &mut tx, ctx, &original, id, &units, &actor).await?;
+        sql::set_replacement(&mut tx, store_id, id, &made.order_id).await?;
+        touched.extend(made.touched);
+        note = format!("return {id} received at {}; replacement order {}", location.code, made.number);
+    }
     timeline(&mut tx, store_id, &order, note, &actor).await?;
     outbox::emit(
         &mut tx,

@@ -181,6 +181,30 @@ async fn returns_follow_their_rules_and_refusals_change_nothing(b: Backend) {
     let got: Value = res.json().await.unwrap();
     assert_eq!(got["resolution"], "exchange");
     assert_eq!(got["refund"], Value::Null, "an exchange owes no refund");
+    // The replacement: its own order, paid and confirmed at no charge,
+    // holding the units the returned ones freed, and shipped like any other.
+    let replacement = got["replacement_order_id"].as_str().expect("a replacement order").to_string();
+    let r: Value = app.get(&format!("/api/v1/orders/{replacement}"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!((r["status"].as_str(), r["payment_status"].as_str()), (Some("confirmed"), Some("paid")), "{r}");
+    assert_eq!(r["totals"]["total"]["amount"], 0);
+    assert_eq!((r["lines"][0]["sku"].as_str(), r["lines"][0]["quantity"].as_i64()), (Some("TENT-S"), Some(2)));
+    assert_eq!(r["lines"][0]["unit_price"]["amount"], 0);
+    assert_eq!(r["contact"]["email"], "ana@example.com");
+    assert!(r["history"].to_string().contains("replacement for order"), "{r}");
+    // (The unshipped order above holds one more.)
+    assert_eq!(
+        inventory(&app, &owner, "TENT-S").await,
+        (5, 3),
+        "returned units back on the shelf, held for the replacement"
+    );
+    let res = app
+        .post_json(&format!("/api/v1/orders/{replacement}/shipments"), Some(&owner), &json!({"location": "berlin"}))
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "fulfilled");
+    assert_eq!(inventory(&app, &owner, "TENT-S").await, (3, 1));
+    let original: Value = app.get(&format!("/api/v1/orders/{id}"), Some(&owner)).await.json().await.unwrap();
+    assert!(original["history"].to_string().contains("replacement order"), "{original}");
     // Customers cannot decide returns.
     let customer = app.login("", "customer", "ana@customers.example").await;
     assert_eq!(decide(&app, &customer, &rma, "cancelled").await.status(), 403);
