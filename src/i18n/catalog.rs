@@ -955,6 +955,9 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
             "新许可证密钥，每行一个",
         ],
     ),
-    ("admin.replacement_order", ["Replacement order", "Ersatzbestellung", "Pedido de reemplazo", "Pedido de substituição", "换货订单"]),
+    (
+        "admin.replacement_order",
+        ["Replacement order", "Ersatzbestellung", "Pedido de reemplazo", "Pedido de substituição", "换货订单"],
+    ),
     ("admin.price_below", ["Price below", "Preis unter", "Precio inferior a", "Preço abaixo de", "价格低于"]),
 ];

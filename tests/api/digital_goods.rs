@@ -114,6 +114,12 @@ async fn paying_delivers_signed_links_and_licence_keys(b: Backend) {
     let (id, token) = order(&app, &[("EBOOK-1", 1)]).await;
     let seen = guest_view(&app, &id, &token).await;
     assert_eq!((seen["downloads"].clone(), seen["licence_keys"].clone()), (json!([]), json!([])));
+    let page = |app: &TestApp| {
+        let req =
+            app.client.get(app.url(&format!("/orders/{id}"))).header("cookie", format!("oxcart_order={id}.{token}"));
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(page(&app).await.contains("id=\"downloads-pending\""), "the order page says what comes once paid");
     let confirm_first = app.post_json(&format!("/api/v1/orders/{id}/fulfil"), Some(&owner), &json!({})).await;
     assert_eq!(confirm_first.status(), 409);
     let res = app.client.post(app.url(&format!("/api/v1/orders/{id}/payment-received"))).json(&json!({})).send().await;
@@ -148,6 +154,11 @@ async fn paying_delivers_signed_links_and_licence_keys(b: Backend) {
         (Some(1), Some(1)),
         "a retry hands out no key"
     );
+
+    // The buyer's order page links the file and shows the key.
+    let html = page(&app).await;
+    let href = paid["downloads"][0]["url"].as_str().unwrap().replace('&', "&#38;");
+    assert!(html.contains(&href) && html.contains("KEY-AAA"), "{html}");
 
     // The link works twice, then is used up; altered links are unknown.
     let url = paid["downloads"][0]["url"].as_str().unwrap().to_string();
