@@ -71,7 +71,7 @@ pub async fn sign_up(
     let password_hash = auth::hash_password(&input.password).await?;
 
     let mut tx = app.db.begin().await?;
-    if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
+    if let Begin::Replay { status, body } = idempotency::claim(app, &mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
     let mut row = customers::CustomerRow {
@@ -97,7 +97,7 @@ pub async fn sign_up(
     let customer = Customer::open(app, row)?;
     super::recovery::send_verification(app, &mut tx, ctx, &customer.id, &customer.email).await?;
     outbox::emit(&mut tx, &ctx.store.id, "customer.created", serde_json::json!({ "customer_id": customer.id })).await?;
-    idempotency::complete(&mut tx, ctx, idem, 201, &customer).await?;
+    idempotency::complete(app, &mut tx, ctx, idem, 201, &customer).await?;
     tx.commit().await?;
     app.wake_outbox();
     app.wake_mail();

@@ -329,6 +329,10 @@ fn is_digital(l: &LineRow) -> bool {
 /// what is new. Does nothing for an unpaid or unconfirmed order.
 pub(super) async fn deliver(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, row: &OrderRow) -> ServiceResult<()> {
     let store_id = &ctx.store.id;
+    // Deliveries of one order queue here (a payment and refills of the key
+    // pool may race), and each sees what the one before it handed out.
+    order_sql::lock_order(tx, store_id, &row.id).await?.ok_or(ServiceError::NotFound)?;
+    let row = &order_sql::by_id(&mut **tx, store_id, &row.id).await?.ok_or(ServiceError::NotFound)?;
     let status = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed);
     let paid = PaymentStatus::parse(&row.payment_status) == Some(PaymentStatus::Paid);
     if !paid || !matches!(status, OrderStatus::Confirmed | OrderStatus::PartiallyFulfilled) {
@@ -509,18 +513,20 @@ pub async fn download(app: &App, store: &Store, grant_id: &str, expires: i64, si
     rules::may_download(now, expires_at, grant.downloads, grant.max_downloads).map_err(gone)?;
     let file = sql::file(pool, &store.id, &grant.file_id).await?.ok_or(ServiceError::NotFound)?;
     let key = BlobKey::parse(&file.blob_key).ok_or(ServiceError::NotFound)?;
-    let bytes = app
-        .blobs
-        .get(&key)
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
-        .ok_or_else(|| ServiceError::Internal(format!("the file of {} is missing from storage", file.id)))?;
+    // Counted before the file is read: concurrent clicks on a link with one
+    // download left load the file once, not once each.
     let mut tx = app.db.begin().await?;
     if !sql::count_download(&mut tx, &store.id, grant_id, now).await? {
         // Another download took the last one meanwhile.
         return Err(gone(Refusal::UsedUp));
     }
     tx.commit().await?;
+    let bytes = app
+        .blobs
+        .get(&key)
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .ok_or_else(|| ServiceError::Internal(format!("the file of {} is missing from storage", file.id)))?;
     Ok(Download { file_name: rules::attachment_name(&file.file_name), content_type: file.content_type, bytes })
 }
 

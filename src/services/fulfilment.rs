@@ -244,7 +244,7 @@ pub async fn ship(
     let actor = ctx.actor.principal();
     let now = now_ms();
     let mut tx = app.db.begin().await?;
-    if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
+    if let Begin::Replay { status, body } = idempotency::claim(app, &mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
     // From here the order is ours: its status is checked again under the lock.
@@ -306,7 +306,7 @@ pub async fn ship(
     audit::record(app, &mut tx, ctx, "orders.shipped", order_id, json!({ "shipment": shipment.id })).await?;
     let view = orders_svc::get_in(app, &mut tx, ctx, order_id).await?;
     shipped_mail(app, &mut tx, ctx, &view, &shipment).await?;
-    idempotency::complete(&mut tx, ctx, idem, 201, &view).await?;
+    idempotency::complete(app, &mut tx, ctx, idem, 201, &view).await?;
     tx.commit().await?;
     app.wake_outbox();
     app.wake_mail();

@@ -9,8 +9,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::actor::Ctx;
-use super::{ServiceError, ServiceResult, now_ms};
+use super::{App, ServiceError, ServiceResult, now_ms};
 use crate::db::{Tx, idempotency as sql};
+use crate::domain::crypto::Slot;
 
 /// A client's key together with a fingerprint of what it asked for.
 #[derive(Debug, Clone)]
@@ -36,13 +37,32 @@ pub enum Begin {
     Replay { status: u16, body: String },
 }
 
-pub async fn claim(tx: &mut Tx, ctx: &Ctx, req: Option<&IdempotencyRequest>) -> ServiceResult<Begin> {
-    claim_as(tx, &ctx.store.id, &ctx.actor.principal(), req).await
+pub async fn claim(app: &App, tx: &mut Tx, ctx: &Ctx, req: Option<&IdempotencyRequest>) -> ServiceResult<Begin> {
+    claim_as(app, tx, &ctx.store.id, &ctx.actor.principal(), req).await
+}
+
+/// Stored answers hold personal data (an order's contact, licence keys),
+/// so they are sealed like it. The slot binds each to its key.
+fn slot<'a>(store_id: &'a str, row_id: &'a str) -> Slot<'a> {
+    Slot { table: "idempotency_keys", column: "response", store_id, row_id }
+}
+
+fn seal_body(app: &App, store_id: &str, principal: &str, key: &str, body: &str) -> String {
+    app.seal(slot(store_id, &format!("{principal}\n{key}")), body)
+}
+
+/// Answers stored before sealing (they expire within a day) read as they are.
+fn open_body(app: &App, store_id: &str, principal: &str, key: &str, stored: String) -> ServiceResult<String> {
+    if crate::domain::crypto::Keyring::key_id_of(&stored).is_none() {
+        return Ok(stored);
+    }
+    app.open(slot(store_id, &format!("{principal}\n{key}")), &stored)
 }
 
 /// As [`claim`], with keys scoped to `principal` rather than the caller
 /// (a guest's cart: every guest is "anonymous").
 pub async fn claim_as(
+    app: &App,
     tx: &mut Tx,
     store_id: &str,
     principal: &str,
@@ -53,23 +73,27 @@ pub async fn claim_as(
     };
     match sql::claim(tx, store_id, principal, &req.key, &req.fingerprint, now_ms()).await? {
         sql::Claim::Fresh => Ok(Begin::Proceed),
-        sql::Claim::Replay { status, body } => Ok(Begin::Replay { status, body }),
+        sql::Claim::Replay { status, body } => {
+            Ok(Begin::Replay { status, body: open_body(app, store_id, principal, &req.key, body)? })
+        }
         sql::Claim::Mismatch => Err(ServiceError::IdempotencyMismatch),
         sql::Claim::InFlight => Err(ServiceError::IdempotencyInFlight),
     }
 }
 
 pub async fn complete<T: Serialize>(
+    app: &App,
     tx: &mut Tx,
     ctx: &Ctx,
     req: Option<&IdempotencyRequest>,
     status: u16,
     response: &T,
 ) -> ServiceResult<()> {
-    complete_as(tx, &ctx.store.id, &ctx.actor.principal(), req, status, response).await
+    complete_as(app, tx, &ctx.store.id, &ctx.actor.principal(), req, status, response).await
 }
 
 pub async fn complete_as<T: Serialize>(
+    app: &App,
     tx: &mut Tx,
     store_id: &str,
     principal: &str,
@@ -79,7 +103,8 @@ pub async fn complete_as<T: Serialize>(
 ) -> ServiceResult<()> {
     let Some(req) = req else { return Ok(()) };
     let body = serde_json::to_string(response).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    sql::complete(tx, store_id, principal, &req.key, status, &body).await?;
+    let sealed = seal_body(app, store_id, principal, &req.key, &body);
+    sql::complete(tx, store_id, principal, &req.key, status, &sealed).await?;
     Ok(())
 }
 
@@ -94,6 +119,9 @@ pub async fn replay<T>(
     match sql::lookup(app.db.pool(), store_id, principal, &req.key).await? {
         None => Ok(None),
         Some((hash, _, _)) if hash != req.fingerprint => Err(ServiceError::IdempotencyMismatch),
-        Some((_, status, body)) => Ok(Some(super::Outcome::Replayed { status: status as u16, body })),
+        Some((_, status, body)) => {
+            let body = open_body(app, store_id, principal, &req.key, body)?;
+            Ok(Some(super::Outcome::Replayed { status: status as u16, body }))
+        }
     }
 }

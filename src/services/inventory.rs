@@ -536,7 +536,7 @@ pub async fn adjust(
     errs.finish(())?;
     let now = now_ms();
     let mut tx = app.db.begin().await?;
-    if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
+    if let Begin::Replay { status, body } = idempotency::claim(app, &mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
     let products: Vec<String> = r.variants.values().map(|v| v.product_id.clone()).collect();
@@ -571,7 +571,7 @@ pub async fn adjust(
     let change = StockChange { transfer_id: None, movements };
     outbox::emit(&mut tx, store_id, "stock.adjusted", json!({ "movements": change.movements.len() })).await?;
     audit::record(app, &mut tx, ctx, "inventory.adjusted", "", json!({ "lines": change.movements.len() })).await?;
-    idempotency::complete(&mut tx, ctx, idem, 201, &change).await?;
+    idempotency::complete(app, &mut tx, ctx, idem, 201, &change).await?;
     tx.commit().await?;
     app.wake_outbox();
     stock_changed(app, store_id, &touched);
@@ -679,7 +679,7 @@ pub async fn transfer(
     let now = now_ms();
     let id = ids::new_id("trf");
     let mut tx = app.db.begin().await?;
-    if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
+    if let Begin::Replay { status, body } = idempotency::claim(app, &mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
     let products: Vec<String> = r.variants.values().map(|v| v.product_id.clone()).collect();
@@ -710,7 +710,7 @@ pub async fn transfer(
     )
     .await?;
     audit::record(app, &mut tx, ctx, "inventory.transferred", &id, json!({ "from": from.code, "to": to.code })).await?;
-    idempotency::complete(&mut tx, ctx, idem, 201, &change).await?;
+    idempotency::complete(app, &mut tx, ctx, idem, 201, &change).await?;
     tx.commit().await?;
     app.wake_outbox();
     stock_changed(app, store_id, &touched);

@@ -164,7 +164,7 @@ pub async fn edit(
     let actor = ctx.actor.principal();
     let now = now_ms();
     let mut tx = app.db.begin().await?;
-    if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
+    if let Begin::Replay { status, body } = idempotency::claim(app, &mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
     // The order as read above, or nobody's edit: concurrent edits, shipments
@@ -261,7 +261,7 @@ pub async fn edit(
     .await?;
     audit::record(app, &mut tx, ctx, "orders.edited", order_id, json!({ "from": row.total, "to": t.total })).await?;
     let view = orders_svc::get_in(app, &mut tx, ctx, order_id).await?;
-    idempotency::complete(&mut tx, ctx, idem, 200, &view).await?;
+    idempotency::complete(app, &mut tx, ctx, idem, 200, &view).await?;
     tx.commit().await?;
     app.wake_outbox();
     super::inventory::stock_changed(app, store_id, &touched);

@@ -39,7 +39,7 @@ pub async fn record(
     let store_id = &ctx.store.id;
     let actor = ctx.actor.principal();
     let mut tx = app.db.begin().await?;
-    if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
+    if let Begin::Replay { status, body } = idempotency::claim(app, &mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
     sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
@@ -94,7 +94,7 @@ pub async fn record(
     let current = sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     super::digital::deliver(app, &mut tx, ctx, &current).await?;
     let view = get_in(app, &mut tx, ctx, order_id).await?;
-    idempotency::complete(&mut tx, ctx, idem, 200, &view).await?;
+    idempotency::complete(app, &mut tx, ctx, idem, 200, &view).await?;
     tx.commit().await?;
     app.wake_outbox();
     app.wake_mail();

@@ -236,7 +236,7 @@ pub async fn checkout(
         other => other.principal(),
     };
     let mut tx = app.db.begin().await?;
-    if let Begin::Replay { status, body } = idempotency::claim_as(&mut tx, store_id, &principal, idem).await? {
+    if let Begin::Replay { status, body } = idempotency::claim_as(app, &mut tx, store_id, &principal, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
     // Two checkouts of one cart: the first to remove it wins.
@@ -326,7 +326,7 @@ pub async fn checkout(
     let mut order = view(app, store_id, order_row, line_rows, vec![placed])?;
     confirmation_mail(app, &mut tx, ctx, &order).await?;
     order.access_token = Some(access_token);
-    idempotency::complete_as(&mut tx, store_id, &principal, idem, 201, &order).await?;
+    idempotency::complete_as(app, &mut tx, store_id, &principal, idem, 201, &order).await?;
     tx.commit().await?;
     app.wake_outbox();
     app.wake_mail();
@@ -720,8 +720,9 @@ async fn move_order(
     let mut tx = app.db.begin().await?;
     let row = sql::by_id(&mut *tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
     apply_move(app, &mut tx, ctx, &row, to, note, actor).await?;
-    if to == OrderStatus::Confirmed {
-        // A paid order confirmed (or resumed) gets its digital goods now.
+    if to != OrderStatus::Cancelled {
+        // A paid order confirmed or resumed gets its digital goods now
+        // (`deliver` does nothing for orders that are not due).
         let moved = sql::by_id(&mut *tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
         super::digital::deliver(app, &mut tx, ctx, &moved).await?;
     }

@@ -67,7 +67,7 @@ pub async fn create(
     desc_errs.finish(())?;
 
     let mut tx = app.db.begin().await?;
-    if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
+    if let Begin::Replay { status, body } = idempotency::claim(app, &mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
     let mut key = [0u8; 24];
@@ -93,7 +93,7 @@ pub async fn create(
         serde_json::json!({ "url": created.endpoint.url, "event_types": created.endpoint.event_types }),
     )
     .await?;
-    idempotency::complete(&mut tx, ctx, idem, 201, &created).await?;
+    idempotency::complete(app, &mut tx, ctx, idem, 201, &created).await?;
     tx.commit().await?;
     Ok(Outcome::Fresh(created))
 }
@@ -204,7 +204,7 @@ pub async fn ping(
     ctx.actor.require(Permission::WebhooksManage)?;
     active_endpoint(app, ctx, endpoint_id).await?;
     let mut tx = app.db.begin().await?;
-    if let Begin::Replay { status, body } = idempotency::claim(&mut tx, ctx, idem).await? {
+    if let Begin::Replay { status, body } = idempotency::claim(app, &mut tx, ctx, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
     let id =
@@ -213,7 +213,7 @@ pub async fn ping(
         .await?
         .map(outbox::Event::from_row)
         .ok_or(ServiceError::NotFound)?;
-    idempotency::complete(&mut tx, ctx, idem, 202, &event).await?;
+    idempotency::complete(app, &mut tx, ctx, idem, 202, &event).await?;
     tx.commit().await?;
     app.wake_outbox();
     Ok(Outcome::Fresh(event))

@@ -147,6 +147,9 @@ async fn paying_delivers_signed_links_and_licence_keys(b: Backend) {
     let retry = pay(&app, &owner, &id, Some("pay-1")).await;
     assert_eq!((retry.status().as_u16(), retry.headers()["idempotency-replayed"].to_str().unwrap()), (200, "true"));
     assert_problem(pay(&app, &owner, &id, None).await, 409, "not_unpaid").await;
+    let stored = app.raw_database().await;
+    assert!(!stored.windows(7).any(|w| w == b"KEY-AAA"), "the stored answer for the retry is sealed too");
+    assert!(!stored.windows(15).any(|w| w == b"ana@example.com"), "so is the buyer's e-mail in it");
     let pool: Value =
         app.get(&format!("/api/v1/products/{product}/licence-keys"), Some(&owner)).await.json().await.unwrap();
     assert_eq!(
@@ -253,13 +256,30 @@ async fn links_stop_at_expiry_and_mixed_orders_fulfil_in_steps(b: Backend) {
     app.raw_sql(&format!("UPDATE download_grants SET expires_at = 1 WHERE order_id = '{id}'")).await.unwrap();
     assert_problem(app.client.get(app.url(&url)).send().await.unwrap(), 410, "download_expired").await;
 
+    // Paid while on hold: delivered when it resumes, not before.
+    let (held, _) = order(&app, &[("EBOOK-3", 1)]).await;
+    for status in ["confirmed", "on_hold"] {
+        let res =
+            app.post_json(&format!("/api/v1/orders/{held}/status"), Some(&owner), &json!({ "status": status })).await;
+        assert_eq!(res.status(), 200, "{status}");
+    }
+    let paid: Value = pay(&app, &owner, &held, None).await.json().await.unwrap();
+    assert_eq!((paid["status"].as_str(), paid["downloads"].as_array().map(Vec::len)), (Some("on_hold"), Some(0)));
+    let res =
+        app.post_json(&format!("/api/v1/orders/{held}/status"), Some(&owner), &json!({"status": "confirmed"})).await;
+    let resumed: Value = res.json().await.unwrap();
+    assert_eq!(
+        (resumed["status"].as_str(), resumed["downloads"].as_array().map(Vec::len)),
+        (Some("fulfilled"), Some(1))
+    );
+
     // Cancelled unpaid orders take no payment.
     let (other, _) = order(&app, &[("EBOOK-3", 1)]).await;
     let res =
         app.post_json(&format!("/api/v1/orders/{other}/status"), Some(&owner), &json!({"status": "cancelled"})).await;
     assert_eq!(res.status(), 200);
     assert_problem(pay(&app, &owner, &other, None).await, 409, "order_cancelled").await;
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM download_grants").await, 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM download_grants").await, 2);
 }
 
 async fn staff_add_files_and_keys_on_the_product_page(b: Backend) {
