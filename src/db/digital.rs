@@ -237,9 +237,10 @@ where
     .await
 }
 
-/// Paid orders' digital lines of a product still owed keys:
-/// (order_id, line_no, keys owed).
-pub async fn lines_owed_keys(
+/// Paid, confirmed orders' digital lines of a product not yet delivered
+/// (waiting for keys, or for the product's first file or key):
+/// (order_id, line_no, units without a key).
+pub async fn waiting_lines(
     tx: &mut Tx,
     store_id: &str,
     product_id: &str,

@@ -191,6 +191,8 @@ pub async fn add_file(
     let recorded: ServiceResult<()> = async {
         let mut tx = app.db.begin().await?;
         sql::insert_file(&mut tx, store_id, &row).await?;
+        // Paid orders of a product that had nothing to deliver yet get it now.
+        serve_waiting(app, &mut tx, ctx, product_id).await?;
         audit::record(
             app,
             &mut tx,
@@ -201,6 +203,8 @@ pub async fn add_file(
         )
         .await?;
         tx.commit().await?;
+        app.wake_outbox();
+        app.wake_mail();
         Ok(())
     }
     .await;
@@ -301,22 +305,29 @@ pub async fn add_keys(app: &App, ctx: &Ctx, product_id: &str, input: KeysInput) 
     // Nothing is added when any key was refused: the transaction is dropped.
     errs.finish(())?;
     audit::record(app, &mut tx, ctx, "catalog.licence_keys_added", product_id, json!({ "count": keys.len() })).await?;
-    let mut waiting: Vec<String> = Vec::new();
-    for (order_id, _, _) in sql::lines_owed_keys(&mut tx, store_id, product_id).await? {
-        if !waiting.contains(&order_id) {
-            waiting.push(order_id);
-        }
-    }
-    for order_id in waiting {
-        if let Some(row) = order_sql::by_id(&mut *tx, store_id, &order_id).await? {
-            deliver(app, &mut tx, ctx, &row).await?;
-        }
-    }
+    serve_waiting(app, &mut tx, ctx, product_id).await?;
     let (available, handed_out) = sql::key_counts(&mut *tx, store_id, product_id).await?;
     tx.commit().await?;
     app.wake_outbox();
     app.wake_mail();
     Ok(KeyStock { product_id: product_id.to_string(), available, handed_out })
+}
+
+/// Delivers to paid orders waiting for this product's goods, oldest first.
+async fn serve_waiting(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, product_id: &str) -> ServiceResult<()> {
+    let store_id = &ctx.store.id;
+    let mut waiting: Vec<String> = Vec::new();
+    for (order_id, _, _) in sql::waiting_lines(tx, store_id, product_id).await? {
+        if !waiting.contains(&order_id) {
+            waiting.push(order_id);
+        }
+    }
+    for order_id in waiting {
+        if let Some(row) = order_sql::by_id(&mut **tx, store_id, &order_id).await? {
+            deliver(app, tx, ctx, &row).await?;
+        }
+    }
+    Ok(())
 }
 
 fn is_digital(l: &LineRow) -> bool {
@@ -369,7 +380,10 @@ pub(super) async fn deliver(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, row: &
             sql::insert_grant(tx, store_id, &g).await?;
             new_links.push((f.file_name.clone(), g));
         }
-        let mut complete = true;
+        // A product with neither files nor keys has nothing to deliver yet:
+        // the line waits for the first file or key.
+        let mut complete =
+            with_keys.contains(&line.product_id) || files.iter().any(|f| f.product_id == line.product_id);
         if with_keys.contains(&line.product_id) {
             let has = held.iter().filter(|(no, _, _)| *no == line.line_no).count() as i64;
             for _ in has..line.quantity {

@@ -598,8 +598,16 @@ pub async fn list(app: &App, ctx: &Ctx, query: &OrderQuery) -> ServiceResult<Ord
     let email_index;
     match search {
         None => {}
+        // Digits are an order number, unless no order has it (then a SKU, like an EAN).
         Some(q) if q.trim_start_matches('#').parse::<i64>().is_ok() => {
-            filter.number = q.trim_start_matches('#').parse().ok();
+            let number: i64 = q.trim_start_matches('#').parse().unwrap_or_default();
+            let probe = sql::ListFilter { number: Some(number), ..filter.clone() };
+            let hit = sql::list(app.db.pool(), &ctx.store.id, &probe, (i64::MAX, ""), 1).await?;
+            if hit.is_empty() && !q.starts_with('#') {
+                filter.sku = Some(q);
+            } else {
+                filter.number = Some(number);
+            }
         }
         Some(q) if q.contains('@') => {
             email_index = app.email_index(&ctx.store.id, q);

@@ -273,13 +273,25 @@ async fn links_stop_at_expiry_and_mixed_orders_fulfil_in_steps(b: Backend) {
         (Some("fulfilled"), Some(1))
     );
 
+    // Paid before the product had anything to deliver: it waits for the first file.
+    let empty = ebook(&app, &owner, "EBOOK-5").await;
+    let (early, early_token) = order(&app, &[("EBOOK-5", 1)]).await;
+    let paid: Value = pay(&app, &owner, &early, None).await.json().await.unwrap();
+    assert_eq!((paid["status"].as_str(), paid["lines"][0]["shipped"].as_i64()), (Some("confirmed"), Some(0)));
+    assert_eq!(upload(&app, &owner, &empty, "file_name=late.pdf", PDF).await.status(), 201);
+    let seen = guest_view(&app, &early, &early_token).await;
+    assert_eq!(
+        (seen["status"].as_str(), seen["downloads"][0]["file_name"].as_str()),
+        (Some("fulfilled"), Some("late.pdf"))
+    );
+
     // Cancelled unpaid orders take no payment.
     let (other, _) = order(&app, &[("EBOOK-3", 1)]).await;
     let res =
         app.post_json(&format!("/api/v1/orders/{other}/status"), Some(&owner), &json!({"status": "cancelled"})).await;
     assert_eq!(res.status(), 200);
     assert_problem(pay(&app, &owner, &other, None).await, 409, "order_cancelled").await;
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM download_grants").await, 2);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM download_grants").await, 3);
 }
 
 async fn staff_add_files_and_keys_on_the_product_page(b: Backend) {

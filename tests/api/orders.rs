@@ -606,6 +606,13 @@ async fn staff_find_orders_by_number_email_sku_and_payment(b: Backend) {
     assert_eq!(found("q=%20ANA%40Example.com%20".into()).await, vec![tent.clone()], "e-mail matched as normalised");
     assert_eq!(found("q=REPAIR-1".into()).await, vec![repair.clone()]);
     assert_eq!(found("q=nobody%40example.com".into()).await, Vec::<String>::new());
+    // Digits that are no order's number are a SKU (EANs and the like).
+    let numeric = json!({"kind": "service", "status": "published", "texts": {"en": {"name": "Fitting"}},
+        "variants": [{"sku": "77001", "prices": [{"channel": "web", "amount": 1000}]}]});
+    assert_eq!(app.post_json("/api/v1/products", Some(&owner), &numeric).await.status(), 201);
+    let (fitting, _) = order_for(&app, "77001", "cy@example.com").await;
+    assert_eq!(found("q=77001".into()).await, vec![fitting.clone()]);
+    assert_eq!(found("q=%2377001".into()).await, Vec::<String>::new(), "with # it is only a number");
     assert_eq!(found("payment_status=paid".into()).await, Vec::<String>::new());
     let res = app.post_json(&format!("/api/v1/orders/{repair}/payment-received"), Some(&owner), &json!({})).await;
     assert_eq!(res.status(), 200);
