@@ -93,6 +93,14 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
     crate::services::search::attach(&app).await?;
+    let backfill = app.clone();
+    tokio::spawn(async move {
+        match crate::services::orders::backfill_email_index(&backfill).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(orders = n, "indexed the buyer e-mail of older orders"),
+            Err(e) => tracing::warn!(error = %e, "indexing older orders' e-mail failed"),
+        }
+    });
     let worker = workers::webhooks::Worker::new(app.db.clone(), &app.config)?;
     let worker_task = tokio::spawn(worker.run(app.outbox_wakeup.clone(), shutdown_rx.clone()));
     let mail_task = tokio::spawn(workers::mail::run(app.clone(), shutdown_rx.clone()));

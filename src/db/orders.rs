@@ -471,3 +471,25 @@ pub async fn set_payment_status(
     .rows_affected()
         == 1)
 }
+
+/// Orders without an e-mail index (placed before it existed): (store id,
+/// order id, sealed contact).
+pub async fn unindexed<'e, E>(ex: E, limit: i64) -> Result<Vec<(String, String, String)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_as("SELECT store_id, id, contact_enc FROM orders WHERE email_index = '' LIMIT $1")
+        .bind(limit)
+        .fetch_all(ex)
+        .await
+}
+
+pub async fn set_email_index(tx: &mut Tx, store_id: &str, id: &str, email_index: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET email_index = $3 WHERE store_id = $1 AND id = $2 AND email_index = ''")
+        .bind(store_id)
+        .bind(id)
+        .bind(email_index)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

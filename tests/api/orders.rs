@@ -606,6 +606,19 @@ async fn staff_find_orders_by_number_email_sku_and_payment(b: Backend) {
     assert_eq!(found("q=%20ANA%40Example.com%20".into()).await, vec![tent.clone()], "e-mail matched as normalised");
     assert_eq!(found("q=REPAIR-1".into()).await, vec![repair.clone()]);
     assert_eq!(found("q=nobody%40example.com".into()).await, Vec::<String>::new());
+    // Orders placed before the e-mail index existed are indexed when a server starts.
+    app.raw_sql("UPDATE orders SET email_index = ''").await.unwrap();
+    assert_eq!(found("q=ana%40example.com".into()).await, Vec::<String>::new());
+    let node = app.second_node().await;
+    let mut tries = 0;
+    while found("q=ana%40example.com".into()).await.is_empty() {
+        tries += 1;
+        assert!(tries < 100, "older orders were not indexed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(found("q=ana%40example.com".into()).await, vec![tent.clone()]);
+    node.stop().await;
+
     // Digits that are no order's number are a SKU (EANs and the like).
     let numeric = json!({"kind": "service", "status": "published", "texts": {"en": {"name": "Fitting"}},
         "variants": [{"sku": "77001", "prices": [{"channel": "web", "amount": 1000}]}]});
