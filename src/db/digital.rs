@@ -366,3 +366,23 @@ pub async fn revoke_grants(tx: &mut Tx, store_id: &str, order_id: &str, now: i64
     .await?
     .rows_affected())
 }
+
+/// Starts a grant over: a new expiry and no downloads counted.
+pub async fn renew_grant(
+    tx: &mut Tx,
+    store_id: &str,
+    id: &str,
+    expires_at: i64,
+    max_downloads: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE download_grants SET expires_at = $3, max_downloads = $4, downloads = 0 WHERE store_id = $1 AND id = $2",
+    )
+    .bind(store_id)
+    .bind(id)
+    .bind(expires_at)
+    .bind(max_downloads)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -959,5 +959,15 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
         "admin.replacement_order",
         ["Replacement order", "Ersatzbestellung", "Pedido de reemplazo", "Pedido de substituição", "换货订单"],
     ),
+    (
+        "admin.renew_links",
+        [
+            "Renew download links",
+            "Download-Links erneuern",
+            "Renovar enlaces de descarga",
+            "Renovar ligações de transferência",
+            "更新下载链接",
+        ],
+    ),
     ("admin.price_below", ["Price below", "Preis unter", "Precio inferior a", "Preço abaixo de", "价格低于"]),
 ];

@@ -522,9 +522,11 @@ pub async fn download(app: &App, store: &Store, grant_id: &str, expires: i64, si
     let pool = app.db.pool();
     let grant = sql::grant(pool, &store.id, grant_id).await?.ok_or(ServiceError::NotFound)?;
     let now = now_ms();
-    // A revoked grant ends earlier than its links say.
-    let expires_at = grant.expires_at.min(expires);
-    rules::may_download(now, expires_at, grant.downloads, grant.max_downloads).map_err(gone)?;
+    // A link whose grant was revoked or renewed since is over.
+    if grant.expires_at != expires {
+        return Err(gone(Refusal::Expired));
+    }
+    rules::may_download(now, grant.expires_at, grant.downloads, grant.max_downloads).map_err(gone)?;
     let file = sql::file(pool, &store.id, &grant.file_id).await?.ok_or(ServiceError::NotFound)?;
     let key = BlobKey::parse(&file.blob_key).ok_or(ServiceError::NotFound)?;
     // Counted before the file is read: concurrent clicks on a link with one
@@ -564,4 +566,49 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub(super) async fn revoke(tx: &mut crate::db::Tx, store_id: &str, order_id: &str) -> ServiceResult<()> {
     sql::revoke_grants(tx, store_id, order_id, now_ms()).await?;
     Ok(())
+}
+
+/// Staff renew a paid order's download links (a buyer lost them or used
+/// them up): each starts its full lifetime and download count again, the
+/// old addresses stop working, and the buyer gets the new ones by e-mail.
+pub async fn renew_links(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<super::orders::Order> {
+    ctx.actor.require(Permission::OrdersManage)?;
+    let store_id = &ctx.store.id;
+    let mut tx = app.db.begin().await?;
+    order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let row = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let status = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed);
+    let grants = sql::grants_of_order(&mut *tx, store_id, order_id).await?;
+    if status == OrderStatus::Cancelled || grants.is_empty() {
+        return Err(ServiceError::Conflict {
+            code: "no_downloads",
+            message: "only a delivered order that is not cancelled has download links to renew".into(),
+        });
+    }
+    let lines = order_sql::lines(&mut *tx, store_id, order_id).await?;
+    let products: Vec<&str> = lines.iter().map(|l| l.product_id.as_str()).collect();
+    let files = sql::files_of(&mut *tx, store_id, &products).await?;
+    let now = now_ms();
+    let mut links = Vec::new();
+    for g in &grants {
+        let Some(f) = files.iter().find(|f| f.id == g.file_id) else { continue };
+        let expires_at = now + f.valid_days * DAY_MS;
+        sql::renew_grant(&mut tx, store_id, &g.id, expires_at, f.max_downloads).await?;
+        let sku = lines.iter().find(|l| l.line_no == g.line_no).map(|l| l.sku.clone()).unwrap_or_default();
+        links.push((sku, f.file_name.clone(), link(app, store_id, &g.id, expires_at)));
+    }
+    let entry = crate::db::orders::HistoryRow {
+        kind: "note".into(),
+        from_status: Some(row.status.clone()),
+        to_status: row.status.clone(),
+        note: format!("download links renewed ({})", links.len()),
+        actor: ctx.actor.principal(),
+        at: now,
+    };
+    order_sql::add_history(&mut tx, store_id, order_id, &ids::new_id("ohs"), &entry).await?;
+    audit::record(app, &mut tx, ctx, "orders.downloads_renewed", order_id, json!({ "links": links.len() })).await?;
+    delivery_mail(app, &mut tx, ctx, &row, &links, &[]).await?;
+    tx.commit().await?;
+    app.wake_mail();
+    super::orders::get(app, ctx, order_id, None).await
 }

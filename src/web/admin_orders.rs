@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orders/{id}/shipments/{shipment}/delivered", post(delivered))
         .route("/admin/orders/{id}/fulfil", post(fulfil))
         .route("/admin/orders/{id}/payment-received", post(payment_received))
+        .route("/admin/orders/{id}/downloads/renew", post(renew_links))
         .route("/admin/orders/{id}/edit", post(edit_order))
         .route("/admin/orders/{id}/returns/{rma}/decision", post(decide_return))
         .route("/admin/orders/{id}/returns/{rma}/receive", post(receive_return))
@@ -333,6 +334,18 @@ async fn payment_received(
     let idem =
         (!key.is_empty()).then(|| IdempotencyRequest::new(key, &format!("orders.payment_received:{id}"), &input));
     let result = crate::services::order_payment::record(&state.app, &s.ctx, &id, input, idem.as_ref()).await;
+    after(&state, shell, &s, &id, result).await
+}
+
+async fn renew_links(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let result = crate::services::digital::renew_links(&state.app, &s.ctx, &id).await;
     after(&state, shell, &s, &id, result).await
 }
 

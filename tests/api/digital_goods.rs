@@ -180,6 +180,19 @@ async fn paying_delivers_signed_links_and_licence_keys(b: Backend) {
     assert_problem(app.client.get(app.url(&url)).send().await.unwrap(), 410, "download_limit_reached").await;
     assert_eq!(guest_view(&app, &id, &token).await["downloads"][0]["downloads_left"], 0);
 
+    // Staff renew the links: the count starts again and the old address is over.
+    let renew = format!("/api/v1/orders/{id}/downloads/renew");
+    let ana = app.login("", "customer", "ana@customers.example").await;
+    assert_eq!(app.post_json(&renew, Some(&ana), &json!({})).await.status(), 403);
+    let res = app.post_json(&renew, Some(&owner), &json!({})).await;
+    assert_eq!(res.status(), 200);
+    let renewed: Value = res.json().await.unwrap();
+    assert_eq!(renewed["downloads"][0]["downloads_left"], 2);
+    let fresh = renewed["downloads"][0]["url"].as_str().unwrap().to_string();
+    assert_ne!(fresh, url);
+    assert_problem(app.client.get(app.url(&url)).send().await.unwrap(), 410, "download_expired").await;
+    assert_eq!(app.client.get(app.url(&fresh)).send().await.unwrap().status(), 200);
+
     // The buyer got the link and key by e-mail, in full.
     let mail = app.mailbox("outfitters", 2).await;
     let delivery = mail.iter().find(|m| m.contains("Your downloads")).expect("a delivery e-mail");
@@ -188,8 +201,15 @@ async fn paying_delivers_signed_links_and_licence_keys(b: Backend) {
     // A file with live links cannot be removed.
     let path = format!("/api/v1/products/{product}/files/{}", file["id"].as_str().unwrap());
     let res = app.client.delete(app.url(&path)).bearer_auth(&owner).send().await.unwrap();
-    assert_eq!(res.status(), 204, "the only link is used up, so the file may go");
+    assert_problem(res, 409, "file_in_use").await;
+    assert_eq!(app.count_rows("digital_files").await, 1);
+    // Once the renewed link is used up too, it may go.
+    assert_eq!(app.client.get(app.url(&fresh)).send().await.unwrap().status(), 200);
+    let res = app.client.delete(app.url(&path)).bearer_auth(&owner).send().await.unwrap();
+    assert_eq!(res.status(), 204);
     assert_eq!(app.count_rows("digital_files").await, 0);
+    let renewal = app.mailbox("outfitters", 3).await;
+    assert!(renewal.iter().any(|m| m.contains(&fresh)), "the buyer gets the renewed link");
 }
 
 async fn orders_wait_for_keys_and_no_key_is_given_twice(b: Backend) {

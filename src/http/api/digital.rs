@@ -125,6 +125,21 @@ pub async fn payment_received(
     Ok(respond(StatusCode::OK, order_payment::record(&state.app, &ctx, &id, input, idem.as_ref()).await?))
 }
 
+/// Renews a delivered order's download links (full lifetime and count
+/// again; the old addresses stop working) and e-mails them to the buyer.
+/// Needs `orders.manage`.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/downloads/renew", tag = "digital goods", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = Order), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`no_downloads`: nothing delivered, or cancelled")))]
+pub async fn renew_links(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<Order>, ApiError> {
+    Ok(Json(digital::renew_links(&state.app, &ctx, &id).await?))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct LinkQuery {
     expires: i64,

@@ -54,7 +54,7 @@ use crate::services::Outcome;
         checkout_rules::zones, checkout_rules::create_zone, checkout_rules::update_zone, checkout_rules::delete_zone,
         checkout_rules::create_method, checkout_rules::update_method, checkout_rules::delete_method,
         checkout_rules::list_promotions, checkout_rules::create_promotion, checkout_rules::get_promotion, checkout_rules::update_promotion, checkout_rules::add_coupon,
-        digital::add_file, digital::files, digital::remove_file, digital::key_stock, digital::add_keys, digital::payment_received,
+        digital::add_file, digital::files, digital::remove_file, digital::key_stock, digital::add_keys, digital::payment_received, digital::renew_links,
         media::upload, media::list, media::reorder, media::update, media::delete,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
@@ -189,6 +189,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/products/{id}/files", get(digital::files).post(digital::add_file))
         .route("/api/v1/products/{id}/files/{file_id}", axum::routing::delete(digital::remove_file))
         .route("/api/v1/products/{id}/licence-keys", get(digital::key_stock).post(digital::add_keys))
+        .route("/api/v1/orders/{id}/downloads/renew", post(digital::renew_links))
         .route("/downloads/{grant}", get(digital::download))
         .route("/api/v1/orders/{id}/returns", get(orders::order_returns).post(orders::request_return))
         .route("/api/v1/returns", get(orders::list_returns))
