@@ -160,19 +160,19 @@ where
 
 /// Which of these products sell licence keys (have a pool at all).
 pub async fn products_with_keys(tx: &mut Tx, store_id: &str, product_ids: &[&str]) -> Result<Vec<String>, sqlx::Error> {
-    let mut out = Vec::new();
-    for id in product_ids {
-        let any: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM licence_keys WHERE store_id = $1 AND product_id = $2 LIMIT 1")
-                .bind(store_id)
-                .bind(*id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        if any.is_some() {
-            out.push((*id).to_string());
-        }
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let marks: Vec<String> = (0..product_ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT DISTINCT product_id FROM licence_keys WHERE store_id = $1 AND product_id IN ({})",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    for id in product_ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(&mut **tx).await
 }
 
 /// Hands the oldest free key of a product to an order line: its id and

@@ -323,9 +323,7 @@ async fn serve_waiting(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, product_id:
         }
     }
     for order_id in waiting {
-        if let Some(row) = order_sql::by_id(&mut **tx, store_id, &order_id).await? {
-            deliver(app, tx, ctx, &row).await?;
-        }
+        deliver(app, tx, ctx, &order_id).await?;
     }
     Ok(())
 }
@@ -338,12 +336,12 @@ fn is_digital(l: &LineRow) -> bool {
 /// it is still owed (links for each file, keys from the pool), marks the
 /// lines delivered when whole, moves the order on, and e-mails the buyer
 /// what is new. Does nothing for an unpaid or unconfirmed order.
-pub(super) async fn deliver(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, row: &OrderRow) -> ServiceResult<()> {
+pub(super) async fn deliver(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, order_id: &str) -> ServiceResult<()> {
     let store_id = &ctx.store.id;
     // Deliveries of one order queue here (a payment and refills of the key
     // pool may race), and each sees what the one before it handed out.
-    order_sql::lock_order(tx, store_id, &row.id).await?.ok_or(ServiceError::NotFound)?;
-    let row = &order_sql::by_id(&mut **tx, store_id, &row.id).await?.ok_or(ServiceError::NotFound)?;
+    order_sql::lock_order(tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let row = &order_sql::by_id(&mut **tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let status = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed);
     let paid = PaymentStatus::parse(&row.payment_status) == Some(PaymentStatus::Paid);
     if !paid || !matches!(status, OrderStatus::Confirmed | OrderStatus::PartiallyFulfilled) {
@@ -441,9 +439,14 @@ pub(super) async fn deliver(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, row: &
     Ok(())
 }
 
+/// What a link to a grant with this expiry is signed with.
+fn signature(app: &App, store_id: &str, grant_id: &str, expires_at: i64) -> String {
+    app.keyring.blind_index(store_id, "download_link", &rules::link_message(grant_id, expires_at))
+}
+
 /// The store-relative, signed address of a grant.
 fn link(app: &App, store_id: &str, grant_id: &str, expires_at: i64) -> String {
-    let sig = app.keyring.blind_index(store_id, "download_link", &rules::link_message(grant_id, expires_at));
+    let sig = signature(app, store_id, grant_id, expires_at);
     format!("/downloads/{grant_id}?expires={expires_at}&sig={sig}")
 }
 
@@ -515,7 +518,7 @@ pub struct Download {
 /// does not match is unknown (404); a genuine one that expired or ran out
 /// is gone (410).
 pub async fn download(app: &App, store: &Store, grant_id: &str, expires: i64, sig: &str) -> ServiceResult<Download> {
-    let expected = app.keyring.blind_index(&store.id, "download_link", &rules::link_message(grant_id, expires));
+    let expected = signature(app, &store.id, grant_id, expires);
     if !constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
         return Err(ServiceError::NotFound);
     }

@@ -87,12 +87,10 @@ pub async fn record(
     )
     .await?;
     audit::record(app, &mut tx, ctx, "orders.payment_recorded", order_id, json!({ "reference": reference })).await?;
-    let paid = sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     if status == OrderStatus::Placed {
-        apply_move(app, &mut tx, ctx, &paid, OrderStatus::Confirmed, "paid", &actor).await?;
+        apply_move(app, &mut tx, ctx, &row, OrderStatus::Confirmed, "paid", &actor).await?;
     }
-    let current = sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    super::digital::deliver(app, &mut tx, ctx, &current).await?;
+    super::digital::deliver(app, &mut tx, ctx, order_id).await?;
     let view = get_in(app, &mut tx, ctx, order_id).await?;
     idempotency::complete(app, &mut tx, ctx, idem, 200, &view).await?;
     tx.commit().await?;

@@ -731,8 +731,7 @@ async fn move_order(
     if to != OrderStatus::Cancelled {
         // A paid order confirmed or resumed gets its digital goods now
         // (`deliver` does nothing for orders that are not due).
-        let moved = sql::by_id(&mut *tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
-        super::digital::deliver(app, &mut tx, ctx, &moved).await?;
+        super::digital::deliver(app, &mut tx, ctx, id).await?;
     }
     let touched = if to == OrderStatus::Cancelled {
         super::digital::revoke(&mut tx, store_id, id).await?;

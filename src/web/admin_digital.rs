@@ -5,13 +5,13 @@
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::post;
 
 use super::admin::same_token;
 use super::admin_access::{FormPairs, signed_in, signed_in_post};
 use super::admin_catalog::stored_editor;
-use super::admin_forms::{failure, messages};
+use super::admin_forms::{back_or_show, failure};
 use super::shell::{Shell, error_page};
 use crate::http::state::AppState;
 use crate::services::ServiceError;
@@ -32,13 +32,8 @@ async fn after<T>(
     id: String,
     r: Result<T, ServiceError>,
 ) -> Response {
-    match r {
-        Ok(_) => Redirect::to(&shell.href(&format!("/admin/products/{id}?saved=1"))).into_response(),
-        Err(e) => match messages(e) {
-            Ok(errors) => stored_editor(state, shell, s, id, errors).await,
-            Err(e) => failure(&shell, e),
-        },
-    }
+    let href = format!("/admin/products/{id}?saved=1");
+    back_or_show(shell, &href, r, |shell, errors| stored_editor(state, shell, s, id, errors)).await
 }
 
 async fn upload(

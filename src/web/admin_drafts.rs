@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 
 use super::admin::StaffSession;
 use super::admin_access::{FormPairs, signed_in, signed_in_post};
-use super::admin_forms::{failure, messages};
+use super::admin_forms::{back_or_show, failure, messages};
 use super::shell::{Shell, render};
 use crate::domain::addresses::Address;
 use crate::domain::money::Money;
@@ -152,13 +152,7 @@ async fn detail(State(state): State<AppState>, shell: Shell, headers: HeaderMap,
 
 /// Back to the draft, or the draft with the reasons it was refused.
 async fn after<T>(state: &AppState, shell: Shell, s: &StaffSession, id: &str, r: Result<T, ServiceError>) -> Response {
-    match r {
-        Ok(_) => Redirect::to(&shell.href(&format!("/admin/drafts/{id}"))).into_response(),
-        Err(e) => match messages(e) {
-            Ok(errors) => show(state, shell, s, id, errors).await,
-            Err(e) => failure(&shell, e),
-        },
-    }
+    back_or_show(shell, &format!("/admin/drafts/{id}"), r, |shell, errors| show(state, shell, s, id, errors)).await
 }
 
 /// Quantities per SKU (`qty:<sku>`, 0 removes) and one SKU to add.

@@ -30,3 +30,25 @@ pub(super) fn messages(e: ServiceError) -> Result<Vec<String>, ServiceError> {
         other => Err(other),
     }
 }
+
+/// The answer to an admin form post: back to `href` when it worked, the
+/// page again (`show`) with the reasons when the change was refused, an
+/// error page otherwise.
+pub(super) async fn back_or_show<T, Fut>(
+    shell: Shell,
+    href: &str,
+    result: Result<T, ServiceError>,
+    show: impl FnOnce(Shell, Vec<String>) -> Fut,
+) -> Response
+where
+    Fut: std::future::Future<Output = Response>,
+{
+    use axum::response::{IntoResponse, Redirect};
+    match result {
+        Ok(_) => Redirect::to(&shell.href(href)).into_response(),
+        Err(e) => match messages(e) {
+            Ok(errors) => show(shell, errors).await,
+            Err(e) => failure(&shell, e),
+        },
+    }
+}

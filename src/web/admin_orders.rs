@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::admin_access::{FormPairs, signed_in, signed_in_post};
-use super::admin_forms::{failure, messages};
+use super::admin_forms::{back_or_show, failure, messages};
 use super::shell::{Shell, render};
 use crate::domain::money::Money;
 use crate::domain::orders::{OrderStatus, PaymentStatus};
@@ -255,13 +255,7 @@ async fn after<T>(
     id: &str,
     r: Result<T, ServiceError>,
 ) -> Response {
-    match r {
-        Ok(_) => Redirect::to(&shell.href(&format!("/admin/orders/{id}"))).into_response(),
-        Err(e) => match messages(e) {
-            Ok(errors) => show(state, shell, s, id, errors).await,
-            Err(e) => failure(&shell, e),
-        },
-    }
+    back_or_show(shell, &format!("/admin/orders/{id}"), r, |shell, errors| show(state, shell, s, id, errors)).await
 }
 
 /// The shipment form: a location, carrier and tracking number, and a
