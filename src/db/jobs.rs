@@ -52,7 +52,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<JobRow, sqlx::Error> {
 }
 
 pub async fn insert(db: &Db, j: &JobRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    db.write(sqlx::query(
         "INSERT INTO jobs (store_id, id, kind, status, requested_by, options, input_key, done, total, attempts, created_at)
          VALUES ($1, $2, $3, 'queued', $4, $5, $6, 0, 0, 0, $7)",
     )
@@ -62,8 +62,7 @@ pub async fn insert(db: &Db, j: &JobRow) -> Result<(), sqlx::Error> {
     .bind(&j.requested_by)
     .bind(&j.options)
     .bind(&j.input_key)
-    .bind(j.created_at)
-    .execute(db.pool())
+    .bind(j.created_at))
     .await?;
     Ok(())
 }
@@ -133,18 +132,20 @@ pub async fn progress(
     total: i64,
     lease_until: i64,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE jobs SET done = $1, total = $2, lease_until = $3
+    let r = db
+        .write(
+            sqlx::query(
+                "UPDATE jobs SET done = $1, total = $2, lease_until = $3
          WHERE store_id = $4 AND id = $5 AND lease_owner = $6 AND status = 'running'",
-    )
-    .bind(done)
-    .bind(total)
-    .bind(lease_until)
-    .bind(store_id)
-    .bind(id)
-    .bind(owner)
-    .execute(db.pool())
-    .await?;
+            )
+            .bind(done)
+            .bind(total)
+            .bind(lease_until)
+            .bind(store_id)
+            .bind(id)
+            .bind(owner),
+        )
+        .await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -161,21 +162,23 @@ pub async fn finish(
     error: Option<&str>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE jobs SET status = $1, report = $2, output_key = $3, error = $4, finished_at = $5,
+    let r = db
+        .write(
+            sqlx::query(
+                "UPDATE jobs SET status = $1, report = $2, output_key = $3, error = $4, finished_at = $5,
              lease_owner = NULL, lease_until = NULL
          WHERE store_id = $6 AND id = $7 AND lease_owner = $8 AND status = 'running'",
-    )
-    .bind(status)
-    .bind(report)
-    .bind(output_key)
-    .bind(error)
-    .bind(now)
-    .bind(store_id)
-    .bind(id)
-    .bind(owner)
-    .execute(db.pool())
-    .await?;
+            )
+            .bind(status)
+            .bind(report)
+            .bind(output_key)
+            .bind(error)
+            .bind(now)
+            .bind(store_id)
+            .bind(id)
+            .bind(owner),
+        )
+        .await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -199,6 +202,6 @@ pub async fn finished_before(
 }
 
 pub async fn delete(db: &Db, store_id: &str, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM jobs WHERE store_id = $1 AND id = $2").bind(store_id).bind(id).execute(db.pool()).await?;
+    db.write(sqlx::query("DELETE FROM jobs WHERE store_id = $1 AND id = $2").bind(store_id).bind(id)).await?;
     Ok(())
 }

@@ -58,13 +58,12 @@ pub async fn finish(
     error: Option<&str>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE mail_outbox SET status = $1, last_error = $2, sent_at = $3, lease_until = NULL WHERE store_id = $4 AND id = $5")
+    db.write(sqlx::query("UPDATE mail_outbox SET status = $1, last_error = $2, sent_at = $3, lease_until = NULL WHERE store_id = $4 AND id = $5")
         .bind(status)
         .bind(error)
         .bind(now)
         .bind(store_id)
-        .bind(id)
-        .execute(db.pool())
+        .bind(id))
         .await?;
     Ok(())
 }

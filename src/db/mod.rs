@@ -19,6 +19,7 @@ pub mod collections;
 pub mod customers;
 pub mod digital;
 pub mod fulfilment;
+mod group_commit;
 pub mod idempotency;
 pub mod inventory;
 pub mod jobs;
@@ -41,36 +42,54 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 
-/// A write transaction. On SQLite it also holds this process's turn at
-/// the single write lock (see [`Db::begin`]); either way it reads and
-/// writes through `&mut **tx` like a plain connection.
+/// A write transaction; it reads and writes through `&mut **tx` like a
+/// plain connection. On SQLite it is a turn on the one writer connection,
+/// committed together with the transactions queued behind it (see
+/// [`group_commit`]); on PostgreSQL a pooled transaction.
 pub struct Tx {
-    inner: Transaction<'static, Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    inner: TxInner,
+}
+
+enum TxInner {
+    Pooled(Transaction<'static, Any>),
+    Grouped(group_commit::Turn),
 }
 
 impl std::ops::Deref for Tx {
     type Target = sqlx::AnyConnection;
     fn deref(&self) -> &sqlx::AnyConnection {
-        &self.inner
+        match &self.inner {
+            TxInner::Pooled(t) => t,
+            TxInner::Grouped(t) => t.conn(),
+        }
     }
 }
 
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.inner
+        match &mut self.inner {
+            TxInner::Pooled(t) => t,
+            TxInner::Grouped(t) => t.conn_mut(),
+        }
     }
 }
 
 impl Tx {
+    /// Returns once the transaction is durable.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.inner.commit().await
+        match self.inner {
+            TxInner::Pooled(t) => t.commit().await,
+            TxInner::Grouped(t) => t.commit().await,
+        }
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.inner.rollback().await
+        match self.inner {
+            TxInner::Pooled(t) => t.rollback().await,
+            TxInner::Grouped(t) => t.rollback().await,
+        }
     }
 }
 
@@ -98,10 +117,11 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 pub struct Db {
     pool: AnyPool,
     dialect: Dialect,
-    /// SQLite has one writer at a time. Writers of this process queue here
-    /// (first come, first served) instead of in SQLite's busy handler,
-    /// which sleeps in growing steps and leaves the lock idle meanwhile.
-    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite has one writer at a time: this process's write transactions
+    /// queue for one connection (first come, first served, instead of in
+    /// SQLite's busy handler, which sleeps in growing steps) and commit in
+    /// groups. None on PostgreSQL.
+    writer: Option<std::sync::Arc<group_commit::GroupCommit>>,
 }
 
 impl Db {
@@ -126,38 +146,18 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    match dialect {
-                        // Durability first: FULL syncs the WAL on every commit,
-                        // so an acknowledged write survives power loss.
-                        Dialect::Sqlite => {
-                            for pragma in [
-                                "PRAGMA journal_mode = WAL",
-                                "PRAGMA synchronous = FULL",
-                                "PRAGMA busy_timeout = 10000",
-                                "PRAGMA foreign_keys = ON",
-                                // Reads through the OS page cache without a copy,
-                                // and a larger private cache for hot indexes.
-                                "PRAGMA mmap_size = 0",
-                                "PRAGMA cache_size = -4096",
-                                // Statement journals (multi-row inserts inside a
-                                // transaction) in memory, not in temporary files.
-                                "PRAGMA temp_store = MEMORY",
-                            ] {
-                                conn.execute(pragma).await?;
-                            }
-                        }
-                        Dialect::Postgres => {
-                            conn.execute("SET synchronous_commit = on").await?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
+            .after_connect(move |conn, _meta| Box::pin(async move { configure(conn, dialect).await }))
+            .connect_with(options.clone())
             .await?;
-        Ok(Self { pool, dialect, write_turn: Default::default() })
+        let writer = match dialect {
+            Dialect::Sqlite => {
+                let mut conn = AnyConnection::connect_with(&options).await?;
+                configure(&mut conn, dialect).await?;
+                Some(group_commit::GroupCommit::new(conn))
+            }
+            Dialect::Postgres => None,
+        };
+        Ok(Self { pool, dialect, writer })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -180,14 +180,23 @@ impl Db {
     /// Starts a write transaction. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`) so a read-then-write never fails to upgrade.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        match self.dialect {
-            Dialect::Sqlite => {
-                let turn = self.write_turn.clone().lock_owned().await;
-                let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(Tx { inner, _turn: Some(turn) })
-            }
-            Dialect::Postgres => Ok(Tx { inner: self.pool.begin().await?, _turn: None }),
-        }
+        let inner = match &self.writer {
+            Some(writer) => TxInner::Grouped(writer.begin().await?),
+            None => TxInner::Pooled(self.pool.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    /// Runs one write statement as a transaction of its own (on SQLite
+    /// through the writer, so it never waits in SQLite's busy handler).
+    pub async fn write<'q>(
+        &self,
+        statement: sqlx::query::Query<'q, Any, <Any as sqlx::Database>::Arguments>,
+    ) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let done = statement.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     /// Refreshes the query planner's statistics. Without them both engines
@@ -221,6 +230,35 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Session settings for every connection.
+async fn configure(conn: &mut AnyConnection, dialect: Dialect) -> Result<(), sqlx::Error> {
+    match dialect {
+        // Durability first: FULL syncs the WAL on every commit,
+        // so an acknowledged write survives power loss.
+        Dialect::Sqlite => {
+            for pragma in [
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA synchronous = FULL",
+                "PRAGMA busy_timeout = 10000",
+                "PRAGMA foreign_keys = ON",
+                // Reads through the OS page cache without a copy,
+                // and a larger private cache for hot indexes.
+                "PRAGMA mmap_size = 0",
+                "PRAGMA cache_size = -4096",
+                // Statement journals (multi-row inserts inside a
+                // transaction) in memory, not in temporary files.
+                "PRAGMA temp_store = MEMORY",
+            ] {
+                conn.execute(pragma).await?;
+            }
+        }
+        Dialect::Postgres => {
+            conn.execute("SET synchronous_commit = on").await?;
+        }
+    }
+    Ok(())
 }
 
 /// True when the error is a unique-constraint violation on either engine.

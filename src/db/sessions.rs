@@ -83,17 +83,17 @@ pub async fn delete_for_principal(
         .rows_affected())
 }
 
+/// How stale the last-use time may get before a request records it again.
+pub const TOUCH_EVERY_MS: i64 = 60_000;
+
 /// Marks the session as used now (for idle expiry), at most once a minute.
-pub async fn touch<'e, E>(ex: E, store_id: &str, token_hash: &str, now: i64) -> Result<(), sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn touch(tx: &mut Tx, store_id: &str, token_hash: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE store_id = $2 AND token_hash = $3 AND last_seen_at < $4")
         .bind(now)
         .bind(store_id)
         .bind(token_hash)
-        .bind(now - 60_000)
-        .execute(ex)
+        .bind(now - TOUCH_EVERY_MS)
+        .execute(&mut **tx)
         .await?;
     Ok(())
 }

@@ -87,19 +87,19 @@ pub async fn revoke(tx: &mut Tx, store_id: &str, id: &str, now: i64) -> Result<b
     Ok(n == 1)
 }
 
+/// How stale the last-use time may get before a request records it again.
+pub const TOUCH_EVERY_MS: i64 = 60_000;
+
 /// Records use, at most once a minute per token to keep reads cheap.
-pub async fn touch<'e, E>(ex: E, store_id: &str, id: &str, now: i64) -> Result<(), sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn touch(tx: &mut Tx, store_id: &str, id: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE api_tokens SET last_used_at = $1 WHERE store_id = $2 AND id = $3 AND (last_used_at IS NULL OR last_used_at < $4)",
     )
     .bind(now)
     .bind(store_id)
     .bind(id)
-    .bind(now - 60_000)
-    .execute(ex)
+    .bind(now - TOUCH_EVERY_MS)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }

@@ -164,6 +164,11 @@ pub async fn authenticate(app: &App, store_id: &str, bearer: &str) -> ServiceRes
     if !matches || row.revoked_at.is_some() || row.expires_at.is_some_and(|t| t <= now) {
         return Ok(None);
     }
-    tokens::touch(app.db.pool(), store_id, id, now).await?;
+    // A write at most once a minute per token, not one per request.
+    if row.last_used_at.is_none_or(|t| t < now - tokens::TOUCH_EVERY_MS) {
+        let mut tx = app.db.begin().await?;
+        tokens::touch(&mut tx, store_id, id, now).await?;
+        tx.commit().await?;
+    }
     Ok(Some(Actor::Token { id: row.id, permissions: parse_permissions(&row.permissions).unwrap_or_default() }))
 }

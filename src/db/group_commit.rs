@@ -1,0 +1,266 @@
+//! SQLite group commit: every write transaction of this process runs on one
+//! dedicated connection, and transactions that queue behind each other share
+//! one `COMMIT` (one WAL fsync) instead of paying one each.
+//!
+//! A transaction is a savepoint inside an outer `BEGIN IMMEDIATE`. When it
+//! finishes, the savepoint is released (or rolled back) and, if another
+//! transaction is already waiting for the connection, the outer transaction
+//! stays open for it; the last one of the batch commits and tells every
+//! member the outcome. Nobody gets an answer before its batch's `COMMIT`
+//! returned, so durability is unchanged (`synchronous = FULL`): an
+//! acknowledged write survives a crash or power loss, and a failed batch
+//! fails every member, none of which has been acknowledged.
+//!
+//! Why one connection: SQLite has one writer at a time anyway, a single
+//! writer keeps its page cache valid between transactions, and batching
+//! needs one connection to hold the batch. Each step that changes the
+//! connection's state runs in a spawned task, so a caller that is cancelled
+//! (a client hanging up) never leaves a half-finished `COMMIT` behind.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use sqlx::{AnyConnection, Executor};
+use tokio::sync::{Mutex, OwnedMutexGuard, watch};
+
+/// A batch commits once it has this many members even if more are waiting,
+/// which bounds the latency a long queue adds.
+const MAX_BATCH: usize = 64;
+
+/// How long a member waits for its batch's outcome before checking that
+/// someone is still going to commit it (the one expected to may have been
+/// cancelled while queued).
+const RESCUE_AFTER: Duration = Duration::from_millis(20);
+
+type Outcome = Option<Result<(), String>>;
+
+pub(super) struct GroupCommit {
+    writer: Arc<Mutex<Writer>>,
+    /// Transactions waiting for the writer: while there are any, a finished
+    /// transaction leaves the batch open for them.
+    queued: AtomicUsize,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").field("queued", &self.queued.load(Ordering::Relaxed)).finish()
+    }
+}
+
+pub(super) struct Writer {
+    conn: AnyConnection,
+    /// `BEGIN IMMEDIATE` ran and the batch is neither committed nor rolled back.
+    open: bool,
+    /// Transactions released into the open batch, waiting for its `COMMIT`.
+    members: usize,
+    /// Counts batches, so a waiting member knows whether its batch is still open.
+    batch: u64,
+    /// Where the open batch's outcome will be announced.
+    announce: watch::Sender<Outcome>,
+    /// A transaction was dropped where it could not roll back (no runtime):
+    /// the batch holds work that must not be committed.
+    poisoned: bool,
+}
+
+/// One transaction's hold on the writer. Dropped without `commit` or
+/// `rollback` (an early `?` return), it rolls back in a spawned task.
+pub(super) struct Turn {
+    guard: Option<OwnedMutexGuard<Writer>>,
+    group: Arc<GroupCommit>,
+}
+
+/// Counts a task in `queued` while it waits for the writer, also if the
+/// wait is cancelled.
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        Self(n)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+const SAVEPOINT: &str = "SAVEPOINT oxcart_tx";
+const RELEASE: &str = "RELEASE oxcart_tx";
+const ROLLBACK_TO: &str = "ROLLBACK TO oxcart_tx";
+
+fn spawn_failed(e: tokio::task::JoinError) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("write transaction task failed: {e}"))
+}
+
+impl GroupCommit {
+    pub(super) fn new(conn: AnyConnection) -> Arc<Self> {
+        let (announce, _) = watch::channel(None);
+        let writer = Writer { conn, open: false, members: 0, batch: 0, announce, poisoned: false };
+        Arc::new(Self { writer: Arc::new(Mutex::new(writer)), queued: AtomicUsize::new(0) })
+    }
+
+    async fn lock(&self) -> OwnedMutexGuard<Writer> {
+        let _queued = Queued::new(&self.queued);
+        self.writer.clone().lock_owned().await
+    }
+
+    /// Waits for the writer and opens a savepoint (and the batch, if none is open).
+    pub(super) async fn begin(self: &Arc<Self>) -> Result<Turn, sqlx::Error> {
+        let group = self.clone();
+        tokio::spawn(async move {
+            let mut w = group.lock().await;
+            if w.poisoned {
+                w.poisoned = false;
+                w.abort("a transaction in this batch was abandoned".into()).await;
+            }
+            if !w.open {
+                w.conn.execute("BEGIN IMMEDIATE").await?;
+                w.open = true;
+            }
+            if let Err(e) = w.conn.execute(SAVEPOINT).await {
+                group.settle(w).await;
+                return Err(e);
+            }
+            Ok(Turn { guard: Some(w), group })
+        })
+        .await
+        .map_err(spawn_failed)?
+    }
+
+    /// After a transaction left the batch: commits it unless someone waiting
+    /// can join (then the last joiner commits). Returns the outcome when
+    /// this call committed.
+    async fn settle(&self, mut w: OwnedMutexGuard<Writer>) -> Option<Result<(), String>> {
+        let waiting = self.queued.load(Ordering::SeqCst) > 0;
+        if !w.open || (waiting && w.members < MAX_BATCH) {
+            return None;
+        }
+        Some(w.close().await)
+    }
+
+    /// Waits for the outcome of batch `batch`; if it seems stuck, takes the
+    /// writer and commits it.
+    async fn outcome(&self, batch: u64, mut rx: watch::Receiver<Outcome>) -> Result<(), String> {
+        loop {
+            // Copied out at once: the watch's borrow must not live across an await.
+            let seen = tokio::time::timeout(RESCUE_AFTER, rx.wait_for(Option::is_some))
+                .await
+                .map(|r| r.map(|done| done.clone().unwrap_or(Ok(()))));
+            match seen {
+                Ok(Ok(done)) => return done,
+                Ok(Err(_)) => return Err("the writer went away before committing".into()),
+                Err(_) => {
+                    let mut w = self.lock().await;
+                    if w.batch == batch && w.open {
+                        return w.close().await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Writer {
+    /// Ends the open batch: `COMMIT` if it has members, else `ROLLBACK`
+    /// (nothing to keep), and announces the outcome to its members.
+    async fn close(&mut self) -> Result<(), String> {
+        let result = if self.members == 0 {
+            self.conn.execute("ROLLBACK").await.map(drop).map_err(|e| e.to_string())
+        } else {
+            match self.conn.execute("COMMIT").await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    // Whatever state SQLite left, start the next batch clean.
+                    let _ = self.conn.execute("ROLLBACK").await;
+                    Err(format!("group commit failed: {e}"))
+                }
+            }
+        };
+        self.end_batch(result.clone());
+        result
+    }
+
+    /// The batch is gone (SQLite rolled it back, or a savepoint step failed
+    /// so its state is unknown): roll back whatever is left, fail its members.
+    async fn abort(&mut self, why: String) {
+        let _ = self.conn.execute("ROLLBACK").await;
+        self.end_batch(Err(why));
+    }
+
+    fn end_batch(&mut self, result: Result<(), String>) {
+        self.open = false;
+        self.members = 0;
+        self.batch += 1;
+        let (next, _) = watch::channel(None);
+        std::mem::replace(&mut self.announce, next).send_replace(Some(result));
+    }
+}
+
+impl Turn {
+    pub(super) fn conn(&self) -> &AnyConnection {
+        &self.guard.as_ref().expect("a live turn holds the writer").conn
+    }
+
+    pub(super) fn conn_mut(&mut self) -> &mut AnyConnection {
+        &mut self.guard.as_mut().expect("a live turn holds the writer").conn
+    }
+
+    /// Releases the savepoint into the batch and returns once the batch is
+    /// committed (by this turn or a later member).
+    pub(super) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let (mut w, group) = (self.guard.take().expect("a live turn holds the writer"), self.group.clone());
+        let result = tokio::spawn(async move {
+            if let Err(e) = w.conn.execute(RELEASE).await {
+                w.abort(format!("releasing a savepoint failed: {e}")).await;
+                return Err(e.to_string());
+            }
+            w.members += 1;
+            let (batch, rx) = (w.batch, w.announce.subscribe());
+            match group.settle(w).await {
+                Some(done) => done,
+                None => group.outcome(batch, rx).await,
+            }
+        })
+        .await
+        .map_err(spawn_failed)?;
+        result.map_err(sqlx::Error::Protocol)
+    }
+
+    pub(super) async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        let (w, group) = (self.guard.take().expect("a live turn holds the writer"), self.group.clone());
+        tokio::spawn(abandon(group, w)).await.map_err(spawn_failed)
+    }
+}
+
+/// Undoes one transaction's savepoint, leaving the rest of the batch intact.
+async fn abandon(group: Arc<GroupCommit>, mut w: OwnedMutexGuard<Writer>) {
+    let undone = match w.conn.execute(ROLLBACK_TO).await {
+        Ok(_) => w.conn.execute(RELEASE).await.map(drop),
+        Err(e) => Err(e),
+    };
+    match undone {
+        Ok(()) => {
+            group.settle(w).await;
+        }
+        Err(e) => w.abort(format!("rolling back a savepoint failed: {e}")).await,
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if let Some(w) = self.guard.take() {
+            let group = self.group.clone();
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => drop(rt.spawn(abandon(group, w))),
+                // No runtime (shutting down): the next turn discards the batch.
+                Err(_) => {
+                    let mut w = w;
+                    w.poisoned = true;
+                }
+            }
+        }
+    }
+}
