@@ -366,6 +366,54 @@ pub async fn insert_movement(tx: &mut Tx, store_id: &str, m: &MovementRow) -> Re
     Ok(())
 }
 
+/// Several journal entries in one statement (an order's reservations).
+pub async fn insert_movements(
+    tx: &mut Tx,
+    dialect: Dialect,
+    store_id: &str,
+    rows: &[MovementRow],
+) -> Result<(), sqlx::Error> {
+    use super::catalog_bulk::Cell::{Int, Text};
+    let cells: Vec<Vec<_>> = rows
+        .iter()
+        .map(|m| {
+            vec![
+                Text(store_id.into()),
+                Text(m.id.clone()),
+                Text(m.variant_id.clone()),
+                Text(m.location_id.clone()),
+                Text(m.kind.clone()),
+                Text(m.reason.clone()),
+                Int(m.on_hand_delta),
+                Int(m.reserved_delta),
+                Int(m.after.on_hand),
+                Int(m.after.reserved),
+                Text(m.note.clone()),
+                Text(m.reference.clone()),
+                Text(m.actor.clone()),
+                Int(m.created_at),
+            ]
+        })
+        .collect();
+    let columns = [
+        "store_id",
+        "id",
+        "variant_id",
+        "location_id",
+        "kind",
+        "reason",
+        "on_hand_delta",
+        "reserved_delta",
+        "on_hand_after",
+        "reserved_after",
+        "note",
+        "reference",
+        "actor",
+        "created_at",
+    ];
+    super::catalog_bulk::insert_rows(tx, dialect, "stock_movements", &columns, &cells, "").await
+}
+
 /// Newest first, before the movement id `before` (paging), optionally of
 /// one variant and/or one location.
 pub async fn movements<'e, E>(
@@ -543,6 +591,39 @@ pub async fn sources(
     .collect()
 }
 
+/// Where each of `variant_ids` can be taken from (active locations), one query.
+pub async fn sources_of(
+    tx: &mut Tx,
+    dialect: Dialect,
+    store_id: &str,
+    variant_ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<crate::domain::inventory::Source>>, sqlx::Error> {
+    let mut out: std::collections::HashMap<String, Vec<_>> = std::collections::HashMap::new();
+    if variant_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT l.variant_id, l.location_id, k.priority, k.country, l.on_hand - l.reserved AS available
+         FROM stock_levels l JOIN stock_locations k ON k.store_id = l.store_id AND k.id = l.location_id
+         WHERE l.store_id = {} AND l.variant_id IN ({}) AND k.active = 1",
+        placeholders(dialect, 1, 1),
+        placeholders(dialect, 2, variant_ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    for id in variant_ids {
+        q = q.bind(id);
+    }
+    for r in q.fetch_all(&mut **tx).await? {
+        out.entry(r.try_get("variant_id")?).or_default().push(crate::domain::inventory::Source {
+            location_id: r.try_get("location_id")?,
+            priority: r.try_get("priority")?,
+            country: r.try_get("country")?,
+            available: r.try_get("available")?,
+        });
+    }
+    Ok(out)
+}
+
 /// Holds `quantity` free units (all or none). The level after, or None
 /// when fewer are free now.
 pub async fn reserve(
@@ -621,6 +702,41 @@ pub async fn insert_reservation(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Several reservations of one order in one statement; each (variant,
+/// location) at most once (merge before calling).
+pub async fn insert_reservations(
+    tx: &mut Tx,
+    dialect: Dialect,
+    store_id: &str,
+    order_id: &str,
+    rows: &[Reservation],
+) -> Result<(), sqlx::Error> {
+    use super::catalog_bulk::Cell::{Int, Text};
+    let cells: Vec<Vec<_>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Text(store_id.into()),
+                Text(order_id.into()),
+                Text(r.variant_id.clone()),
+                Text(r.location_id.clone()),
+                Int(r.quantity),
+            ]
+        })
+        .collect();
+    let columns = ["store_id", "order_id", "variant_id", "location_id", "quantity"];
+    super::catalog_bulk::insert_rows(
+        tx,
+        dialect,
+        "stock_reservations",
+        &columns,
+        &cells,
+        "ON CONFLICT (store_id, order_id, variant_id, location_id)
+         DO UPDATE SET quantity = stock_reservations.quantity + excluded.quantity",
+    )
+    .await
 }
 
 pub async fn reservations_of(tx: &mut Tx, store_id: &str, order_id: &str) -> Result<Vec<Reservation>, sqlx::Error> {

@@ -288,6 +288,67 @@ pub async fn insert_line(tx: &mut Tx, store_id: &str, order_id: &str, l: &LineRo
     Ok(())
 }
 
+/// All lines of a new order in one statement.
+pub async fn insert_lines(
+    tx: &mut Tx,
+    dialect: super::Dialect,
+    store_id: &str,
+    order_id: &str,
+    lines: &[LineRow],
+) -> Result<(), sqlx::Error> {
+    use super::catalog_bulk::Cell::{Int, Text};
+    let cells: Vec<Vec<_>> = lines
+        .iter()
+        .map(|l| {
+            vec![
+                Text(store_id.into()),
+                Text(order_id.into()),
+                Int(l.line_no),
+                Text(l.variant_id.clone()),
+                Text(l.product_id.clone()),
+                Text(l.sku.clone()),
+                Text(l.name.clone()),
+                Text(l.kind.clone()),
+                Text(l.options.clone()),
+                Int(l.quantity),
+                Int(l.unit_price),
+                Int(l.line_total),
+                Text(l.price_source.clone()),
+                Int(l.backordered),
+                Int(l.discount),
+                Text(l.adjustments.clone()),
+                Int(l.tax),
+                Text(l.tax_rate.clone()),
+                Text(l.tax_label.clone()),
+                Int(l.weight_grams),
+            ]
+        })
+        .collect();
+    let columns = [
+        "store_id",
+        "order_id",
+        "line_no",
+        "variant_id",
+        "product_id",
+        "sku",
+        "name",
+        "kind",
+        "options",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "price_source",
+        "backordered",
+        "discount",
+        "adjustments",
+        "tax",
+        "tax_rate",
+        "tax_label",
+        "weight_grams",
+    ];
+    super::catalog_bulk::insert_rows(tx, dialect, "order_lines", &columns, &cells, "").await
+}
+
 pub async fn lines<'e, E>(ex: E, store_id: &str, order_id: &str) -> Result<Vec<LineRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,

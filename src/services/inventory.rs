@@ -886,6 +886,18 @@ pub async fn reserve_for_order(
         watch.before.iter().map(|v| (v.variant_id.clone(), policy_of(v, watch.keeps_stock))).collect();
     let mut owed = Vec::with_capacity(wants.len());
     let mut taken: HashMap<String, i64> = HashMap::new();
+    // Read once for all lines, written once at the end: fewer statements
+    // while holding the write lock. The guarded `reserve` update per
+    // location stays the check that stock is there.
+    let tracked: Vec<String> = wants
+        .iter()
+        .filter(|w| matches!(policies.get(&w.variant_id), Some(StockPolicy::Track | StockPolicy::Backorder)))
+        .map(|w| w.variant_id.clone())
+        .collect();
+    let mut sources = sql::sources_of(tx, app.db.dialect(), store_id, &tracked).await?;
+    let mut held: Vec<sql::Reservation> = Vec::new();
+    let mut journal: Vec<MovementRow> = Vec::new();
+    let entry = Journal { store_id, actor, reference: order_id, now };
     for w in wants {
         let policy = policies.get(&w.variant_id).copied().unwrap_or(StockPolicy::Untracked);
         let take = match policy {
@@ -898,24 +910,30 @@ pub async fn reserve_for_order(
                 continue;
             }
             StockPolicy::Track | StockPolicy::Backorder => {
-                let sources = sql::sources(tx, store_id, &w.variant_id).await?;
-                let free: i64 = sources.iter().map(|s| s.available.max(0)).sum();
+                let here = sources.entry(w.variant_id.clone()).or_default();
+                let free: i64 = here.iter().map(|s| s.available.max(0)).sum();
                 let take = if policy == StockPolicy::Track { w.quantity } else { w.quantity.min(free) };
                 let plan = if take == 0 {
                     Some(Vec::new())
                 } else {
-                    crate::domain::inventory::allocate(&sources, take, app.config.orders.allocation, ship_to)
+                    crate::domain::inventory::allocate(here, take, app.config.orders.allocation, ship_to)
                 };
                 let Some(plan) = plan else { return Err(out_of_stock(&w.sku, free)) };
                 for (location_id, q) in plan {
                     let after = sql::reserve(tx, store_id, &w.variant_id, &location_id, q, now)
                         .await?
                         .ok_or_else(|| out_of_stock(&w.sku, free))?;
-                    let r = sql::Reservation { variant_id: w.variant_id.clone(), location_id, quantity: q };
-                    sql::insert_reservation(tx, store_id, order_id, &r).await?;
-                    Journal { store_id, actor, reference: order_id, now }
-                        .record(tx, &r.variant_id, &r.location_id, ("reserve", "order"), (0, q), after)
-                        .await?;
+                    // The same variant on two lines sees what the first took.
+                    if let Some(s) = here.iter_mut().find(|s| s.location_id == location_id) {
+                        s.available -= q;
+                    }
+                    journal.push(entry.movement(&w.variant_id, &location_id, ("reserve", "order"), (0, q), after));
+                    match held.iter_mut().find(|r| r.variant_id == w.variant_id && r.location_id == location_id) {
+                        Some(r) => r.quantity += q,
+                        None => {
+                            held.push(sql::Reservation { variant_id: w.variant_id.clone(), location_id, quantity: q })
+                        }
+                    }
                 }
                 *taken.entry(w.variant_id.clone()).or_default() += take;
                 take
@@ -923,6 +941,8 @@ pub async fn reserve_for_order(
         };
         owed.push(w.quantity - take);
     }
+    sql::insert_reservations(tx, app.db.dialect(), store_id, order_id, &held).await?;
+    sql::insert_movements(tx, app.db.dialect(), store_id, &journal).await?;
     let touched = watch.finish_taking(tx, &taken).await?;
     Ok((owed, touched))
 }
@@ -937,16 +957,15 @@ struct Journal<'a> {
 }
 
 impl Journal<'_> {
-    async fn record(
+    fn movement(
         &self,
-        tx: &mut Tx,
         variant_id: &str,
         location_id: &str,
         (kind, reason): (&str, &str),
         (on_hand_delta, reserved_delta): (i64, i64),
         after: Level,
-    ) -> ServiceResult<()> {
-        let m = MovementRow {
+    ) -> MovementRow {
+        MovementRow {
             id: ids::new_id("stm"),
             variant_id: variant_id.to_string(),
             location_id: location_id.to_string(),
@@ -959,7 +978,19 @@ impl Journal<'_> {
             reference: self.reference.to_string(),
             actor: self.actor.to_string(),
             created_at: self.now,
-        };
+        }
+    }
+
+    async fn record(
+        &self,
+        tx: &mut Tx,
+        variant_id: &str,
+        location_id: &str,
+        kind: (&str, &str),
+        deltas: (i64, i64),
+        after: Level,
+    ) -> ServiceResult<()> {
+        let m = self.movement(variant_id, location_id, kind, deltas, after);
         Ok(sql::insert_movement(tx, self.store_id, &m).await?)
     }
 }

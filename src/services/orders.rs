@@ -303,9 +303,7 @@ pub async fn checkout(
     };
     sql::insert(&mut tx, store_id, &order_row, &app.email_index(store_id, &contact.email)).await?;
     let line_rows = line_rows(&priced, &owed, &quote)?;
-    for line in &line_rows {
-        sql::insert_line(&mut tx, store_id, &id, line).await?;
-    }
+    sql::insert_lines(&mut tx, app.db.dialect(), store_id, &id, &line_rows).await?;
     let placed = HistoryRow {
         kind: "status".into(),
         from_status: None,
