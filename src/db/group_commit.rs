@@ -87,6 +87,47 @@ impl Drop for Queued<'_> {
     }
 }
 
+tokio::task_local! {
+    /// Open batches a request left by rolling back, whose members' writes
+    /// it may have read (see [`durable`]).
+    static SEEN: std::sync::Mutex<Vec<watch::Receiver<Outcome>>>;
+}
+
+/// Runs one request and returns only once every batch it may have read
+/// uncommitted writes from is durable. A transaction that commits waits
+/// for its batch anyway; one that rolls back (an error such as "already
+/// ordered", or a replayed `Idempotency-Key`) may be answering from a
+/// batch member's writes, so its answer waits too. Err when such a batch
+/// failed: the answer would describe writes that never happened.
+pub async fn durable<F: std::future::Future>(work: F) -> Result<F::Output, String> {
+    let (out, seen) = SEEN
+        .scope(Default::default(), async {
+            let out = work.await;
+            (out, SEEN.with(|s| std::mem::take(&mut *s.lock().unwrap_or_else(|e| e.into_inner()))))
+        })
+        .await;
+    for mut rx in seen {
+        let done = tokio::time::timeout(Duration::from_secs(30), rx.wait_for(Option::is_some))
+            .await
+            .map(|r| r.map(|done| done.clone().unwrap_or(Ok(()))));
+        match done {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => return Err(e),
+            Ok(Err(_)) | Err(_) => return Err("a commit batch this request read from did not finish".into()),
+        }
+    }
+    Ok(out)
+}
+
+/// Notes, for [`durable`], that the current request leaves a batch with
+/// members whose writes it may have read.
+fn remember(w: &Writer) {
+    if w.members > 0 {
+        let rx = w.announce.subscribe();
+        let _ = SEEN.try_with(|s| s.lock().unwrap_or_else(|e| e.into_inner()).push(rx));
+    }
+}
+
 const SAVEPOINT: &str = "SAVEPOINT oxcart_tx";
 const RELEASE: &str = "RELEASE oxcart_tx";
 const ROLLBACK_TO: &str = "ROLLBACK TO oxcart_tx";
@@ -231,6 +272,7 @@ impl Turn {
 
     pub(super) async fn rollback(mut self) -> Result<(), sqlx::Error> {
         let (w, group) = (self.guard.take().expect("a live turn holds the writer"), self.group.clone());
+        remember(&w);
         tokio::spawn(abandon(group, w)).await.map_err(spawn_failed)
     }
 }
@@ -252,6 +294,7 @@ async fn abandon(group: Arc<GroupCommit>, mut w: OwnedMutexGuard<Writer>) {
 impl Drop for Turn {
     fn drop(&mut self) {
         if let Some(w) = self.guard.take() {
+            remember(&w);
             let group = self.group.clone();
             match tokio::runtime::Handle::try_current() {
                 Ok(rt) => drop(rt.spawn(abandon(group, w))),
@@ -262,5 +305,121 @@ impl Drop for Turn {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Db;
+
+    async fn db(dir: &tempfile::TempDir) -> Db {
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::connect(&url, 4).await.unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)").execute(db.pool()).await.unwrap();
+        db
+    }
+
+    async fn count(db: &Db) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM t").fetch_one(db.pool()).await.unwrap()
+    }
+
+    /// Many concurrent writers: every committed row is there, every
+    /// rolled-back or dropped one is not, and they shared commits.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_transactions_commit_in_groups_and_fail_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(&dir).await;
+        let tasks: Vec<_> = (0..90i64)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let mut tx = db.begin().await.unwrap();
+                    sqlx::query("INSERT INTO t (id, v) VALUES ($1, 'x')").bind(i).execute(&mut *tx).await.unwrap();
+                    match i % 3 {
+                        0 => tx.commit().await.unwrap(),
+                        1 => tx.rollback().await.unwrap(),
+                        _ => drop(tx),
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        // A dropped turn rolls back in a spawned task: take a turn to let it finish.
+        db.begin().await.unwrap().commit().await.unwrap();
+        assert_eq!(count(&db).await, 30);
+        let kept: Vec<i64> = sqlx::query_scalar("SELECT id FROM t ORDER BY id").fetch_all(db.pool()).await.unwrap();
+        assert!(kept.iter().all(|i| i % 3 == 0), "only committed rows remain: {kept:?}");
+        let batches = db.writer.as_ref().unwrap().writer.lock().await.batch;
+        assert!(batches < 90, "90 transactions took {batches} batches");
+    }
+
+    /// A failed statement inside one transaction (a duplicate key) undoes
+    /// only that transaction; the connection goes on working.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_error_rolls_back_its_own_savepoint_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(&dir).await;
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query("INSERT INTO t (id, v) VALUES (1, 'a')").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query("INSERT INTO t (id, v) VALUES (2, 'b')").execute(&mut *tx).await.unwrap();
+        let dup = sqlx::query("INSERT INTO t (id, v) VALUES (1, 'c')").execute(&mut *tx).await;
+        assert!(dup.is_err());
+        tx.rollback().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query("INSERT INTO t (id, v) VALUES (3, 'd')").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM t ORDER BY id").fetch_all(db.pool()).await.unwrap();
+        assert_eq!(ids, vec![1, 3]);
+        // Committed means durable on disk: a fresh connection sees it.
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let other = Db::connect(&url, 1).await.unwrap();
+        assert_eq!(count(&other).await, 2);
+    }
+
+    /// `durable` holds back an answer that rolled back out of a batch with
+    /// members until that batch is committed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rolled_back_answer_waits_for_the_batch_it_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(&dir).await;
+        // A holds the writer so B's insert and C's read share one batch.
+        let a = db.begin().await.unwrap();
+        let (db_b, db_c) = (db.clone(), db.clone());
+        let b = tokio::spawn(async move {
+            let mut tx = db_b.begin().await.unwrap();
+            sqlx::query("INSERT INTO t (id, v) VALUES (7, 'b')").execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let c = tokio::spawn(async move {
+            super::durable(async {
+                let mut tx = db_c.begin().await.unwrap();
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t").fetch_one(&mut *tx).await.unwrap();
+                drop(tx);
+                n
+            })
+            .await
+        });
+        // D queues behind C and holds the batch open for a while after C is done.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let db_d = db.clone();
+        let d = tokio::spawn(async move {
+            let tx = db_d.begin().await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            tx.commit().await.unwrap();
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let a = tokio::spawn(a.commit());
+        let seen = c.await.unwrap().unwrap();
+        assert_eq!(seen, 1, "C read B's row inside the batch");
+        // C's answer came back only after the batch holding B was durable.
+        assert_eq!(count(&db).await, 1);
+        a.await.unwrap().unwrap();
+        b.await.unwrap();
+        d.await.unwrap();
     }
 }

@@ -20,6 +20,7 @@ pub mod customers;
 pub mod digital;
 pub mod fulfilment;
 mod group_commit;
+pub use group_commit::durable;
 pub mod idempotency;
 pub mod inventory;
 pub mod jobs;

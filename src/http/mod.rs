@@ -41,6 +41,7 @@ pub fn service(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route_layer(middleware::from_fn(record_metrics))
+        .route_layer(middleware::from_fn(durable_answers))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -92,6 +93,23 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", "route" => route, "method" => method)
         .record(elapsed.as_secs_f64());
     res
+}
+
+/// No answer goes out before the writes it may rest on are durable (see
+/// [`crate::db::durable`]); if they were lost, the client is told to retry.
+async fn durable_answers(req: Request, next: Next) -> Response {
+    match crate::db::durable(next.run(req)).await {
+        Ok(res) => res,
+        Err(why) => {
+            tracing::error!(%why, "an answer rested on writes that were not committed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_committed",
+                "the request could not be completed; try again",
+            )
+            .into_response()
+        }
+    }
 }
 
 /// Turns the framework's own plain-text rejections (a malformed query
