@@ -58,7 +58,7 @@ pub(super) struct Writer {
     batch: u64,
     /// Where the open batch's outcome will be announced.
     announce: watch::Sender<Outcome>,
-    /// A transaction was dropped where it could not roll back (no runtime):
+    /// A transaction was abandoned and its savepoint not yet rolled back:
     /// the batch holds work that must not be committed.
     poisoned: bool,
 }
@@ -154,7 +154,6 @@ impl GroupCommit {
         tokio::spawn(async move {
             let mut w = group.lock().await;
             if w.poisoned {
-                w.poisoned = false;
                 w.abort("a transaction in this batch was abandoned".into()).await;
             }
             if !w.open {
@@ -198,6 +197,9 @@ impl GroupCommit {
                     if w.batch == batch && w.open {
                         return w.close().await;
                     }
+                    // Someone else ended ours; whoever left the writer open
+                    // counted on this task, so settle what is open now.
+                    self.settle(w).await;
                 }
             }
         }
@@ -208,6 +210,11 @@ impl Writer {
     /// Ends the open batch: `COMMIT` if it has members, else `ROLLBACK`
     /// (nothing to keep), and announces the outcome to its members.
     async fn close(&mut self) -> Result<(), String> {
+        if self.poisoned {
+            let why = "a transaction in this batch was abandoned".to_string();
+            self.abort(why.clone()).await;
+            return Err(why);
+        }
         let result = if self.members == 0 {
             self.conn.execute("ROLLBACK").await.map(drop).map_err(|e| e.to_string())
         } else {
@@ -233,6 +240,7 @@ impl Writer {
 
     fn end_batch(&mut self, result: Result<(), String>) {
         self.open = false;
+        self.poisoned = false;
         self.members = 0;
         self.batch += 1;
         let (next, _) = watch::channel(None);
@@ -271,13 +279,16 @@ impl Turn {
     }
 
     pub(super) async fn rollback(mut self) -> Result<(), sqlx::Error> {
-        let (w, group) = (self.guard.take().expect("a live turn holds the writer"), self.group.clone());
+        let (mut w, group) = (self.guard.take().expect("a live turn holds the writer"), self.group.clone());
         remember(&w);
+        w.poisoned = true;
         tokio::spawn(abandon(group, w)).await.map_err(spawn_failed)
     }
 }
 
-/// Undoes one transaction's savepoint, leaving the rest of the batch intact.
+/// Undoes one transaction's savepoint, leaving the rest of the batch
+/// intact. The batch is marked poisoned until then, so that if this never
+/// runs (a runtime shutting down drops it) nobody commits the abandoned work.
 async fn abandon(group: Arc<GroupCommit>, mut w: OwnedMutexGuard<Writer>) {
     let undone = match w.conn.execute(ROLLBACK_TO).await {
         Ok(_) => w.conn.execute(RELEASE).await.map(drop),
@@ -285,6 +296,7 @@ async fn abandon(group: Arc<GroupCommit>, mut w: OwnedMutexGuard<Writer>) {
     };
     match undone {
         Ok(()) => {
+            w.poisoned = false;
             group.settle(w).await;
         }
         Err(e) => w.abort(format!("rolling back a savepoint failed: {e}")).await,
@@ -293,16 +305,13 @@ async fn abandon(group: Arc<GroupCommit>, mut w: OwnedMutexGuard<Writer>) {
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        if let Some(w) = self.guard.take() {
+        if let Some(mut w) = self.guard.take() {
             remember(&w);
-            let group = self.group.clone();
-            match tokio::runtime::Handle::try_current() {
-                Ok(rt) => drop(rt.spawn(abandon(group, w))),
-                // No runtime (shutting down): the next turn discards the batch.
-                Err(_) => {
-                    let mut w = w;
-                    w.poisoned = true;
-                }
+            w.poisoned = true;
+            // Without a runtime (shutting down) the guard is simply released
+            // poisoned: the next turn or commit discards the batch.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                drop(rt.spawn(abandon(self.group.clone(), w)));
             }
         }
     }
@@ -353,6 +362,11 @@ mod tests {
         assert!(kept.iter().all(|i| i % 3 == 0), "only committed rows remain: {kept:?}");
         let batches = db.writer.as_ref().unwrap().writer.lock().await.batch;
         assert!(batches < 90, "90 transactions took {batches} batches");
+        // Idle, the writer holds no lock: another connection writes at once.
+        let mut other = db.pool().acquire().await.unwrap();
+        sqlx::query("PRAGMA busy_timeout = 0").execute(&mut *other).await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *other).await.unwrap();
+        sqlx::query("ROLLBACK").execute(&mut *other).await.unwrap();
     }
 
     /// A failed statement inside one transaction (a duplicate key) undoes
