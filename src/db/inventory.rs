@@ -341,38 +341,8 @@ pub struct MovementRow {
     pub created_at: i64,
 }
 
-pub async fn insert_movement(tx: &mut Tx, store_id: &str, m: &MovementRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO stock_movements (store_id, id, variant_id, location_id, kind, reason, on_hand_delta,
-             reserved_delta, on_hand_after, reserved_after, note, reference, actor, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(store_id)
-    .bind(&m.id)
-    .bind(&m.variant_id)
-    .bind(&m.location_id)
-    .bind(&m.kind)
-    .bind(&m.reason)
-    .bind(m.on_hand_delta)
-    .bind(m.reserved_delta)
-    .bind(m.after.on_hand)
-    .bind(m.after.reserved)
-    .bind(&m.note)
-    .bind(&m.reference)
-    .bind(&m.actor)
-    .bind(m.created_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Several journal entries in one statement (an order's reservations).
-pub async fn insert_movements(
-    tx: &mut Tx,
-    dialect: Dialect,
-    store_id: &str,
-    rows: &[MovementRow],
-) -> Result<(), sqlx::Error> {
+/// Journal entries, all in one statement.
+pub async fn insert_movements(tx: &mut Tx, store_id: &str, rows: &[MovementRow]) -> Result<(), sqlx::Error> {
     use super::catalog_bulk::Cell::{Int, Text};
     let cells: Vec<Vec<_>> = rows
         .iter()
@@ -411,7 +381,7 @@ pub async fn insert_movements(
         "actor",
         "created_at",
     ];
-    super::catalog_bulk::insert_rows(tx, dialect, "stock_movements", &columns, &cells, "").await
+    super::catalog_bulk::insert_rows(tx, tx.dialect(), "stock_movements", &columns, &cells, "").await
 }
 
 /// Newest first, before the movement id `before` (paging), optionally of
@@ -564,37 +534,9 @@ where
 
 // ---- reservations for orders ----
 
-/// Where a variant can be taken from: active locations with free units.
-pub async fn sources(
-    tx: &mut Tx,
-    store_id: &str,
-    variant_id: &str,
-) -> Result<Vec<crate::domain::inventory::Source>, sqlx::Error> {
-    sqlx::query(
-        "SELECT l.location_id, k.priority, k.country, l.on_hand - l.reserved AS available
-         FROM stock_levels l JOIN stock_locations k ON k.store_id = l.store_id AND k.id = l.location_id
-         WHERE l.store_id = $1 AND l.variant_id = $2 AND k.active = 1",
-    )
-    .bind(store_id)
-    .bind(variant_id)
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(crate::domain::inventory::Source {
-            location_id: r.try_get("location_id")?,
-            priority: r.try_get("priority")?,
-            country: r.try_get("country")?,
-            available: r.try_get("available")?,
-        })
-    })
-    .collect()
-}
-
 /// Where each of `variant_ids` can be taken from (active locations), one query.
 pub async fn sources_of(
     tx: &mut Tx,
-    dialect: Dialect,
     store_id: &str,
     variant_ids: &[String],
 ) -> Result<std::collections::HashMap<String, Vec<crate::domain::inventory::Source>>, sqlx::Error> {
@@ -606,8 +548,8 @@ pub async fn sources_of(
         "SELECT l.variant_id, l.location_id, k.priority, k.country, l.on_hand - l.reserved AS available
          FROM stock_levels l JOIN stock_locations k ON k.store_id = l.store_id AND k.id = l.location_id
          WHERE l.store_id = {} AND l.variant_id IN ({}) AND k.active = 1",
-        placeholders(dialect, 1, 1),
-        placeholders(dialect, 2, variant_ids.len())
+        placeholders(tx.dialect(), 1, 1),
+        placeholders(tx.dialect(), 2, variant_ids.len())
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
     for id in variant_ids {
@@ -682,33 +624,10 @@ pub struct Reservation {
     pub quantity: i64,
 }
 
-pub async fn insert_reservation(
-    tx: &mut Tx,
-    store_id: &str,
-    order_id: &str,
-    r: &Reservation,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO stock_reservations (store_id, order_id, variant_id, location_id, quantity)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (store_id, order_id, variant_id, location_id)
-         DO UPDATE SET quantity = stock_reservations.quantity + excluded.quantity",
-    )
-    .bind(store_id)
-    .bind(order_id)
-    .bind(&r.variant_id)
-    .bind(&r.location_id)
-    .bind(r.quantity)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 /// Several reservations of one order in one statement; each (variant,
 /// location) at most once (merge before calling).
 pub async fn insert_reservations(
     tx: &mut Tx,
-    dialect: Dialect,
     store_id: &str,
     order_id: &str,
     rows: &[Reservation],
@@ -729,7 +648,7 @@ pub async fn insert_reservations(
     let columns = ["store_id", "order_id", "variant_id", "location_id", "quantity"];
     super::catalog_bulk::insert_rows(
         tx,
-        dialect,
+        tx.dialect(),
         "stock_reservations",
         &columns,
         &cells,

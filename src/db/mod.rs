@@ -78,6 +78,14 @@ impl std::ops::DerefMut for Tx {
 }
 
 impl Tx {
+    /// The engine this transaction runs on (only SQLite uses the writer).
+    pub fn dialect(&self) -> Dialect {
+        match self.inner {
+            TxInner::Pooled(_) => Dialect::Postgres,
+            TxInner::Grouped(_) => Dialect::Sqlite,
+        }
+    }
+
     /// Returns once the transaction is durable.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.inner {

@@ -256,46 +256,8 @@ pub struct LineRow {
     pub returned: i64,
 }
 
-pub async fn insert_line(tx: &mut Tx, store_id: &str, order_id: &str, l: &LineRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO order_lines (store_id, order_id, line_no, variant_id, product_id, sku, name, kind, options,
-             quantity, unit_price, line_total, price_source, backordered, discount, adjustments, tax, tax_rate,
-             tax_label, weight_grams)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-    )
-    .bind(store_id)
-    .bind(order_id)
-    .bind(l.line_no)
-    .bind(&l.variant_id)
-    .bind(&l.product_id)
-    .bind(&l.sku)
-    .bind(&l.name)
-    .bind(&l.kind)
-    .bind(&l.options)
-    .bind(l.quantity)
-    .bind(l.unit_price)
-    .bind(l.line_total)
-    .bind(&l.price_source)
-    .bind(l.backordered)
-    .bind(l.discount)
-    .bind(&l.adjustments)
-    .bind(l.tax)
-    .bind(&l.tax_rate)
-    .bind(&l.tax_label)
-    .bind(l.weight_grams)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// All lines of a new order in one statement.
-pub async fn insert_lines(
-    tx: &mut Tx,
-    dialect: super::Dialect,
-    store_id: &str,
-    order_id: &str,
-    lines: &[LineRow],
-) -> Result<(), sqlx::Error> {
+/// Order lines, all in one statement.
+pub async fn insert_lines(tx: &mut Tx, store_id: &str, order_id: &str, lines: &[LineRow]) -> Result<(), sqlx::Error> {
     use super::catalog_bulk::Cell::{Int, Text};
     let cells: Vec<Vec<_>> = lines
         .iter()
@@ -346,7 +308,7 @@ pub async fn insert_lines(
         "tax_label",
         "weight_grams",
     ];
-    super::catalog_bulk::insert_rows(tx, dialect, "order_lines", &columns, &cells, "").await
+    super::catalog_bulk::insert_rows(tx, tx.dialect(), "order_lines", &columns, &cells, "").await
 }
 
 pub async fn lines<'e, E>(ex: E, store_id: &str, order_id: &str) -> Result<Vec<LineRow>, sqlx::Error>

@@ -90,8 +90,11 @@ pub(super) async fn replacement(
         updated_at: now,
     };
     sql::insert(tx, store_id, &row, &app.email_index(store_id, &contact.email)).await?;
-    for (i, ((l, n), backordered)) in goods.iter().zip(&owed).enumerate() {
-        let line = LineRow {
+    let lines: Vec<LineRow> = goods
+        .iter()
+        .zip(&owed)
+        .enumerate()
+        .map(|(i, ((l, n), backordered))| LineRow {
             line_no: i as i64 + 1,
             quantity: *n,
             unit_price: 0,
@@ -106,9 +109,9 @@ pub(super) async fn replacement(
             shipped: 0,
             returned: 0,
             ..(*l).clone()
-        };
-        sql::insert_line(tx, store_id, &id, &line).await?;
-    }
+        })
+        .collect();
+    sql::insert_lines(tx, store_id, &id, &lines).await?;
     let entry = HistoryRow {
         kind: "status".into(),
         from_status: None,

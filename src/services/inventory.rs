@@ -564,7 +564,7 @@ pub async fn adjust(
         })?;
         let m =
             movement(&ctx.actor.principal(), v, at, "adjustment", l.reason.as_str(), delta, after, &l.note, "", now);
-        sql::insert_movement(&mut tx, store_id, &m).await?;
+        sql::insert_movements(&mut tx, store_id, std::slice::from_ref(&m)).await?;
         movements.push(view(m, &v.sku, &at.code));
     }
     let touched = watch.finish(app, &mut tx).await?;
@@ -696,7 +696,7 @@ pub async fn transfer(
         for (at, delta, after, kind) in [(from, -l.quantity, out, "transfer_out"), (to, l.quantity, inn, "transfer_in")]
         {
             let m = movement(&ctx.actor.principal(), v, at, kind, "transfer", delta, after, &input.note, &id, now);
-            sql::insert_movement(&mut tx, store_id, &m).await?;
+            sql::insert_movements(&mut tx, store_id, std::slice::from_ref(&m)).await?;
             movements.push(view(m, &v.sku, &at.code));
         }
     }
@@ -894,7 +894,7 @@ pub async fn reserve_for_order(
         .filter(|w| matches!(policies.get(&w.variant_id), Some(StockPolicy::Track | StockPolicy::Backorder)))
         .map(|w| w.variant_id.clone())
         .collect();
-    let mut sources = sql::sources_of(tx, app.db.dialect(), store_id, &tracked).await?;
+    let mut sources = sql::sources_of(tx, store_id, &tracked).await?;
     let mut held: Vec<sql::Reservation> = Vec::new();
     let mut journal: Vec<MovementRow> = Vec::new();
     let entry = Journal { store_id, actor, reference: order_id, now };
@@ -941,8 +941,8 @@ pub async fn reserve_for_order(
         };
         owed.push(w.quantity - take);
     }
-    sql::insert_reservations(tx, app.db.dialect(), store_id, order_id, &held).await?;
-    sql::insert_movements(tx, app.db.dialect(), store_id, &journal).await?;
+    sql::insert_reservations(tx, store_id, order_id, &held).await?;
+    sql::insert_movements(tx, store_id, &journal).await?;
     let touched = watch.finish_taking(tx, &taken).await?;
     Ok((owed, touched))
 }
@@ -991,7 +991,7 @@ impl Journal<'_> {
         after: Level,
     ) -> ServiceResult<()> {
         let m = self.movement(variant_id, location_id, kind, deltas, after);
-        Ok(sql::insert_movement(tx, self.store_id, &m).await?)
+        Ok(sql::insert_movements(tx, self.store_id, &[m]).await?)
     }
 }
 

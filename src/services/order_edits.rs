@@ -203,9 +203,7 @@ pub async fn edit(
     touched.extend(held);
     let lines = line_rows(&priced, &owed, &quote)?;
     sql::delete_lines(&mut tx, store_id, order_id).await?;
-    for l in &lines {
-        sql::insert_line(&mut tx, store_id, order_id, l).await?;
-    }
+    sql::insert_lines(&mut tx, store_id, order_id, &lines).await?;
     let t = quote.totals;
     let contact_json = serde_json::to_string(&contact).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let updated = sql::OrderRow {

@@ -303,7 +303,7 @@ pub async fn checkout(
     };
     sql::insert(&mut tx, store_id, &order_row, &app.email_index(store_id, &contact.email)).await?;
     let line_rows = line_rows(&priced, &owed, &quote)?;
-    sql::insert_lines(&mut tx, app.db.dialect(), store_id, &id, &line_rows).await?;
+    sql::insert_lines(&mut tx, store_id, &id, &line_rows).await?;
     let placed = HistoryRow {
         kind: "status".into(),
         from_status: None,
