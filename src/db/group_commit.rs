@@ -18,8 +18,8 @@
 //! (a client hanging up) never leaves a half-finished `COMMIT` behind.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use sqlx::{AnyConnection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
@@ -37,6 +37,7 @@ type Outcome = Option<Result<(), String>>;
 
 pub(super) struct GroupCommit {
     writer: Arc<Mutex<Writer>>,
+    counters: Arc<Counters>,
     /// Transactions waiting for the writer: while there are any, a finished
     /// transaction leaves the batch open for them.
     queued: AtomicUsize,
@@ -48,8 +49,37 @@ impl std::fmt::Debug for GroupCommit {
     }
 }
 
+/// What the writer did since start, for `/metrics`: how busy it is tells
+/// whether writes are bound by the one writer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriterStats {
+    /// Transactions that held the writer (committed or rolled back).
+    pub transactions: u64,
+    /// Batches committed (each one `COMMIT`, one fsync).
+    pub batches: u64,
+    /// Time transactions held the writer, from their turn to their end.
+    pub busy: Duration,
+    /// Time spent in `COMMIT` (mostly the fsync).
+    pub committing: Duration,
+}
+
+#[derive(Default)]
+struct Counters {
+    transactions: AtomicU64,
+    batches: AtomicU64,
+    busy_ns: AtomicU64,
+    commit_ns: AtomicU64,
+}
+
+fn add_elapsed(counter: &AtomicU64, since: Instant) {
+    counter.fetch_add(u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+}
+
 pub(super) struct Writer {
     conn: AnyConnection,
+    counters: Arc<Counters>,
+    /// When the transaction holding the writer got it.
+    turn_since: Instant,
     /// `BEGIN IMMEDIATE` ran and the batch is neither committed nor rolled back.
     open: bool,
     /// Transactions released into the open batch, waiting for its `COMMIT`.
@@ -139,8 +169,28 @@ fn spawn_failed(e: tokio::task::JoinError) -> sqlx::Error {
 impl GroupCommit {
     pub(super) fn new(conn: AnyConnection) -> Arc<Self> {
         let (announce, _) = watch::channel(None);
-        let writer = Writer { conn, open: false, members: 0, batch: 0, announce, poisoned: false };
-        Arc::new(Self { writer: Arc::new(Mutex::new(writer)), queued: AtomicUsize::new(0) })
+        let counters = Arc::new(Counters::default());
+        let writer = Writer {
+            conn,
+            counters: counters.clone(),
+            turn_since: Instant::now(),
+            open: false,
+            members: 0,
+            batch: 0,
+            announce,
+            poisoned: false,
+        };
+        Arc::new(Self { writer: Arc::new(Mutex::new(writer)), counters, queued: AtomicUsize::new(0) })
+    }
+
+    pub(super) fn stats(&self) -> WriterStats {
+        let c = &self.counters;
+        WriterStats {
+            transactions: c.transactions.load(Ordering::Relaxed),
+            batches: c.batches.load(Ordering::Relaxed),
+            busy: Duration::from_nanos(c.busy_ns.load(Ordering::Relaxed)),
+            committing: Duration::from_nanos(c.commit_ns.load(Ordering::Relaxed)),
+        }
     }
 
     async fn lock(&self) -> OwnedMutexGuard<Writer> {
@@ -153,6 +203,7 @@ impl GroupCommit {
         let group = self.clone();
         tokio::spawn(async move {
             let mut w = group.lock().await;
+            w.turn_since = Instant::now();
             if w.poisoned {
                 w.abort("a transaction in this batch was abandoned".into()).await;
             }
@@ -218,7 +269,11 @@ impl Writer {
         let result = if self.members == 0 {
             self.conn.execute("ROLLBACK").await.map(drop).map_err(|e| e.to_string())
         } else {
-            match self.conn.execute("COMMIT").await {
+            let since = Instant::now();
+            let committed = self.conn.execute("COMMIT").await;
+            add_elapsed(&self.counters.commit_ns, since);
+            self.counters.batches.fetch_add(1, Ordering::Relaxed);
+            match committed {
                 Ok(_) => Ok(()),
                 Err(e) => {
                     // Whatever state SQLite left, start the next batch clean.
@@ -236,6 +291,12 @@ impl Writer {
     async fn abort(&mut self, why: String) {
         let _ = self.conn.execute("ROLLBACK").await;
         self.end_batch(Err(why));
+    }
+
+    /// The transaction holding the writer is done with it.
+    fn end_turn(&self) {
+        self.counters.transactions.fetch_add(1, Ordering::Relaxed);
+        add_elapsed(&self.counters.busy_ns, self.turn_since);
     }
 
     fn end_batch(&mut self, result: Result<(), String>) {
@@ -262,7 +323,9 @@ impl Turn {
     pub(super) async fn commit(mut self) -> Result<(), sqlx::Error> {
         let (mut w, group) = (self.guard.take().expect("a live turn holds the writer"), self.group.clone());
         let result = tokio::spawn(async move {
-            if let Err(e) = w.conn.execute(RELEASE).await {
+            let released = w.conn.execute(RELEASE).await;
+            w.end_turn();
+            if let Err(e) = released {
                 w.abort(format!("releasing a savepoint failed: {e}")).await;
                 return Err(e.to_string());
             }
@@ -294,6 +357,7 @@ async fn abandon(group: Arc<GroupCommit>, mut w: OwnedMutexGuard<Writer>) {
         Ok(_) => w.conn.execute(RELEASE).await.map(drop),
         Err(e) => Err(e),
     };
+    w.end_turn();
     match undone {
         Ok(()) => {
             w.poisoned = false;

@@ -20,7 +20,7 @@ pub mod customers;
 pub mod digital;
 pub mod fulfilment;
 mod group_commit;
-pub use group_commit::durable;
+pub use group_commit::{WriterStats, durable};
 pub mod idempotency;
 pub mod inventory;
 pub mod jobs;
@@ -206,6 +206,11 @@ impl Db {
         let done = statement.execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(done)
+    }
+
+    /// The SQLite writer's counters (None on PostgreSQL).
+    pub fn writer_stats(&self) -> Option<WriterStats> {
+        self.writer.as_ref().map(|w| w.stats())
     }
 
     /// Refreshes the query planner's statistics. Without them both engines

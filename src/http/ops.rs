@@ -35,6 +35,12 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let (size, idle) = state.app.db.pool_stats();
     metrics::gauge!("db_pool_connections").set(f64::from(size));
     metrics::gauge!("db_pool_idle_connections").set(idle as f64);
+    if let Some(w) = state.app.db.writer_stats() {
+        metrics::counter!("db_writer_transactions_total").absolute(w.transactions);
+        metrics::counter!("db_writer_batches_total").absolute(w.batches);
+        metrics::gauge!("db_writer_busy_seconds_total").set(w.busy.as_secs_f64());
+        metrics::gauge!("db_writer_commit_seconds_total").set(w.committing.as_secs_f64());
+    }
     if let Ok(lag) = webhooks::oldest_pending_age_ms(&state.app.db, now_ms()).await {
         metrics::gauge!("outbox_lag_seconds").set(lag as f64 / 1000.0);
     }

@@ -1,10 +1,13 @@
 //! Health, readiness, metrics and request ids.
 
+use serde_json::json;
+
 use crate::helpers::{Backend, spawn};
 
 crate::on_both_databases!(
     health_and_readiness_answer,
     metrics_count_requests_by_route,
+    metrics_show_how_busy_the_sqlite_writer_is,
     every_response_carries_a_request_id
 );
 
@@ -48,5 +51,31 @@ async fn every_response_carries_a_request_id(b: Backend) {
     assert_eq!(id.len(), 36, "a UUID");
     let res = app.client.get(app.url("/healthz")).header("x-request-id", "caller-chosen-id").send().await.unwrap();
     assert_eq!(res.headers()["x-request-id"], "caller-chosen-id", "a caller's id is kept");
+    app.stop().await;
+}
+
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines().find(|l| l.split(' ').next() == Some(name)).map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+}
+
+/// On SQLite every write goes through one writer; `/metrics` counts its
+/// transactions, committed batches and busy time. PostgreSQL has none.
+async fn metrics_show_how_busy_the_sqlite_writer_is(b: Backend) {
+    let app = spawn(b).await;
+    let before = app.get("/metrics", None).await.text().await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(app.post_json("/api/v1/carts", None, &json!({})).await.status(), 201);
+    }
+    let after = app.get("/metrics", None).await.text().await.unwrap();
+    let names = ["db_writer_transactions_total", "db_writer_batches_total", "db_writer_busy_seconds_total"];
+    match b {
+        Backend::Sqlite => {
+            let grew = |name| metric(&after, name).unwrap() - metric(&before, name).unwrap_or(0.0);
+            assert!(grew(names[0]) >= 3.0, "three carts, three write transactions:\n{after}");
+            assert!(grew(names[1]) >= 1.0, "committed in at least one batch");
+            assert!(grew(names[2]) > 0.0, "they held the writer for some time");
+        }
+        Backend::Postgres => assert!(names.iter().all(|n| metric(&after, n).is_none()), "no writer on PostgreSQL"),
+    }
     app.stop().await;
 }
