@@ -566,29 +566,39 @@ pub async fn sources_of(
     Ok(out)
 }
 
-/// Holds `quantity` free units (all or none). The level after, or None
-/// when fewer are free now.
-pub async fn reserve(
+/// Holds units at several (variant, location) pairs in one statement, each
+/// only if that much is free there (the guard against overselling). Returns
+/// the pairs held with their levels after; a pair missing from the answer
+/// had too little free. Pairs must be distinct.
+pub async fn reserve_many(
     tx: &mut Tx,
     store_id: &str,
-    variant_id: &str,
-    location_id: &str,
-    quantity: i64,
+    holds: &[Reservation],
     now: i64,
-) -> Result<Option<Level>, sqlx::Error> {
-    let row = sqlx::query(
-        "UPDATE stock_levels SET reserved = reserved + $4, updated_at = $5
-         WHERE store_id = $1 AND variant_id = $2 AND location_id = $3 AND on_hand - reserved >= $4
-         RETURNING on_hand, reserved",
-    )
-    .bind(store_id)
-    .bind(variant_id)
-    .bind(location_id)
-    .bind(quantity)
-    .bind(now)
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.as_ref().map(level_of).transpose()
+) -> Result<Vec<(String, String, Level)>, sqlx::Error> {
+    if holds.is_empty() {
+        return Ok(Vec::new());
+    }
+    // VALUES names its columns column1.. on both engines.
+    let rows: Vec<String> =
+        (0..holds.len()).map(|i| format!("(${}, ${}, ${})", 3 + 3 * i, 4 + 3 * i, 5 + 3 * i)).collect();
+    let text = format!(
+        "UPDATE stock_levels SET reserved = reserved + v.column3, updated_at = $2
+         FROM (VALUES {}) AS v
+         WHERE stock_levels.store_id = $1 AND stock_levels.variant_id = v.column1
+           AND stock_levels.location_id = v.column2 AND on_hand - reserved >= v.column3
+         RETURNING variant_id, location_id, on_hand, reserved",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(text)).bind(store_id).bind(now);
+    for h in holds {
+        q = q.bind(&h.variant_id).bind(&h.location_id).bind(h.quantity);
+    }
+    q.fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("variant_id")?, r.try_get("location_id")?, level_of(r)?)))
+        .collect()
 }
 
 /// Lets go of held units; with `ship`, they also leave the shelf.

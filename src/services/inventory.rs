@@ -896,6 +896,8 @@ pub async fn reserve_for_order(
         .collect();
     let mut sources = sql::sources_of(tx, store_id, &tracked).await?;
     let mut held: Vec<sql::Reservation> = Vec::new();
+    // Per hold, the SKU and what was free, for the refusal if it fails.
+    let mut shortage: Vec<(String, i64)> = Vec::new();
     let mut journal: Vec<MovementRow> = Vec::new();
     let entry = Journal { store_id, actor, reference: order_id, now };
     for w in wants {
@@ -920,18 +922,15 @@ pub async fn reserve_for_order(
                 };
                 let Some(plan) = plan else { return Err(out_of_stock(&w.sku, free)) };
                 for (location_id, q) in plan {
-                    let after = sql::reserve(tx, store_id, &w.variant_id, &location_id, q, now)
-                        .await?
-                        .ok_or_else(|| out_of_stock(&w.sku, free))?;
                     // The same variant on two lines sees what the first took.
                     if let Some(s) = here.iter_mut().find(|s| s.location_id == location_id) {
                         s.available -= q;
                     }
-                    journal.push(entry.movement(&w.variant_id, &location_id, ("reserve", "order"), (0, q), after));
                     match held.iter_mut().find(|r| r.variant_id == w.variant_id && r.location_id == location_id) {
                         Some(r) => r.quantity += q,
                         None => {
-                            held.push(sql::Reservation { variant_id: w.variant_id.clone(), location_id, quantity: q })
+                            held.push(sql::Reservation { variant_id: w.variant_id.clone(), location_id, quantity: q });
+                            shortage.push((w.sku.clone(), free));
                         }
                     }
                 }
@@ -940,6 +939,17 @@ pub async fn reserve_for_order(
             }
         };
         owed.push(w.quantity - take);
+    }
+    // One guarded update for every hold: a hold missing from the answer
+    // found less free than the read above (a concurrent order on PostgreSQL).
+    let levels = sql::reserve_many(tx, store_id, &held, now).await?;
+    for (h, (sku, free)) in held.iter().zip(&shortage) {
+        let after = levels
+            .iter()
+            .find(|(v, l, _)| *v == h.variant_id && *l == h.location_id)
+            .map(|(_, _, level)| *level)
+            .ok_or_else(|| out_of_stock(sku, *free))?;
+        journal.push(entry.movement(&h.variant_id, &h.location_id, ("reserve", "order"), (0, h.quantity), after));
     }
     sql::insert_reservations(tx, store_id, order_id, &held).await?;
     sql::insert_movements(tx, store_id, &journal).await?;
