@@ -35,14 +35,27 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let (size, idle) = state.app.db.pool_stats();
     metrics::gauge!("db_pool_connections").set(f64::from(size));
     metrics::gauge!("db_pool_idle_connections").set(idle as f64);
-    if let Some(w) = state.app.db.writer_stats() {
-        metrics::counter!("db_writer_transactions_total").absolute(w.transactions);
-        metrics::counter!("db_writer_batches_total").absolute(w.batches);
-        metrics::gauge!("db_writer_busy_seconds_total").set(w.busy.as_secs_f64());
-        metrics::gauge!("db_writer_commit_seconds_total").set(w.committing.as_secs_f64());
-    }
     if let Ok(lag) = webhooks::oldest_pending_age_ms(&state.app.db, now_ms()).await {
         metrics::gauge!("outbox_lag_seconds").set(lag as f64 / 1000.0);
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    let mut body = state.metrics.render();
+    if let Some(w) = state.app.db.writer_stats() {
+        body.push_str(&writer_metrics(&w));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+/// The SQLite writer's counters, written out directly: they belong to this
+/// app's database, while the `metrics` recorder is one per process (and
+/// keeps the largest value any app ever set for a counter).
+fn writer_metrics(w: &crate::db::WriterStats) -> String {
+    [
+        ("db_writer_transactions_total", w.transactions.to_string()),
+        ("db_writer_batches_total", w.batches.to_string()),
+        ("db_writer_busy_seconds_total", w.busy.as_secs_f64().to_string()),
+        ("db_writer_commit_seconds_total", w.committing.as_secs_f64().to_string()),
+    ]
+    .iter()
+    .map(|(name, value)| format!("# TYPE {name} counter\n{name} {value}\n"))
+    .collect()
 }
