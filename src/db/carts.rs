@@ -152,16 +152,9 @@ where
 /// Removes a cart and its lines (after checkout). False when it was gone:
 /// another checkout of the same cart won.
 pub async fn delete(tx: &mut Tx, store_id: &str, id: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query("DELETE FROM cart_lines WHERE store_id = $1 AND cart_id = $2")
-        .bind(store_id)
-        .bind(id)
-        .execute(&mut **tx)
+    tx.defer(sqlx::query("DELETE FROM cart_lines WHERE store_id = $1 AND cart_id = $2").bind(store_id).bind(id))
         .await?;
-    let done = sqlx::query("DELETE FROM carts WHERE store_id = $1 AND id = $2")
-        .bind(store_id)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    let done = tx.execute(sqlx::query("DELETE FROM carts WHERE store_id = $1 AND id = $2").bind(store_id).bind(id)).await?;
     Ok(done.rows_affected() == 1)
 }
 

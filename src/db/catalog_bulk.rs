@@ -64,7 +64,7 @@ pub async fn insert_rows(
                 };
             }
         }
-        q.execute(&mut **tx).await?;
+        tx.defer(q).await?;
     }
     Ok(())
 }

@@ -392,38 +392,43 @@ pub async fn take_use(
     who: &str,
     per_customer_limit: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
-    let total = sqlx::query(
+    let total = tx
+        .execute(
+            sqlx::query(
         "UPDATE coupons SET used = used + 1
          WHERE store_id = $1 AND id = $2 AND (usage_limit IS NULL OR used < usage_limit)",
     )
     .bind(store_id)
-    .bind(coupon_id)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    .bind(coupon_id),
+        )
+        .await?
+        .rows_affected();
     if total == 0 {
         return Ok(false);
     }
-    sqlx::query(
+    tx.defer(
+        sqlx::query(
         "INSERT INTO coupon_uses (store_id, coupon_id, who, used) VALUES ($1, $2, $3, 0)
          ON CONFLICT (store_id, coupon_id, who) DO NOTHING",
     )
     .bind(store_id)
     .bind(coupon_id)
-    .bind(who)
-    .execute(&mut **tx)
+    .bind(who),
+    )
     .await?;
-    let mine = sqlx::query(
+    let mine = tx
+        .execute(
+            sqlx::query(
         "UPDATE coupon_uses SET used = used + 1
          WHERE store_id = $1 AND coupon_id = $2 AND who = $3 AND ($4 IS NULL OR used < $4)",
     )
     .bind(store_id)
     .bind(coupon_id)
     .bind(who)
-    .bind(per_customer_limit)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    .bind(per_customer_limit),
+        )
+        .await?
+        .rows_affected();
     Ok(mine > 0)
 }
 
@@ -452,14 +457,14 @@ pub async fn record_order_coupon(
     coupon_id: &str,
     who: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO order_coupons (store_id, order_id, coupon_id, who) VALUES ($1, $2, $3, $4)")
-        .bind(store_id)
-        .bind(order_id)
-        .bind(coupon_id)
-        .bind(who)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    tx.defer(
+        sqlx::query("INSERT INTO order_coupons (store_id, order_id, coupon_id, who) VALUES ($1, $2, $3, $4)")
+            .bind(store_id)
+            .bind(order_id)
+            .bind(coupon_id)
+            .bind(who),
+    )
+    .await
 }
 
 /// Removes and returns an order's coupon uses: (coupon id, who).

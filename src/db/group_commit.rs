@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use sqlx::any::AnyArguments;
 use sqlx::{AnyConnection, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
@@ -318,17 +319,26 @@ impl Turn {
         &mut self.guard.as_mut().expect("a live turn holds the writer").conn
     }
 
-    /// Releases the savepoint into the batch and returns once the batch is
-    /// committed (by this turn or a later member).
-    pub(super) async fn commit(mut self) -> Result<(), sqlx::Error> {
+    /// Runs the transaction's `deferred` writes, releases the savepoint into
+    /// the batch (both in one text) and returns once the batch is committed
+    /// (by this turn or a later member). If a deferred write fails, only
+    /// this transaction is undone.
+    pub(super) async fn commit(mut self, deferred: Option<(String, AnyArguments)>) -> Result<(), sqlx::Error> {
         let (mut w, group) = (self.guard.take().expect("a live turn holds the writer"), self.group.clone());
         let result = tokio::spawn(async move {
-            let released = w.conn.execute(RELEASE).await;
-            w.end_turn();
+            let released = match deferred {
+                None => w.conn.execute(RELEASE).await.map(drop),
+                Some((sql, args)) => {
+                    let text = sqlx::AssertSqlSafe(format!("{sql};\n{RELEASE}"));
+                    w.conn.execute(sqlx::query_with(text, args)).await.map(drop)
+                }
+            };
             if let Err(e) = released {
-                w.abort(format!("releasing a savepoint failed: {e}")).await;
+                // The savepoint may still hold this transaction's work.
+                abandon(group, w).await;
                 return Err(e.to_string());
             }
+            w.end_turn();
             w.members += 1;
             let (batch, rx) = (w.batch, w.announce.subscribe());
             match group.settle(w).await {

@@ -73,18 +73,18 @@ pub async fn complete(
     status: u16,
     body: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE idempotency_keys SET response_status = $1, response_body = $2
-         WHERE store_id = $3 AND principal = $4 AND idem_key = $5",
+    tx.defer(
+        sqlx::query(
+            "UPDATE idempotency_keys SET response_status = $1, response_body = $2
+             WHERE store_id = $3 AND principal = $4 AND idem_key = $5",
+        )
+        .bind(i64::from(status))
+        .bind(body)
+        .bind(store_id)
+        .bind(principal)
+        .bind(key),
     )
-    .bind(i64::from(status))
-    .bind(body)
-    .bind(store_id)
-    .bind(principal)
-    .bind(key)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// A completed record: (request hash, status, body).

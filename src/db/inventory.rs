@@ -594,7 +594,7 @@ pub async fn reserve_many(
     for h in holds {
         q = q.bind(&h.variant_id).bind(&h.location_id).bind(h.quantity);
     }
-    q.fetch_all(&mut **tx)
+    tx.fetch_all(q)
         .await?
         .iter()
         .map(|r| Ok((r.try_get("variant_id")?, r.try_get("location_id")?, level_of(r)?)))

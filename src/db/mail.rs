@@ -6,16 +6,16 @@ use sqlx::Row;
 use super::{Db, Dialect, Tx};
 
 pub async fn queue(tx: &mut Tx, store_id: &str, id: &str, message_enc: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO mail_outbox (store_id, id, message_enc, status, created_at) VALUES ($1, $2, $3, 'pending', $4)",
+    tx.defer(
+        sqlx::query(
+            "INSERT INTO mail_outbox (store_id, id, message_enc, status, created_at) VALUES ($1, $2, $3, 'pending', $4)",
+        )
+        .bind(store_id)
+        .bind(id)
+        .bind(message_enc)
+        .bind(now),
     )
-    .bind(store_id)
-    .bind(id)
-    .bind(message_enc)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 pub struct PendingMail {

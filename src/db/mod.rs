@@ -17,6 +17,7 @@ pub mod categories;
 pub mod checkout_rules;
 pub mod collections;
 pub mod customers;
+mod deferred;
 pub mod digital;
 pub mod fulfilment;
 mod group_commit;
@@ -51,6 +52,10 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 /// [`group_commit`]); on PostgreSQL a pooled transaction.
 pub struct Tx {
     inner: TxInner,
+    /// Writes waiting to go with the next statement (see [`Tx::defer`]).
+    deferred: deferred::Deferred,
+    /// [`Tx::defer_writes`] was called: `defer` queues instead of running.
+    deferring: bool,
 }
 
 enum TxInner {
@@ -58,9 +63,15 @@ enum TxInner {
     Grouped(group_commit::Turn),
 }
 
+/// A query as `sqlx::query(..).bind(..)` builds it.
+pub type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
+
 impl std::ops::Deref for Tx {
     type Target = sqlx::AnyConnection;
+    /// Panics while deferred writes wait: a statement sent straight to the
+    /// connection would run before them.
     fn deref(&self) -> &sqlx::AnyConnection {
+        assert!(self.deferred.is_empty(), "deferred writes wait: use the Tx's own query methods");
         match &self.inner {
             TxInner::Pooled(t) => t,
             TxInner::Grouped(t) => t.conn(),
@@ -70,6 +81,7 @@ impl std::ops::Deref for Tx {
 
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        assert!(self.deferred.is_empty(), "deferred writes wait: use the Tx's own query methods");
         match &mut self.inner {
             TxInner::Pooled(t) => t,
             TxInner::Grouped(t) => t.conn_mut(),
@@ -86,11 +98,92 @@ impl Tx {
         }
     }
 
-    /// Returns once the transaction is durable.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
+    /// From now on [`Tx::defer`] queues writes (on SQLite; elsewhere it
+    /// changes nothing). Only for a transaction whose code from here to the
+    /// commit sends every statement through the `Tx`'s own methods, never
+    /// `&mut **tx`, which panics while writes wait (they would run out of
+    /// order). Hot paths opt in; shared code can call `defer` either way.
+    pub fn defer_writes(&mut self) {
+        self.deferring = matches!(self.inner, TxInner::Grouped(_));
+    }
+
+    /// A write whose answer nobody needs. After [`Tx::defer_writes`] on
+    /// SQLite it is queued and sent with the next statement run through
+    /// [`Tx::execute`] / [`Tx::fetch_all`] / [`Tx::fetch_optional`], or with
+    /// the commit: one hand-off to the connection for several statements
+    /// (see [`deferred`]); its errors surface there. Otherwise it runs now.
+    pub async fn defer(&mut self, mut query: AnyQuery<'_>) -> Result<(), sqlx::Error> {
+        use sqlx::Execute;
+        if !self.deferring {
+            return query.execute(&mut **self).await.map(drop);
+        }
+        let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
+        self.deferred.push(query.sql().as_str(), args);
+        Ok(())
+    }
+
+    /// Runs a statement after any deferred writes.
+    pub async fn execute(&mut self, query: AnyQuery<'_>) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
+        if self.deferred.is_empty() {
+            return query.execute(&mut **self).await;
+        }
+        Ok(self.after_deferred(query).await?.1)
+    }
+
+    /// Runs a query after any deferred writes; its rows.
+    pub async fn fetch_all(&mut self, query: AnyQuery<'_>) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+        if self.deferred.is_empty() {
+            return query.fetch_all(&mut **self).await;
+        }
+        Ok(self.after_deferred(query).await?.0)
+    }
+
+    /// Runs a query after any deferred writes; its first row.
+    pub async fn fetch_optional(&mut self, query: AnyQuery<'_>) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
+        if self.deferred.is_empty() {
+            return query.fetch_optional(&mut **self).await;
+        }
+        Ok(self.after_deferred(query).await?.0.into_iter().next())
+    }
+
+    /// Sends the deferred writes and `query` as one text; the rows and
+    /// result of `query` alone (each statement ends with its own result).
+    async fn after_deferred(
+        &mut self,
+        mut query: AnyQuery<'_>,
+    ) -> Result<(Vec<sqlx::any::AnyRow>, sqlx::any::AnyQueryResult), sqlx::Error> {
+        use futures::TryStreamExt;
+        use sqlx::Execute;
+        let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
+        let before = self.deferred.len();
+        self.deferred.push(query.sql().as_str(), args);
+        let (sql, args) = self.deferred.take();
+        let TxInner::Grouped(turn) = &mut self.inner else {
+            unreachable!("only SQLite defers");
+        };
+        let mut results = turn.conn_mut().fetch_many(sqlx::query_with(sqlx::AssertSqlSafe(sql), args));
+        let (mut ended, mut rows) = (0, Vec::new());
+        while let Some(item) = results.try_next().await? {
+            match item {
+                sqlx::Either::Left(done) => {
+                    ended += 1;
+                    if ended > before {
+                        return Ok((rows, done));
+                    }
+                }
+                sqlx::Either::Right(row) if ended == before => rows.push(row),
+                sqlx::Either::Right(_) => {}
+            }
+        }
+        Err(sqlx::Error::Protocol("a deferred statement text ended early".into()))
+    }
+
+    /// Returns once the transaction is durable. Deferred writes go with it.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let deferred = (!self.deferred.is_empty()).then(|| self.deferred.take());
         match self.inner {
             TxInner::Pooled(t) => t.commit().await,
-            TxInner::Grouped(t) => t.commit().await,
+            TxInner::Grouped(t) => t.commit(deferred).await,
         }
     }
 
@@ -193,7 +286,7 @@ impl Db {
             Some(writer) => TxInner::Grouped(writer.begin().await?),
             None => TxInner::Pooled(self.pool.begin().await?),
         };
-        Ok(Tx { inner })
+        Ok(Tx { inner, deferred: Default::default(), deferring: false })
     }
 
     /// Runs one write statement as a transaction of its own (on SQLite

@@ -11,13 +11,17 @@ use super::Tx;
 /// checkouts of one store for the rest of their transaction, so numbers
 /// are gap-free (a rolled-back order gives its number back).
 pub async fn next_number(tx: &mut Tx, store_id: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO order_numbers (store_id, last) VALUES ($1, 1)
-         ON CONFLICT (store_id) DO UPDATE SET last = order_numbers.last + 1 RETURNING last",
-    )
-    .bind(store_id)
-    .fetch_one(&mut **tx)
-    .await
+    let row = tx
+        .fetch_optional(
+            sqlx::query(
+                "INSERT INTO order_numbers (store_id, last) VALUES ($1, 1)
+                 ON CONFLICT (store_id) DO UPDATE SET last = order_numbers.last + 1 RETURNING last",
+            )
+            .bind(store_id),
+        )
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    row.try_get(0)
 }
 
 #[derive(Debug, Clone)]
@@ -77,7 +81,7 @@ fn order(r: &AnyRow) -> Result<OrderRow, sqlx::Error> {
 /// Records a placed order; `email_index` is the blind index of the
 /// buyer's e-mail (staff find orders by it).
 pub async fn insert(tx: &mut Tx, store_id: &str, o: &OrderRow, email_index: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO orders (store_id, id, number, status, payment_status, customer_id, channel_id, currency, lang,
              prices_include_tax, subtotal, shipping_total, discount_total, tax_total, total, contact_enc,
              access_hash, reserved_until, placed_at, updated_at, pricing, email_index)
@@ -104,8 +108,8 @@ pub async fn insert(tx: &mut Tx, store_id: &str, o: &OrderRow, email_index: &str
     .bind(o.placed_at)
     .bind(o.updated_at)
     .bind(&o.pricing)
-    .bind(email_index)
-    .execute(&mut **tx)
+    .bind(email_index);
+    tx.defer(q)
     .await?;
     Ok(())
 }
@@ -370,7 +374,7 @@ pub async fn add_history(
     id: &str,
     h: &HistoryRow,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO order_history (store_id, id, order_id, from_status, to_status, note, actor, at, kind)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
@@ -382,8 +386,8 @@ pub async fn add_history(
     .bind(&h.note)
     .bind(&h.actor)
     .bind(h.at)
-    .bind(&h.kind)
-    .execute(&mut **tx)
+    .bind(&h.kind);
+    tx.defer(q)
     .await?;
     Ok(())
 }

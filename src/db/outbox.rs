@@ -20,19 +20,22 @@ pub struct EventRow {
 /// Appends an event and fans it out to the store's active endpoints that
 /// subscribe to its type. Returns how many deliveries were queued.
 pub async fn append(tx: &mut Tx, event: &EventRow) -> Result<usize, sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO outbox_events (store_id, id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&event.store_id)
-    .bind(&event.id)
-    .bind(&event.event_type)
-    .bind(&event.payload)
-    .bind(event.created_at)
-    .execute(&mut **tx)
-    .await?;
-    let endpoints = sqlx::query("SELECT id, event_types FROM webhook_endpoints WHERE store_id = $1 AND active = 1")
+    tx.defer(
+        sqlx::query(
+            "INSERT INTO outbox_events (store_id, id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
         .bind(&event.store_id)
-        .fetch_all(&mut **tx)
+        .bind(&event.id)
+        .bind(&event.event_type)
+        .bind(&event.payload)
+        .bind(event.created_at),
+    )
+    .await?;
+    let endpoints = tx
+        .fetch_all(
+            sqlx::query("SELECT id, event_types FROM webhook_endpoints WHERE store_id = $1 AND active = 1")
+                .bind(&event.store_id),
+        )
         .await?;
     let mut queued = 0;
     for ep in endpoints {
@@ -42,16 +45,17 @@ pub async fn append(tx: &mut Tx, event: &EventRow) -> Result<usize, sqlx::Error>
         if !webhooks::matches(&patterns, &event.event_type) {
             continue;
         }
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (store_id, id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",
+        tx.defer(
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (store_id, id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",
+            )
+            .bind(&event.store_id)
+            .bind(ids::new_id(ids::DELIVERY))
+            .bind(&endpoint_id)
+            .bind(&event.id)
+            .bind(event.created_at),
         )
-        .bind(&event.store_id)
-        .bind(ids::new_id(ids::DELIVERY))
-        .bind(&endpoint_id)
-        .bind(&event.id)
-        .bind(event.created_at)
-        .execute(&mut **tx)
         .await?;
         queued += 1;
     }
