@@ -99,6 +99,8 @@ pub(super) struct Writer {
 pub(super) struct Turn {
     guard: Option<OwnedMutexGuard<Writer>>,
     group: Arc<GroupCommit>,
+    /// The savepoint was sent (or is about to be): there is something to undo.
+    opened: bool,
 }
 
 /// Counts a task in `queued` while it waits for the writer, also if the
@@ -159,7 +161,7 @@ fn remember(w: &Writer) {
     }
 }
 
-const SAVEPOINT: &str = "SAVEPOINT oxcart_tx";
+pub(super) const SAVEPOINT: &str = "SAVEPOINT oxcart_tx";
 const RELEASE: &str = "RELEASE oxcart_tx";
 const ROLLBACK_TO: &str = "ROLLBACK TO oxcart_tx";
 
@@ -199,8 +201,10 @@ impl GroupCommit {
         self.writer.clone().lock_owned().await
     }
 
-    /// Waits for the writer and opens a savepoint (and the batch, if none is open).
-    pub(super) async fn begin(self: &Arc<Self>) -> Result<Turn, sqlx::Error> {
+    /// Waits for the writer and opens the batch, if none is open, and a
+    /// savepoint, unless the caller sends [`SAVEPOINT`] itself with its
+    /// first statement (`open_savepoint` false; see [`Turn::opening`]).
+    pub(super) async fn begin(self: &Arc<Self>, open_savepoint: bool) -> Result<Turn, sqlx::Error> {
         let group = self.clone();
         tokio::spawn(async move {
             let mut w = group.lock().await;
@@ -212,11 +216,11 @@ impl GroupCommit {
                 w.conn.execute("BEGIN IMMEDIATE").await?;
                 w.open = true;
             }
-            if let Err(e) = w.conn.execute(SAVEPOINT).await {
+            if open_savepoint && let Err(e) = w.conn.execute(SAVEPOINT).await {
                 group.settle(w).await;
                 return Err(e);
             }
-            Ok(Turn { guard: Some(w), group })
+            Ok(Turn { guard: Some(w), group, opened: open_savepoint })
         })
         .await
         .map_err(spawn_failed)?
@@ -315,6 +319,11 @@ impl Turn {
         &self.guard.as_ref().expect("a live turn holds the writer").conn
     }
 
+    /// The caller is about to send the savepoint it was left to open.
+    pub(super) fn opening(&mut self) {
+        self.opened = true;
+    }
+
     pub(super) fn conn_mut(&mut self) -> &mut AnyConnection {
         &mut self.guard.as_mut().expect("a live turn holds the writer").conn
     }
@@ -325,6 +334,10 @@ impl Turn {
     /// this transaction is undone.
     pub(super) async fn commit(mut self, deferred: Option<(String, AnyArguments)>) -> Result<(), sqlx::Error> {
         let (mut w, group) = (self.guard.take().expect("a live turn holds the writer"), self.group.clone());
+        if !self.opened && deferred.is_none() {
+            // Nothing was ever sent: nothing to commit.
+            return tokio::spawn(skip(group, w)).await.map_err(spawn_failed);
+        }
         let result = tokio::spawn(async move {
             let released = match deferred {
                 None => w.conn.execute(RELEASE).await.map(drop),
@@ -353,10 +366,19 @@ impl Turn {
 
     pub(super) async fn rollback(mut self) -> Result<(), sqlx::Error> {
         let (mut w, group) = (self.guard.take().expect("a live turn holds the writer"), self.group.clone());
+        if !self.opened {
+            return tokio::spawn(skip(group, w)).await.map_err(spawn_failed);
+        }
         remember(&w);
         w.poisoned = true;
         tokio::spawn(abandon(group, w)).await.map_err(spawn_failed)
     }
+}
+
+/// Hands the writer on after a turn that never sent anything.
+async fn skip(group: Arc<GroupCommit>, w: OwnedMutexGuard<Writer>) {
+    w.end_turn();
+    group.settle(w).await;
 }
 
 /// Undoes one transaction's savepoint, leaving the rest of the batch
@@ -380,6 +402,12 @@ async fn abandon(group: Arc<GroupCommit>, mut w: OwnedMutexGuard<Writer>) {
 impl Drop for Turn {
     fn drop(&mut self) {
         if let Some(mut w) = self.guard.take() {
+            if !self.opened {
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    drop(rt.spawn(skip(self.group.clone(), w)));
+                }
+                return;
+            }
             remember(&w);
             w.poisoned = true;
             // Without a runtime (shutting down) the guard is simply released

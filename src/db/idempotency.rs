@@ -30,7 +30,7 @@ pub async fn claim(
     request_hash: &str,
     now: i64,
 ) -> Result<Claim, sqlx::Error> {
-    let inserted = sqlx::query(
+    let claim = sqlx::query(
         "INSERT INTO idempotency_keys (store_id, principal, idem_key, request_hash, response_status, response_body, created_at)
          VALUES ($1, $2, $3, $4, 0, '', $5) ON CONFLICT DO NOTHING",
     )
@@ -38,22 +38,19 @@ pub async fn claim(
     .bind(principal)
     .bind(key)
     .bind(request_hash)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    .bind(now);
+    let inserted = tx.execute(claim).await?.rows_affected();
     if inserted == 1 {
         return Ok(Claim::Fresh);
     }
-    let row = sqlx::query(
+    let seen = sqlx::query(
         "SELECT request_hash, response_status, response_body FROM idempotency_keys
          WHERE store_id = $1 AND principal = $2 AND idem_key = $3",
     )
     .bind(store_id)
     .bind(principal)
-    .bind(key)
-    .fetch_one(&mut **tx)
-    .await?;
+    .bind(key);
+    let row = tx.fetch_optional(seen).await?.ok_or(sqlx::Error::RowNotFound)?;
     let stored_hash: String = row.try_get("request_hash")?;
     let status: i64 = row.try_get("response_status")?;
     Ok(if stored_hash != request_hash {

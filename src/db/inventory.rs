@@ -566,6 +566,77 @@ pub async fn sources_of(
     Ok(out)
 }
 
+/// What placing an order needs to know of its products' stock, in one
+/// query (one trip while holding the SQLite writer): whether the store
+/// keeps stock at all, every variant of `product_ids` with its stock (as
+/// [`variant_stock`]), and where each can be taken from (as [`sources_of`]).
+pub async fn stock_for_order(
+    tx: &mut Tx,
+    store_id: &str,
+    product_ids: &[String],
+) -> Result<(bool, Vec<VariantStock>, std::collections::HashMap<String, Vec<crate::domain::inventory::Source>>), sqlx::Error>
+{
+    let mut sources: std::collections::HashMap<String, Vec<_>> = std::collections::HashMap::new();
+    let mut variants: Vec<VariantStock> = Vec::new();
+    if product_ids.is_empty() {
+        return Ok((keeps_stock(&mut **tx, store_id).await?, variants, sources));
+    }
+    // One row per (variant, active location holding it), or one row with
+    // no location; every row says whether the store keeps stock at all.
+    let sql = format!(
+        "SELECT v.product_id, v.id, p.kind, s.policy, s.low_stock_at, s.restock_at,
+                l.location_id, k.priority, k.country, l.on_hand - l.reserved AS available,
+                CAST(CASE WHEN EXISTS (SELECT 1 FROM stock_locations a WHERE a.store_id = $1 AND a.active = 1)
+                     THEN 1 ELSE 0 END AS BIGINT) AS keeps_stock
+         FROM variants v
+         JOIN products p ON p.store_id = v.store_id AND p.id = v.product_id
+         LEFT JOIN stock_settings s ON s.store_id = v.store_id AND s.variant_id = v.id
+         LEFT JOIN (stock_levels l JOIN stock_locations k
+                    ON k.store_id = l.store_id AND k.id = l.location_id AND k.active = 1)
+           ON l.store_id = v.store_id AND l.variant_id = v.id
+         WHERE v.store_id = $1 AND v.product_id IN ({})
+         ORDER BY v.product_id, v.position, v.id, l.location_id",
+        (2..2 + product_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    for p in product_ids {
+        q = q.bind(p);
+    }
+    let rows = tx.fetch_all(q).await?;
+    let mut keeps = None;
+    for r in &rows {
+        keeps.get_or_insert(r.try_get::<i64, _>("keeps_stock")? == 1);
+        let variant_id: String = r.try_get("id")?;
+        if variants.last().is_none_or(|v| v.variant_id != variant_id) {
+            variants.push(VariantStock {
+                product_id: r.try_get("product_id")?,
+                variant_id: variant_id.clone(),
+                kind: r.try_get("kind")?,
+                policy: r.try_get("policy")?,
+                low_stock_at: r.try_get("low_stock_at")?,
+                restock_at: r.try_get("restock_at")?,
+                available: 0,
+            });
+        }
+        let Some(location_id) = r.try_get::<Option<String>, _>("location_id")? else { continue };
+        let available: i64 = r.try_get("available")?;
+        if let Some(v) = variants.last_mut() {
+            v.available += available;
+        }
+        sources.entry(variant_id).or_default().push(crate::domain::inventory::Source {
+            location_id,
+            priority: r.try_get("priority")?,
+            country: r.try_get("country")?,
+            available,
+        });
+    }
+    let keeps = match keeps {
+        Some(k) => k,
+        None => keeps_stock(&mut **tx, store_id).await?,
+    };
+    Ok((keeps, variants, sources))
+}
+
 /// Holds units at several (variant, location) pairs in one statement, each
 /// only if that much is free there (the guard against overselling). Returns
 /// the pairs held with their levels after; a pair missing from the answer

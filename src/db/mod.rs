@@ -98,16 +98,7 @@ impl Tx {
         }
     }
 
-    /// From now on [`Tx::defer`] queues writes (on SQLite; elsewhere it
-    /// changes nothing). Only for a transaction whose code from here to the
-    /// commit sends every statement through the `Tx`'s own methods, never
-    /// `&mut **tx`, which panics while writes wait (they would run out of
-    /// order). Hot paths opt in; shared code can call `defer` either way.
-    pub fn defer_writes(&mut self) {
-        self.deferring = matches!(self.inner, TxInner::Grouped(_));
-    }
-
-    /// A write whose answer nobody needs. After [`Tx::defer_writes`] on
+    /// A write whose answer nobody needs. In a [`Db::begin_deferring`] transaction on
     /// SQLite it is queued and sent with the next statement run through
     /// [`Tx::execute`] / [`Tx::fetch_all`] / [`Tx::fetch_optional`], or with
     /// the commit: one hand-off to the connection for several statements
@@ -161,6 +152,7 @@ impl Tx {
         let TxInner::Grouped(turn) = &mut self.inner else {
             unreachable!("only SQLite defers");
         };
+        turn.opening();
         let mut results = turn.conn_mut().fetch_many(sqlx::query_with(sqlx::AssertSqlSafe(sql), args));
         let (mut ended, mut rows) = (0, Vec::new());
         while let Some(item) = results.try_next().await? {
@@ -181,6 +173,9 @@ impl Tx {
     /// Returns once the transaction is durable. Deferred writes go with it.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         let deferred = (!self.deferred.is_empty()).then(|| self.deferred.take());
+        if let (TxInner::Grouped(turn), Some(_)) = (&mut self.inner, &deferred) {
+            turn.opening();
+        }
         match self.inner {
             TxInner::Pooled(t) => t.commit().await,
             TxInner::Grouped(t) => t.commit(deferred).await,
@@ -283,10 +278,23 @@ impl Db {
     /// (`BEGIN IMMEDIATE`) so a read-then-write never fails to upgrade.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let inner = match &self.writer {
-            Some(writer) => TxInner::Grouped(writer.begin().await?),
+            Some(writer) => TxInner::Grouped(writer.begin(true).await?),
             None => TxInner::Pooled(self.pool.begin().await?),
         };
         Ok(Tx { inner, deferred: Default::default(), deferring: false })
+    }
+
+    /// A write transaction in which [`Tx::defer`] queues writes (on SQLite;
+    /// elsewhere it is [`Db::begin`]), its savepoint queued first. Only for
+    /// a transaction whose code sends every statement through the `Tx`'s
+    /// own methods, never `&mut **tx`, which panics while writes wait (they
+    /// would run out of order). Hot paths opt in; shared code can call
+    /// `defer` either way.
+    pub async fn begin_deferring(&self) -> Result<Tx, sqlx::Error> {
+        let Some(writer) = &self.writer else { return self.begin().await };
+        let mut deferred = deferred::Deferred::default();
+        deferred.push(group_commit::SAVEPOINT, None);
+        Ok(Tx { inner: TxInner::Grouped(writer.begin(false).await?), deferred, deferring: true })
     }
 
     /// Runs one write statement as a transaction of its own (on SQLite

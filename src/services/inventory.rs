@@ -315,6 +315,20 @@ impl Watch {
         Ok(Watch { store_id: store_id.to_string(), product_ids: ids, keeps_stock, before })
     }
 
+    /// As [`Watch::start`], also reading where each variant can be taken
+    /// from, all in one query.
+    async fn start_for_order(
+        tx: &mut Tx,
+        store_id: &str,
+        product_ids: &[String],
+    ) -> ServiceResult<(Watch, HashMap<String, Vec<crate::domain::inventory::Source>>)> {
+        let mut ids = product_ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        let (keeps_stock, before, sources) = sql::stock_for_order(tx, store_id, &ids).await?;
+        Ok((Watch { store_id: store_id.to_string(), product_ids: ids, keeps_stock, before }, sources))
+    }
+
     /// Emits what changed for customers; returns the products watched.
     async fn finish(self, app: &App, tx: &mut Tx) -> ServiceResult<Vec<String>> {
         let after = sql::variant_stock(&mut **tx, app.db.dialect(), &self.store_id, &self.product_ids).await?;
@@ -881,20 +895,14 @@ pub async fn reserve_for_order(
 ) -> ServiceResult<(Vec<i64>, Vec<String>)> {
     let now = now_ms();
     let products: Vec<String> = wants.iter().map(|w| w.product_id.clone()).collect();
-    let watch = Watch::start(app, tx, store_id, &products).await?;
+    let (watch, mut sources) = Watch::start_for_order(tx, store_id, &products).await?;
     let policies: HashMap<String, StockPolicy> =
         watch.before.iter().map(|v| (v.variant_id.clone(), policy_of(v, watch.keeps_stock))).collect();
     let mut owed = Vec::with_capacity(wants.len());
     let mut taken: HashMap<String, i64> = HashMap::new();
-    // Read once for all lines, written once at the end: fewer statements
-    // while holding the write lock. The guarded `reserve` update per
-    // location stays the check that stock is there.
-    let tracked: Vec<String> = wants
-        .iter()
-        .filter(|w| matches!(policies.get(&w.variant_id), Some(StockPolicy::Track | StockPolicy::Backorder)))
-        .map(|w| w.variant_id.clone())
-        .collect();
-    let mut sources = sql::sources_of(tx, store_id, &tracked).await?;
+    // Read once for all lines (with the watch above), written once at the
+    // end: fewer statements while holding the write lock. The guarded
+    // update stays the check that stock is there.
     let mut held: Vec<sql::Reservation> = Vec::new();
     // Per hold, the SKU and what was free, for the refusal if it fails.
     let mut shortage: Vec<(String, i64)> = Vec::new();

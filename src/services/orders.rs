@@ -235,10 +235,9 @@ pub async fn checkout(
         Actor::Customer { .. } | Actor::Anonymous => "customer".to_string(),
         other => other.principal(),
     };
-    let mut tx = app.db.begin().await?;
     // The hot path: every statement below goes through the Tx's methods, so
     // writes whose answer nobody needs can travel with the next one.
-    tx.defer_writes();
+    let mut tx = app.db.begin_deferring().await?;
     if let Begin::Replay { status, body } = idempotency::claim_as(app, &mut tx, store_id, &principal, idem).await? {
         return Ok(Outcome::Replayed { status, body });
     }
