@@ -581,21 +581,22 @@ pub async fn stock_for_order(
     if product_ids.is_empty() {
         return Ok((keeps_stock(&mut **tx, store_id).await?, variants, sources));
     }
-    // One row per (variant, active location holding it), or one row with
-    // no location; every row says whether the store keeps stock at all.
+    // One row per (variant, location holding it), or one row with no
+    // location; `location_id` is null where the location is inactive. Every
+    // row says whether the store keeps stock at all. (Plain left joins: a
+    // parenthesised join made SQLite materialise every stock level.)
     let sql = format!(
         "SELECT v.product_id, v.id, p.kind, s.policy, s.low_stock_at, s.restock_at,
-                l.location_id, k.priority, k.country, l.on_hand - l.reserved AS available,
+                k.id AS location_id, k.priority, k.country, l.on_hand - l.reserved AS available,
                 CAST(CASE WHEN EXISTS (SELECT 1 FROM stock_locations a WHERE a.store_id = $1 AND a.active = 1)
                      THEN 1 ELSE 0 END AS BIGINT) AS keeps_stock
          FROM variants v
          JOIN products p ON p.store_id = v.store_id AND p.id = v.product_id
          LEFT JOIN stock_settings s ON s.store_id = v.store_id AND s.variant_id = v.id
-         LEFT JOIN (stock_levels l JOIN stock_locations k
-                    ON k.store_id = l.store_id AND k.id = l.location_id AND k.active = 1)
-           ON l.store_id = v.store_id AND l.variant_id = v.id
+         LEFT JOIN stock_levels l ON l.store_id = v.store_id AND l.variant_id = v.id
+         LEFT JOIN stock_locations k ON k.store_id = l.store_id AND k.id = l.location_id AND k.active = 1
          WHERE v.store_id = $1 AND v.product_id IN ({})
-         ORDER BY v.product_id, v.position, v.id, l.location_id",
+         ORDER BY v.product_id, v.position, v.id, k.id",
         (2..2 + product_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
