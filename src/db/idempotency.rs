@@ -84,6 +84,35 @@ pub async fn complete(
     .await
 }
 
+/// Stores a completed record in one write (see
+/// `services::idempotency::record_as` for when that is safe).
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    tx: &mut Tx,
+    store_id: &str,
+    principal: &str,
+    key: &str,
+    request_hash: &str,
+    status: u16,
+    body: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    tx.defer(
+        sqlx::query(
+            "INSERT INTO idempotency_keys (store_id, principal, idem_key, request_hash, response_status, response_body, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(store_id)
+        .bind(principal)
+        .bind(key)
+        .bind(request_hash)
+        .bind(i64::from(status))
+        .bind(body)
+        .bind(now),
+    )
+    .await
+}
+
 /// A completed record: (request hash, status, body).
 pub async fn lookup<'e, E>(
     ex: E,

@@ -18,8 +18,12 @@ pub struct EventRow {
 }
 
 /// Appends an event and fans it out to the store's active endpoints that
-/// subscribe to its type. Returns how many deliveries were queued.
-pub async fn append(tx: &mut Tx, event: &EventRow) -> Result<usize, sqlx::Error> {
+/// subscribe to its type: two writes, deferred with the transaction's
+/// others (no answer is needed, so nothing waits on the SQLite writer).
+/// An endpoint's subscriptions are stored as a JSON list of patterns
+/// limited to `[a-z0-9._*]`, so "lists one of the patterns that match this
+/// type" is a `LIKE` on the quoted pattern (`_` escaped).
+pub async fn append(tx: &mut Tx, event: &EventRow) -> Result<(), sqlx::Error> {
     tx.defer(
         sqlx::query(
             "INSERT INTO outbox_events (store_id, id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -31,35 +35,24 @@ pub async fn append(tx: &mut Tx, event: &EventRow) -> Result<usize, sqlx::Error>
         .bind(event.created_at),
     )
     .await?;
-    let endpoints = tx
-        .fetch_all(
-            sqlx::query("SELECT id, event_types FROM webhook_endpoints WHERE store_id = $1 AND active = 1")
-                .bind(&event.store_id),
-        )
-        .await?;
-    let mut queued = 0;
-    for ep in endpoints {
-        let endpoint_id: String = ep.try_get("id")?;
-        let types: String = ep.try_get("event_types")?;
-        let patterns: Vec<String> = serde_json::from_str(&types).unwrap_or_default();
-        if !webhooks::matches(&patterns, &event.event_type) {
-            continue;
-        }
-        tx.defer(
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (store_id, id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",
-            )
-            .bind(&event.store_id)
-            .bind(ids::new_id(ids::DELIVERY))
-            .bind(&endpoint_id)
-            .bind(&event.id)
-            .bind(event.created_at),
-        )
-        .await?;
-        queued += 1;
+    let patterns = webhooks::patterns_matching(&event.event_type);
+    let listed: Vec<String> = (0..patterns.len()).map(|i| format!("e.event_types LIKE ${} ESCAPE '\\'", 5 + i)).collect();
+    // A delivery's id is a fresh id for this event's fan-out and the endpoint's id.
+    let text = format!(
+        "INSERT INTO webhook_deliveries (store_id, id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at, updated_at)
+         SELECT e.store_id, $2 || '.' || e.id, e.id, $3, 'pending', 0, $4, $4, $4
+         FROM webhook_endpoints e WHERE e.store_id = $1 AND e.active = 1 AND ({})",
+        listed.join(" OR ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(text))
+        .bind(&event.store_id)
+        .bind(ids::new_id(ids::DELIVERY))
+        .bind(&event.id)
+        .bind(event.created_at);
+    for p in patterns {
+        q = q.bind(format!("%\"{}\"%", p.replace('_', "\\_")));
     }
-    Ok(queued)
+    tx.defer(q).await
 }
 
 pub async fn by_id<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<EventRow>, sqlx::Error>

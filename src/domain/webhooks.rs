@@ -58,6 +58,15 @@ impl RetryPolicy {
     }
 }
 
+/// The patterns that subscribe to `event_type`: everything (`*`), the
+/// type itself and each family it belongs to (`a.*` and `a.b.*` for `a.b.c`).
+/// An endpoint gets the event when it lists one of them (see [`matches`]).
+pub fn patterns_matching(event_type: &str) -> Vec<String> {
+    let mut out = vec!["*".to_string(), event_type.to_string()];
+    out.extend(event_type.match_indices('.').map(|(i, _)| format!("{}.*", &event_type[..i])));
+    out
+}
+
 /// Event types an endpoint subscribes to: exact names (`store.updated`),
 /// a family (`order.*`) or everything (`*`).
 pub fn matches(patterns: &[String], event_type: &str) -> bool {
@@ -108,6 +117,19 @@ pub fn validate_endpoint(url: &str, event_types: &[String]) -> Result<url::Url, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endpoint_gets_an_event_exactly_when_it_lists_a_matching_pattern() {
+        let patterns = ["*", "order.*", "order.placed", "order", "stock.status_changed", "a.b.*", "a.*", "or*"];
+        for event in ["order.placed", "order.cancelled", "orders.placed", "stock.status_changed", "a.b.c", "x"] {
+            let listed = patterns_matching(event);
+            for p in patterns {
+                let one = [p.to_string()];
+                assert_eq!(matches(&one, event), listed.contains(&one[0]), "{p} for {event}");
+            }
+        }
+        assert_eq!(patterns_matching("a.b.c"), ["*", "a.b.c", "a.*", "a.b.*"]);
+    }
 
     #[test]
     fn signature_matches_standard_webhooks_reference() {

@@ -116,7 +116,51 @@ pub async fn replay<T>(
     principal: &str,
     req: &IdempotencyRequest,
 ) -> ServiceResult<Option<super::Outcome<T>>> {
-    match sql::lookup(app.db.pool(), store_id, principal, &req.key).await? {
+    let found = sql::lookup(app.db.pool(), store_id, principal, &req.key).await?;
+    replayed(app, store_id, principal, req, found)
+}
+
+/// As [`replay`], read inside a transaction (which sees what the
+/// transactions committed with it on SQLite's writer have written).
+pub async fn replay_in<T>(
+    app: &super::App,
+    tx: &mut Tx,
+    store_id: &str,
+    principal: &str,
+    req: &IdempotencyRequest,
+) -> ServiceResult<Option<super::Outcome<T>>> {
+    let found = sql::lookup(&mut **tx, store_id, principal, &req.key).await?;
+    replayed(app, store_id, principal, req, found)
+}
+
+/// Records a key with its answer in one write (deferred with the
+/// transaction's other writes), for an operation whose own change already
+/// proved no earlier request with this key succeeded or is in flight: a
+/// checkout that removed the cart (the key is scoped to the cart).
+pub async fn record_as<T: Serialize>(
+    app: &App,
+    tx: &mut Tx,
+    store_id: &str,
+    principal: &str,
+    req: Option<&IdempotencyRequest>,
+    status: u16,
+    response: &T,
+) -> ServiceResult<()> {
+    let Some(req) = req else { return Ok(()) };
+    let body = serde_json::to_string(response).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let sealed = seal_body(app, store_id, principal, &req.key, &body);
+    sql::record(tx, store_id, principal, &req.key, &req.fingerprint, status, &sealed, now_ms()).await?;
+    Ok(())
+}
+
+fn replayed<T>(
+    app: &super::App,
+    store_id: &str,
+    principal: &str,
+    req: &IdempotencyRequest,
+    found: Option<(String, i64, String)>,
+) -> ServiceResult<Option<super::Outcome<T>>> {
+    match found {
         None => Ok(None),
         Some((hash, _, _)) if hash != req.fingerprint => Err(ServiceError::IdempotencyMismatch),
         Some((_, status, body)) => {

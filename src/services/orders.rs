@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::actor::{Actor, Ctx, Permission};
 use super::cart::{self, CartKey, Contact, hash_secret, new_secret};
-use super::idempotency::{self, Begin, IdempotencyRequest};
+use super::idempotency::{self, IdempotencyRequest};
 use super::quote::Pricing;
 use super::{App, Outcome, ServiceError, ServiceResult, audit, now_ms, outbox};
 use crate::db::orders::{self as sql, HistoryRow, LineRow, OrderRow};
@@ -238,11 +238,15 @@ pub async fn checkout(
     // The hot path: every statement below goes through the Tx's methods, so
     // writes whose answer nobody needs can travel with the next one.
     let mut tx = app.db.begin_deferring().await?;
-    if let Begin::Replay { status, body } = idempotency::claim_as(app, &mut tx, store_id, &principal, idem).await? {
-        return Ok(Outcome::Replayed { status, body });
-    }
-    // Two checkouts of one cart: the first to remove it wins.
+    // Two checkouts of one cart: the first to remove it wins. A loser with
+    // the winner's key is its retry and gets the winner's answer (read on
+    // the writer, which sees a winner still waiting for its commit).
     if !crate::db::carts::delete(&mut tx, store_id, &row.id).await? {
+        if let Some(req) = idem
+            && let Some(done) = idempotency::replay_in(app, &mut tx, store_id, &principal, req).await?
+        {
+            return Ok(done);
+        }
         return Err(ServiceError::Conflict {
             code: "cart_checked_out",
             message: "this cart was already ordered".into(),
@@ -326,7 +330,8 @@ pub async fn checkout(
     let mut order = view(app, store_id, order_row, line_rows, vec![placed])?;
     confirmation_mail(app, &mut tx, ctx, &order).await?;
     order.access_token = Some(access_token);
-    idempotency::complete_as(app, &mut tx, store_id, &principal, idem, 201, &order).await?;
+    // Removing the cart proved no request with this key got this far.
+    idempotency::record_as(app, &mut tx, store_id, &principal, idem, 201, &order).await?;
     tx.commit().await?;
     app.wake_outbox();
     app.wake_mail();
