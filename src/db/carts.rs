@@ -154,7 +154,8 @@ where
 pub async fn delete(tx: &mut Tx, store_id: &str, id: &str) -> Result<bool, sqlx::Error> {
     tx.defer(sqlx::query("DELETE FROM cart_lines WHERE store_id = $1 AND cart_id = $2").bind(store_id).bind(id))
         .await?;
-    let done = tx.execute(sqlx::query("DELETE FROM carts WHERE store_id = $1 AND id = $2").bind(store_id).bind(id)).await?;
+    let done =
+        tx.execute(sqlx::query("DELETE FROM carts WHERE store_id = $1 AND id = $2").bind(store_id).bind(id)).await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -395,11 +395,11 @@ pub async fn take_use(
     let total = tx
         .execute(
             sqlx::query(
-        "UPDATE coupons SET used = used + 1
+                "UPDATE coupons SET used = used + 1
          WHERE store_id = $1 AND id = $2 AND (usage_limit IS NULL OR used < usage_limit)",
-    )
-    .bind(store_id)
-    .bind(coupon_id),
+            )
+            .bind(store_id)
+            .bind(coupon_id),
         )
         .await?
         .rows_affected();
@@ -408,24 +408,24 @@ pub async fn take_use(
     }
     tx.defer(
         sqlx::query(
-        "INSERT INTO coupon_uses (store_id, coupon_id, who, used) VALUES ($1, $2, $3, 0)
+            "INSERT INTO coupon_uses (store_id, coupon_id, who, used) VALUES ($1, $2, $3, 0)
          ON CONFLICT (store_id, coupon_id, who) DO NOTHING",
-    )
-    .bind(store_id)
-    .bind(coupon_id)
-    .bind(who),
+        )
+        .bind(store_id)
+        .bind(coupon_id)
+        .bind(who),
     )
     .await?;
     let mine = tx
         .execute(
             sqlx::query(
-        "UPDATE coupon_uses SET used = used + 1
+                "UPDATE coupon_uses SET used = used + 1
          WHERE store_id = $1 AND coupon_id = $2 AND who = $3 AND ($4 IS NULL OR used < $4)",
-    )
-    .bind(store_id)
-    .bind(coupon_id)
-    .bind(who)
-    .bind(per_customer_limit),
+            )
+            .bind(store_id)
+            .bind(coupon_id)
+            .bind(who)
+            .bind(per_customer_limit),
         )
         .await?
         .rows_affected();

@@ -574,8 +574,10 @@ pub async fn stock_for_order(
     tx: &mut Tx,
     store_id: &str,
     product_ids: &[String],
-) -> Result<(bool, Vec<VariantStock>, std::collections::HashMap<String, Vec<crate::domain::inventory::Source>>), sqlx::Error>
-{
+) -> Result<
+    (bool, Vec<VariantStock>, std::collections::HashMap<String, Vec<crate::domain::inventory::Source>>),
+    sqlx::Error,
+> {
     let mut sources: std::collections::HashMap<String, Vec<_>> = std::collections::HashMap::new();
     let mut variants: Vec<VariantStock> = Vec::new();
     if product_ids.is_empty() {

@@ -109,8 +109,7 @@ pub async fn insert(tx: &mut Tx, store_id: &str, o: &OrderRow, email_index: &str
     .bind(o.updated_at)
     .bind(&o.pricing)
     .bind(email_index);
-    tx.defer(q)
-    .await?;
+    tx.defer(q).await?;
     Ok(())
 }
 
@@ -387,8 +386,7 @@ pub async fn add_history(
     .bind(&h.actor)
     .bind(h.at)
     .bind(&h.kind);
-    tx.defer(q)
-    .await?;
+    tx.defer(q).await?;
     Ok(())
 }
 
