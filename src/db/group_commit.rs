@@ -496,6 +496,42 @@ mod tests {
         assert_eq!(count(&other).await, 2);
     }
 
+    /// Deferred writes travel with the commit; one that fails there undoes
+    /// only its own transaction, and a batch member committed with it stays.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_deferred_write_undoes_only_its_own_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(&dir).await;
+        let mut tx = db.begin().await.unwrap();
+        sqlx::query("INSERT INTO t (id, v) VALUES (1, 'a')").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        // A holds the writer so B and C share its batch.
+        let a = db.begin_deferring().await.unwrap();
+        let (db_b, db_c) = (db.clone(), db.clone());
+        let b = tokio::spawn(async move {
+            let mut tx = db_b.begin_deferring().await.unwrap();
+            tx.defer(sqlx::query("INSERT INTO t (id, v) VALUES (2, 'b')")).await.unwrap();
+            // Nothing has reached the connection yet: the read comes after the insert.
+            let seen = tx.fetch_all(sqlx::query("SELECT id FROM t WHERE id = 2")).await.unwrap();
+            assert_eq!(seen.len(), 1);
+            tx.defer(sqlx::query("INSERT INTO t (id, v) VALUES (3, 'b')")).await.unwrap();
+            tx.commit().await
+        });
+        let c = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let mut tx = db_c.begin_deferring().await.unwrap();
+            tx.defer(sqlx::query("INSERT INTO t (id, v) VALUES (4, 'c')")).await.unwrap();
+            tx.defer(sqlx::query("INSERT INTO t (id, v) VALUES (1, 'dup')")).await.unwrap();
+            tx.commit().await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        a.commit().await.unwrap();
+        b.await.unwrap().unwrap();
+        assert!(c.await.unwrap().is_err(), "the duplicate key fails C's commit");
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM t ORDER BY id").fetch_all(db.pool()).await.unwrap();
+        assert_eq!(ids, vec![1, 2, 3]);
+    }
+
     /// `durable` holds back an answer that rolled back out of a batch with
     /// members until that batch is committed.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

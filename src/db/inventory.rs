@@ -534,42 +534,10 @@ where
 
 // ---- reservations for orders ----
 
-/// Where each of `variant_ids` can be taken from (active locations), one query.
-pub async fn sources_of(
-    tx: &mut Tx,
-    store_id: &str,
-    variant_ids: &[String],
-) -> Result<std::collections::HashMap<String, Vec<crate::domain::inventory::Source>>, sqlx::Error> {
-    let mut out: std::collections::HashMap<String, Vec<_>> = std::collections::HashMap::new();
-    if variant_ids.is_empty() {
-        return Ok(out);
-    }
-    let sql = format!(
-        "SELECT l.variant_id, l.location_id, k.priority, k.country, l.on_hand - l.reserved AS available
-         FROM stock_levels l JOIN stock_locations k ON k.store_id = l.store_id AND k.id = l.location_id
-         WHERE l.store_id = {} AND l.variant_id IN ({}) AND k.active = 1",
-        placeholders(tx.dialect(), 1, 1),
-        placeholders(tx.dialect(), 2, variant_ids.len())
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
-    for id in variant_ids {
-        q = q.bind(id);
-    }
-    for r in q.fetch_all(&mut **tx).await? {
-        out.entry(r.try_get("variant_id")?).or_default().push(crate::domain::inventory::Source {
-            location_id: r.try_get("location_id")?,
-            priority: r.try_get("priority")?,
-            country: r.try_get("country")?,
-            available: r.try_get("available")?,
-        });
-    }
-    Ok(out)
-}
-
 /// What placing an order needs to know of its products' stock, in one
 /// query (one trip while holding the SQLite writer): whether the store
 /// keeps stock at all, every variant of `product_ids` with its stock (as
-/// [`variant_stock`]), and where each can be taken from (as [`sources_of`]).
+/// [`variant_stock`]), and where each can be taken from.
 pub async fn stock_for_order(
     tx: &mut Tx,
     store_id: &str,

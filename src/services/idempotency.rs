@@ -47,8 +47,16 @@ fn slot<'a>(store_id: &'a str, row_id: &'a str) -> Slot<'a> {
     Slot { table: "idempotency_keys", column: "response", store_id, row_id }
 }
 
-fn seal_body(app: &App, store_id: &str, principal: &str, key: &str, body: &str) -> String {
-    app.seal(slot(store_id, &format!("{principal}\n{key}")), body)
+/// The answer to store for a key: serialised, then sealed.
+fn sealed_answer<T: Serialize>(
+    app: &App,
+    store_id: &str,
+    principal: &str,
+    req: &IdempotencyRequest,
+    response: &T,
+) -> ServiceResult<String> {
+    let body = serde_json::to_string(response).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(app.seal(slot(store_id, &format!("{principal}\n{}", req.key)), &body))
 }
 
 /// Answers stored before sealing (they expire within a day) read as they are.
@@ -102,8 +110,7 @@ pub async fn complete_as<T: Serialize>(
     response: &T,
 ) -> ServiceResult<()> {
     let Some(req) = req else { return Ok(()) };
-    let body = serde_json::to_string(response).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let sealed = seal_body(app, store_id, principal, &req.key, &body);
+    let sealed = sealed_answer(app, store_id, principal, req, response)?;
     sql::complete(tx, store_id, principal, &req.key, status, &sealed).await?;
     Ok(())
 }
@@ -147,8 +154,7 @@ pub async fn record_as<T: Serialize>(
     response: &T,
 ) -> ServiceResult<()> {
     let Some(req) = req else { return Ok(()) };
-    let body = serde_json::to_string(response).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let sealed = seal_body(app, store_id, principal, &req.key, &body);
+    let sealed = sealed_answer(app, store_id, principal, req, response)?;
     sql::record(tx, store_id, principal, &req.key, &req.fingerprint, status, &sealed, now_ms()).await?;
     Ok(())
 }
