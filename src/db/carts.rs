@@ -149,14 +149,13 @@ where
     .collect()
 }
 
-/// Removes a cart and its lines (after checkout). False when it was gone:
-/// another checkout of the same cart won.
-pub async fn delete(tx: &mut Tx, store_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+/// Removes a cart and its lines (after checkout), the removal's answer
+/// kept for later ([`Tx::defer_keeping`]): it removed the cart when
+/// `rows_affected` is 1, else another checkout of the same cart won.
+pub async fn delete(tx: &mut Tx, store_id: &str, id: &str) -> Result<super::Pending, sqlx::Error> {
     tx.defer(sqlx::query("DELETE FROM cart_lines WHERE store_id = $1 AND cart_id = $2").bind(store_id).bind(id))
         .await?;
-    let done =
-        tx.execute(sqlx::query("DELETE FROM carts WHERE store_id = $1 AND id = $2").bind(store_id).bind(id)).await?;
-    Ok(done.rows_affected() == 1)
+    tx.defer_keeping(sqlx::query("DELETE FROM carts WHERE store_id = $1 AND id = $2").bind(store_id).bind(id)).await
 }
 
 /// Deletes carts untouched since `before`; returns how many.

@@ -18,6 +18,8 @@ pub(super) struct Deferred {
     sql: String,
     args: AnyArguments,
     statements: usize,
+    /// Statements whose answers are kept: (index in the text, answer slot).
+    kept: Vec<(usize, usize)>,
 }
 
 impl Deferred {
@@ -28,6 +30,17 @@ impl Deferred {
     /// How many statements are queued.
     pub(super) fn len(&self) -> usize {
         self.statements
+    }
+
+    /// Queues a statement whose answer goes to `slot` when the text runs.
+    pub(super) fn push_kept(&mut self, sql: &str, args: Option<AnyArguments>, slot: usize) {
+        self.kept.push((self.statements, slot));
+        self.push(sql, args);
+    }
+
+    /// Some queued statement's answer is wanted.
+    pub(super) fn keeps_any(&self) -> bool {
+        !self.kept.is_empty()
     }
 
     pub(super) fn push(&mut self, sql: &str, args: Option<AnyArguments>) {
@@ -44,7 +57,15 @@ impl Deferred {
     /// The queued text and arguments, leaving the queue empty.
     pub(super) fn take(&mut self) -> (String, AnyArguments) {
         self.statements = 0;
+        self.kept.clear();
         (std::mem::take(&mut self.sql), std::mem::take(&mut self.args))
+    }
+
+    /// As [`Deferred::take`], also which statements' answers are kept.
+    pub(super) fn take_keeping(&mut self) -> (String, AnyArguments, Vec<(usize, usize)>) {
+        let kept = std::mem::take(&mut self.kept);
+        let (sql, args) = self.take();
+        (sql, args, kept)
     }
 }
 

@@ -422,6 +422,7 @@ impl Drop for Turn {
 #[cfg(test)]
 mod tests {
     use super::super::Db;
+    use sqlx::Row;
 
     async fn db(dir: &tempfile::TempDir) -> Db {
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
@@ -530,6 +531,34 @@ mod tests {
         assert!(c.await.unwrap().is_err(), "the duplicate key fails C's commit");
         let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM t ORDER BY id").fetch_all(db.pool()).await.unwrap();
         assert_eq!(ids, vec![1, 2, 3]);
+    }
+
+    /// Kept answers ride with the next statement: each gets its own rows
+    /// and count, none is available before it ran, and a commit refuses to
+    /// carry one nobody could read.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn kept_answers_come_back_with_the_next_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(&dir).await;
+        let mut tx = db.begin_deferring().await.unwrap();
+        tx.defer(sqlx::query("INSERT INTO t (id, v) VALUES (1, 'a'), (2, 'b')")).await.unwrap();
+        let changed = tx.defer_keeping(sqlx::query("UPDATE t SET v = 'z' WHERE id <= 2")).await.unwrap();
+        let missed = tx.defer_keeping(sqlx::query("DELETE FROM t WHERE id = 9")).await.unwrap();
+        let returned =
+            tx.defer_keeping(sqlx::query("INSERT INTO t (id, v) VALUES (3, 'c') RETURNING id")).await.unwrap();
+        let early = tx.defer_keeping(sqlx::query("SELECT 1")).await.unwrap();
+        assert!(tx.answer(early).is_err(), "nothing has run yet");
+        let count: i64 = tx.fetch_all(sqlx::query("SELECT COUNT(*) FROM t")).await.unwrap()[0].try_get(0).unwrap();
+        assert_eq!(count, 3);
+        assert_eq!(tx.answer(changed).unwrap().rows_affected, 2);
+        assert_eq!(tx.answer(missed).unwrap().rows_affected, 0);
+        let answer = tx.answer(returned).unwrap();
+        assert_eq!(answer.rows.len(), 1);
+        assert_eq!(answer.rows[0].try_get::<i64, _>(0).unwrap(), 3);
+        let _late = tx.defer_keeping(sqlx::query("DELETE FROM t WHERE id = 1")).await.unwrap();
+        assert!(tx.commit().await.is_err(), "a kept answer nobody asked for stops the commit");
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM t").fetch_all(db.pool()).await.unwrap();
+        assert!(ids.is_empty(), "nothing of the refused transaction stays: {ids:?}");
     }
 
     /// `durable` holds back an answer that rolled back out of a batch with

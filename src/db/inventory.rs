@@ -538,18 +538,11 @@ where
 /// query (one trip while holding the SQLite writer): whether the store
 /// keeps stock at all, every variant of `product_ids` with its stock (as
 /// [`variant_stock`]), and where each can be taken from.
-pub async fn stock_for_order(
-    tx: &mut Tx,
-    store_id: &str,
-    product_ids: &[String],
-) -> Result<
-    (bool, Vec<VariantStock>, std::collections::HashMap<String, Vec<crate::domain::inventory::Source>>),
-    sqlx::Error,
-> {
-    let mut sources: std::collections::HashMap<String, Vec<_>> = std::collections::HashMap::new();
-    let mut variants: Vec<VariantStock> = Vec::new();
+pub async fn stock_for_order(tx: &mut Tx, store_id: &str, product_ids: &[String]) -> Result<OrderStock, sqlx::Error> {
+    let mut stock = OrderStock::default();
     if product_ids.is_empty() {
-        return Ok((keeps_stock(&mut **tx, store_id).await?, variants, sources));
+        stock.keeps_stock = keeps_stock(&mut **tx, store_id).await?;
+        return Ok(stock);
     }
     // One row per (variant, location holding it), or one row with no
     // location; `location_id` is null where the location is inactive. Every
@@ -557,7 +550,7 @@ pub async fn stock_for_order(
     // parenthesised join made SQLite materialise every stock level.)
     let sql = format!(
         "SELECT v.product_id, v.id, p.kind, s.policy, s.low_stock_at, s.restock_at,
-                k.id AS location_id, k.priority, k.country, l.on_hand - l.reserved AS available,
+                k.id AS location_id, k.priority, k.country, l.on_hand, l.reserved,
                 CAST(CASE WHEN EXISTS (SELECT 1 FROM stock_locations a WHERE a.store_id = $1 AND a.active = 1)
                      THEN 1 ELSE 0 END AS BIGINT) AS keeps_stock
          FROM variants v
@@ -575,6 +568,7 @@ pub async fn stock_for_order(
     }
     let rows = tx.fetch_all(q).await?;
     let mut keeps = None;
+    let variants = &mut stock.variants;
     for r in &rows {
         keeps.get_or_insert(r.try_get::<i64, _>("keeps_stock")? == 1);
         let variant_id: String = r.try_get("id")?;
@@ -590,22 +584,38 @@ pub async fn stock_for_order(
             });
         }
         let Some(location_id) = r.try_get::<Option<String>, _>("location_id")? else { continue };
-        let available: i64 = r.try_get("available")?;
+        let level = level_of(r)?;
+        let available = level.on_hand - level.reserved;
         if let Some(v) = variants.last_mut() {
             v.available += available;
         }
-        sources.entry(variant_id).or_default().push(crate::domain::inventory::Source {
+        stock.levels.insert((variant_id.clone(), location_id.clone()), level);
+        stock.sources.entry(variant_id).or_default().push(crate::domain::inventory::Source {
             location_id,
             priority: r.try_get("priority")?,
             country: r.try_get("country")?,
             available,
         });
     }
-    let keeps = match keeps {
+    stock.keeps_stock = match keeps {
         Some(k) => k,
         None => keeps_stock(&mut **tx, store_id).await?,
     };
-    Ok((keeps, variants, sources))
+    Ok(stock)
+}
+
+/// The stock of an order's products, read in its transaction
+/// ([`stock_for_order`]).
+#[derive(Debug, Default)]
+pub struct OrderStock {
+    /// The store has an active location (else nothing is tracked).
+    pub keeps_stock: bool,
+    /// Every variant of the products, in product and position order.
+    pub variants: Vec<VariantStock>,
+    /// Where each variant can be taken from (active locations).
+    pub sources: std::collections::HashMap<String, Vec<crate::domain::inventory::Source>>,
+    /// The level of each (variant, active location) pair read.
+    pub levels: std::collections::HashMap<(String, String), Level>,
 }
 
 /// Holds units at several (variant, location) pairs in one statement, each
@@ -641,6 +651,36 @@ pub async fn reserve_many(
         .iter()
         .map(|r| Ok((r.try_get("variant_id")?, r.try_get("location_id")?, level_of(r)?)))
         .collect()
+}
+
+/// As [`reserve_many`], queued ([`Tx::defer`]) for a transaction that read
+/// the levels on the one SQLite writer, so they cannot have changed: it
+/// has no guard to report back. The table's check (`reserved <= on_hand`)
+/// still refuses an oversell, failing the whole transaction.
+pub async fn reserve_many_deferred(
+    tx: &mut Tx,
+    store_id: &str,
+    holds: &[Reservation],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    debug_assert!(tx.defers(), "only a deferring transaction read levels that cannot change");
+    if holds.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> =
+        (0..holds.len()).map(|i| format!("(${}, ${}, ${})", 3 + 3 * i, 4 + 3 * i, 5 + 3 * i)).collect();
+    let text = format!(
+        "UPDATE stock_levels SET reserved = reserved + v.column3, updated_at = $2
+         FROM (VALUES {}) AS v
+         WHERE stock_levels.store_id = $1 AND stock_levels.variant_id = v.column1
+           AND stock_levels.location_id = v.column2",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(text)).bind(store_id).bind(now);
+    for h in holds {
+        q = q.bind(&h.variant_id).bind(&h.location_id).bind(h.quantity);
+    }
+    tx.defer(q).await
 }
 
 /// Lets go of held units; with `ship`, they also leave the shelf.

@@ -54,8 +54,23 @@ pub struct Tx {
     inner: TxInner,
     /// Writes waiting to go with the next statement (see [`Tx::defer`]).
     deferred: deferred::Deferred,
-    /// [`Tx::defer_writes`] was called: `defer` queues instead of running.
+    /// [`Db::begin_deferring`] opened it: `defer` queues instead of running.
     deferring: bool,
+    /// Answers of statements sent through [`Tx::defer_keeping`], by slot;
+    /// None until the statement has run (or once taken).
+    answers: Vec<Option<Answer>>,
+}
+
+/// A statement's answer, kept until asked for (see [`Tx::defer_keeping`]).
+#[derive(Debug)]
+#[must_use = "a kept answer is there to be checked"]
+pub struct Pending(usize);
+
+/// What one statement answered: its rows and how many rows it changed.
+#[derive(Default)]
+pub struct Answer {
+    pub rows: Vec<sqlx::any::AnyRow>,
+    pub rows_affected: u64,
 }
 
 enum TxInner {
@@ -113,6 +128,50 @@ impl Tx {
         Ok(())
     }
 
+    /// True when [`Tx::defer`] queues (a [`Db::begin_deferring`]
+    /// transaction on SQLite): statements then run on the one writer in
+    /// this transaction's turn, so what it read cannot change before its
+    /// commit.
+    pub fn defers(&self) -> bool {
+        self.deferring
+    }
+
+    /// As [`Tx::defer`] for a statement whose answer is wanted later, from
+    /// [`Tx::answer`] once a later statement has carried it to the
+    /// database: reads and writes that depend on nothing after them can
+    /// share a trip. Outside a deferring transaction it runs now.
+    pub async fn defer_keeping(&mut self, mut query: AnyQuery<'_>) -> Result<Pending, sqlx::Error> {
+        use futures::TryStreamExt;
+        use sqlx::Execute;
+        let slot = self.answers.len();
+        self.answers.push(None);
+        if !self.deferring {
+            let mut answer = Answer::default();
+            let mut results = (&mut **self).fetch_many(query);
+            while let Some(item) = results.try_next().await? {
+                match item {
+                    sqlx::Either::Left(done) => answer.rows_affected += done.rows_affected(),
+                    sqlx::Either::Right(row) => answer.rows.push(row),
+                }
+            }
+            drop(results);
+            self.answers[slot] = Some(answer);
+            return Ok(Pending(slot));
+        }
+        let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
+        self.deferred.push_kept(query.sql().as_str(), args, slot);
+        Ok(Pending(slot))
+    }
+
+    /// The answer of a statement from [`Tx::defer_keeping`]; an error if
+    /// it has not been sent yet (no statement with an answer followed it).
+    pub fn answer(&mut self, pending: Pending) -> Result<Answer, sqlx::Error> {
+        self.answers
+            .get_mut(pending.0)
+            .and_then(Option::take)
+            .ok_or_else(|| sqlx::Error::Protocol("a kept answer was asked for before its statement ran".into()))
+    }
+
     /// Runs a statement after any deferred writes.
     pub async fn execute(&mut self, query: AnyQuery<'_>) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
         if self.deferred.is_empty() {
@@ -148,23 +207,33 @@ impl Tx {
         let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
         let before = self.deferred.len();
         self.deferred.push(query.sql().as_str(), args);
-        let (sql, args) = self.deferred.take();
+        let (sql, args, kept) = self.deferred.take_keeping();
         let TxInner::Grouped(turn) = &mut self.inner else {
             unreachable!("only SQLite defers");
         };
         turn.opening();
         let mut results = turn.conn_mut().fetch_many(sqlx::query_with(sqlx::AssertSqlSafe(sql), args));
+        // Statement `ended` is running; its answer goes to `kept` slots, or
+        // is the one asked for once `ended == before`.
+        let slot_of = |i: usize| kept.iter().find(|(at, _)| *at == i).map(|(_, slot)| *slot);
         let (mut ended, mut rows) = (0, Vec::new());
         while let Some(item) = results.try_next().await? {
             match item {
                 sqlx::Either::Left(done) => {
-                    ended += 1;
-                    if ended > before {
+                    if ended == before {
                         return Ok((rows, done));
                     }
+                    if let Some(slot) = slot_of(ended) {
+                        self.answers[slot].get_or_insert_default().rows_affected = done.rows_affected();
+                    }
+                    ended += 1;
                 }
                 sqlx::Either::Right(row) if ended == before => rows.push(row),
-                sqlx::Either::Right(_) => {}
+                sqlx::Either::Right(row) => {
+                    if let Some(slot) = slot_of(ended) {
+                        self.answers[slot].get_or_insert_default().rows.push(row);
+                    }
+                }
             }
         }
         Err(sqlx::Error::Protocol("a deferred statement text ended early".into()))
@@ -172,6 +241,10 @@ impl Tx {
 
     /// Returns once the transaction is durable. Deferred writes go with it.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        if self.deferred.keeps_any() {
+            // Its answer would come after the commit, too late to act on.
+            return Err(sqlx::Error::Protocol("a kept answer was never asked for before the commit".into()));
+        }
         let deferred = (!self.deferred.is_empty()).then(|| self.deferred.take());
         if let (TxInner::Grouped(turn), Some(_)) = (&mut self.inner, &deferred) {
             turn.opening();
@@ -281,7 +354,7 @@ impl Db {
             Some(writer) => TxInner::Grouped(writer.begin(true).await?),
             None => TxInner::Pooled(self.pool.begin().await?),
         };
-        Ok(Tx { inner, deferred: Default::default(), deferring: false })
+        Ok(Tx { inner, deferred: Default::default(), deferring: false, answers: Vec::new() })
     }
 
     /// A write transaction in which [`Tx::defer`] queues writes (on SQLite;
@@ -294,7 +367,7 @@ impl Db {
         let Some(writer) = &self.writer else { return self.begin().await };
         let mut deferred = deferred::Deferred::default();
         deferred.push(group_commit::SAVEPOINT, None);
-        Ok(Tx { inner: TxInner::Grouped(writer.begin(false).await?), deferred, deferring: true })
+        Ok(Tx { inner: TxInner::Grouped(writer.begin(false).await?), deferred, deferring: true, answers: Vec::new() })
     }
 
     /// Runs one write statement as a transaction of its own (on SQLite

@@ -11,17 +11,22 @@ use super::Tx;
 /// checkouts of one store for the rest of their transaction, so numbers
 /// are gap-free (a rolled-back order gives its number back).
 pub async fn next_number(tx: &mut Tx, store_id: &str) -> Result<i64, sqlx::Error> {
-    let row = tx
-        .fetch_optional(
-            sqlx::query(
-                "INSERT INTO order_numbers (store_id, last) VALUES ($1, 1)
-                 ON CONFLICT (store_id) DO UPDATE SET last = order_numbers.last + 1 RETURNING last",
-            )
-            .bind(store_id),
-        )
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)?;
-    row.try_get(0)
+    let row = tx.fetch_optional(sqlx::query(NEXT_NUMBER).bind(store_id)).await?;
+    row.ok_or(sqlx::Error::RowNotFound)?.try_get(0)
+}
+
+const NEXT_NUMBER: &str = "INSERT INTO order_numbers (store_id, last) VALUES ($1, 1)
+     ON CONFLICT (store_id) DO UPDATE SET last = order_numbers.last + 1 RETURNING last";
+
+/// As [`next_number`], its answer kept ([`Tx::defer_keeping`]) to travel with
+/// the next statement; read it with [`number_of`].
+pub async fn next_number_kept(tx: &mut Tx, store_id: &str) -> Result<super::Pending, sqlx::Error> {
+    tx.defer_keeping(sqlx::query(NEXT_NUMBER).bind(store_id)).await
+}
+
+/// The number a [`next_number_kept`] statement answered.
+pub fn number_of(answer: super::Answer) -> Result<i64, sqlx::Error> {
+    answer.rows.first().ok_or(sqlx::Error::RowNotFound)?.try_get(0)
 }
 
 #[derive(Debug, Clone)]

@@ -261,7 +261,8 @@ pub async fn claim(app: &App, ctx: &Ctx, key: &CartKey<'_>) -> ServiceResult<Car
             sql::set_line(&mut tx, store_id, &row.id, &variant_id, merged, now).await?;
             lines.insert(variant_id, merged);
         }
-        sql::delete(&mut tx, store_id, &other).await?;
+        // Gone already or not, it is merged.
+        let _gone = sql::delete(&mut tx, store_id, &other).await?;
     }
     tx.commit().await?;
     row.customer_id = Some(me);

@@ -315,20 +315,6 @@ impl Watch {
         Ok(Watch { store_id: store_id.to_string(), product_ids: ids, keeps_stock, before })
     }
 
-    /// As [`Watch::start`], also reading where each variant can be taken
-    /// from, all in one query.
-    async fn start_for_order(
-        tx: &mut Tx,
-        store_id: &str,
-        product_ids: &[String],
-    ) -> ServiceResult<(Watch, HashMap<String, Vec<crate::domain::inventory::Source>>)> {
-        let mut ids = product_ids.to_vec();
-        ids.sort();
-        ids.dedup();
-        let (keeps_stock, before, sources) = sql::stock_for_order(tx, store_id, &ids).await?;
-        Ok((Watch { store_id: store_id.to_string(), product_ids: ids, keeps_stock, before }, sources))
-    }
-
     /// Emits what changed for customers; returns the products watched.
     async fn finish(self, app: &App, tx: &mut Tx) -> ServiceResult<Vec<String>> {
         let after = sql::variant_stock(&mut **tx, app.db.dialect(), &self.store_id, &self.product_ids).await?;
@@ -893,16 +879,47 @@ pub async fn reserve_for_order(
     wants: &[Want],
     ship_to: Option<&str>,
 ) -> ServiceResult<(Vec<i64>, Vec<String>)> {
+    let stock = read_for_order(tx, store_id, wants).await?;
+    reserve_read(app, tx, stock, actor, (store_id, order_id), wants, ship_to).await
+}
+
+/// The first half of [`reserve_for_order`]: the stock of the wanted
+/// products, read in `tx` (one statement).
+pub async fn read_for_order(tx: &mut Tx, store_id: &str, wants: &[Want]) -> ServiceResult<OrderStockRead> {
+    let mut ids: Vec<String> = wants.iter().map(|w| w.product_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let stock = sql::stock_for_order(tx, store_id, &ids).await?;
+    Ok(OrderStockRead { product_ids: ids, stock })
+}
+
+/// Stock read by [`read_for_order`], to reserve from.
+pub struct OrderStockRead {
+    product_ids: Vec<String>,
+    stock: sql::OrderStock,
+}
+
+/// The second half of [`reserve_for_order`]: allocates and holds the
+/// wanted units from what `read` found, journals them and emits stock
+/// events.
+pub async fn reserve_read(
+    app: &App,
+    tx: &mut Tx,
+    read: OrderStockRead,
+    actor: &str,
+    (store_id, order_id): (&str, &str),
+    wants: &[Want],
+    ship_to: Option<&str>,
+) -> ServiceResult<(Vec<i64>, Vec<String>)> {
     let now = now_ms();
-    let products: Vec<String> = wants.iter().map(|w| w.product_id.clone()).collect();
-    let (watch, mut sources) = Watch::start_for_order(tx, store_id, &products).await?;
+    let sql::OrderStock { keeps_stock, variants, mut sources, levels } = read.stock;
+    let watch = Watch { store_id: store_id.to_string(), product_ids: read.product_ids, keeps_stock, before: variants };
     let policies: HashMap<String, StockPolicy> =
         watch.before.iter().map(|v| (v.variant_id.clone(), policy_of(v, watch.keeps_stock))).collect();
     let mut owed = Vec::with_capacity(wants.len());
     let mut taken: HashMap<String, i64> = HashMap::new();
     // Read once for all lines (with the watch above), written once at the
-    // end: fewer statements while holding the write lock. The guarded
-    // update stays the check that stock is there.
+    // end: fewer statements while holding the write lock.
     let mut held: Vec<sql::Reservation> = Vec::new();
     // Per hold, the SKU and what was free, for the refusal if it fails.
     let mut shortage: Vec<(String, i64)> = Vec::new();
@@ -948,16 +965,34 @@ pub async fn reserve_for_order(
         };
         owed.push(w.quantity - take);
     }
-    // One guarded update for every hold: a hold missing from the answer
-    // found less free than the read above (a concurrent order on PostgreSQL).
-    let levels = sql::reserve_many(tx, store_id, &held, now).await?;
-    for (h, (sku, free)) in held.iter().zip(&shortage) {
-        let after = levels
-            .iter()
-            .find(|(v, l, _)| *v == h.variant_id && *l == h.location_id)
-            .map(|(_, _, level)| *level)
-            .ok_or_else(|| out_of_stock(sku, *free))?;
-        journal.push(entry.movement(&h.variant_id, &h.location_id, ("reserve", "order"), (0, h.quantity), after));
+    let after: Vec<Level> = if tx.defers() {
+        // On the one SQLite writer the levels read cannot have changed
+        // since: the holds are known to fit and the update is queued.
+        sql::reserve_many_deferred(tx, store_id, &held, now).await?;
+        held.iter()
+            .map(|h| {
+                let read = levels.get(&(h.variant_id.clone(), h.location_id.clone())).copied();
+                let read = read.ok_or_else(|| ServiceError::Internal("a held level was not read".into()))?;
+                Ok(Level { on_hand: read.on_hand, reserved: read.reserved + h.quantity })
+            })
+            .collect::<ServiceResult<_>>()?
+    } else {
+        // One guarded update for every hold: a hold missing from the answer
+        // found less free than the read above (a concurrent order on PostgreSQL).
+        let levels = sql::reserve_many(tx, store_id, &held, now).await?;
+        held.iter()
+            .zip(&shortage)
+            .map(|(h, (sku, free))| {
+                levels
+                    .iter()
+                    .find(|(v, l, _)| *v == h.variant_id && *l == h.location_id)
+                    .map(|(_, _, level)| *level)
+                    .ok_or_else(|| out_of_stock(sku, *free))
+            })
+            .collect::<ServiceResult<_>>()?
+    };
+    for (h, level) in held.iter().zip(after) {
+        journal.push(entry.movement(&h.variant_id, &h.location_id, ("reserve", "order"), (0, h.quantity), level));
     }
     sql::insert_reservations(tx, store_id, order_id, &held).await?;
     sql::insert_movements(tx, store_id, &journal).await?;

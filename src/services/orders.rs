@@ -238,10 +238,26 @@ pub async fn checkout(
     // The hot path: every statement below goes through the Tx's methods, so
     // writes whose answer nobody needs can travel with the next one.
     let mut tx = app.db.begin_deferring().await?;
+    let wants: Vec<super::inventory::Want> = priced
+        .iter()
+        .map(|p| super::inventory::Want {
+            variant_id: p.facts.variant_id.clone(),
+            product_id: p.facts.product_id.clone(),
+            sku: p.facts.sku.clone(),
+            quantity: p.quantity,
+        })
+        .collect();
+    // On SQLite the cart removal, the order number and the stock read share
+    // one trip to the writer, which runs nothing else until the commit. On
+    // PostgreSQL the number is taken last: its counter row queues the
+    // store's checkouts from then until the commit.
+    let removed = crate::db::carts::delete(&mut tx, store_id, &row.id).await?;
+    let early_number = if tx.defers() { Some(sql::next_number_kept(&mut tx, store_id).await?) } else { None };
+    let stock = super::inventory::read_for_order(&mut tx, store_id, &wants).await?;
     // Two checkouts of one cart: the first to remove it wins. A loser with
     // the winner's key is its retry and gets the winner's answer (read on
     // the writer, which sees a winner still waiting for its commit).
-    if !crate::db::carts::delete(&mut tx, store_id, &row.id).await? {
+    if tx.answer(removed)?.rows_affected != 1 {
         if let Some(req) = idem
             && let Some(done) = idempotency::replay_in(app, &mut tx, store_id, &principal, req).await?
         {
@@ -252,18 +268,14 @@ pub async fn checkout(
             message: "this cart was already ordered".into(),
         });
     }
-    let wants: Vec<super::inventory::Want> = priced
-        .iter()
-        .map(|p| super::inventory::Want {
-            variant_id: p.facts.variant_id.clone(),
-            product_id: p.facts.product_id.clone(),
-            sku: p.facts.sku.clone(),
-            quantity: p.quantity,
-        })
-        .collect();
+    let early_number = match early_number {
+        Some(pending) => Some(sql::number_of(tx.answer(pending)?)?),
+        None => None,
+    };
     let ship_to = contact.shipping_address.as_ref().map(|a| a.country.clone());
     let (owed, touched) =
-        super::inventory::reserve_for_order(app, &mut tx, &actor, store_id, &id, &wants, ship_to.as_deref()).await?;
+        super::inventory::reserve_read(app, &mut tx, stock, &actor, (store_id, &id), &wants, ship_to.as_deref())
+            .await?;
     // Each coupon that applied takes a use, within its limits (the rows
     // serialise concurrent checkouts; the loser is refused, not oversold).
     for c in &quote.used_coupons {
@@ -276,9 +288,10 @@ pub async fn checkout(
         }
         crate::db::checkout_rules::record_order_coupon(&mut tx, store_id, &id, &c.id, &who).await?;
     }
-    // Numbered last: the counter row is locked from here to the commit
-    // (PostgreSQL checkouts of one store queue on it).
-    let number = sql::next_number(&mut tx, store_id).await?;
+    let number = match early_number {
+        Some(n) => n,
+        None => sql::next_number(&mut tx, store_id).await?,
+    };
     let holds_stock = owed.iter().zip(&priced).any(|(o, p)| *o < p.quantity);
     // A draft order placed by staff is sold on terms: its stock is held
     // until staff cancel it, not until an unpaid deadline.
