@@ -81,6 +81,61 @@ where
         .collect()
 }
 
+/// Moves or reorders a category; false when there is no such category.
+pub async fn update(
+    tx: &mut Tx,
+    store_id: &str,
+    id: &str,
+    parent_id: Option<&str>,
+    position: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE categories SET parent_id = $3, position = $4 WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(id)
+        .bind(parent_id)
+        .bind(position)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete_texts(tx: &mut Tx, store_id: &str, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM category_texts WHERE store_id = $1 AND category_id = $2")
+        .bind(store_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Locks the store's category rows until the transaction ends (a no-op
+/// update: row locks on PostgreSQL; SQLite's one writer serialises anyway).
+pub async fn lock_tree(tx: &mut Tx, store_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE categories SET position = position WHERE store_id = $1")
+        .bind(store_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a category, its texts and its product placements; returns how
+/// many products were in it.
+pub async fn delete(tx: &mut Tx, store_id: &str, id: &str) -> Result<u64, sqlx::Error> {
+    let placed = sqlx::query("DELETE FROM product_categories WHERE store_id = $1 AND category_id = $2")
+        .bind(store_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    delete_texts(tx, store_id, id).await?;
+    sqlx::query("DELETE FROM categories WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(placed)
+}
+
 pub async fn slug_owner(tx: &mut Tx, store_id: &str, lang: &str, slug: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT category_id FROM category_texts WHERE store_id = $1 AND lang = $2 AND slug = $3")
         .bind(store_id)

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::actor::{Ctx, Permission};
 use super::catalog::{ProductCard, cards_for};
-use super::{App, ServiceError, ServiceResult, audit, now_ms};
+use super::{App, ServiceError, ServiceResult, audit, now_ms, outbox};
 use crate::db::categories as sql;
 use crate::domain::catalog::{is_valid_slug, pick_translation, slugify, subtree, would_cycle};
 use crate::domain::ids;
@@ -99,18 +99,24 @@ pub async fn list(app: &App, ctx: &Ctx) -> ServiceResult<Vec<CategoryView>> {
         .collect())
 }
 
-pub async fn create(app: &App, ctx: &Ctx, input: CategoryInput) -> ServiceResult<CategoryView> {
-    ctx.actor.require(Permission::CatalogManage)?;
-    let t = tree(app, &ctx.store.id).await?;
-    let id = ids::new_id("cat");
+/// Checks `input` for category `id` (new or existing) against the tree;
+/// the text rows to store.
+fn checked(
+    ctx: &Ctx,
+    parents: &HashMap<String, Option<String>>,
+    id: &str,
+    input: &CategoryInput,
+) -> ServiceResult<Vec<sql::CategoryText>> {
     let mut errs = FieldErrors::default();
     if !input.texts.contains_key(&ctx.store.brand.default_language) {
         errs.add("texts", "default_language_missing", "texts must include the store's default language");
     }
-    if let Some(p) = &input.parent_id
-        && (!t.parents.contains_key(p) || would_cycle(&t.parents, &id, p))
-    {
-        errs.add("parent_id", "unknown_parent", "no such category in this store");
+    if let Some(p) = &input.parent_id {
+        if !parents.contains_key(p) {
+            errs.add("parent_id", "unknown_parent", "no such category in this store");
+        } else if would_cycle(parents, id, p) {
+            errs.add("parent_id", "cycle", "a category cannot sit below itself");
+        }
     }
     let mut rows = Vec::new();
     for (lang, text) in &input.texts {
@@ -124,22 +130,56 @@ pub async fn create(app: &App, ctx: &Ctx, input: CategoryInput) -> ServiceResult
             );
         }
         rows.push(sql::CategoryText {
-            category_id: id.clone(),
+            category_id: id.to_string(),
             lang: lang.code().into(),
             name: text.name.trim().into(),
             slug,
         });
     }
-    errs.finish(())?;
-    let mut tx = app.db.begin().await?;
-    for r in &rows {
-        if sql::slug_owner(&mut tx, &ctx.store.id, &r.lang, &r.slug).await?.is_some() {
+    Ok(errs.finish(rows)?)
+}
+
+/// The tree's shape, read after locking it: edits of one store's tree
+/// run one at a time (on PostgreSQL too), so a move and a delete, or two
+/// moves, cannot together orphan a branch or make a cycle.
+async fn locked_parents(tx: &mut crate::db::Tx, store_id: &str) -> ServiceResult<HashMap<String, Option<String>>> {
+    sql::lock_tree(tx, store_id).await?;
+    Ok(sql::all(&mut **tx, store_id).await?.into_iter().map(|r| (r.id, r.parent_id)).collect())
+}
+
+/// Refuses a slug another category has in the same language.
+async fn check_slugs(
+    tx: &mut crate::db::Tx,
+    store_id: &str,
+    id: &str,
+    rows: &[sql::CategoryText],
+) -> ServiceResult<()> {
+    for r in rows {
+        if sql::slug_owner(tx, store_id, &r.lang, &r.slug).await?.is_some_and(|owner| owner != id) {
             return Err(ServiceError::Conflict {
                 code: "slug_taken",
                 message: format!("slug {} is used by another category", r.slug),
             });
         }
     }
+    Ok(())
+}
+
+fn view_of(id: String, input: &CategoryInput, rows: Vec<sql::CategoryText>) -> CategoryView {
+    let texts = rows
+        .into_iter()
+        .filter_map(|r| Language::parse(&r.lang).map(|l| (l, CategoryText { name: r.name, slug: Some(r.slug) })))
+        .collect();
+    CategoryView { id, parent_id: input.parent_id.clone(), position: input.position, texts }
+}
+
+pub async fn create(app: &App, ctx: &Ctx, input: CategoryInput) -> ServiceResult<CategoryView> {
+    ctx.actor.require(Permission::CatalogManage)?;
+    let id = ids::new_id("cat");
+    let mut tx = app.db.begin().await?;
+    let parents = locked_parents(&mut tx, &ctx.store.id).await?;
+    let rows = checked(ctx, &parents, &id, &input)?;
+    check_slugs(&mut tx, &ctx.store.id, &id, &rows).await?;
     sql::insert(
         &mut tx,
         &ctx.store.id,
@@ -153,11 +193,62 @@ pub async fn create(app: &App, ctx: &Ctx, input: CategoryInput) -> ServiceResult
     audit::record(app, &mut tx, ctx, "catalog.category_created", &id, json!({ "parent_id": input.parent_id })).await?;
     tx.commit().await?;
     app.catalog_changed(&ctx.store.id);
-    let texts = rows
-        .into_iter()
-        .filter_map(|r| Language::parse(&r.lang).map(|l| (l, CategoryText { name: r.name, slug: Some(r.slug) })))
-        .collect();
-    Ok(CategoryView { id, parent_id: input.parent_id, position: input.position, texts })
+    Ok(view_of(id, &input, rows))
+}
+
+/// Replaces a category's place in the tree (parent, position) and its
+/// texts. Products in it and below it are re-indexed for search, since
+/// their category names and ancestors may have changed.
+pub async fn update(app: &App, ctx: &Ctx, id: &str, input: CategoryInput) -> ServiceResult<CategoryView> {
+    ctx.actor.require(Permission::CatalogManage)?;
+    let store_id = &ctx.store.id;
+    let mut tx = app.db.begin().await?;
+    let parents = locked_parents(&mut tx, store_id).await?;
+    if !parents.contains_key(id) {
+        return Err(ServiceError::NotFound);
+    }
+    let rows = checked(ctx, &parents, id, &input)?;
+    check_slugs(&mut tx, store_id, id, &rows).await?;
+    if !sql::update(&mut tx, store_id, id, input.parent_id.as_deref(), input.position).await? {
+        return Err(ServiceError::NotFound);
+    }
+    sql::delete_texts(&mut tx, store_id, id).await?;
+    for r in &rows {
+        sql::insert_text(&mut tx, store_id, r).await?;
+    }
+    outbox::emit(&mut tx, store_id, "category.updated", json!({ "category_id": id })).await?;
+    audit::record(app, &mut tx, ctx, "catalog.category_updated", id, json!({ "parent_id": input.parent_id })).await?;
+    tx.commit().await?;
+    app.wake_outbox();
+    app.catalog_changed(store_id);
+    Ok(view_of(id.to_string(), &input, rows))
+}
+
+/// Deletes a category with no subcategories; its products stay and only
+/// leave it. One with subcategories is refused (409): move or delete them
+/// first, so no branch of the tree is lost by accident.
+pub async fn delete(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<()> {
+    ctx.actor.require(Permission::CatalogManage)?;
+    let store_id = &ctx.store.id;
+    let mut tx = app.db.begin().await?;
+    let parents = locked_parents(&mut tx, store_id).await?;
+    if !parents.contains_key(id) {
+        return Err(ServiceError::NotFound);
+    }
+    let children = parents.values().filter(|p| p.as_deref() == Some(id)).count();
+    if children > 0 {
+        return Err(ServiceError::Conflict {
+            code: "category_has_children",
+            message: format!("the category has {children} subcategories; move or delete them first"),
+        });
+    }
+    let products = sql::delete(&mut tx, store_id, id).await?;
+    outbox::emit(&mut tx, store_id, "category.deleted", json!({ "category_id": id, "products": products })).await?;
+    audit::record(app, &mut tx, ctx, "catalog.category_deleted", id, json!({ "products": products })).await?;
+    tx.commit().await?;
+    app.wake_outbox();
+    app.catalog_changed(store_id);
+    Ok(())
 }
 
 /// Checks that every id names a category of the store.

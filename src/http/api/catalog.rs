@@ -115,6 +115,32 @@ pub async fn create_category(
     Ok((StatusCode::CREATED, Json(categories::create(&state.app, &ctx, input).await?)))
 }
 
+/// Replaces a category's parent, position and texts.
+#[utoipa::path(put, path = "/api/v1/categories/{id}", tag = "catalog", security(("bearer" = [])), request_body = CategoryInput,
+    params(("id" = String, Path, description = "Category id")),
+    responses((status = 200, body = CategoryView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_category(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<CategoryInput>,
+) -> Result<Json<CategoryView>, ApiError> {
+    Ok(Json(categories::update(&state.app, &ctx, &id, input).await?))
+}
+
+/// Deletes a category without subcategories; its products only leave it.
+#[utoipa::path(delete, path = "/api/v1/categories/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Category id")),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_category(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    categories::delete(&state.app, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryQuery {

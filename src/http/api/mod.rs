@@ -42,7 +42,8 @@ use crate::services::Outcome;
         customers::sign_up, customers::me, customers::update_me,
         account::list, account::create, account::get, account::update, account::delete, account::export, account::erase,
         catalog::channels, catalog::create_channel, catalog::create, catalog::get, catalog::update, catalog::storefront_product,
-        catalog::categories, catalog::create_category, catalog::storefront_category,
+        catalog::categories, catalog::create_category, catalog::update_category, catalog::delete_category,
+        catalog::storefront_category,
         search::storefront, search::suggest, search::staff, search::list_attributes, search::create_attribute, search::list_types, search::create_type, search::list_collections, search::create_collection, search::update_collection, search::storefront_collection,
         pricing::groups, pricing::create_group, pricing::members, pricing::add_member, pricing::remove_member,
         pricing::lists, pricing::create_list, pricing::get_list, pricing::update_list, pricing::delete_list, pricing::quote,
@@ -138,6 +139,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/products/{id}", get(catalog::get).put(catalog::update))
         .route("/api/v1/storefront/products/{slug}", get(catalog::storefront_product))
         .route("/api/v1/categories", get(catalog::categories).post(catalog::create_category))
+        .route("/api/v1/categories/{id}", put(catalog::update_category).delete(catalog::delete_category))
         .route("/api/v1/storefront/categories/{slug}", get(catalog::storefront_category))
         .route("/api/v1/products/{id}/media", get(media::list).post(media::upload))
         .route("/api/v1/products/{id}/media/order", put(media::reorder))
