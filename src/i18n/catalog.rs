@@ -150,6 +150,25 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
     ("admin.products", ["Products", "Produkte", "Productos", "Produtos", "商品"]),
     ("admin.new_product", ["New product", "Neues Produkt", "Nuevo producto", "Novo produto", "新建商品"]),
     ("admin.edit_product", ["Edit product", "Produkt bearbeiten", "Editar producto", "Editar produto", "编辑商品"]),
+    ("admin.edit", ["Edit", "Bearbeiten", "Editar", "Editar", "编辑"]),
+    (
+        "admin.edit_category",
+        ["Edit category", "Kategorie bearbeiten", "Editar categoría", "Editar categoria", "编辑分类"],
+    ),
+    (
+        "admin.delete_category",
+        ["Delete category", "Kategorie löschen", "Eliminar categoría", "Excluir categoria", "删除分类"],
+    ),
+    (
+        "admin.delete_category_hint",
+        [
+            "Only a category without subcategories can be deleted; its products stay and only leave it.",
+            "Nur eine Kategorie ohne Unterkategorien kann gelöscht werden; ihre Produkte bleiben erhalten.",
+            "Solo se puede eliminar una categoría sin subcategorías; sus productos se conservan.",
+            "Só é possível excluir uma categoria sem subcategorias; os produtos permanecem.",
+            "只能删除没有子分类的分类；其中的商品会保留。",
+        ],
+    ),
     ("admin.status", ["Status", "Status", "Estado", "Status", "状态"]),
     ("admin.kind", ["Kind", "Art", "Tipo", "Tipo", "类型"]),
     ("admin.name", ["Name", "Name", "Nombre", "Nome", "名称"]),

@@ -247,6 +247,38 @@ async fn staff_build_the_category_tree_through_pages(b: Backend) {
     let (status, _) = post(&app, &cookie, "/admin/categories", &[("_csrf", "forged"), ("name.en", "Forged")]).await;
     assert_eq!(status, 403);
     assert_eq!(app.count_rows("categories").await, before + 2);
+
+    // Edited on its own page: renamed; it cannot go below its own branch.
+    let edit = format!("/admin/categories/{id}");
+    let (status, html) = page(&app, &cookie, &edit).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("value=\"Climbing\"") && html.contains("value=\"klettern\""), "{html}");
+    assert!(!html.contains(">— Ropes</option>"), "its own subcategory is no place for it: {html}");
+    let (status, _) = post(
+        &app,
+        &cookie,
+        &edit,
+        &[("_csrf", &csrf), ("name.en", "Climbing gear"), ("name.de", "Kletterausrüstung"), ("position", "3")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let all: Value = app.get("/api/v1/categories", Some(&owner)).await.json().await.unwrap();
+    let climbing = all.as_array().unwrap().iter().find(|c| c["id"] == id).unwrap();
+    assert_eq!(climbing["texts"]["en"]["slug"], "climbing-gear");
+    assert_eq!(climbing["position"], 3);
+    let ropes = all.as_array().unwrap().iter().find(|c| c["texts"]["en"]["name"] == "Ropes").unwrap();
+    let ropes_id = ropes["id"].as_str().unwrap().to_string();
+    // Deleting it while Ropes sits below is refused on the page; Ropes can go.
+    let (status, html) = post(&app, &cookie, &format!("{edit}/delete"), &[("_csrf", &csrf)]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"errors\"") && html.contains("subcategories"), "{html}");
+    let (status, _) =
+        post(&app, &cookie, &format!("/admin/categories/{ropes_id}/delete"), &[("_csrf", "forged")]).await;
+    assert_eq!(status, 403);
+    assert_eq!(app.count_rows("categories").await, before + 2);
+    let (status, _) = post(&app, &cookie, &format!("/admin/categories/{ropes_id}/delete"), &[("_csrf", &csrf)]).await;
+    assert_eq!(status, 303);
+    assert_eq!(app.count_rows("categories").await, before + 1);
 }
 
 async fn staff_define_attributes_and_product_types_through_pages(b: Backend) {
