@@ -145,6 +145,19 @@ pub async fn owners_of_skus(db: &Db, store_id: &str, skus: &[String]) -> Result<
         .collect()
 }
 
+/// (product id, sku) of every variant of those of the products that exist.
+pub async fn skus_of_products(
+    db: &Db,
+    store_id: &str,
+    product_ids: &[String],
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    by_keys(db, "SELECT product_id, sku FROM variants", "product_id", store_id, product_ids)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("product_id")?, r.try_get("sku")?)))
+        .collect()
+}
+
 /// (sku, variant id) for those of the SKUs that exist.
 pub async fn variant_ids_by_sku(
     db: &Db,

@@ -373,4 +373,47 @@ async fn staff_curate_collections_through_pages(b: Backend) {
     assert!(html.contains("NOPE-1") && html.contains("price_max"), "{html}");
     let all: Value = app.get("/api/v1/collections", Some(&owner)).await.json().await.unwrap();
     assert_eq!(all.as_array().unwrap().len(), 2);
+
+    // Edited on its own page, which shows what is stored.
+    let id_of = |name: &str| {
+        all.as_array().unwrap().iter().find(|c| c["texts"]["en"]["name"] == name).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let picks_page = format!("/admin/collections/{}", id_of("Staff picks"));
+    let (status, html) = page(&app, &cookie, &picks_page).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("TENT-9\nHAT-1") && html.contains("value=\"Staff picks\""), "{html}");
+    // Renamed and reordered: the link keeps its slug, the order follows the form.
+    let edit = [("_csrf", csrf.as_str()), ("kind", "manual"), ("name.en", "Our picks"), ("skus", "HAT-1\nTENT-9")];
+    assert_eq!(post(&app, &cookie, &picks_page, &edit).await.0, 303);
+    let picks: Value = app.get("/api/v1/storefront/collections/staff-picks", None).await.json().await.unwrap();
+    assert_eq!(picks["collection"]["name"], "Our picks", "{picks}");
+    let names: Vec<&str> =
+        picks["products"]["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Sun hat", "Beach tent"]);
+    // The rule's price ceiling raised: the tent now fits; the form shows the stored ceiling.
+    let rule_page = format!("/admin/collections/{}", id_of("Summer under 50"));
+    let (_, html) = page(&app, &cookie, &rule_page).await;
+    assert!(html.contains("value=\"50.00\"") && html.contains("value=\"summer\""), "{html}");
+    let raised = [
+        ("_csrf", csrf.as_str()),
+        ("kind", "rule"),
+        ("name.en", "Summer under 150"),
+        ("tags", "summer"),
+        ("price_max", "150.00"),
+        ("featured", "1"),
+    ];
+    assert_eq!(post(&app, &cookie, &rule_page, &raised).await.0, 303);
+    let found: Value = app.get("/api/v1/storefront/collections/summer-under-50", None).await.json().await.unwrap();
+    assert_eq!(found["products"]["total"], 2, "{found}");
+    // A bad edit is refused on the page and changes nothing.
+    let bad = [("_csrf", csrf.as_str()), ("kind", "manual"), ("name.en", "Broken"), ("skus", "NOPE-1")];
+    let (status, html) = post(&app, &cookie, &picks_page, &bad).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("NOPE-1"), "{html}");
+    let picks: Value = app.get("/api/v1/storefront/collections/staff-picks", None).await.json().await.unwrap();
+    assert_eq!(picks["collection"]["name"], "Our picks");
+    assert_eq!(page(&app, &cookie, "/admin/collections/col_01hzzzzzzzzzzzzzzzzzzzzzzz").await.0, 404);
 }
