@@ -33,6 +33,50 @@ pub async fn insert_attribute(tx: &mut Tx, store_id: &str, a: &AttributeRow, now
     Ok(())
 }
 
+/// One attribute, locked until the transaction ends (a no-op update
+/// first: a row lock on PostgreSQL), so checks of its use hold at commit.
+pub async fn attribute_for_update(tx: &mut Tx, store_id: &str, id: &str) -> Result<Option<AttributeRow>, sqlx::Error> {
+    sqlx::query("UPDATE attributes SET code = code WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(attributes(&mut **tx, store_id).await?.into_iter().find(|a| a.id == id))
+}
+
+pub async fn update_attribute(tx: &mut Tx, store_id: &str, a: &AttributeRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE attributes SET unit = $3, filterable = $4, names = $5, choices = $6 WHERE store_id = $1 AND id = $2",
+    )
+    .bind(store_id)
+    .bind(&a.id)
+    .bind(&a.unit)
+    .bind(i64::from(a.filterable))
+    .bind(&a.names)
+    .bind(&a.choices)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_attribute(tx: &mut Tx, store_id: &str, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM attributes WHERE store_id = $1 AND id = $2")
+        .bind(store_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Every stored value of one attribute (JSON text).
+pub async fn values_of(tx: &mut Tx, store_id: &str, attribute_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT value FROM product_attributes WHERE store_id = $1 AND attribute_id = $2")
+        .bind(store_id)
+        .bind(attribute_id)
+        .fetch_all(&mut **tx)
+        .await
+}
+
 pub async fn attributes<'e, E>(ex: E, store_id: &str) -> Result<Vec<AttributeRow>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,

@@ -93,8 +93,8 @@ pub async fn list(app: &App, ctx: &Ctx) -> ServiceResult<Vec<AttributeView>> {
     Ok(definitions(app, &ctx.store.id).await?.into_iter().map(view).collect())
 }
 
-pub async fn create(app: &App, ctx: &Ctx, input: AttributeInput) -> ServiceResult<AttributeView> {
-    ctx.actor.require(Permission::CatalogManage)?;
+/// The checks every attribute definition passes, new or edited.
+fn check(ctx: &Ctx, input: &AttributeInput) -> ServiceResult<()> {
     let mut errs = FieldErrors::default();
     if !is_valid_code(&input.code) {
         errs.add("code", "invalid_format", "code: 1 to 40 of a-z, 0-9, - and _");
@@ -124,7 +124,12 @@ pub async fn create(app: &App, ctx: &Ctx, input: AttributeInput) -> ServiceResul
     } else if !input.choices.is_empty() {
         errs.add("choices", "not_allowed", "only choice attributes have choices");
     }
-    errs.finish(())?;
+    Ok(errs.finish(())?)
+}
+
+pub async fn create(app: &App, ctx: &Ctx, input: AttributeInput) -> ServiceResult<AttributeView> {
+    ctx.actor.require(Permission::CatalogManage)?;
+    check(ctx, &input)?;
     let row = sql::AttributeRow {
         id: ids::new_id("att"),
         code: input.code.clone(),
@@ -149,6 +154,106 @@ pub async fn create(app: &App, ctx: &Ctx, input: AttributeInput) -> ServiceResul
     tx.commit().await?;
     app.catalog_changed(&ctx.store.id);
     Ok(AttributeView { id: row.id, input })
+}
+
+/// Edits an attribute's names, unit, facet flag and choices. Its code and
+/// kind stay (products, types and filters refer to them); a choice that a
+/// product still uses cannot be removed. Products are re-indexed.
+pub async fn update(app: &App, ctx: &Ctx, id: &str, input: AttributeInput) -> ServiceResult<AttributeView> {
+    ctx.actor.require(Permission::CatalogManage)?;
+    check(ctx, &input)?;
+    let store_id = &ctx.store.id;
+    let mut tx = app.db.begin().await?;
+    let current =
+        sql::attribute_for_update(&mut tx, store_id, id).await?.map(def_from_row).ok_or(ServiceError::NotFound)?;
+    let mut errs = FieldErrors::default();
+    if input.code != current.code {
+        errs.add("code", "immutable", "an attribute's code cannot change");
+    }
+    if input.kind != current.kind {
+        errs.add("kind", "immutable", "an attribute's kind cannot change");
+    }
+    errs.finish(())?;
+    if current.kind.has_choices() {
+        let kept: BTreeSet<&str> = input.choices.iter().map(|c| c.code.as_str()).collect();
+        let dropped: Vec<&str> =
+            current.choices.iter().map(|c| c.code.as_str()).filter(|c| !kept.contains(c)).collect();
+        if !dropped.is_empty() {
+            let used = used_choices(&sql::values_of(&mut tx, store_id, id).await?);
+            if let Some(c) = dropped.iter().find(|c| used.contains(**c)) {
+                return Err(ServiceError::Conflict {
+                    code: "choice_in_use",
+                    message: format!("products use the choice {c}; change them first"),
+                });
+            }
+        }
+    }
+    let row = sql::AttributeRow {
+        id: id.to_string(),
+        code: current.code,
+        kind: current.kind.as_str().into(),
+        unit: input.unit.clone(),
+        filterable: input.filterable,
+        names: serde_json::to_string(&input.names).unwrap_or_default(),
+        choices: serde_json::to_string(&input.choices).unwrap_or_default(),
+    };
+    sql::update_attribute(&mut tx, store_id, &row).await?;
+    outbox::emit(&mut tx, store_id, "attribute.updated", json!({ "attribute_id": id })).await?;
+    audit::record(app, &mut tx, ctx, "catalog.attribute_updated", id, json!({ "code": row.code })).await?;
+    tx.commit().await?;
+    app.wake_outbox();
+    app.catalog_changed(store_id);
+    Ok(AttributeView { id: id.to_string(), input })
+}
+
+/// Choice codes found in stored values (`"red"` or `["red", "blue"]`).
+fn used_choices(values: &[String]) -> BTreeSet<String> {
+    let mut used = BTreeSet::new();
+    for v in values {
+        match serde_json::from_str::<Value>(v) {
+            Ok(Value::String(c)) => {
+                used.insert(c);
+            }
+            Ok(Value::Array(cs)) => used.extend(cs.into_iter().filter_map(|c| c.as_str().map(str::to_string))),
+            _ => {}
+        }
+    }
+    used
+}
+
+/// Deletes an attribute no product type lists and no product has a value
+/// for (409 otherwise, naming what still uses it).
+pub async fn delete(app: &App, ctx: &Ctx, id: &str) -> ServiceResult<()> {
+    ctx.actor.require(Permission::CatalogManage)?;
+    let store_id = &ctx.store.id;
+    let mut tx = app.db.begin().await?;
+    let current = sql::attribute_for_update(&mut tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
+    let types: Vec<String> = sql::types(&mut *tx, store_id)
+        .await?
+        .into_iter()
+        .filter(|t| serde_json::from_str::<Vec<String>>(&t.attributes).unwrap_or_default().iter().any(|a| a == id))
+        .map(|t| t.code)
+        .collect();
+    if !types.is_empty() {
+        return Err(ServiceError::Conflict {
+            code: "attribute_in_use",
+            message: format!("product types use it: {}; remove it from them first", types.join(", ")),
+        });
+    }
+    let values = sql::values_of(&mut tx, store_id, id).await?.len();
+    if values > 0 {
+        return Err(ServiceError::Conflict {
+            code: "attribute_in_use",
+            message: format!("{values} products have a value for it; remove the values first"),
+        });
+    }
+    sql::delete_attribute(&mut tx, store_id, id).await?;
+    outbox::emit(&mut tx, store_id, "attribute.deleted", json!({ "attribute_id": id, "code": current.code })).await?;
+    audit::record(app, &mut tx, ctx, "catalog.attribute_deleted", id, json!({ "code": current.code })).await?;
+    tx.commit().await?;
+    app.wake_outbox();
+    app.catalog_changed(store_id);
+    Ok(())
 }
 
 pub async fn list_types(app: &App, ctx: &Ctx) -> ServiceResult<Vec<ProductTypeView>> {

@@ -16,6 +16,7 @@ crate::on_both_databases!(
     pagination_walks_every_result_once,
     customers_see_only_visible_products_staff_see_all,
     attributes_are_typed_and_translated,
+    attributes_are_edited_and_deleted_only_when_unused,
     bad_search_requests_are_refused,
     other_nodes_and_rebuilds_catch_up,
     search_and_category_pages_filter_through_links,
@@ -490,4 +491,74 @@ async fn search_and_category_pages_filter_through_links(b: Backend) {
     // The other store's pages do not show these products.
     let food = app.get("/s/foodbank/search?q=shirt", None).await.text().await.unwrap();
     assert!(!food.contains("Red shirt"));
+}
+
+async fn attributes_are_edited_and_deleted_only_when_unused(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    define_colour(&app, &owner).await;
+    let mut p = product("ED-1", json!({"en": {"name": "Red cap"}}), 1500);
+    p["product_type"] = json!("apparel");
+    p["attributes"] = json!({"colour": "red"});
+    create(&app, &owner, &p).await;
+    let attrs: Value = app.get("/api/v1/attributes", Some(&owner)).await.json().await.unwrap();
+    let id_of = |code: &str| {
+        attrs.as_array().unwrap().iter().find(|a| a["code"] == code).unwrap()["id"].as_str().unwrap().to_string()
+    };
+    let colour = format!("/api/v1/attributes/{}", id_of("colour"));
+    let choice = |code: &str, en: &str| json!({"code": code, "labels": {"en": en}});
+    let edit = |choices: Value| {
+        json!({"code": "colour", "kind": "choice", "filterable": true,
+               "names": {"en": "Color", "de": "Farbe"}, "choices": choices})
+    };
+
+    // Renamed, relabelled and a choice added.
+    let all = json!([choice("red", "Scarlet"), choice("blue", "Blue"), choice("green", "Green")]);
+    let res = app.put_json(&colour, Some(&owner), &edit(all)).await;
+    assert_eq!(res.status(), 200);
+    let attrs_now: Value = app.get("/api/v1/attributes", Some(&owner)).await.json().await.unwrap();
+    let c = attrs_now.as_array().unwrap().iter().find(|a| a["code"] == "colour").unwrap().clone();
+    assert_eq!(c["names"]["en"], "Color");
+    assert_eq!(c["choices"].as_array().unwrap().len(), 3);
+    assert_eq!(c["choices"][0]["labels"]["en"], "Scarlet");
+
+    // A choice a product uses stays; an unused one can go.
+    let without_red = json!([choice("blue", "Blue"), choice("green", "Green")]);
+    assert_problem(app.put_json(&colour, Some(&owner), &edit(without_red)).await, 409, "choice_in_use").await;
+    let without_blue = json!([choice("red", "Scarlet"), choice("green", "Green")]);
+    assert_eq!(app.put_json(&colour, Some(&owner), &edit(without_blue)).await.status(), 200);
+
+    // Code and kind cannot change; bad input and unknown ids are refused.
+    let mut renamed = edit(json!([choice("red", "Red"), choice("green", "Green")]));
+    renamed["code"] = json!("hue");
+    assert_problem(app.put_json(&colour, Some(&owner), &renamed).await, 422, "validation_failed").await;
+    let retyped = json!({"code": "colour", "kind": "text", "names": {"en": "Color"}});
+    assert_problem(app.put_json(&colour, Some(&owner), &retyped).await, 422, "validation_failed").await;
+    let res = app
+        .put_json("/api/v1/attributes/att_01hzzzzzzzzzzzzzzzzzzzzzzz", Some(&owner), &edit(json!([choice("red", "R")])))
+        .await;
+    assert_problem(res, 404, "not_found").await;
+    assert_eq!(app.put_json(&colour, None, &edit(json!([choice("red", "R")]))).await.status(), 401);
+    let after: Value = app.get("/api/v1/attributes", Some(&owner)).await.json().await.unwrap();
+    let c = after.as_array().unwrap().iter().find(|a| a["code"] == "colour").unwrap().clone();
+    let codes: Vec<&str> = c["choices"].as_array().unwrap().iter().map(|x| x["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["red", "green"], "refused edits changed nothing");
+
+    // A product type lists colour: it is not deleted. An unused attribute is.
+    let delete = |path: String| app.client.delete(app.url(&path)).bearer_auth(&owner).send();
+    assert_problem(delete(colour.clone()).await.unwrap(), 409, "attribute_in_use").await;
+    let res = app
+        .post_json(
+            "/api/v1/attributes",
+            Some(&owner),
+            &json!({"code": "season", "kind": "text", "names": {"en": "Season"}}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let season = format!("/api/v1/attributes/{}", res.json::<Value>().await.unwrap()["id"].as_str().unwrap());
+    let before = app.count_rows("attributes").await;
+    assert_eq!(delete(season.clone()).await.unwrap().status(), 204);
+    assert_eq!(app.count_rows("attributes").await, before - 1);
+    assert_problem(delete(season).await.unwrap(), 404, "not_found").await;
+    app.stop().await;
 }

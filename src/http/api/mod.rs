@@ -44,7 +44,7 @@ use crate::services::Outcome;
         catalog::channels, catalog::create_channel, catalog::create, catalog::get, catalog::update, catalog::storefront_product,
         catalog::categories, catalog::create_category, catalog::update_category, catalog::delete_category,
         catalog::storefront_category,
-        search::storefront, search::suggest, search::staff, search::list_attributes, search::create_attribute, search::list_types, search::create_type, search::list_collections, search::create_collection, search::update_collection, search::storefront_collection,
+        search::storefront, search::suggest, search::staff, search::list_attributes, search::create_attribute, search::update_attribute, search::delete_attribute, search::list_types, search::create_type, search::list_collections, search::create_collection, search::update_collection, search::storefront_collection,
         pricing::groups, pricing::create_group, pricing::members, pricing::add_member, pricing::remove_member,
         pricing::lists, pricing::create_list, pricing::get_list, pricing::update_list, pricing::delete_list, pricing::quote,
         jobs::import, jobs::export, jobs::list, jobs::get, jobs::file,
@@ -132,6 +132,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/storefront/search", get(search::storefront))
         .route("/api/v1/storefront/search/suggest", get(search::suggest))
         .route("/api/v1/attributes", get(search::list_attributes).post(search::create_attribute))
+        .route("/api/v1/attributes/{id}", put(search::update_attribute).delete(search::delete_attribute))
         .route("/api/v1/product-types", get(search::list_types).post(search::create_type))
         .route("/api/v1/collections", get(search::list_collections).post(search::create_collection))
         .route("/api/v1/collections/{id}", put(search::update_collection))

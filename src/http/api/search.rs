@@ -148,6 +148,33 @@ pub async fn create_attribute(
     Ok((StatusCode::CREATED, Json(attributes::create(&state.app, &ctx, input).await?)))
 }
 
+/// Edits an attribute's names, unit, facet flag and choices (its code and
+/// kind stay). Needs `catalog.manage`.
+#[utoipa::path(put, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = [])), request_body = AttributeInput,
+    params(("id" = String, Path, description = "Attribute id")),
+    responses((status = 200, body = AttributeView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_attribute(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AttributeInput>,
+) -> Result<Json<AttributeView>, ApiError> {
+    Ok(Json(attributes::update(&state.app, &ctx, &id, input).await?))
+}
+
+/// Deletes an attribute nothing uses. Needs `catalog.manage`.
+#[utoipa::path(delete, path = "/api/v1/attributes/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Attribute id")),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_attribute(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    attributes::delete(&state.app, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[utoipa::path(get, path = "/api/v1/product-types", tag = "catalog", security(("bearer" = [])),
     responses((status = 200, body = Vec<ProductTypeView>), (status = 403, body = Problem)))]
 pub async fn list_types(
