@@ -147,6 +147,37 @@ where
     .collect()
 }
 
+/// The lines of several returns (up to a page of them) in one query, by
+/// return id, each in line order.
+pub async fn lines_of_many(
+    db: &super::Db,
+    store_id: &str,
+    return_ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<ReturnLineRow>>, sqlx::Error> {
+    let mut out: std::collections::HashMap<String, Vec<ReturnLineRow>> = std::collections::HashMap::new();
+    if return_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT return_id, line_no, quantity, reason, condition FROM return_lines
+         WHERE store_id = $1 AND return_id IN ({}) ORDER BY return_id, line_no",
+        (2..2 + return_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    for id in return_ids {
+        q = q.bind(id);
+    }
+    for r in q.fetch_all(db.pool()).await? {
+        out.entry(r.try_get("return_id")?).or_default().push(ReturnLineRow {
+            line_no: r.try_get("line_no")?,
+            quantity: r.try_get("quantity")?,
+            reason: r.try_get("reason")?,
+            condition: r.try_get("condition")?,
+        });
+    }
+    Ok(out)
+}
+
 /// Moves a return from `from` to `to`; false if it moved meanwhile.
 pub async fn set_status(
     tx: &mut Tx,

@@ -302,14 +302,18 @@ pub async fn list(app: &App, ctx: &Ctx, status: Option<ReturnStatus>) -> Service
     ctx.actor.require(Permission::OrdersRead)?;
     let pool = app.db.pool();
     let mut orders: HashMap<String, Order> = HashMap::new();
-    let mut out = Vec::new();
-    for r in sql::list(pool, &ctx.store.id, status.map(|s| s.as_str()), 200).await? {
+    let returns = sql::list(pool, &ctx.store.id, status.map(|s| s.as_str()), 200).await?;
+    // Every return's lines in one query, not one per return.
+    let ids: Vec<String> = returns.iter().map(|r| r.id.clone()).collect();
+    let mut lines = sql::lines_of_many(&app.db, &ctx.store.id, &ids).await?;
+    let mut out = Vec::with_capacity(returns.len());
+    for r in returns {
         if !orders.contains_key(&r.order_id) {
             orders.insert(r.order_id.clone(), orders_svc::get(app, ctx, &r.order_id, None).await?);
         }
         let order = &orders[&r.order_id];
-        let lines = sql::lines(pool, &ctx.store.id, &r.id).await?;
-        out.push(view(order, r, lines, &line_index(order)));
+        let own = lines.remove(&r.id).unwrap_or_default();
+        out.push(view(order, r, own, &line_index(order)));
     }
     Ok(out)
 }

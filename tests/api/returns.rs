@@ -125,6 +125,17 @@ async fn returns_in_parts_refund_exactly_what_was_paid(b: Backend) {
     assert!(seen["history"].to_string().contains(&format!("return {first_id} received")), "{seen}");
     let all: Value = app.get("/api/v1/returns?status=received", Some(&owner)).await.json().await.unwrap();
     assert_eq!(all.as_array().unwrap().len(), 2);
+    // Each listed return carries its own lines, as its own page shows them.
+    for listed in all.as_array().unwrap() {
+        let one: Value = app
+            .get(&format!("/api/v1/returns/{}", listed["id"].as_str().unwrap()), Some(&owner))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(!listed["lines"].as_array().unwrap().is_empty(), "{listed}");
+        assert_eq!(listed["lines"], one["lines"]);
+    }
     let events = app.scalar("SELECT COUNT(*) FROM outbox_events WHERE event_type = 'return.received'").await;
     assert_eq!(events, 2);
     app.stop().await;
