@@ -226,12 +226,10 @@ async fn update(
 ) -> Response {
     let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
     let input = input_of(&form);
-    let shown =
-        CategoryInput { parent_id: input.parent_id.clone(), position: input.position, texts: input.texts.clone() };
-    match categories::update(&state.app, &s.ctx, &id, input).await {
+    match categories::update(&state.app, &s.ctx, &id, input.clone()).await {
         Ok(_) => Redirect::to(&shell.href("/admin/categories")).into_response(),
         Err(e) => match messages(e) {
-            Ok(errors) => show_edit(&state, shell, &s, &id, Some(shown), errors).await,
+            Ok(errors) => show_edit(&state, shell, &s, &id, Some(input), errors).await,
             Err(e) => failure(&shell, e),
         },
     }
