@@ -34,7 +34,7 @@ const MAX_BATCH: usize = 64;
 /// cancelled while queued).
 const RESCUE_AFTER: Duration = Duration::from_millis(20);
 
-type Outcome = Option<Result<(), String>>;
+pub(super) type Outcome = Option<Result<(), String>>;
 
 pub(super) struct GroupCommit {
     writer: Arc<Mutex<Writer>>,
@@ -133,12 +133,7 @@ tokio::task_local! {
 /// batch member's writes, so its answer waits too. Err when such a batch
 /// failed: the answer would describe writes that never happened.
 pub async fn durable<F: std::future::Future>(work: F) -> Result<F::Output, String> {
-    let (out, seen) = SEEN
-        .scope(Default::default(), async {
-            let out = work.await;
-            (out, SEEN.with(|s| std::mem::take(&mut *s.lock().unwrap_or_else(|e| e.into_inner()))))
-        })
-        .await;
+    let (out, seen) = seen_by(work).await;
     for mut rx in seen {
         let done = tokio::time::timeout(Duration::from_secs(30), rx.wait_for(Option::is_some))
             .await
@@ -150,6 +145,24 @@ pub async fn durable<F: std::future::Future>(work: F) -> Result<F::Output, Strin
         }
     }
     Ok(out)
+}
+
+/// Runs `work`, returning with its output the batches it left that
+/// [`durable`] must wait for.
+pub(super) async fn seen_by<F: std::future::Future>(work: F) -> (F::Output, Vec<watch::Receiver<Outcome>>) {
+    SEEN.scope(Default::default(), async {
+        let out = work.await;
+        (out, SEEN.with(|s| std::mem::take(&mut *s.lock().unwrap_or_else(|e| e.into_inner()))))
+    })
+    .await
+}
+
+/// Hands batches that work run elsewhere left (see [`seen_by`]) to the
+/// current request's [`durable`].
+pub(super) fn adopt(seen: Vec<watch::Receiver<Outcome>>) {
+    if !seen.is_empty() {
+        let _ = SEEN.try_with(|s| s.lock().unwrap_or_else(|e| e.into_inner()).extend(seen));
+    }
 }
 
 /// Notes, for [`durable`], that the current request leaves a batch with

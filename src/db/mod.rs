@@ -39,6 +39,7 @@ pub mod staff;
 pub mod stores;
 pub mod tokens;
 pub mod webhooks;
+mod writer_thread;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -292,6 +293,8 @@ pub struct Db {
     /// SQLite's busy handler, which sleeps in growing steps) and commit in
     /// groups. None on PostgreSQL.
     writer: Option<std::sync::Arc<group_commit::GroupCommit>>,
+    /// Where hot write transactions run on SQLite (see [`Db::on_writer`]).
+    writer_thread: Option<std::sync::Arc<writer_thread::WriterThread>>,
 }
 
 impl Db {
@@ -319,15 +322,16 @@ impl Db {
             .after_connect(move |conn, _meta| Box::pin(async move { configure(conn, dialect).await }))
             .connect_with(options.clone())
             .await?;
-        let writer = match dialect {
+        let (writer, writer_thread) = match dialect {
             Dialect::Sqlite => {
                 let mut conn = AnyConnection::connect_with(&options).await?;
                 configure(&mut conn, dialect).await?;
-                Some(group_commit::GroupCommit::new(conn))
+                let thread = writer_thread::WriterThread::start().map_err(sqlx::Error::Io)?;
+                (Some(group_commit::GroupCommit::new(conn)), Some(std::sync::Arc::new(thread)))
             }
-            Dialect::Postgres => None,
+            Dialect::Postgres => (None, None),
         };
-        Ok(Self { pool, dialect, writer })
+        Ok(Self { pool, dialect, writer, writer_thread })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -368,6 +372,22 @@ impl Db {
         let mut deferred = deferred::Deferred::default();
         deferred.push(group_commit::SAVEPOINT, None);
         Ok(Tx { inner: TxInner::Grouped(writer.begin(false).await?), deferred, deferring: true, answers: Vec::new() })
+    }
+
+    /// Runs `work`, a write transaction that holds the SQLite writer across
+    /// several trips, on a thread kept for such work, so that it is woken
+    /// at once between trips (see [`writer_thread`]). On PostgreSQL it runs
+    /// in place. The result and durability are as if it ran in place.
+    pub async fn on_writer<F, T, E>(&self, work: F) -> Result<T, E>
+    where
+        F: std::future::Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: From<sqlx::Error> + Send + 'static,
+    {
+        match &self.writer_thread {
+            Some(thread) => thread.run(work).await,
+            None => work.await,
+        }
     }
 
     /// Runs one write statement as a transaction of its own (on SQLite

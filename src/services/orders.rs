@@ -224,6 +224,30 @@ pub async fn checkout(
     if !quote.problems.is_empty() {
         return Err(cart_not_orderable(quote.problems.join("; ")));
     }
+    let placing = Placing { row, ch, currency, lang, priced, quote, contact, principal, idem: idem.cloned() };
+    // The transaction runs on the writer's own thread on SQLite: it holds
+    // the one writer across two trips, and every checkout queues behind it.
+    app.db.on_writer(place(app.clone(), ctx.clone(), placing)).await
+}
+
+/// A cart checked and priced, ready to become an order.
+struct Placing {
+    row: crate::db::carts::CartRow,
+    ch: crate::db::catalog::ChannelRow,
+    currency: Currency,
+    lang: Language,
+    priced: Vec<cart::Priced>,
+    quote: super::quote::CartQuote,
+    contact: Contact,
+    principal: String,
+    idem: Option<IdempotencyRequest>,
+}
+
+/// The checkout's write transaction.
+async fn place(app: App, ctx: Ctx, placing: Placing) -> ServiceResult<Outcome<Order>> {
+    let Placing { row, ch, currency, lang, priced, quote, contact, principal, idem } = placing;
+    let (app, ctx, idem) = (&app, &ctx, idem.as_ref());
+    let store_id = &ctx.store.id;
     let totals = quote.totals;
     let pricing = quote.pricing();
     let coupon_holder = super::quote::coupon_holder(app, store_id, row.customer_id.as_deref(), Some(&contact));
