@@ -40,7 +40,7 @@ fn cart(r: &AnyRow) -> Result<CartRow, sqlx::Error> {
 }
 
 pub async fn insert(tx: &mut Tx, store_id: &str, c: &CartRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    tx.defer(sqlx::query(
         "INSERT INTO carts (store_id, id, token_hash, customer_id, channel_id, lang, contact_enc, created_at, updated_at,
              draft_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
@@ -53,8 +53,7 @@ pub async fn insert(tx: &mut Tx, store_id: &str, c: &CartRow) -> Result<(), sqlx
     .bind(&c.lang)
     .bind(&c.contact_enc)
     .bind(c.updated_at)
-    .bind(&c.draft_by)
-    .execute(&mut **tx)
+    .bind(&c.draft_by))
     .await?;
     Ok(())
 }
@@ -84,13 +83,14 @@ pub async fn update_contact(
     contact_enc: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE carts SET contact_enc = $3, updated_at = $4 WHERE store_id = $1 AND id = $2")
-        .bind(store_id)
-        .bind(id)
-        .bind(contact_enc)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    tx.defer(
+        sqlx::query("UPDATE carts SET contact_enc = $3, updated_at = $4 WHERE store_id = $1 AND id = $2")
+            .bind(store_id)
+            .bind(id)
+            .bind(contact_enc)
+            .bind(now),
+    )
+    .await?;
     Ok(())
 }
 
@@ -104,31 +104,34 @@ pub async fn set_line(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     if quantity == 0 {
-        sqlx::query("DELETE FROM cart_lines WHERE store_id = $1 AND cart_id = $2 AND variant_id = $3")
+        tx.defer(
+            sqlx::query("DELETE FROM cart_lines WHERE store_id = $1 AND cart_id = $2 AND variant_id = $3")
+                .bind(store_id)
+                .bind(cart_id)
+                .bind(variant_id),
+        )
+        .await?;
+    } else {
+        tx.defer(
+            sqlx::query(
+                "INSERT INTO cart_lines (store_id, cart_id, variant_id, quantity, added_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (store_id, cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity",
+            )
             .bind(store_id)
             .bind(cart_id)
             .bind(variant_id)
-            .execute(&mut **tx)
-            .await?;
-    } else {
-        sqlx::query(
-            "INSERT INTO cart_lines (store_id, cart_id, variant_id, quantity, added_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (store_id, cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity",
+            .bind(quantity)
+            .bind(now),
         )
-        .bind(store_id)
-        .bind(cart_id)
-        .bind(variant_id)
-        .bind(quantity)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
     }
-    sqlx::query("UPDATE carts SET updated_at = $3 WHERE store_id = $1 AND id = $2")
-        .bind(store_id)
-        .bind(cart_id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    tx.defer(
+        sqlx::query("UPDATE carts SET updated_at = $3 WHERE store_id = $1 AND id = $2")
+            .bind(store_id)
+            .bind(cart_id)
+            .bind(now),
+    )
+    .await?;
     Ok(())
 }
 
@@ -347,15 +350,16 @@ pub async fn update_choices(
     coupon_codes: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE carts SET shipping_choice = $3, coupon_codes = $4, updated_at = $5 WHERE store_id = $1 AND id = $2",
+    tx.defer(
+        sqlx::query(
+            "UPDATE carts SET shipping_choice = $3, coupon_codes = $4, updated_at = $5 WHERE store_id = $1 AND id = $2",
+        )
+        .bind(store_id)
+        .bind(id)
+        .bind(shipping_choice)
+        .bind(coupon_codes)
+        .bind(now),
     )
-    .bind(store_id)
-    .bind(id)
-    .bind(shipping_choice)
-    .bind(coupon_codes)
-    .bind(now)
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }

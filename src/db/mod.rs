@@ -390,6 +390,23 @@ impl Db {
         }
     }
 
+    /// Runs `work` as a write transaction whose statements go through
+    /// [`Tx::defer`] (none of their answers is needed before the commit):
+    /// on SQLite one trip to the writer, savepoint to release, run on the
+    /// writer's thread.
+    pub async fn write_queued<F>(&self, work: F) -> Result<(), sqlx::Error>
+    where
+        F: for<'t> FnOnce(&'t mut Tx) -> futures::future::BoxFuture<'t, Result<(), sqlx::Error>> + Send + 'static,
+    {
+        let db = self.clone();
+        self.on_writer(async move {
+            let mut tx = db.begin_deferring().await?;
+            work(&mut tx).await?;
+            tx.commit().await
+        })
+        .await
+    }
+
     /// Runs one write statement as a transaction of its own (on SQLite
     /// through the writer, so it never waits in SQLite's busy handler).
     pub async fn write<'q>(

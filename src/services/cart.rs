@@ -178,9 +178,8 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewCart) -> ServiceResult<Creat
         updated_at: now_ms(),
         id,
     };
-    let mut tx = app.db.begin().await?;
-    sql::insert(&mut tx, &ctx.store.id, &row).await?;
-    tx.commit().await?;
+    let (store_id, stored) = (ctx.store.id.clone(), row.clone());
+    app.db.write_queued(move |tx| Box::pin(async move { sql::insert(tx, &store_id, &stored).await })).await?;
     let cart = view(app, ctx, &row).await?;
     Ok(CreatedCart { token, cart })
 }
@@ -230,9 +229,12 @@ pub async fn set_line(app: &App, ctx: &Ctx, key: &CartKey<'_>, sku: &str, input:
         errs.add("sku", "too_many_lines", format!("a cart holds at most {MAX_LINES} different items"));
     }
     errs.finish(())?;
-    let mut tx = app.db.begin().await?;
-    sql::set_line(&mut tx, &ctx.store.id, &row.id, &f.variant_id, input.quantity, now).await?;
-    tx.commit().await?;
+    let (store_id, cart_id, quantity) = (ctx.store.id.clone(), row.id.clone(), input.quantity);
+    app.db
+        .write_queued(move |tx| {
+            Box::pin(async move { sql::set_line(tx, &store_id, &cart_id, &f.variant_id, quantity, now).await })
+        })
+        .await?;
     view(app, ctx, &row).await
 }
 
@@ -303,9 +305,12 @@ pub async fn set_contact(app: &App, ctx: &Ctx, key: &CartKey<'_>, input: Contact
         contact_slot(&ctx.store.id, &row.id),
         &serde_json::to_string(&contact).map_err(|e| ServiceError::Internal(e.to_string()))?,
     );
-    let mut tx = app.db.begin().await?;
-    sql::update_contact(&mut tx, &ctx.store.id, &row.id, &sealed, now_ms()).await?;
-    tx.commit().await?;
+    let (store_id, cart_id, stored) = (ctx.store.id.clone(), row.id.clone(), sealed.clone());
+    app.db
+        .write_queued(move |tx| {
+            Box::pin(async move { sql::update_contact(tx, &store_id, &cart_id, &stored, now_ms()).await })
+        })
+        .await?;
     row.contact_enc = sealed;
     view(app, ctx, &row).await
 }
@@ -546,9 +551,13 @@ async fn store_choices(
         None => String::new(),
     };
     row.coupon_codes = serde_json::to_string(codes).map_err(internal)?;
-    let mut tx = app.db.begin().await?;
-    sql::update_choices(&mut tx, &ctx.store.id, &row.id, &row.shipping_choice, &row.coupon_codes, now_ms()).await?;
-    tx.commit().await?;
+    let (store_id, cart_id) = (ctx.store.id.clone(), row.id.clone());
+    let (shipping, coupons) = (row.shipping_choice.clone(), row.coupon_codes.clone());
+    app.db
+        .write_queued(move |tx| {
+            Box::pin(async move { sql::update_choices(tx, &store_id, &cart_id, &shipping, &coupons, now_ms()).await })
+        })
+        .await?;
     Ok(())
 }
 
