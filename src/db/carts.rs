@@ -206,7 +206,11 @@ where
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let column = if column == "sku" { "v.sku" } else { "v.id" };
+    let column = match column {
+        "sku" => "v.sku",
+        "product" => "v.product_id",
+        _ => "v.id",
+    };
     let sql = format!(
         "SELECT v.id, v.sku, v.options, v.product_id, p.kind, p.status, p.publish_at, p.unpublish_at, p.tax_class,
                 v.weight_grams

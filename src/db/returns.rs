@@ -29,6 +29,22 @@ pub struct ReturnLineRow {
     pub quantity: i64,
     pub reason: String,
     pub condition: String,
+    /// For an exchange that sends another variant: its id and SKU ('' for the same).
+    pub exchange_variant_id: String,
+    pub exchange_sku: String,
+}
+
+const LINE_COLUMNS: &str = "line_no, quantity, reason, condition, exchange_variant_id, exchange_sku";
+
+fn line_row(r: &AnyRow) -> Result<ReturnLineRow, sqlx::Error> {
+    Ok(ReturnLineRow {
+        line_no: r.try_get("line_no")?,
+        quantity: r.try_get("quantity")?,
+        reason: r.try_get("reason")?,
+        condition: r.try_get("condition")?,
+        exchange_variant_id: r.try_get("exchange_variant_id")?,
+        exchange_sku: r.try_get("exchange_sku")?,
+    })
 }
 
 const COLUMNS: &str = "id, order_id, status, resolution, comment, refund_goods, refund_shipping, refund_total, \
@@ -67,14 +83,17 @@ pub async fn insert(tx: &mut Tx, store_id: &str, r: &ReturnRow, lines: &[ReturnL
     .await?;
     for l in lines {
         sqlx::query(
-            "INSERT INTO return_lines (store_id, return_id, line_no, quantity, reason, condition)
-             VALUES ($1, $2, $3, $4, $5, '')",
+            "INSERT INTO return_lines (store_id, return_id, line_no, quantity, reason, condition, exchange_variant_id,
+                 exchange_sku)
+             VALUES ($1, $2, $3, $4, $5, '', $6, $7)",
         )
         .bind(store_id)
         .bind(&r.id)
         .bind(l.line_no)
         .bind(l.quantity)
         .bind(&l.reason)
+        .bind(&l.exchange_variant_id)
+        .bind(&l.exchange_sku)
         .execute(&mut **tx)
         .await?;
     }
@@ -127,24 +146,16 @@ pub async fn lines<'e, E>(ex: E, store_id: &str, return_id: &str) -> Result<Vec<
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query(
-        "SELECT line_no, quantity, reason, condition FROM return_lines
-         WHERE store_id = $1 AND return_id = $2 ORDER BY line_no",
-    )
-    .bind(store_id)
-    .bind(return_id)
-    .fetch_all(ex)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(ReturnLineRow {
-            line_no: r.try_get("line_no")?,
-            quantity: r.try_get("quantity")?,
-            reason: r.try_get("reason")?,
-            condition: r.try_get("condition")?,
-        })
-    })
-    .collect()
+    let sql =
+        format!("SELECT {LINE_COLUMNS} FROM return_lines WHERE store_id = $1 AND return_id = $2 ORDER BY line_no");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(store_id)
+        .bind(return_id)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(line_row)
+        .collect()
 }
 
 /// The lines of several returns (up to a page of them) in one query, by
@@ -159,7 +170,7 @@ pub async fn lines_of_many(
         return Ok(out);
     }
     let sql = format!(
-        "SELECT return_id, line_no, quantity, reason, condition FROM return_lines
+        "SELECT return_id, {LINE_COLUMNS} FROM return_lines
          WHERE store_id = $1 AND return_id IN ({}) ORDER BY return_id, line_no",
         (2..2 + return_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
     );
@@ -168,12 +179,7 @@ pub async fn lines_of_many(
         q = q.bind(id);
     }
     for r in q.fetch_all(db.pool()).await? {
-        out.entry(r.try_get("return_id")?).or_default().push(ReturnLineRow {
-            line_no: r.try_get("line_no")?,
-            quantity: r.try_get("quantity")?,
-            reason: r.try_get("reason")?,
-            condition: r.try_get("condition")?,
-        });
+        out.entry(r.try_get("return_id")?).or_default().push(line_row(&r)?);
     }
     Ok(out)
 }

@@ -1,5 +1,6 @@
 //! Exchanges: when the goods of an exchange return arrive, the customer is
-//! sent the same items again. The replacement is an order of its own (so
+//! sent the same items again, or another variant of the same product where
+//! the return asked for one (a different size or colour). The replacement is an order of its own (so
 //! it is picked, shipped and tracked like any other), for the returned
 //! units at no charge, already paid and confirmed, holding stock from the
 //! moment the return is received. Created inside the receipt's
@@ -23,8 +24,9 @@ pub(super) struct Replacement {
     pub touched: Vec<String>,
 }
 
-/// A replacement order for `units` (original line, units returned) of
-/// `original`, returned by return `return_id`. Only shipped goods are
+/// A replacement order for `units` (the line to send, units returned) of
+/// `original`, returned by return `return_id`: the original line, or
+/// another variant of the same product in its place. Only shipped goods are
 /// replaced; digital goods and services are not sent back and forth.
 pub(super) async fn replacement(
     app: &App,
@@ -32,14 +34,14 @@ pub(super) async fn replacement(
     ctx: &Ctx,
     original: &OrderRow,
     return_id: &str,
-    units: &[(&LineRow, i64)],
+    units: &[(LineRow, i64)],
     actor: &str,
 ) -> ServiceResult<Replacement> {
     let store_id = &ctx.store.id;
     let goods: Vec<(&LineRow, i64)> = units
         .iter()
         .filter(|(l, n)| *n > 0 && ProductKind::parse(&l.kind).is_some_and(|k| k.needs_shipping()))
-        .copied()
+        .map(|(l, n)| (l, *n))
         .collect();
     if goods.is_empty() {
         return Err(ServiceError::Conflict {

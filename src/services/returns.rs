@@ -17,8 +17,10 @@ use serde_json::json;
 use super::actor::{Actor, Ctx, Permission};
 use super::orders::{self as orders_svc, Order};
 use super::{App, ServiceError, ServiceResult, audit, now_ms, outbox};
+use crate::db::carts::LineFacts;
 use crate::db::orders::{self as order_sql, HistoryRow};
 use crate::db::returns::{self as sql, ReturnLineRow, ReturnRow};
+use crate::domain::catalog::{PublishStatus, is_visible};
 use crate::domain::ids;
 use crate::domain::money::{Currency, Money};
 use crate::domain::returns::{
@@ -32,6 +34,11 @@ pub struct ReturnLineInput {
     pub sku: String,
     pub quantity: i64,
     pub reason: ReturnReason,
+    /// For an exchange: the SKU of another variant of the same product to
+    /// send instead (a different size or colour). Left out, the same item
+    /// is sent again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_for: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -82,6 +89,8 @@ pub struct ReturnLine {
     pub reason: ReturnReason,
     /// Known once received.
     pub condition: Option<Condition>,
+    /// For an exchange sending another variant: its SKU.
+    pub exchange_for: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -134,6 +143,7 @@ fn view(order: &Order, r: ReturnRow, lines: Vec<ReturnLineRow>, line_nos: &HashM
                         "damaged" => Some(Condition::Damaged),
                         _ => None,
                     },
+                    exchange_for: (!l.exchange_sku.is_empty()).then(|| l.exchange_sku.clone()),
                 }
             })
             .collect(),
@@ -243,6 +253,7 @@ pub async fn request(
             wanted.push((pos as i64 + 1, l));
         }
     }
+    let swaps = exchange_variants(app, store_id, &order, &input, &mut errs).await?;
     errs.finish(())?;
     let row = ReturnRow {
         id: ids::new_id("rma"),
@@ -259,11 +270,16 @@ pub async fn request(
     };
     let lines: Vec<ReturnLineRow> = wanted
         .iter()
-        .map(|(no, l)| ReturnLineRow {
-            line_no: *no,
-            quantity: l.quantity,
-            reason: l.reason.as_str().into(),
-            condition: String::new(),
+        .map(|(no, l)| {
+            let swap = swaps.get(&l.sku);
+            ReturnLineRow {
+                line_no: *no,
+                quantity: l.quantity,
+                reason: l.reason.as_str().into(),
+                condition: String::new(),
+                exchange_variant_id: swap.map(|f| f.variant_id.clone()).unwrap_or_default(),
+                exchange_sku: swap.map(|f| f.sku.clone()).unwrap_or_default(),
+            }
         })
         .collect();
     let actor = actor_of(ctx);
@@ -282,6 +298,146 @@ pub async fn request(
     tx.commit().await?;
     app.wake_outbox();
     Ok(view(&order, row, lines, &line_index(&order)))
+}
+
+/// What an exchange sends: per returned line, the ordered line (or, when
+/// another variant was asked for, that variant in its place) and the units.
+async fn exchange_units(
+    app: &App,
+    store_id: &str,
+    lines: &[ReturnLineRow],
+    ordered: &[order_sql::LineRow],
+) -> ServiceResult<Vec<(order_sql::LineRow, i64)>> {
+    let ids: Vec<String> = lines.iter().map(|l| l.exchange_variant_id.clone()).filter(|v| !v.is_empty()).collect();
+    let found = crate::db::carts::facts_by(app.db.pool(), app.db.dialect(), store_id, "id", &ids).await?;
+    let mut out = Vec::with_capacity(lines.len());
+    for l in lines {
+        let Some(o) = ordered.iter().find(|o| o.line_no == l.line_no) else { continue };
+        if l.exchange_variant_id.is_empty() {
+            out.push((o.clone(), l.quantity));
+            continue;
+        }
+        let Some(f) = found.iter().find(|f| f.variant_id == l.exchange_variant_id) else {
+            return Err(ServiceError::Conflict {
+                code: "exchange_unavailable",
+                message: format!("{} was asked for in exchange but no longer exists", l.exchange_sku),
+            });
+        };
+        let options: std::collections::BTreeMap<String, String> =
+            serde_json::from_str::<Vec<(String, String)>>(&f.options).unwrap_or_default().into_iter().collect();
+        let swapped = order_sql::LineRow {
+            variant_id: f.variant_id.clone(),
+            sku: f.sku.clone(),
+            options: serde_json::to_string(&options).map_err(|e| ServiceError::Internal(e.to_string()))?,
+            weight_grams: f.weight_grams.unwrap_or(0).saturating_mul(l.quantity),
+            ..o.clone()
+        };
+        out.push((swapped, l.quantity));
+    }
+    Ok(out)
+}
+
+/// The variants asked for in exchange, by returned SKU, checked: only for
+/// an exchange, another variant of the same product, for sale now. A line
+/// naming its own SKU asks for nothing different.
+async fn exchange_variants(
+    app: &App,
+    store_id: &str,
+    order: &Order,
+    input: &ReturnRequest,
+    errs: &mut FieldErrors,
+) -> ServiceResult<HashMap<String, LineFacts>> {
+    let asked: Vec<(usize, &ReturnLineInput, String)> = input
+        .lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let to = l.exchange_for.as_deref().map(str::trim).filter(|s| !s.is_empty() && *s != l.sku)?;
+            Some((i, l, to.to_string()))
+        })
+        .collect();
+    let mut out = HashMap::new();
+    if asked.is_empty() {
+        return Ok(out);
+    }
+    if input.resolution != Resolution::Exchange {
+        for (i, _, _) in &asked {
+            let field = format!("lines[{i}].exchange_for");
+            errs.add(&field, "only_for_exchange", "another variant is sent only for an exchange");
+        }
+        return Ok(out);
+    }
+    let pool = app.db.pool();
+    let ordered = order_sql::lines(pool, store_id, &order.id).await?;
+    let skus: Vec<String> = asked.iter().map(|(_, _, to)| to.clone()).collect();
+    let found = crate::db::carts::facts_by(pool, app.db.dialect(), store_id, "sku", &skus).await?;
+    let now = now_ms();
+    for (i, l, to) in asked {
+        let field = format!("lines[{i}].exchange_for");
+        let Some(from) = ordered.iter().find(|o| o.sku == l.sku) else { continue };
+        let Some(f) = found.iter().find(|f| f.sku == to) else {
+            errs.add(&field, "unknown_sku", "no product variant with this SKU");
+            continue;
+        };
+        let status = PublishStatus::parse(&f.status).unwrap_or(PublishStatus::Draft);
+        if f.product_id != from.product_id {
+            errs.add(&field, "not_same_product", "an exchange sends another variant of the same product");
+        } else if !is_visible(status, f.publish_at, f.unpublish_at, now) {
+            errs.add(&field, "unavailable", "this variant is not for sale");
+        } else {
+            out.insert(l.sku.clone(), f.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// For a return form: per returnable SKU of the order, the other variants
+/// of its product for sale now, as (SKU, their options as text).
+pub async fn exchange_choices(
+    app: &App,
+    ctx: &Ctx,
+    order: &Order,
+) -> ServiceResult<HashMap<String, Vec<(String, String)>>> {
+    let store_id = &ctx.store.id;
+    let pool = app.db.pool();
+    let ordered = order_sql::lines(pool, store_id, &order.id).await?;
+    let mut products: Vec<String> = ordered
+        .iter()
+        .filter(|o| {
+            o.shipped > o.returned
+                && crate::domain::catalog::ProductKind::parse(&o.kind).is_some_and(|k| k.needs_shipping())
+        })
+        .map(|o| o.product_id.clone())
+        .collect();
+    products.sort();
+    products.dedup();
+    let variants = crate::db::carts::facts_by(pool, app.db.dialect(), store_id, "product", &products).await?;
+    let now = now_ms();
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for o in &ordered {
+        let mut others: Vec<(String, String)> = variants
+            .iter()
+            .filter(|v| v.product_id == o.product_id && v.sku != o.sku)
+            .filter(|v| {
+                is_visible(
+                    PublishStatus::parse(&v.status).unwrap_or(PublishStatus::Draft),
+                    v.publish_at,
+                    v.unpublish_at,
+                    now,
+                )
+            })
+            .map(|v| {
+                let options: Vec<(String, String)> = serde_json::from_str(&v.options).unwrap_or_default();
+                let text = options.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
+                (v.sku.clone(), if text.is_empty() { v.sku.clone() } else { text })
+            })
+            .collect();
+        if !others.is_empty() {
+            others.sort();
+            out.insert(o.sku.clone(), others);
+        }
+    }
+    Ok(out)
 }
 
 /// The returns of an order, for whoever may see the order.
@@ -458,10 +614,7 @@ pub async fn receive(app: &App, ctx: &Ctx, id: &str, input: ReceiveInput) -> Ser
     let mut touched = touched;
     let mut note = format!("return {id} received at {}; refund owed {}", location.code, owed.total);
     if r.resolution == Resolution::Exchange.as_str() {
-        let units: Vec<(&order_sql::LineRow, i64)> = lines
-            .iter()
-            .filter_map(|l| raw_lines.iter().find(|o| o.line_no == l.line_no).map(|o| (o, l.quantity)))
-            .collect();
+        let units = exchange_units(app, store_id, &lines, &raw_lines).await?;
         let original = order_sql::by_id(&mut *tx, store_id, &r.order_id).await?.ok_or(ServiceError::NotFound)?;
         let made = super::exchanges::replacement(app, &mut tx, ctx, &original, id, &units, &actor).await?;
         sql::set_replacement(&mut tx, store_id, id, &made.order_id).await?;

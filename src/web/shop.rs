@@ -467,6 +467,8 @@ struct OrderPage {
     shell: Shell,
     order: Order,
     returns: Vec<Return>,
+    /// Per returnable SKU, the other variants an exchange may send (SKU, options).
+    swaps: std::collections::HashMap<String, Vec<(String, String)>>,
     csrf: String,
     errors: Vec<String>,
 }
@@ -495,6 +497,10 @@ impl OrderPage {
     /// Units of a line that may still be sent back.
     fn returnable(&self, l: &crate::services::orders::OrderLine) -> i64 {
         if l.kind.needs_shipping() { l.shipped - l.returned } else { 0 }
+    }
+
+    fn swaps_of(&self, sku: &str) -> &[(String, String)] {
+        self.swaps.get(sku).map_or(&[], Vec::as_slice)
     }
 
     fn can_return(&self) -> bool {
@@ -533,13 +539,14 @@ async fn show_order(
     let loaded = async {
         let order = orders::get(&state.app, &ctx, id, token.as_deref()).await?;
         let returns = returns::of_order(&state.app, &ctx, id, token.as_deref()).await?;
-        Ok::<_, ServiceError>((order, returns))
+        let swaps = returns::exchange_choices(&state.app, &ctx, &order).await?;
+        Ok::<_, ServiceError>((order, returns, swaps))
     }
     .await;
     match loaded {
-        Ok((order, returns)) => {
+        Ok((order, returns, swaps)) => {
             let (csrf, set) = csrf_token(headers, &shell);
-            with_cookies(render(status, &OrderPage { shell, order, returns, csrf, errors }), set)
+            with_cookies(render(status, &OrderPage { shell, order, returns, swaps, csrf, errors }), set)
         }
         Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
         Err(e) => {
@@ -558,7 +565,9 @@ async fn order_page(
     show_order(&state, shell, &headers, &id, StatusCode::OK, Vec::new()).await
 }
 
-/// The return form: a quantity per SKU (`qty:<sku>`), one reason, a comment.
+/// The return form: a quantity per SKU (`qty:<sku>`), refund or exchange
+/// (`resolution`), for an exchange the variant to send per SKU
+/// (`swap:<sku>`, empty for the same), one reason, a comment.
 async fn ask_return(
     State(state): State<AppState>,
     shell: Shell,
@@ -578,10 +587,19 @@ async fn ask_return(
         .filter_map(|(k, v)| {
             let sku = k.strip_prefix("qty:")?;
             let quantity = v.trim().parse::<i64>().unwrap_or(-1);
-            (quantity != 0).then(|| ReturnLineInput { sku: sku.to_string(), quantity, reason })
+            let exchange_for = Some(get(&format!("swap:{sku}"))).filter(|s| !s.is_empty());
+            (quantity != 0).then(|| ReturnLineInput { sku: sku.to_string(), quantity, reason, exchange_for })
         })
         .collect();
-    let input = ReturnRequest { lines, resolution: Resolution::Refund, comment: get("comment") };
+    let resolution = Resolution::parse(&get("resolution")).unwrap_or(Resolution::Refund);
+    // A variant chosen while asking for a refund is ignored, not an error:
+    // the form shows the choice either way.
+    let lines = if resolution == Resolution::Exchange {
+        lines
+    } else {
+        lines.into_iter().map(|l| ReturnLineInput { exchange_for: None, ..l }).collect()
+    };
+    let input = ReturnRequest { lines, resolution, comment: get("comment") };
     match returns::request(&state.app, &ctx, &id, token.as_deref(), input).await {
         Ok(_) => Redirect::to(&shell.href(&format!("/orders/{id}"))).into_response(),
         Err(e) => match messages(e) {

@@ -13,6 +13,7 @@ crate::on_both_databases!(
     returns_in_parts_refund_exactly_what_was_paid,
     returns_follow_their_rules_and_refusals_change_nothing,
     a_guest_returns_through_the_pages_and_staff_receive_it,
+    an_exchange_sends_another_size_of_the_same_product,
 );
 
 /// A guest's order for `lines`, confirmed, shipped whole and delivered:
@@ -267,6 +268,8 @@ async fn a_guest_returns_through_the_pages_and_staff_receive_it(b: Backend) {
 
     let (_, html) = get(&app, &mut jar, &to).await;
     assert!(html.contains("id=\"return-form\"") && html.contains("T-9"), "{html}");
+    // An exchange may ask for the tent's other size.
+    assert!(html.contains("name=\"swap:TENT-S\"") && html.contains("<option value=\"TENT-L\">size: L"), "{html}");
     let ask = [("_csrf", csrf.as_str()), ("qty:TENT-S", "1"), ("reason", "damaged"), ("comment", "torn")];
     assert_eq!(post(&app, &mut jar, &format!("{to}/return"), &ask).await.0, 303);
     let too_many = [("_csrf", csrf.as_str()), ("qty:TENT-S", "5"), ("reason", "damaged")];
@@ -290,5 +293,49 @@ async fn a_guest_returns_through_the_pages_and_staff_receive_it(b: Backend) {
     assert_eq!(inventory(&app, &owner, "TENT-S").await, (3, 0), "the damaged unit is written off");
     let (_, html) = get(&app, &mut jar, &to).await;
     assert!(html.contains("class=\"refund\">€120.00"), "the guest sees the refund: {html}");
+    app.stop().await;
+}
+
+async fn an_exchange_sends_another_size_of_the_same_product(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+    let (id, token, _) = delivered_order(&app, &owner, &[("TENT-S", 2), ("REPAIR-1", 1)]).await;
+    let swap = |to: &str, resolution: &str| {
+        json!({"lines": [{"sku": "TENT-S", "quantity": 1, "reason": "wrong_item", "exchange_for": to}],
+               "resolution": resolution})
+    };
+    for (bad, code) in [
+        (swap("REPAIR-1", "exchange"), "not_same_product"),
+        (swap("NOPE", "exchange"), "unknown_sku"),
+        (swap("TENT-L", "refund"), "only_for_exchange"),
+    ] {
+        let res = ask(&app, &id, Some(&token), &bad).await;
+        assert_eq!(res.status(), 422, "{bad}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(code) && body.contains("lines[0].exchange_for"), "{body}");
+    }
+    assert_eq!(app.count_rows("returns").await, 0, "refusals store nothing");
+
+    let res = ask(&app, &id, Some(&token), &swap("TENT-L", "exchange")).await;
+    assert_eq!(res.status(), 201);
+    let asked: Value = res.json().await.unwrap();
+    assert_eq!(asked["lines"][0]["exchange_for"], "TENT-L", "{asked}");
+    let rma = asked["id"].as_str().unwrap().to_string();
+    assert_eq!(decide(&app, &owner, &rma, "approved").await.status(), 200);
+    let res =
+        app.post_json(&format!("/api/v1/returns/{rma}/receive"), Some(&owner), &json!({"location": "berlin"})).await;
+    assert_eq!(res.status(), 200);
+    let got: Value = res.json().await.unwrap();
+    let replacement = got["replacement_order_id"].as_str().expect("a replacement order").to_string();
+    let r: Value = app.get(&format!("/api/v1/orders/{replacement}"), Some(&owner)).await.json().await.unwrap();
+    let line = &r["lines"][0];
+    assert_eq!((line["sku"].as_str(), line["quantity"].as_i64()), (Some("TENT-L"), Some(1)), "{r}");
+    assert_eq!(line["options"]["size"], "L", "{r}");
+    assert_eq!((r["totals"]["total"]["amount"].as_i64(), r["payment_status"].as_str()), (Some(0), Some("paid")));
+    // The small tent came back on the shelf; a large one is held for the replacement.
+    assert_eq!(inventory(&app, &owner, "TENT-S").await, (4, 0));
+    assert_eq!(inventory(&app, &owner, "TENT-L").await, (5, 1));
     app.stop().await;
 }
