@@ -443,7 +443,9 @@ pub async fn view(app: &App, ctx: &Ctx, row: &CartRow) -> ServiceResult<CartView
     let lines = sql::lines(app.db.pool(), &ctx.store.id, &row.id).await?;
     let priced = price_lines(app, ctx, &ch, row.customer_id.as_deref(), lang, &lines).await?;
     let product_ids: Vec<String> = priced.iter().map(|p| p.facts.product_id.clone()).collect();
-    let stock = super::inventory::stock_of_products(&app.db, &ctx.store.id, &product_ids).await?;
+    // What the store page shows (this node's changes at once, others' within
+    // a second): checkout checks stock again in its transaction.
+    let stock = super::inventory::products_stock(app, &ctx.store.id, &product_ids).await?;
     let contact = contact_of(app, &ctx.store.id, row)?;
     let quote = quote_of(app, ctx, &ch, row, contact.as_ref(), &priced).await?;
     let mut quoted = quote.lines.iter();
@@ -452,7 +454,7 @@ pub async fn view(app: &App, ctx: &Ctx, row: &CartRow) -> ServiceResult<CartView
         .map(|p| {
             let q = p.price.as_ref().and_then(|_| quoted.next());
             CartLine {
-                availability: stock.get(&p.facts.variant_id).map_or(Availability::Available, |(_, a)| *a),
+                availability: stock.get(&p.facts.variant_id).copied().unwrap_or(Availability::Available),
                 sku: p.facts.sku,
                 product_id: p.facts.product_id,
                 name: p.name,

@@ -834,6 +834,33 @@ pub async fn product_stock(app: &App, store_id: &str, product_id: &str) -> Servi
     Ok(stock)
 }
 
+/// As [`product_stock`] for several products, by variant id: the cached
+/// ones from the cache, the rest read in one go (and cached).
+pub async fn products_stock(app: &App, store_id: &str, product_ids: &[String]) -> ServiceResult<ProductStock> {
+    let mut out = ProductStock::new();
+    let mut missing: Vec<String> = Vec::new();
+    for p in product_ids {
+        match app.reads.stock.get(&(store_id.to_string(), p.clone())) {
+            Some(hit) => out.extend(hit.iter().map(|(v, a)| (v.clone(), *a))),
+            None => missing.push(p.clone()),
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    let mut read: HashMap<String, ProductStock> = missing.iter().map(|p| (p.clone(), ProductStock::new())).collect();
+    for (v, (p, a)) in stock_of_products(&app.db, store_id, &missing).await? {
+        out.insert(v.clone(), a);
+        read.entry(p).or_default().insert(v, a);
+    }
+    for (p, stock) in read {
+        app.reads.stock.put((store_id.to_string(), p), Arc::new(stock));
+    }
+    Ok(out)
+}
+
 /// Availability per variant of some products: variant id → (product id, availability).
 pub async fn stock_of_products(
     db: &crate::db::Db,
