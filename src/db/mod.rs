@@ -468,8 +468,9 @@ async fn configure(conn: &mut AnyConnection, dialect: Dialect) -> Result<(), sql
                 "PRAGMA synchronous = FULL",
                 "PRAGMA busy_timeout = 10000",
                 "PRAGMA foreign_keys = ON",
-                // Reads through the OS page cache without a copy,
-                // and a larger private cache for hot indexes.
+                // No memory map (each pooled connection would map the
+                // file again, inflating RSS; see docs/design.md), and a
+                // larger private cache for hot indexes.
                 "PRAGMA mmap_size = 0",
                 "PRAGMA cache_size = -4096",
                 // Statement journals (multi-row inserts inside a

@@ -219,6 +219,28 @@ pub async fn set_refund(tx: &mut Tx, store_id: &str, id: &str, goods: i64, shipp
     Ok(())
 }
 
+/// For a replacement order: the access hash of the order whose return it
+/// replaces (that order's token opens its replacements too).
+pub async fn replaced_order_access<'e, E>(
+    ex: E,
+    store_id: &str,
+    replacement_id: &str,
+) -> Result<Option<String>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "SELECT o.access_hash FROM returns r JOIN orders o ON o.store_id = r.store_id AND o.id = r.order_id
+         WHERE r.store_id = $1 AND r.replacement_order_id = $2",
+    )
+    .bind(store_id)
+    .bind(replacement_id)
+    .fetch_optional(ex)
+    .await?
+    .map(|r| r.try_get("access_hash"))
+    .transpose()
+}
+
 pub async fn set_replacement(tx: &mut Tx, store_id: &str, id: &str, order_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE returns SET replacement_order_id = $3 WHERE store_id = $1 AND id = $2")
         .bind(store_id)

@@ -853,6 +853,7 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
         "return.exchange_for",
         ["In exchange, send", "Im Umtausch senden", "A cambio, enviar", "Em troca, enviar", "换成"],
     ),
+    ("return.replacement", ["Your replacement", "Ihr Ersatz", "Su reemplazo", "A sua substituição", "您的换货订单"]),
     ("return.same_item", ["the same item", "denselben Artikel", "el mismo artículo", "o mesmo artigo", "相同商品"]),
     ("return.comment", ["Comment", "Kommentar", "Comentario", "Comentário", "备注"]),
     ("return.refund_owed", ["Refund", "Erstattung", "Reembolso", "Reembolso", "退款"]),

@@ -508,11 +508,13 @@ fn view(
     })
 }
 
-/// One order, for its customer, a guest with its token, or staff.
+/// One order, for its customer, a guest with its token, or staff. The
+/// token of an order also opens the replacement orders its exchanges sent
+/// (a guest follows the replacement with what they already hold).
 pub async fn get(app: &App, ctx: &Ctx, id: &str, token: Option<&str>) -> ServiceResult<Order> {
     let pool = app.db.pool();
     let row = sql::by_id(pool, &ctx.store.id, id).await?.ok_or(ServiceError::NotFound)?;
-    let allowed = match &ctx.actor {
+    let mut allowed = match &ctx.actor {
         Actor::Customer { id } => row.customer_id.as_deref() == Some(id),
         Actor::Staff { .. } | Actor::Token { .. } => {
             ctx.actor.require(Permission::OrdersRead)?;
@@ -520,6 +522,10 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str, token: Option<&str>) -> Service
         }
         Actor::Anonymous => false,
     } || token.is_some_and(|t| hash_secret(t) == row.access_hash);
+    if !allowed && let Some(t) = token {
+        let original = crate::db::returns::replaced_order_access(pool, &ctx.store.id, id).await?;
+        allowed = original.is_some_and(|h| h == hash_secret(t));
+    }
     if !allowed {
         return Err(ServiceError::NotFound);
     }

@@ -7,7 +7,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -530,12 +530,12 @@ async fn show_order(
     state: &AppState,
     shell: Shell,
     headers: &HeaderMap,
-    id: &str,
+    (id, via): (&str, Option<&str>),
     status: StatusCode,
     errors: Vec<String>,
 ) -> Response {
     let ctx = visitor(state, &shell, headers).await;
-    let token = order_token(headers, id);
+    let token = order_token(headers, id).or_else(|| via.and_then(|v| order_token(headers, v)));
     let loaded = async {
         let order = orders::get(&state.app, &ctx, id, token.as_deref()).await?;
         let returns = returns::of_order(&state.app, &ctx, id, token.as_deref()).await?;
@@ -556,13 +556,21 @@ async fn show_order(
     }
 }
 
+/// `via`: the order whose token opens this one (a replacement sent for
+/// one of its returns).
+#[derive(Debug, Default, serde::Deserialize)]
+struct Via {
+    via: Option<String>,
+}
+
 async fn order_page(
     State(state): State<AppState>,
     shell: Shell,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<Via>,
 ) -> Response {
-    show_order(&state, shell, &headers, &id, StatusCode::OK, Vec::new()).await
+    show_order(&state, shell, &headers, (&id, q.via.as_deref()), StatusCode::OK, Vec::new()).await
 }
 
 /// The return form: a quantity per SKU (`qty:<sku>`), refund or exchange
@@ -603,7 +611,9 @@ async fn ask_return(
     match returns::request(&state.app, &ctx, &id, token.as_deref(), input).await {
         Ok(_) => Redirect::to(&shell.href(&format!("/orders/{id}"))).into_response(),
         Err(e) => match messages(e) {
-            Ok(errors) => show_order(&state, shell, &headers, &id, StatusCode::UNPROCESSABLE_ENTITY, errors).await,
+            Ok(errors) => {
+                show_order(&state, shell, &headers, (&id, None), StatusCode::UNPROCESSABLE_ENTITY, errors).await
+            }
             Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
             Err(e) => {
                 tracing::error!(error = %e, "return request failed");

@@ -334,6 +334,13 @@ async fn an_exchange_sends_another_size_of_the_same_product(b: Backend) {
     assert_eq!((line["sku"].as_str(), line["quantity"].as_i64()), (Some("TENT-L"), Some(1)), "{r}");
     assert_eq!(line["options"]["size"], "L", "{r}");
     assert_eq!((r["totals"]["total"]["amount"].as_i64(), r["payment_status"].as_str()), (Some(0), Some("paid")));
+    // The guest follows the replacement with the original order's token; no other token opens it.
+    let with_token = |t: &str| {
+        app.client.get(app.url(&format!("/api/v1/orders/{replacement}"))).header("order-token", t.to_string()).send()
+    };
+    let seen: Value = with_token(&token).await.unwrap().json().await.unwrap();
+    assert_eq!(seen["lines"][0]["sku"], "TENT-L", "{seen}");
+    assert_eq!(with_token("not-the-token").await.unwrap().status(), 404);
     // The small tent came back on the shelf; a large one is held for the replacement.
     assert_eq!(inventory(&app, &owner, "TENT-S").await, (4, 0));
     assert_eq!(inventory(&app, &owner, "TENT-L").await, (5, 1));
