@@ -284,6 +284,10 @@ pub enum DbError {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+/// Whether SQLite's hot write transactions run on a thread of their own
+/// (see [`writer_thread`]); off until a crash seen with it is explained.
+const WRITER_THREAD: bool = false;
+
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
@@ -326,8 +330,15 @@ impl Db {
             Dialect::Sqlite => {
                 let mut conn = AnyConnection::connect_with(&options).await?;
                 configure(&mut conn, dialect).await?;
-                let thread = writer_thread::WriterThread::start().map_err(sqlx::Error::Io)?;
-                (Some(group_commit::GroupCommit::new(conn)), Some(std::sync::Arc::new(thread)))
+                // The writer's thread is off: with it, the API test suite
+                // died of SIGBUS in 2 of 6 runs (cause not found yet), so
+                // `on_writer` runs in place until it is understood.
+                let thread = if WRITER_THREAD {
+                    Some(std::sync::Arc::new(writer_thread::WriterThread::start().map_err(sqlx::Error::Io)?))
+                } else {
+                    None
+                };
+                (Some(group_commit::GroupCommit::new(conn)), thread)
             }
             Dialect::Postgres => (None, None),
         };
