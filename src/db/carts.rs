@@ -193,6 +193,13 @@ pub struct LineFacts {
     pub weight_grams: Option<i64>,
 }
 
+impl LineFacts {
+    /// The variant's options (axis, value) as stored.
+    pub fn option_pairs(&self) -> Vec<(String, String)> {
+        serde_json::from_str(&self.options).unwrap_or_default()
+    }
+}
+
 pub async fn facts_by<'e, E>(
     ex: E,
     dialect: Dialect,

@@ -394,10 +394,7 @@ pub async fn price_lines(
             None
         };
         out.push(Priced {
-            options: serde_json::from_str::<Vec<(String, String)>>(&f.options)
-                .unwrap_or_default()
-                .into_iter()
-                .collect(),
+            options: f.option_pairs().into_iter().collect(),
             kind: ProductKind::parse(&f.kind).unwrap_or(ProductKind::Physical),
             name,
             quantity: *quantity,

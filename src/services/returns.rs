@@ -323,8 +323,7 @@ async fn exchange_units(
                 message: format!("{} was asked for in exchange but no longer exists", l.exchange_sku),
             });
         };
-        let options: std::collections::BTreeMap<String, String> =
-            serde_json::from_str::<Vec<(String, String)>>(&f.options).unwrap_or_default().into_iter().collect();
+        let options: std::collections::BTreeMap<String, String> = f.option_pairs().into_iter().collect();
         let swapped = order_sql::LineRow {
             variant_id: f.variant_id.clone(),
             sku: f.sku.clone(),
@@ -427,8 +426,7 @@ pub async fn exchange_choices(
                 )
             })
             .map(|v| {
-                let options: Vec<(String, String)> = serde_json::from_str(&v.options).unwrap_or_default();
-                let text = options.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
+                let text = v.option_pairs().iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
                 (v.sku.clone(), if text.is_empty() { v.sku.clone() } else { text })
             })
             .collect();

@@ -539,7 +539,10 @@ async fn show_order(
     let loaded = async {
         let order = orders::get(&state.app, &ctx, id, token.as_deref()).await?;
         let returns = returns::of_order(&state.app, &ctx, id, token.as_deref()).await?;
-        let swaps = returns::exchange_choices(&state.app, &ctx, &order).await?;
+        // Only a page with a return form offers other variants.
+        let returnable = order.lines.iter().any(|l| l.kind.needs_shipping() && l.shipped > l.returned);
+        let swaps =
+            if returnable { returns::exchange_choices(&state.app, &ctx, &order).await? } else { Default::default() };
         Ok::<_, ServiceError>((order, returns, swaps))
     }
     .await;
