@@ -48,11 +48,13 @@ pub struct CacheConfig {
     /// How long a search result is used; a scheduled publication shows in
     /// listings at most this late.
     pub search_ttl_ms: u64,
+    /// What carts and checkout read of variants (facts, names, prices), in MiB.
+    pub line_facts_mib: u64,
 }
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        CacheConfig { product_pages_mib: 64, searches_mib: 16, search_ttl_ms: 1_000 }
+        CacheConfig { product_pages_mib: 64, searches_mib: 16, search_ttl_ms: 1_000, line_facts_mib: 8 }
     }
 }
 

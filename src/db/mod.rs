@@ -284,10 +284,6 @@ pub enum DbError {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
-/// Whether SQLite's hot write transactions run on a thread of their own
-/// (see [`writer_thread`]); off until a crash seen with it is explained.
-const WRITER_THREAD: bool = false;
-
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
@@ -312,36 +308,38 @@ impl Db {
         } else {
             return Err(DbError::UnsupportedUrl(url.to_string()));
         };
-        let url = match dialect {
-            Dialect::Sqlite if !url.contains("mode=") => {
+        // SQLite: only the first connection may create the file; the pool
+        // opens it with `mode=rw`. Were the file deleted while the server
+        // runs, a connection opened later would otherwise create an empty
+        // one at the same path, and, finding no lock of its own process on
+        // the old `-shm` index still there, truncate it under the live
+        // connections' memory map (SIGBUS). The tests delete their data
+        // directory while the last writes may still be finishing.
+        let with_mode = |mode: &str| {
+            if dialect == Dialect::Sqlite && !url.contains("mode=") {
                 let sep = if url.contains('?') { '&' } else { '?' };
-                format!("{url}{sep}mode=rwc")
+                format!("{url}{sep}mode={mode}")
+            } else {
+                url.to_string()
             }
-            _ => url.to_string(),
         };
-        let options = AnyConnectOptions::from_str(&url)?;
+        let (create, open) =
+            (AnyConnectOptions::from_str(&with_mode("rwc"))?, AnyConnectOptions::from_str(&with_mode("rw"))?);
+        let (writer, writer_thread) = match dialect {
+            Dialect::Sqlite => {
+                let mut conn = AnyConnection::connect_with(&create).await?;
+                configure(&mut conn, dialect).await?;
+                let thread = writer_thread::WriterThread::start().map_err(sqlx::Error::Io)?;
+                (Some(group_commit::GroupCommit::new(conn)), Some(std::sync::Arc::new(thread)))
+            }
+            Dialect::Postgres => (None, None),
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _meta| Box::pin(async move { configure(conn, dialect).await }))
-            .connect_with(options.clone())
+            .connect_with(open)
             .await?;
-        let (writer, writer_thread) = match dialect {
-            Dialect::Sqlite => {
-                let mut conn = AnyConnection::connect_with(&options).await?;
-                configure(&mut conn, dialect).await?;
-                // The writer's thread is off: with it, the API test suite
-                // died of SIGBUS in 2 of 6 runs (cause not found yet), so
-                // `on_writer` runs in place until it is understood.
-                let thread = if WRITER_THREAD {
-                    Some(std::sync::Arc::new(writer_thread::WriterThread::start().map_err(sqlx::Error::Io)?))
-                } else {
-                    None
-                };
-                (Some(group_commit::GroupCommit::new(conn)), thread)
-            }
-            Dialect::Postgres => (None, None),
-        };
         Ok(Self { pool, dialect, writer, writer_thread })
     }
 

@@ -11,8 +11,12 @@
 
 use std::future::Future;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
+use tokio::task::{JoinError, JoinHandle};
 
 /// The thread and its runtime; dropping the last handle stops both (a
 /// transaction still on it is dropped, which rolls it back).
@@ -48,7 +52,10 @@ impl WriterThread {
         T: Send + 'static,
         E: From<sqlx::Error> + Send + 'static,
     {
-        let done = self.handle.spawn(super::group_commit::seen_by(work)).await;
+        // Dropped with the caller (a client hanging up, a runtime shutting
+        // down), the work is dropped too, as it would be if it ran in place:
+        // nothing keeps the database busy after its caller is gone.
+        let done = AbortOnDrop(self.handle.spawn(super::group_commit::seen_by(work))).await;
         match done {
             Ok((out, seen)) => {
                 super::group_commit::adopt(seen);
@@ -57,5 +64,21 @@ impl WriterThread {
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             Err(e) => Err(sqlx::Error::Protocol(format!("the writer thread stopped: {e}")).into()),
         }
+    }
+}
+
+/// A task that is aborted when its handle is dropped (a no-op once it finished).
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, JoinError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

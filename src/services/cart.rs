@@ -142,18 +142,19 @@ fn contact_slot<'a>(store_id: &'a str, id: &'a str) -> Slot<'a> {
 }
 
 async fn channel(app: &App, store_id: &str, code: &str) -> ServiceResult<ChannelRow> {
-    crate::db::catalog::channels(app.db.pool(), store_id).await?.into_iter().find(|c| c.code == code).ok_or_else(|| {
+    super::line_facts::channels(app, store_id).await?.iter().find(|c| c.code == code).cloned().ok_or_else(|| {
         let mut errs = FieldErrors::default();
         errs.add("channel", "unknown_channel", "no channel with this code");
         errs.into()
     })
 }
 
-async fn channel_by_id(app: &App, store_id: &str, id: &str) -> ServiceResult<ChannelRow> {
-    crate::db::catalog::channels(app.db.pool(), store_id)
+pub(super) async fn channel_by_id(app: &App, store_id: &str, id: &str) -> ServiceResult<ChannelRow> {
+    super::line_facts::channels(app, store_id)
         .await?
-        .into_iter()
+        .iter()
         .find(|c| c.id == id)
+        .cloned()
         .ok_or_else(|| ServiceError::Internal(format!("cart channel {id} is gone")))
 }
 
@@ -180,7 +181,8 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewCart) -> ServiceResult<Creat
     };
     let (store_id, stored) = (ctx.store.id.clone(), row.clone());
     app.db.write_queued(move |tx| Box::pin(async move { sql::insert(tx, &store_id, &stored).await })).await?;
-    let cart = view(app, ctx, &row).await?;
+    // A new cart has no lines yet.
+    let cart = view_of(app, ctx, &row, &[]).await?;
     Ok(CreatedCart { token, cart })
 }
 
@@ -214,8 +216,7 @@ pub async fn set_line(app: &App, ctx: &Ctx, key: &CartKey<'_>, sku: &str, input:
     if !(0..=MAX_QUANTITY).contains(&input.quantity) {
         errs.add("quantity", "out_of_range", format!("quantity is 0 to {MAX_QUANTITY}"));
     }
-    let facts = sql::facts_by(app.db.pool(), app.db.dialect(), &ctx.store.id, "sku", &[sku.to_string()]).await?;
-    let Some(f) = facts.into_iter().next() else {
+    let Some(f) = super::line_facts::by_sku(app, &ctx.store.id, sku).await?.map(|s| s.facts.clone()) else {
         errs.add("sku", "unknown_sku", "no product variant with this SKU");
         return Err(errs.into());
     };
@@ -347,20 +348,8 @@ pub async fn price_lines(
     lines: &[(String, i64)],
 ) -> ServiceResult<Vec<Priced>> {
     let store_id = &ctx.store.id;
-    let pool = app.db.pool();
     let variant_ids: Vec<String> = lines.iter().map(|(v, _)| v.clone()).collect();
-    let facts: HashMap<String, LineFacts> = sql::facts_by(pool, app.db.dialect(), store_id, "id", &variant_ids)
-        .await?
-        .into_iter()
-        .map(|f| (f.variant_id.clone(), f))
-        .collect();
-    let product_ids: Vec<String> = facts.values().map(|f| f.product_id.clone()).collect();
-    let mut names: HashMap<String, BTreeMap<Language, String>> = HashMap::new();
-    for (p, l, n) in sql::names(pool, app.db.dialect(), store_id, &product_ids).await? {
-        if let Some(l) = Language::parse(&l) {
-            names.entry(p).or_default().insert(l, n);
-        }
-    }
+    let sheets = super::line_facts::by_ids(app, store_id, &variant_ids).await?;
     let now = now_ms();
     let lists = super::pricing::applicable_lists(app, store_id, &ch.id, customer, now).await?;
     let mut tiers = if lists.is_empty() {
@@ -368,23 +357,20 @@ pub async fn price_lines(
     } else {
         super::pricing::list_tiers(app, store_id, &lists, &variant_ids).await?
     };
-    let mut prices: HashMap<String, Vec<crate::domain::catalog::PriceTier>> = HashMap::new();
-    for (v, tier) in sql::prices_of(pool, app.db.dialect(), store_id, &ch.id, &variant_ids).await? {
-        prices.entry(v).or_default().push(tier);
-    }
+    let prices = super::line_facts::prices(app, store_id, &ch.id, &variant_ids).await?;
     let mut out = Vec::with_capacity(lines.len());
     for (variant_id, quantity) in lines {
         // A variant deleted since it was added: the line goes.
-        let Some(f) = facts.get(variant_id).cloned() else { continue };
-        let name = names
-            .get(&f.product_id)
-            .and_then(|n| pick_translation(n, lang, ctx.store.brand.default_language).map(|(_, n)| n.clone()))
+        let Some(sheet) = sheets.get(variant_id) else { continue };
+        let f = sheet.facts.clone();
+        let name = pick_translation(&sheet.names, lang, ctx.store.brand.default_language)
+            .map(|(_, n)| n.clone())
             .unwrap_or_else(|| f.sku.clone());
         let status = PublishStatus::parse(&f.status).unwrap_or(PublishStatus::Draft);
-        let base = prices.remove(variant_id).unwrap_or_default();
+        let base: &[crate::domain::catalog::PriceTier] = prices.get(variant_id).map_or(&[], |t| t.as_slice());
         let listed = tiers.remove(variant_id).unwrap_or_default();
         let refs: Vec<(&str, &[ListTier])> = listed.iter().map(|(c, t)| (c.as_str(), t.as_slice())).collect();
-        let price = resolve(&base, &refs, *quantity, now)
+        let price = resolve(base, &refs, *quantity, now)
             .and_then(|r| line_total(r.unit, *quantity).map(|total| (r.unit, total, r.source)));
         let problem = if !is_visible(status, f.publish_at, f.unpublish_at, now) {
             Some("unavailable".to_string())
@@ -433,12 +419,17 @@ pub async fn quote_of(
 }
 
 pub async fn view(app: &App, ctx: &Ctx, row: &CartRow) -> ServiceResult<CartView> {
+    let lines = sql::lines(app.db.pool(), &ctx.store.id, &row.id).await?;
+    view_of(app, ctx, row, &lines).await
+}
+
+/// The view of a cart whose lines (variant, quantity) are known.
+async fn view_of(app: &App, ctx: &Ctx, row: &CartRow, lines: &[(String, i64)]) -> ServiceResult<CartView> {
     let ch = channel_by_id(app, &ctx.store.id, &row.channel_id).await?;
     let currency = Currency::parse(&ch.currency).unwrap_or(Currency::EUR);
     let money = |a: i64| Money::new(a, currency);
     let lang = Language::parse(&row.lang).unwrap_or(ctx.store.brand.default_language);
-    let lines = sql::lines(app.db.pool(), &ctx.store.id, &row.id).await?;
-    let priced = price_lines(app, ctx, &ch, row.customer_id.as_deref(), lang, &lines).await?;
+    let priced = price_lines(app, ctx, &ch, row.customer_id.as_deref(), lang, lines).await?;
     let product_ids: Vec<String> = priced.iter().map(|p| p.facts.product_id.clone()).collect();
     // What the store page shows (this node's changes at once, others' within
     // a second): checkout checks stock again in its transaction.

@@ -144,6 +144,7 @@ async fn save_location(app: &App, ctx: &Ctx, key: Option<&str>, input: LocationI
     tx.commit().await?;
     app.wake_outbox();
     app.reads.stock.clear();
+    app.reads.keeps_stock.remove(&store_id.to_string());
     Ok(row.into())
 }
 
@@ -828,7 +829,7 @@ pub async fn product_stock(app: &App, store_id: &str, product_id: &str) -> Servi
     if let Some(hit) = app.reads.stock.get(&key) {
         return Ok(hit);
     }
-    let stock = stock_of_products(&app.db, store_id, std::slice::from_ref(&key.1)).await?;
+    let stock = stock_of_products(&app.db, &app.reads, store_id, std::slice::from_ref(&key.1)).await?;
     let stock = Arc::new(stock.into_iter().map(|(v, (_, a))| (v, a)).collect::<ProductStock>());
     app.reads.stock.put(key, stock.clone());
     Ok(stock)
@@ -851,7 +852,7 @@ pub async fn products_stock(app: &App, store_id: &str, product_ids: &[String]) -
         return Ok(out);
     }
     let mut read: HashMap<String, ProductStock> = missing.iter().map(|p| (p.clone(), ProductStock::new())).collect();
-    for (v, (p, a)) in stock_of_products(&app.db, store_id, &missing).await? {
+    for (v, (p, a)) in stock_of_products(&app.db, &app.reads, store_id, &missing).await? {
         out.insert(v.clone(), a);
         read.entry(p).or_default().insert(v, a);
     }
@@ -864,10 +865,18 @@ pub async fn products_stock(app: &App, store_id: &str, product_ids: &[String]) -
 /// Availability per variant of some products: variant id → (product id, availability).
 pub async fn stock_of_products(
     db: &crate::db::Db,
+    reads: &super::read_cache::Reads,
     store_id: &str,
     product_ids: &[String],
 ) -> Result<HashMap<String, (String, Availability)>, sqlx::Error> {
-    let keeps_stock = sql::keeps_stock(db.pool(), store_id).await?;
+    let keeps_stock = match reads.keeps_stock.get(&store_id.to_string()) {
+        Some(hit) => *hit,
+        None => {
+            let keeps = sql::keeps_stock(db.pool(), store_id).await?;
+            reads.keeps_stock.put(store_id.to_string(), Arc::new(keeps));
+            keeps
+        }
+    };
     let mut out = HashMap::new();
     for chunk in product_ids.chunks(match db.dialect() {
         Dialect::Sqlite => 10_000,

@@ -27,6 +27,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod jobs;
 pub mod key_rotation;
+pub mod line_facts;
 pub mod mail;
 pub mod media;
 pub mod mfa;

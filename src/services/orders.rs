@@ -190,10 +190,11 @@ pub async fn checkout(
         }
         Err(e) => return Err(e),
     };
-    let ch = crate::db::catalog::channels(app.db.pool(), store_id)
+    let ch = super::line_facts::channels(app, store_id)
         .await?
-        .into_iter()
+        .iter()
         .find(|c| c.id == row.channel_id)
+        .cloned()
         .ok_or(ServiceError::NotFound)?;
     let currency = Currency::parse(&ch.currency).unwrap_or(Currency::EUR);
     let lang = Language::parse(&row.lang).unwrap_or(ctx.store.brand.default_language);

@@ -23,9 +23,12 @@ use quick_cache::sync::Cache;
 
 use super::categories::CategoryTree;
 use super::inventory::ProductStock;
+use super::line_facts::VariantSheet;
 use super::product_page::{Snapshot, SnapshotKey};
 use super::search::{SearchKey, SearchResult};
 use crate::config::CacheConfig;
+use crate::db::catalog::ChannelRow;
+use crate::domain::catalog::PriceTier;
 use crate::domain::stores::Store;
 
 /// A bounded cache of shared answers with an optional time to live, sized
@@ -118,6 +121,17 @@ pub struct Reads {
     /// product): dropped on this node's stock changes, kept briefly for
     /// other nodes' (checkout counts again; a page may lag a second).
     pub stock: Recent<(String, String), ProductStock>,
+    /// Each store's channels, by (store, catalog generation).
+    pub channels: Recent<(String, u64), Vec<ChannelRow>>,
+    /// What carts need of a variant, by (store, generation, variant id);
+    /// None: no such variant.
+    pub variant_sheets: Recent<(String, u64, String), Option<Arc<VariantSheet>>>,
+    /// Variant ids by (store, generation, SKU); None: no such SKU.
+    pub skus: Recent<(String, u64, String), Option<String>>,
+    /// A variant's base prices in a channel, by (store, generation, channel, variant).
+    pub variant_prices: Recent<(String, u64, String, String), Vec<PriceTier>>,
+    /// Whether a store keeps stock anywhere (an active location).
+    pub keeps_stock: Recent<String, bool>,
 }
 
 /// How long a resolved store is used before reading it again: branding
@@ -126,6 +140,15 @@ const STORE_TTL: Duration = Duration::from_secs(5);
 
 /// How long a product's stock shown to customers is reused.
 const STOCK_TTL: Duration = Duration::from_secs(1);
+
+/// How long what carts read of the catalog is used at most: changes made
+/// through Oxcart bump the generation and show at once; this bounds how
+/// long one written to the database behind its back goes unseen.
+const LINE_FACTS_TTL: Duration = Duration::from_secs(10);
+
+/// How long whether a store keeps stock is reused on nodes other than the
+/// one that changed its locations (that one forgets it at once).
+const KEEPS_STOCK_TTL: Duration = Duration::from_secs(5);
 
 const MIB: u64 = 1024 * 1024;
 
@@ -142,6 +165,15 @@ impl Reads {
             ),
             category_trees: Recent::new(4 * MIB, None, CategoryTree::weight),
             stock: Recent::new(4 * MIB, Some(STOCK_TTL), |s| 64 + 96 * s.len() as u64),
+            channels: Recent::new(MIB, Some(LINE_FACTS_TTL), |c| 256 * c.len() as u64),
+            variant_sheets: Recent::new(config.line_facts_mib * MIB, Some(LINE_FACTS_TTL), |s| {
+                s.as_ref().map_or(64, |s| s.weight())
+            }),
+            skus: Recent::new(config.line_facts_mib * MIB / 4, Some(LINE_FACTS_TTL), |_| 128),
+            variant_prices: Recent::new(config.line_facts_mib * MIB / 2, Some(LINE_FACTS_TTL), |t| {
+                96 + 64 * t.len() as u64
+            }),
+            keeps_stock: Recent::new(MIB, Some(KEEPS_STOCK_TTL), |_| 64),
         }
     }
 }

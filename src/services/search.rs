@@ -180,7 +180,7 @@ async fn sellable(app: &App, cx: &StoreContext, ids: &[String]) -> ServiceResult
     if !cx.keeps_stock {
         return Ok(None);
     }
-    let stock = super::inventory::stock_of_products(&app.db, &cx.store_id, ids).await?;
+    let stock = super::inventory::stock_of_products(&app.db, &app.reads, &cx.store_id, ids).await?;
     Ok(Some(stock.into_values().filter(|(_, a)| a.sellable()).map(|(p, _)| p).collect()))
 }
 

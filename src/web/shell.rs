@@ -141,7 +141,7 @@ pub async fn switch_channel(
     Path(code): Path<String>,
     Query(q): Query<SwitchQuery>,
 ) -> Response {
-    let known = crate::db::catalog::channels(state.app.db.pool(), &current.store.id)
+    let known = crate::services::line_facts::channels(&state.app, &current.store.id)
         .await
         .map(|cs| cs.iter().any(|c| c.code == code))
         .unwrap_or(false);

@@ -50,12 +50,10 @@ pub async fn home(State(state): State<AppState>, shell: Shell) -> Response {
             tracing::error!(error = %e, "featured collections failed");
             Vec::new()
         });
-    let channels: Vec<(String, String)> = crate::db::catalog::channels(state.app.db.pool(), &shell.store.id)
+    let channels: Vec<(String, String)> = crate::services::line_facts::channels(&state.app, &shell.store.id)
         .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| (c.code, c.currency))
-        .collect();
+        .map(|cs| cs.iter().map(|c| (c.code.clone(), c.currency.clone())).collect())
+        .unwrap_or_default();
     let channels = if channels.len() > 1 { channels } else { Vec::new() };
     render(StatusCode::OK, &HomePage { shell, products, collections, channels })
 }

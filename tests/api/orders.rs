@@ -19,12 +19,23 @@ crate::on_both_databases!(
     customers_see_only_their_own_orders,
     a_guest_cart_joins_the_customers_after_sign_in,
     staff_find_orders_by_number_email_sku_and_payment,
+    carts_price_from_the_catalog_as_it_is_now,
 );
 
 /// A tent in two sizes (TENT-S 120.00, TENT-L 150.00, volume price 110.00
 /// from 3) and a repair service (30.00).
 pub(crate) async fn catalog(app: &TestApp, token: &str) {
-    let tent = json!({
+    assert_eq!(app.post_json("/api/v1/products", Some(token), &tent()).await.status(), 201);
+    let repair = json!({
+        "kind": "service", "status": "published", "texts": {"en": {"name": "Tent repair"}},
+        "variants": [{"sku": "REPAIR-1", "prices": [{"channel": "web", "amount": 3000}]}]
+    });
+    assert_eq!(app.post_json("/api/v1/products", Some(token), &repair).await.status(), 201);
+}
+
+/// The tent of [`catalog`], as the product API takes it.
+fn tent() -> Value {
+    json!({
         "kind": "physical", "status": "published",
         "texts": {"en": {"name": "Trail tent"}, "de": {"name": "Wanderzelt"}},
         "variants": [
@@ -32,13 +43,7 @@ pub(crate) async fn catalog(app: &TestApp, token: &str) {
                 {"channel": "web", "amount": 12000}, {"channel": "web", "min_qty": 3, "amount": 11000}]},
             {"sku": "TENT-L", "options": {"size": "L"}, "prices": [{"channel": "web", "amount": 15000}]}
         ]
-    });
-    assert_eq!(app.post_json("/api/v1/products", Some(token), &tent).await.status(), 201);
-    let repair = json!({
-        "kind": "service", "status": "published", "texts": {"en": {"name": "Tent repair"}},
-        "variants": [{"sku": "REPAIR-1", "prices": [{"channel": "web", "amount": 3000}]}]
-    });
-    assert_eq!(app.post_json("/api/v1/products", Some(token), &repair).await.status(), 201);
+    })
 }
 
 /// A warehouse with `units` of TENT-S and TENT-L.
@@ -233,8 +238,11 @@ async fn checkout_refuses_what_it_cannot_honour_and_changes_nothing(b: Backend) 
     assert_problem(checkout(&base(&app), &stranger, None).await, 404, "not_found").await;
     assert_problem(add(&app, &stranger, "TENT-S", 1).await, 404, "not_found").await;
     // Unpublished after it was added: refused at checkout.
-    assert_eq!(add(&app, &cart, "TENT-S", 1).await.status(), 200);
-    app.raw_sql("UPDATE products SET status = 'draft' WHERE kind = 'physical'").await.unwrap();
+    let view: Value = add(&app, &cart, "TENT-S", 1).await.json().await.unwrap();
+    let mut tent = tent();
+    tent["status"] = json!("draft");
+    let path = format!("/api/v1/products/{}", view["lines"][0]["product_id"].as_str().unwrap());
+    assert_eq!(app.put_json(&path, Some(&owner), &tent).await.status(), 200);
     let problem = assert_problem(checkout(&base(&app), &cart, None).await, 409, "cart_not_orderable").await;
     assert!(problem["detail"].as_str().unwrap().contains("unavailable"), "{problem}");
     // Nothing was written: no order, no number used, stock untouched, the cart kept.
@@ -642,4 +650,58 @@ async fn staff_find_orders_by_number_email_sku_and_payment(b: Backend) {
     assert_eq!(status, 200);
     assert!(html.contains(&format!("id=\"order-{repair_no}\"")), "{html}");
     assert!(!html.contains(&format!("id=\"order-{tent_no}\"")));
+}
+
+/// Carts keep what they read of the catalog between requests; a change
+/// to a product (its price, name, SKUs, publishing) shows in the next
+/// cart request and checkout.
+async fn carts_price_from_the_catalog_as_it_is_now(b: Backend) {
+    let app = spawn(b).await;
+    let owner = app.outfitters_owner().await;
+    catalog(&app, &owner).await;
+    stock(&app, &owner, 5).await;
+    let cart = new_cart(&app, &base(&app)).await;
+    let view: Value = add(&app, &cart, "TENT-S", 1).await.json().await.unwrap();
+    assert_eq!(
+        (view["lines"][0]["name"].as_str(), view["subtotal"]["amount"].as_i64()),
+        (Some("Trail tent"), Some(12000))
+    );
+    let id = view["lines"][0]["product_id"].as_str().unwrap().to_string();
+
+    // A new price and name, and TENT-L renamed TENT-XL.
+    let mut input = json!({
+        "kind": "physical", "status": "published",
+        "texts": {"en": {"name": "Trail tent II"}, "de": {"name": "Wanderzelt"}},
+        "variants": [
+            {"sku": "TENT-S", "options": {"size": "S"}, "prices": [{"channel": "web", "amount": 12500}]},
+            {"sku": "TENT-XL", "options": {"size": "XL"}, "prices": [{"channel": "web", "amount": 16000}]}
+        ]
+    });
+    assert_eq!(app.put_json(&format!("/api/v1/products/{id}"), Some(&owner), &input).await.status(), 200);
+    let view: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/carts/{}", cart.0)))
+        .header("cart-token", &cart.1)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (view["lines"][0]["name"].as_str(), view["subtotal"]["amount"].as_i64()),
+        (Some("Trail tent II"), Some(12500))
+    );
+    assert_problem(add(&app, &cart, "TENT-L", 1).await, 422, "validation_failed").await;
+    let view: Value = add(&app, &cart, "TENT-XL", 1).await.json().await.unwrap();
+    assert_eq!(view["subtotal"]["amount"], 12500 + 16000);
+
+    // Taken off sale: the cart says so at once and checkout refuses it.
+    input["status"] = json!("draft");
+    assert_eq!(app.put_json(&format!("/api/v1/products/{id}"), Some(&owner), &input).await.status(), 200);
+    contact(&app, &cart).await;
+    let res = checkout(&base(&app), &cart, None).await;
+    let problem = assert_problem(res, 409, "cart_not_orderable").await;
+    assert!(problem["detail"].as_str().unwrap().contains("unavailable"), "{problem}");
+    assert_eq!(app.count_rows("orders").await, 0);
 }
