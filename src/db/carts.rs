@@ -76,6 +76,36 @@ where
     .transpose()
 }
 
+/// A cart with its lines (variant, quantity) in the order they were
+/// added, in one query.
+pub async fn with_lines<'e, E>(
+    ex: E,
+    store_id: &str,
+    id: &str,
+) -> Result<Option<(CartRow, Vec<(String, i64)>)>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT c.id, c.token_hash, c.customer_id, c.channel_id, c.lang, c.contact_enc, c.shipping_choice,
+                c.coupon_codes, c.draft_by, c.updated_at, l.variant_id, l.quantity
+         FROM carts c LEFT JOIN cart_lines l ON l.store_id = c.store_id AND l.cart_id = c.id
+         WHERE c.store_id = $1 AND c.id = $2 ORDER BY l.added_at, l.variant_id",
+    )
+    .bind(store_id)
+    .bind(id)
+    .fetch_all(ex)
+    .await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let mut lines = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if let Some(variant_id) = r.try_get::<Option<String>, _>("variant_id")? {
+            lines.push((variant_id, r.try_get("quantity")?));
+        }
+    }
+    Ok(Some((cart(first)?, lines)))
+}
+
 pub async fn update_contact(
     tx: &mut Tx,
     store_id: &str,

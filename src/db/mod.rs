@@ -504,3 +504,32 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Db;
+
+    /// A database file deleted under a running process is an error for
+    /// connections opened later, never an empty new file at the same path
+    /// (which would truncate the live connections' `-shm` index).
+    #[tokio::test]
+    async fn a_deleted_sqlite_file_is_not_created_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = Db::connect(&format!("sqlite://{}", path.display()), 4).await.unwrap();
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY)").execute(db.pool()).await.unwrap();
+        assert!(path.exists(), "the first connection creates the file");
+        std::fs::remove_file(&path).unwrap();
+        // Four at once: the pool must open new connections for some of them.
+        let mut held = Vec::new();
+        let mut refused = 0;
+        for _ in 0..4 {
+            match db.pool().acquire().await {
+                Ok(conn) => held.push(conn),
+                Err(_) => refused += 1,
+            }
+        }
+        assert!(refused > 0, "a connection opened after the deletion failed");
+        assert!(!path.exists(), "no new database file at the old path");
+    }
+}

@@ -189,6 +189,16 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewCart) -> ServiceResult<Creat
 /// The cart if `key` opens it; not found otherwise (a stranger learns nothing).
 pub async fn open(app: &App, ctx: &Ctx, key: &CartKey<'_>) -> ServiceResult<CartRow> {
     let row = sql::by_id(app.db.pool(), &ctx.store.id, key.id).await?.ok_or(ServiceError::NotFound)?;
+    opened_by(ctx, key, row)
+}
+
+/// As [`open`], with the cart's lines (variant, quantity), in one query.
+pub async fn open_with_lines(app: &App, ctx: &Ctx, key: &CartKey<'_>) -> ServiceResult<(CartRow, Vec<(String, i64)>)> {
+    let (row, lines) = sql::with_lines(app.db.pool(), &ctx.store.id, key.id).await?.ok_or(ServiceError::NotFound)?;
+    Ok((opened_by(ctx, key, row)?, lines))
+}
+
+fn opened_by(ctx: &Ctx, key: &CartKey<'_>, row: CartRow) -> ServiceResult<CartRow> {
     let by_token = key.token.is_some_and(|t| hash_secret(t) == row.token_hash);
     let by_customer = row.draft_by.is_empty()
         && matches!((&ctx.actor, &row.customer_id), (Actor::Customer { id }, Some(c)) if id == c);
@@ -198,8 +208,8 @@ pub async fn open(app: &App, ctx: &Ctx, key: &CartKey<'_>) -> ServiceResult<Cart
 }
 
 pub async fn get(app: &App, ctx: &Ctx, key: &CartKey<'_>) -> ServiceResult<CartView> {
-    let row = open(app, ctx, key).await?;
-    view(app, ctx, &row).await
+    let (row, lines) = open_with_lines(app, ctx, key).await?;
+    view_of(app, ctx, &row, &lines).await
 }
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -211,7 +221,7 @@ pub struct LineInput {
 
 /// Sets how many of a SKU the cart holds (0 removes it).
 pub async fn set_line(app: &App, ctx: &Ctx, key: &CartKey<'_>, sku: &str, input: LineInput) -> ServiceResult<CartView> {
-    let row = open(app, ctx, key).await?;
+    let (row, lines) = open_with_lines(app, ctx, key).await?;
     let mut errs = FieldErrors::default();
     if !(0..=MAX_QUANTITY).contains(&input.quantity) {
         errs.add("quantity", "out_of_range", format!("quantity is 0 to {MAX_QUANTITY}"));
@@ -225,7 +235,6 @@ pub async fn set_line(app: &App, ctx: &Ctx, key: &CartKey<'_>, sku: &str, input:
     if input.quantity > 0 && !is_visible(status, f.publish_at, f.unpublish_at, now) {
         errs.add("sku", "unavailable", "this product is not for sale");
     }
-    let lines = sql::lines(app.db.pool(), &ctx.store.id, &row.id).await?;
     if input.quantity > 0 && lines.len() >= MAX_LINES && !lines.iter().any(|(v, _)| *v == f.variant_id) {
         errs.add("sku", "too_many_lines", format!("a cart holds at most {MAX_LINES} different items"));
     }

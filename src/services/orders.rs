@@ -174,16 +174,12 @@ pub async fn checkout(
     idem: Option<&IdempotencyRequest>,
 ) -> ServiceResult<Outcome<Order>> {
     let store_id = &ctx.store.id;
-    // A retry first: the cart is gone once its order exists.
+    // The cart is gone once its order exists: a retry finds its answer
+    // then. (A retry while the cart is still there is refused in the
+    // transaction, or answered there if the first request committed.)
     let principal = format!("cart:{}", key.id);
-    if let Some(req) = idem
-        && let Some(done) = idempotency::replay(app, store_id, &principal, req).await?
-    {
-        return Ok(done);
-    }
-    let row = match cart::open(app, ctx, key).await {
-        Ok(row) => row,
-        // Perhaps a duplicate of a checkout that committed since the look above.
+    let (row, lines) = match cart::open_with_lines(app, ctx, key).await {
+        Ok(found) => found,
         Err(ServiceError::NotFound) => {
             let Some(req) = idem else { return Err(ServiceError::NotFound) };
             return idempotency::replay(app, store_id, &principal, req).await?.ok_or(ServiceError::NotFound);
@@ -198,7 +194,6 @@ pub async fn checkout(
         .ok_or(ServiceError::NotFound)?;
     let currency = Currency::parse(&ch.currency).unwrap_or(Currency::EUR);
     let lang = Language::parse(&row.lang).unwrap_or(ctx.store.brand.default_language);
-    let lines = crate::db::carts::lines(app.db.pool(), store_id, &row.id).await?;
     let priced = cart::price_lines(app, ctx, &ch, row.customer_id.as_deref(), lang, &lines).await?;
     if priced.is_empty() {
         return Err(ServiceError::Conflict { code: "cart_empty", message: "the cart has no lines".into() });
