@@ -229,16 +229,14 @@ pub async fn replaced_order_access<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query(
+    sqlx::query_scalar(
         "SELECT o.access_hash FROM returns r JOIN orders o ON o.store_id = r.store_id AND o.id = r.order_id
          WHERE r.store_id = $1 AND r.replacement_order_id = $2",
     )
     .bind(store_id)
     .bind(replacement_id)
     .fetch_optional(ex)
-    .await?
-    .map(|r| r.try_get("access_hash"))
-    .transpose()
+    .await
 }
 
 pub async fn set_replacement(tx: &mut Tx, store_id: &str, id: &str, order_id: &str) -> Result<(), sqlx::Error> {

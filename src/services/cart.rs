@@ -149,7 +149,7 @@ async fn channel(app: &App, store_id: &str, code: &str) -> ServiceResult<Channel
     })
 }
 
-pub(super) async fn channel_by_id(app: &App, store_id: &str, id: &str) -> ServiceResult<ChannelRow> {
+async fn channel_by_id(app: &App, store_id: &str, id: &str) -> ServiceResult<ChannelRow> {
     super::line_facts::channels(app, store_id)
         .await?
         .iter()

@@ -21,6 +21,7 @@ use crate::db::catalog::ChannelRow;
 use crate::domain::catalog::PriceTier;
 use crate::domain::locale::Language;
 
+use super::read_cache::Recent;
 use super::{App, ServiceResult};
 
 /// A variant as carts see it.
@@ -57,30 +58,19 @@ pub async fn by_ids(app: &App, store_id: &str, ids: &[String]) -> ServiceResult<
     // meanwhile bumps it, so what is read here is never kept under the new one.
     let generation = app.reads.generations.current(store_id);
     let key = |id: &str| (store_id.to_string(), generation, id.to_string());
-    let mut out = HashMap::with_capacity(ids.len());
-    let mut missing: Vec<String> = Vec::new();
-    for id in ids {
-        match app.reads.variant_sheets.get(&key(id)) {
-            Some(hit) => {
-                if let Some(sheet) = hit.as_ref() {
-                    out.insert(id.clone(), sheet.clone());
-                }
-            }
-            None => missing.push(id.clone()),
-        }
-    }
-    missing.sort();
-    missing.dedup();
+    let (hits, missing) = cached(&app.reads.variant_sheets, ids, key);
+    let mut out: HashMap<String, Arc<VariantSheet>> =
+        hits.into_iter().filter_map(|(id, sheet)| sheet.as_ref().clone().map(|s| (id, s))).collect();
     if missing.is_empty() {
         return Ok(out);
     }
     let mut read = read_sheets(app, store_id, "id", &missing).await?;
     for id in missing {
         let sheet = read.remove(&id).map(Arc::new);
-        if let Some(s) = &sheet {
-            out.insert(id.clone(), s.clone());
+        app.reads.variant_sheets.put(key(&id), Arc::new(sheet.clone()));
+        if let Some(s) = sheet {
+            out.insert(id, s);
         }
-        app.reads.variant_sheets.put(key(&id), Arc::new(sheet));
     }
     Ok(out)
 }
@@ -92,18 +82,41 @@ pub async fn by_sku(app: &App, store_id: &str, sku: &str) -> ServiceResult<Optio
     let id = match app.reads.skus.get(&key) {
         Some(hit) => hit.as_ref().clone(),
         None => {
-            let found = read_sheets(app, store_id, "sku", &[sku.to_string()]).await?.into_values().next();
+            let found = read_sheets(app, store_id, "sku", &[sku.to_string()]).await?.into_values().next().map(Arc::new);
             let id = found.as_ref().map(|s| s.facts.variant_id.clone());
-            if let Some(sheet) = found {
-                let sheet_key = (store_id.to_string(), generation, sheet.facts.variant_id.clone());
-                app.reads.variant_sheets.put(sheet_key, Arc::new(Some(Arc::new(sheet))));
+            if let (Some(sheet), Some(id)) = (&found, &id) {
+                app.reads
+                    .variant_sheets
+                    .put((store_id.to_string(), generation, id.clone()), Arc::new(Some(sheet.clone())));
             }
-            app.reads.skus.put(key, Arc::new(id.clone()));
-            id
+            app.reads.skus.put(key, Arc::new(id));
+            return Ok(found);
         }
     };
     let Some(id) = id else { return Ok(None) };
     Ok(by_ids(app, store_id, std::slice::from_ref(&id)).await?.remove(&id))
+}
+
+/// Splits `ids` into what `cache` holds (by id) and the ids it does not
+/// (sorted, each once).
+fn cached<K: Eq + std::hash::Hash + Clone, V>(
+    cache: &Recent<K, V>,
+    ids: &[String],
+    key: impl Fn(&str) -> K,
+) -> (HashMap<String, Arc<V>>, Vec<String>) {
+    let mut hits = HashMap::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for id in ids {
+        match cache.get(&key(id)) {
+            Some(hit) => {
+                hits.insert(id.clone(), hit);
+            }
+            None => missing.push(id.clone()),
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    (hits, missing)
 }
 
 /// Reads sheets by `column` ("id" or "sku"), keyed by that column's value.
@@ -144,18 +157,7 @@ pub async fn prices(
 ) -> ServiceResult<HashMap<String, Arc<Vec<PriceTier>>>> {
     let generation = app.reads.generations.current(store_id);
     let key = |id: &str| (store_id.to_string(), generation, channel_id.to_string(), id.to_string());
-    let mut out = HashMap::with_capacity(ids.len());
-    let mut missing: Vec<String> = Vec::new();
-    for id in ids {
-        match app.reads.variant_prices.get(&key(id)) {
-            Some(hit) => {
-                out.insert(id.clone(), hit);
-            }
-            None => missing.push(id.clone()),
-        }
-    }
-    missing.sort();
-    missing.dedup();
+    let (mut out, missing) = cached(&app.reads.variant_prices, ids, key);
     if missing.is_empty() {
         return Ok(out);
     }

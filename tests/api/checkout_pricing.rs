@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, assert_problem, spawn};
-use crate::orders::{add, checkout, new_cart, put};
+use crate::orders::{add, cart_view, checkout, new_cart, put};
 
 crate::on_both_databases!(
     eu_vat_is_inside_the_price_and_shown_per_rate,
@@ -84,18 +84,6 @@ async fn contact(app: &TestApp, cart: &(String, String), email: &str, address: V
         body["company"] = json!("Lima SARL");
     }
     let res = put(app, &format!("/api/v1/carts/{}/contact", cart.0), Some(&cart.1), &body).await;
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
-}
-
-async fn cart_view(app: &TestApp, cart: &(String, String)) -> Value {
-    let res = app
-        .client
-        .get(app.url(&format!("/api/v1/carts/{}", cart.0)))
-        .header("cart-token", &cart.1)
-        .send()
-        .await
-        .unwrap();
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }

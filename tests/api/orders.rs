@@ -73,6 +73,19 @@ pub(crate) async fn put(app: &TestApp, path: &str, cart_token: Option<&str>, bod
     req.send().await.unwrap()
 }
 
+/// The cart as its holder sees it (asserting it opens).
+pub(crate) async fn cart_view(app: &TestApp, cart: &(String, String)) -> Value {
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/carts/{}", cart.0)))
+        .header("cart-token", &cart.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
 pub(crate) async fn add(app: &TestApp, cart: &(String, String), sku: &str, quantity: i64) -> reqwest::Response {
     put(app, &format!("/api/v1/carts/{}/lines/{sku}", cart.0), Some(&cart.1), &json!({ "quantity": quantity })).await
 }
@@ -138,16 +151,7 @@ async fn a_guest_orders_and_gets_a_confirmation(b: Backend) {
         problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["email", "shipping_address.postal_code"]);
     contact(&app, &cart).await;
-    let view: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/carts/{}", cart.0)))
-        .header("cart-token", &cart.1)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view = cart_view(&app, &cart).await;
     assert_eq!(view["ready"], true);
     assert_eq!(view["contact"]["shipping_address"]["city"], "Berlin");
 
@@ -678,16 +682,7 @@ async fn carts_price_from_the_catalog_as_it_is_now(b: Backend) {
         ]
     });
     assert_eq!(app.put_json(&format!("/api/v1/products/{id}"), Some(&owner), &input).await.status(), 200);
-    let view: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/carts/{}", cart.0)))
-        .header("cart-token", &cart.1)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view = cart_view(&app, &cart).await;
     assert_eq!(
         (view["lines"][0]["name"].as_str(), view["subtotal"]["amount"].as_i64()),
         (Some("Trail tent II"), Some(12500))
