@@ -40,7 +40,7 @@ fn cart(r: &AnyRow) -> Result<CartRow, sqlx::Error> {
 }
 
 pub async fn insert(tx: &mut Tx, store_id: &str, c: &CartRow) -> Result<(), sqlx::Error> {
-    tx.defer(sqlx::query(
+    tx.write(sqlx::query(
         "INSERT INTO carts (store_id, id, token_hash, customer_id, channel_id, lang, contact_enc, created_at, updated_at,
              draft_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
@@ -113,7 +113,7 @@ pub async fn update_contact(
     contact_enc: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    tx.defer(
+    tx.write(
         sqlx::query("UPDATE carts SET contact_enc = $3, updated_at = $4 WHERE store_id = $1 AND id = $2")
             .bind(store_id)
             .bind(id)
@@ -134,7 +134,7 @@ pub async fn set_line(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     if quantity == 0 {
-        tx.defer(
+        tx.write(
             sqlx::query("DELETE FROM cart_lines WHERE store_id = $1 AND cart_id = $2 AND variant_id = $3")
                 .bind(store_id)
                 .bind(cart_id)
@@ -142,7 +142,7 @@ pub async fn set_line(
         )
         .await?;
     } else {
-        tx.defer(
+        tx.write(
             sqlx::query(
                 "INSERT INTO cart_lines (store_id, cart_id, variant_id, quantity, added_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (store_id, cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity",
@@ -155,7 +155,7 @@ pub async fn set_line(
         )
         .await?;
     }
-    tx.defer(
+    tx.write(
         sqlx::query("UPDATE carts SET updated_at = $3 WHERE store_id = $1 AND id = $2")
             .bind(store_id)
             .bind(cart_id)
@@ -182,13 +182,14 @@ where
     .collect()
 }
 
-/// Removes a cart and its lines (after checkout), the removal's answer
-/// kept for later ([`Tx::defer_keeping`]): it removed the cart when
-/// `rows_affected` is 1, else another checkout of the same cart won.
-pub async fn delete(tx: &mut Tx, store_id: &str, id: &str) -> Result<super::Pending, sqlx::Error> {
-    tx.defer(sqlx::query("DELETE FROM cart_lines WHERE store_id = $1 AND cart_id = $2").bind(store_id).bind(id))
+/// Removes a cart and its lines (after checkout): true when it removed the
+/// cart, false when another checkout of the same cart won.
+pub async fn delete(tx: &mut Tx, store_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    tx.write(sqlx::query("DELETE FROM cart_lines WHERE store_id = $1 AND cart_id = $2").bind(store_id).bind(id))
         .await?;
-    tx.defer_keeping(sqlx::query("DELETE FROM carts WHERE store_id = $1 AND id = $2").bind(store_id).bind(id)).await
+    let done =
+        tx.execute(sqlx::query("DELETE FROM carts WHERE store_id = $1 AND id = $2").bind(store_id).bind(id)).await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Deletes carts untouched since `before`; returns how many.
@@ -391,7 +392,7 @@ pub async fn update_choices(
     coupon_codes: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    tx.defer(
+    tx.write(
         sqlx::query(
             "UPDATE carts SET shipping_choice = $3, coupon_codes = $4, updated_at = $5 WHERE store_id = $1 AND id = $2",
         )

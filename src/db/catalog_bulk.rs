@@ -64,7 +64,7 @@ pub async fn insert_rows(
                 };
             }
         }
-        tx.defer(q).await?;
+        tx.write(q).await?;
     }
     Ok(())
 }

@@ -406,7 +406,7 @@ pub async fn take_use(
     if total == 0 {
         return Ok(false);
     }
-    tx.defer(
+    tx.write(
         sqlx::query(
             "INSERT INTO coupon_uses (store_id, coupon_id, who, used) VALUES ($1, $2, $3, 0)
          ON CONFLICT (store_id, coupon_id, who) DO NOTHING",
@@ -457,7 +457,7 @@ pub async fn record_order_coupon(
     coupon_id: &str,
     who: &str,
 ) -> Result<(), sqlx::Error> {
-    tx.defer(
+    tx.write(
         sqlx::query("INSERT INTO order_coupons (store_id, order_id, coupon_id, who) VALUES ($1, $2, $3, $4)")
             .bind(store_id)
             .bind(order_id)

@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::any::AnyArguments;
 use sqlx::{AnyConnection, Executor};
+
+use super::sync_sqlite::SyncConn;
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 /// A batch commits once it has this many members even if more are waiting,
@@ -76,13 +78,26 @@ fn add_elapsed(counter: &AtomicU64, since: Instant) {
     counter.fetch_add(u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
 }
 
+/// Which of the writer's two connections a transaction uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    /// The sqlx connection: any code, through `&mut **tx`.
+    Sqlx,
+    /// The synchronous connection: hot paths, through the `Tx`'s methods
+    /// (see [`super::sync_sqlite`]).
+    InPlace,
+}
+
 pub(super) struct Writer {
     conn: AnyConnection,
+    in_place: SyncConn,
     counters: Arc<Counters>,
     /// When the transaction holding the writer got it.
     turn_since: Instant,
-    /// `BEGIN IMMEDIATE` ran and the batch is neither committed nor rolled back.
-    open: bool,
+    /// The connection on which `BEGIN IMMEDIATE` ran, while the batch is
+    /// neither committed nor rolled back. A batch lives on one connection:
+    /// a transaction wanting the other one commits it first.
+    open: Option<Side>,
     /// Transactions released into the open batch, waiting for its `COMMIT`.
     members: usize,
     /// Counts batches, so a waiting member knows whether its batch is still open.
@@ -99,8 +114,7 @@ pub(super) struct Writer {
 pub(super) struct Turn {
     guard: Option<OwnedMutexGuard<Writer>>,
     group: Arc<GroupCommit>,
-    /// The savepoint was sent (or is about to be): there is something to undo.
-    opened: bool,
+    side: Side,
 }
 
 /// Counts a task in `queued` while it waits for the writer, also if the
@@ -183,14 +197,15 @@ fn spawn_failed(e: tokio::task::JoinError) -> sqlx::Error {
 }
 
 impl GroupCommit {
-    pub(super) fn new(conn: AnyConnection) -> Arc<Self> {
+    pub(super) fn new(conn: AnyConnection, in_place: SyncConn) -> Arc<Self> {
         let (announce, _) = watch::channel(None);
         let counters = Arc::new(Counters::default());
         let writer = Writer {
             conn,
+            in_place,
             counters: counters.clone(),
             turn_since: Instant::now(),
-            open: false,
+            open: None,
             members: 0,
             batch: 0,
             announce,
@@ -214,10 +229,9 @@ impl GroupCommit {
         self.writer.clone().lock_owned().await
     }
 
-    /// Waits for the writer and opens the batch, if none is open, and a
-    /// savepoint, unless the caller sends [`SAVEPOINT`] itself with its
-    /// first statement (`open_savepoint` false; see [`Turn::opening`]).
-    pub(super) async fn begin(self: &Arc<Self>, open_savepoint: bool) -> Result<Turn, sqlx::Error> {
+    /// Waits for the writer and opens the batch on `side`'s connection, if
+    /// none is open there, and a savepoint.
+    pub(super) async fn begin(self: &Arc<Self>, side: Side) -> Result<Turn, sqlx::Error> {
         let group = self.clone();
         tokio::spawn(async move {
             let mut w = group.lock().await;
@@ -225,15 +239,20 @@ impl GroupCommit {
             if w.poisoned {
                 w.abort("a transaction in this batch was abandoned".into()).await;
             }
-            if !w.open {
-                w.conn.execute("BEGIN IMMEDIATE").await?;
-                w.open = true;
+            if w.open.is_some_and(|open| open != side) {
+                // Its members learn the outcome; this turn starts afresh.
+                let _ = w.close().await;
             }
-            if open_savepoint && let Err(e) = w.conn.execute(SAVEPOINT).await {
+            if w.open.is_none() {
+                w.exec(side, "BEGIN IMMEDIATE").await?;
+                w.open = Some(side);
+            }
+            if let Err(e) = w.exec(side, SAVEPOINT).await {
+                w.end_turn();
                 group.settle(w).await;
                 return Err(e);
             }
-            Ok(Turn { guard: Some(w), group, opened: open_savepoint })
+            Ok(Turn { guard: Some(w), group, side })
         })
         .await
         .map_err(spawn_failed)?
@@ -244,7 +263,7 @@ impl GroupCommit {
     /// this call committed.
     async fn settle(&self, mut w: OwnedMutexGuard<Writer>) -> Option<Result<(), String>> {
         let waiting = self.queued.load(Ordering::SeqCst) > 0;
-        if !w.open || (waiting && w.members < MAX_BATCH) {
+        if w.open.is_none() || (waiting && w.members < MAX_BATCH) {
             return None;
         }
         Some(w.close().await)
@@ -263,7 +282,7 @@ impl GroupCommit {
                 Ok(Err(_)) => return Err("the writer went away before committing".into()),
                 Err(_) => {
                     let mut w = self.lock().await;
-                    if w.batch == batch && w.open {
+                    if w.batch == batch && w.open.is_some() {
                         return w.close().await;
                     }
                     // Someone else ended ours; whoever left the writer open
@@ -276,6 +295,14 @@ impl GroupCommit {
 }
 
 impl Writer {
+    /// Runs a statement without arguments on `side`'s connection.
+    async fn exec(&mut self, side: Side, sql: &'static str) -> Result<(), sqlx::Error> {
+        match side {
+            Side::Sqlx => self.conn.execute(sql).await.map(drop),
+            Side::InPlace => self.in_place.batch(sql),
+        }
+    }
+
     /// Ends the open batch: `COMMIT` if it has members, else `ROLLBACK`
     /// (nothing to keep), and announces the outcome to its members.
     async fn close(&mut self) -> Result<(), String> {
@@ -284,18 +311,19 @@ impl Writer {
             self.abort(why.clone()).await;
             return Err(why);
         }
+        let Some(side) = self.open else { return Ok(()) };
         let result = if self.members == 0 {
-            self.conn.execute("ROLLBACK").await.map(drop).map_err(|e| e.to_string())
+            self.exec(side, "ROLLBACK").await.map_err(|e| e.to_string())
         } else {
             let since = Instant::now();
-            let committed = self.conn.execute("COMMIT").await;
+            let committed = self.exec(side, "COMMIT").await;
             add_elapsed(&self.counters.commit_ns, since);
             self.counters.batches.fetch_add(1, Ordering::Relaxed);
             match committed {
                 Ok(_) => Ok(()),
                 Err(e) => {
                     // Whatever state SQLite left, start the next batch clean.
-                    let _ = self.conn.execute("ROLLBACK").await;
+                    let _ = self.exec(side, "ROLLBACK").await;
                     Err(format!("group commit failed: {e}"))
                 }
             }
@@ -307,7 +335,9 @@ impl Writer {
     /// The batch is gone (SQLite rolled it back, or a savepoint step failed
     /// so its state is unknown): roll back whatever is left, fail its members.
     async fn abort(&mut self, why: String) {
-        let _ = self.conn.execute("ROLLBACK").await;
+        if let Some(side) = self.open {
+            let _ = self.exec(side, "ROLLBACK").await;
+        }
         self.end_batch(Err(why));
     }
 
@@ -318,7 +348,7 @@ impl Writer {
     }
 
     fn end_batch(&mut self, result: Result<(), String>) {
-        self.open = false;
+        self.open = None;
         self.poisoned = false;
         self.members = 0;
         self.batch += 1;
@@ -328,38 +358,36 @@ impl Writer {
 }
 
 impl Turn {
+    /// The sqlx connection; panics on a turn running in place.
     pub(super) fn conn(&self) -> &AnyConnection {
+        assert!(self.side == Side::Sqlx, "{IN_PLACE_ONLY}");
         &self.guard.as_ref().expect("a live turn holds the writer").conn
     }
 
-    /// The caller is about to send the savepoint it was left to open.
-    pub(super) fn opening(&mut self) {
-        self.opened = true;
-    }
-
     pub(super) fn conn_mut(&mut self) -> &mut AnyConnection {
+        assert!(self.side == Side::Sqlx, "{IN_PLACE_ONLY}");
         &mut self.guard.as_mut().expect("a live turn holds the writer").conn
     }
 
-    /// Runs the transaction's `deferred` writes, releases the savepoint into
-    /// the batch (both in one text) and returns once the batch is committed
-    /// (by this turn or a later member). If a deferred write fails, only
-    /// this transaction is undone.
-    pub(super) async fn commit(mut self, deferred: Option<(String, AnyArguments)>) -> Result<(), sqlx::Error> {
-        let (mut w, group) = (self.guard.take().expect("a live turn holds the writer"), self.group.clone());
-        if !self.opened && deferred.is_none() {
-            // Nothing was ever sent: nothing to commit.
-            return tokio::spawn(skip(group, w)).await.map_err(spawn_failed);
-        }
+    /// The turn runs on the synchronous connection.
+    pub(super) fn in_place(&self) -> bool {
+        self.side == Side::InPlace
+    }
+
+    /// Runs one statement on the synchronous connection. Synchronous, so
+    /// no caller can be cancelled halfway through it.
+    pub(super) fn run_in_place(&mut self, sql: &str, args: Option<AnyArguments>) -> Result<super::Answer, sqlx::Error> {
+        let w = self.guard.as_mut().expect("a live turn holds the writer");
+        w.in_place.run(sql, args)
+    }
+
+    /// Releases the savepoint into the batch and returns once the batch is
+    /// committed (by this turn or a later member).
+    pub(super) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let (mut w, group, side) =
+            (self.guard.take().expect("a live turn holds the writer"), self.group.clone(), self.side);
         let result = tokio::spawn(async move {
-            let released = match deferred {
-                None => w.conn.execute(RELEASE).await.map(drop),
-                Some((sql, args)) => {
-                    let text = sqlx::AssertSqlSafe(format!("{sql};\n{RELEASE}"));
-                    w.conn.execute(sqlx::query_with(text, args)).await.map(drop)
-                }
-            };
-            if let Err(e) = released {
+            if let Err(e) = w.exec(side, RELEASE).await {
                 // The savepoint may still hold this transaction's work.
                 abandon(group, w).await;
                 return Err(e.to_string());
@@ -379,27 +407,27 @@ impl Turn {
 
     pub(super) async fn rollback(mut self) -> Result<(), sqlx::Error> {
         let (mut w, group) = (self.guard.take().expect("a live turn holds the writer"), self.group.clone());
-        if !self.opened {
-            return tokio::spawn(skip(group, w)).await.map_err(spawn_failed);
-        }
         remember(&w);
         w.poisoned = true;
         tokio::spawn(abandon(group, w)).await.map_err(spawn_failed)
     }
 }
 
-/// Hands the writer on after a turn that never sent anything.
-async fn skip(group: Arc<GroupCommit>, w: OwnedMutexGuard<Writer>) {
-    w.end_turn();
-    group.settle(w).await;
-}
+const IN_PLACE_ONLY: &str = "a transaction begun in place runs its statements through the Tx's own methods";
 
 /// Undoes one transaction's savepoint, leaving the rest of the batch
 /// intact. The batch is marked poisoned until then, so that if this never
 /// runs (a runtime shutting down drops it) nobody commits the abandoned work.
 async fn abandon(group: Arc<GroupCommit>, mut w: OwnedMutexGuard<Writer>) {
-    let undone = match w.conn.execute(ROLLBACK_TO).await {
-        Ok(_) => w.conn.execute(RELEASE).await.map(drop),
+    let Some(side) = w.open else {
+        // The batch was already ended (and this transaction with it).
+        w.end_turn();
+        w.poisoned = false;
+        group.settle(w).await;
+        return;
+    };
+    let undone = match w.exec(side, ROLLBACK_TO).await {
+        Ok(()) => w.exec(side, RELEASE).await,
         Err(e) => Err(e),
     };
     w.end_turn();
@@ -415,12 +443,6 @@ async fn abandon(group: Arc<GroupCommit>, mut w: OwnedMutexGuard<Writer>) {
 impl Drop for Turn {
     fn drop(&mut self) {
         if let Some(mut w) = self.guard.take() {
-            if !self.opened {
-                if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                    drop(rt.spawn(skip(self.group.clone(), w)));
-                }
-                return;
-            }
             remember(&w);
             w.poisoned = true;
             // Without a runtime (shutting down) the guard is simply released
@@ -510,68 +532,89 @@ mod tests {
         assert_eq!(count(&other).await, 2);
     }
 
-    /// Deferred writes travel with the commit; one that fails there undoes
-    /// only its own transaction, and a batch member committed with it stays.
+    /// Transactions in place and through sqlx take turns on the writer; a
+    /// failed statement in place undoes only its own transaction, and the
+    /// batch members committed with it stay.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_failed_deferred_write_undoes_only_its_own_transaction() {
+    async fn in_place_and_sqlx_transactions_share_the_writer_and_fail_alone() {
         let dir = tempfile::tempdir().unwrap();
         let db = db(&dir).await;
         let mut tx = db.begin().await.unwrap();
         sqlx::query("INSERT INTO t (id, v) VALUES (1, 'a')").execute(&mut *tx).await.unwrap();
         tx.commit().await.unwrap();
-        // A holds the writer so B and C share its batch.
-        let a = db.begin_deferring().await.unwrap();
-        let (db_b, db_c) = (db.clone(), db.clone());
+        // A holds the writer so B, C and D queue behind it.
+        let a = db.begin().await.unwrap();
+        let (db_b, db_c, db_d) = (db.clone(), db.clone(), db.clone());
         let b = tokio::spawn(async move {
-            let mut tx = db_b.begin_deferring().await.unwrap();
-            tx.defer(sqlx::query("INSERT INTO t (id, v) VALUES (2, 'b')")).await.unwrap();
-            // Nothing has reached the connection yet: the read comes after the insert.
+            let mut tx = db_b.begin_in_place().await.unwrap();
+            assert!(tx.holds_the_writer());
+            tx.write(sqlx::query("INSERT INTO t (id, v) VALUES (2, 'b')")).await.unwrap();
             let seen = tx.fetch_all(sqlx::query("SELECT id FROM t WHERE id = 2")).await.unwrap();
-            assert_eq!(seen.len(), 1);
-            tx.defer(sqlx::query("INSERT INTO t (id, v) VALUES (3, 'b')")).await.unwrap();
+            assert_eq!(seen.len(), 1, "a transaction reads its own writes");
+            tx.write(sqlx::query("INSERT INTO t (id, v) VALUES (3, 'b')")).await.unwrap();
             tx.commit().await
         });
         let c = tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            let mut tx = db_c.begin_deferring().await.unwrap();
-            tx.defer(sqlx::query("INSERT INTO t (id, v) VALUES (4, 'c')")).await.unwrap();
-            tx.defer(sqlx::query("INSERT INTO t (id, v) VALUES (1, 'dup')")).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            let mut tx = db_c.begin_in_place().await.unwrap();
+            tx.write(sqlx::query("INSERT INTO t (id, v) VALUES (4, 'c')")).await.unwrap();
+            let dup = tx.write(sqlx::query("INSERT INTO t (id, v) VALUES (1, 'dup')")).await;
+            assert!(dup.as_ref().is_err_and(super::super::is_unique_violation), "{dup:?}");
+            tx.rollback().await
+        });
+        let d = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+            let mut tx = db_d.begin().await.unwrap();
+            sqlx::query("INSERT INTO t (id, v) VALUES (5, 'd')").execute(&mut *tx).await.unwrap();
             tx.commit().await
         });
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         a.commit().await.unwrap();
         b.await.unwrap().unwrap();
-        assert!(c.await.unwrap().is_err(), "the duplicate key fails C's commit");
+        c.await.unwrap().unwrap();
+        d.await.unwrap().unwrap();
         let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM t ORDER BY id").fetch_all(db.pool()).await.unwrap();
-        assert_eq!(ids, vec![1, 2, 3]);
+        assert_eq!(ids, vec![1, 2, 3, 5]);
+        // Committed means durable on disk: a fresh connection sees it.
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let other = Db::connect(&url, 1).await.unwrap();
+        assert_eq!(count(&other).await, 4);
     }
 
-    /// Kept answers ride with the next statement: each gets its own rows
-    /// and count, none is available before it ran, and a commit refuses to
-    /// carry one nobody could read.
+    /// Rows and counts in place are what sqlx would answer: values typed as
+    /// sqlx's SQLite driver types them, `$N` bound by number, changed rows
+    /// counted for writes only. `&mut **tx` is refused.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn kept_answers_come_back_with_the_next_statement() {
+    async fn in_place_answers_read_as_sqlx_rows() {
         let dir = tempfile::tempdir().unwrap();
         let db = db(&dir).await;
-        let mut tx = db.begin_deferring().await.unwrap();
-        tx.defer(sqlx::query("INSERT INTO t (id, v) VALUES (1, 'a'), (2, 'b')")).await.unwrap();
-        let changed = tx.defer_keeping(sqlx::query("UPDATE t SET v = 'z' WHERE id <= 2")).await.unwrap();
-        let missed = tx.defer_keeping(sqlx::query("DELETE FROM t WHERE id = 9")).await.unwrap();
-        let returned =
-            tx.defer_keeping(sqlx::query("INSERT INTO t (id, v) VALUES (3, 'c') RETURNING id")).await.unwrap();
-        let early = tx.defer_keeping(sqlx::query("SELECT 1")).await.unwrap();
-        assert!(tx.answer(early).is_err(), "nothing has run yet");
-        let count: i64 = tx.fetch_all(sqlx::query("SELECT COUNT(*) FROM t")).await.unwrap()[0].try_get(0).unwrap();
-        assert_eq!(count, 3);
-        assert_eq!(tx.answer(changed).unwrap().rows_affected, 2);
-        assert_eq!(tx.answer(missed).unwrap().rows_affected, 0);
-        let answer = tx.answer(returned).unwrap();
-        assert_eq!(answer.rows.len(), 1);
-        assert_eq!(answer.rows[0].try_get::<i64, _>(0).unwrap(), 3);
-        let _late = tx.defer_keeping(sqlx::query("DELETE FROM t WHERE id = 1")).await.unwrap();
-        assert!(tx.commit().await.is_err(), "a kept answer nobody asked for stops the commit");
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM t").fetch_all(db.pool()).await.unwrap();
-        assert!(ids.is_empty(), "nothing of the refused transaction stays: {ids:?}");
+        let mut tx = db.begin_in_place().await.unwrap();
+        tx.write(sqlx::query("INSERT INTO t (id, v) VALUES ($2, $1), (2, 'b')").bind("a").bind(1i64)).await.unwrap();
+        let changed = tx.execute(sqlx::query("UPDATE t SET v = 'z' WHERE id <= 2")).await.unwrap();
+        assert_eq!(changed.rows_affected(), 2);
+        let read = tx.execute(sqlx::query("SELECT * FROM t")).await.unwrap();
+        assert_eq!(read.rows_affected(), 0);
+        let returned = tx.fetch_all(sqlx::query("INSERT INTO t (id, v) VALUES (3, 'c') RETURNING id")).await.unwrap();
+        assert_eq!(returned[0].try_get::<i64, _>("id").unwrap(), 3);
+        let row = tx
+            .fetch_optional(sqlx::query(
+                "SELECT v, CAST(NULL AS TEXT) AS missing, 1.5 AS real, CAST(COUNT(*) AS BIGINT) AS n FROM t WHERE id = $1",
+            )
+            .bind(3i64))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get::<String, _>("v").unwrap(), "c");
+        assert_eq!(row.try_get::<Option<String>, _>("missing").unwrap(), None);
+        assert_eq!(row.try_get::<f64, _>("real").unwrap(), 1.5);
+        assert_eq!(row.try_get::<i64, _>("n").unwrap(), 1);
+        assert!(row.try_get::<String, _>("n").is_err(), "a number is not text");
+        let through_sqlx = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _: &sqlx::AnyConnection = &tx;
+        }));
+        assert!(through_sqlx.is_err());
+        tx.commit().await.unwrap();
+        assert_eq!(count(&db).await, 3);
     }
 
     /// `durable` holds back an answer that rolled back out of a batch with

@@ -70,7 +70,7 @@ pub async fn complete(
     status: u16,
     body: &str,
 ) -> Result<(), sqlx::Error> {
-    tx.defer(
+    tx.write(
         sqlx::query(
             "UPDATE idempotency_keys SET response_status = $1, response_body = $2
              WHERE store_id = $3 AND principal = $4 AND idem_key = $5",
@@ -97,7 +97,7 @@ pub async fn record(
     body: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    tx.defer(
+    tx.write(
         sqlx::query(
             "INSERT INTO idempotency_keys (store_id, principal, idem_key, request_hash, response_status, response_body, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -123,6 +123,20 @@ pub async fn lookup<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
+    lookup_query(store_id, principal, key).fetch_optional(ex).await?.map(|r| answer_of(&r)).transpose()
+}
+
+/// As [`lookup`], inside a transaction (through its own methods).
+pub async fn lookup_in(
+    tx: &mut Tx,
+    store_id: &str,
+    principal: &str,
+    key: &str,
+) -> Result<Option<(String, i64, String)>, sqlx::Error> {
+    tx.fetch_optional(lookup_query(store_id, principal, key)).await?.map(|r| answer_of(&r)).transpose()
+}
+
+fn lookup_query<'q>(store_id: &'q str, principal: &'q str, key: &'q str) -> super::AnyQuery<'q> {
     sqlx::query(
         "SELECT request_hash, response_status, response_body FROM idempotency_keys
          WHERE store_id = $1 AND principal = $2 AND idem_key = $3 AND response_status > 0",
@@ -130,8 +144,8 @@ where
     .bind(store_id)
     .bind(principal)
     .bind(key)
-    .fetch_optional(ex)
-    .await?
-    .map(|r| Ok((r.try_get("request_hash")?, r.try_get("response_status")?, r.try_get("response_body")?)))
-    .transpose()
+}
+
+fn answer_of(r: &sqlx::any::AnyRow) -> Result<(String, i64, String), sqlx::Error> {
+    Ok((r.try_get("request_hash")?, r.try_get("response_status")?, r.try_get("response_body")?))
 }

@@ -541,7 +541,8 @@ where
 pub async fn stock_for_order(tx: &mut Tx, store_id: &str, product_ids: &[String]) -> Result<OrderStock, sqlx::Error> {
     let mut stock = OrderStock::default();
     if product_ids.is_empty() {
-        stock.keeps_stock = keeps_stock(&mut **tx, store_id).await?;
+        let q = sqlx::query("SELECT id FROM stock_locations WHERE store_id = $1 AND active = 1 LIMIT 1").bind(store_id);
+        stock.keeps_stock = tx.fetch_optional(q).await?.is_some();
         return Ok(stock);
     }
     // One row per (variant, location holding it), or one row with no
@@ -653,17 +654,17 @@ pub async fn reserve_many(
         .collect()
 }
 
-/// As [`reserve_many`], queued ([`Tx::defer`]) for a transaction that read
-/// the levels on the one SQLite writer, so they cannot have changed: it
-/// has no guard to report back. The table's check (`reserved <= on_hand`)
+/// As [`reserve_many`], for a transaction that read the levels holding the
+/// one SQLite writer ([`Tx::holds_the_writer`]), so they cannot have
+/// changed: it has no guard to report back. The table's check (`reserved <= on_hand`)
 /// still refuses an oversell, failing the whole transaction.
-pub async fn reserve_many_deferred(
+pub async fn reserve_many_in_place(
     tx: &mut Tx,
     store_id: &str,
     holds: &[Reservation],
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    debug_assert!(tx.defers(), "only a deferring transaction read levels that cannot change");
+    debug_assert!(tx.holds_the_writer(), "only a transaction holding the writer read levels that cannot change");
     if holds.is_empty() {
         return Ok(());
     }
@@ -680,7 +681,7 @@ pub async fn reserve_many_deferred(
     for h in holds {
         q = q.bind(&h.variant_id).bind(&h.location_id).bind(h.quantity);
     }
-    tx.defer(q).await
+    tx.write(q).await
 }
 
 /// Lets go of held units; with `ship`, they also leave the shelf.

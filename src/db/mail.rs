@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::{Db, Dialect, Tx};
 
 pub async fn queue(tx: &mut Tx, store_id: &str, id: &str, message_enc: &str, now: i64) -> Result<(), sqlx::Error> {
-    tx.defer(
+    tx.write(
         sqlx::query(
             "INSERT INTO mail_outbox (store_id, id, message_enc, status, created_at) VALUES ($1, $2, $3, 'pending', $4)",
         )

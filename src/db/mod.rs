@@ -17,7 +17,6 @@ pub mod categories;
 pub mod checkout_rules;
 pub mod collections;
 pub mod customers;
-mod deferred;
 pub mod digital;
 pub mod fulfilment;
 mod group_commit;
@@ -37,6 +36,7 @@ pub mod search;
 pub mod sessions;
 pub mod staff;
 pub mod stores;
+mod sync_sqlite;
 pub mod tokens;
 pub mod webhooks;
 mod writer_thread;
@@ -47,29 +47,19 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 
-/// A write transaction; it reads and writes through `&mut **tx` like a
-/// plain connection. On SQLite it is a turn on the one writer connection,
-/// committed together with the transactions queued behind it (see
-/// [`group_commit`]); on PostgreSQL a pooled transaction.
+/// A write transaction. On PostgreSQL a pooled transaction; on SQLite a
+/// turn on the one writer, committed together with the transactions queued
+/// behind it (see [`group_commit`]). Most code reads and writes through
+/// `&mut **tx` like a plain connection; hot paths opened with
+/// [`Db::begin_in_place`] use the `Tx`'s own methods only (on SQLite they run
+/// on the writer's synchronous connection, see [`sync_sqlite`]).
 pub struct Tx {
     inner: TxInner,
-    /// Writes waiting to go with the next statement (see [`Tx::defer`]).
-    deferred: deferred::Deferred,
-    /// [`Db::begin_deferring`] opened it: `defer` queues instead of running.
-    deferring: bool,
-    /// Answers of statements sent through [`Tx::defer_keeping`], by slot;
-    /// None until the statement has run (or once taken).
-    answers: Vec<Option<Answer>>,
 }
-
-/// A statement's answer, kept until asked for (see [`Tx::defer_keeping`]).
-#[derive(Debug)]
-#[must_use = "a kept answer is there to be checked"]
-pub struct Pending(usize);
 
 /// What one statement answered: its rows and how many rows it changed.
 #[derive(Default)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub rows: Vec<sqlx::any::AnyRow>,
     pub rows_affected: u64,
 }
@@ -84,10 +74,9 @@ pub type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
 
 impl std::ops::Deref for Tx {
     type Target = sqlx::AnyConnection;
-    /// Panics while deferred writes wait: a statement sent straight to the
-    /// connection would run before them.
+    /// Panics in a [`Db::begin_in_place`] transaction on SQLite: its
+    /// statements run on a connection sqlx does not drive.
     fn deref(&self) -> &sqlx::AnyConnection {
-        assert!(self.deferred.is_empty(), "deferred writes wait: use the Tx's own query methods");
         match &self.inner {
             TxInner::Pooled(t) => t,
             TxInner::Grouped(t) => t.conn(),
@@ -97,7 +86,6 @@ impl std::ops::Deref for Tx {
 
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        assert!(self.deferred.is_empty(), "deferred writes wait: use the Tx's own query methods");
         match &mut self.inner {
             TxInner::Pooled(t) => t,
             TxInner::Grouped(t) => t.conn_mut(),
@@ -114,145 +102,57 @@ impl Tx {
         }
     }
 
-    /// A write whose answer nobody needs. In a [`Db::begin_deferring`] transaction on
-    /// SQLite it is queued and sent with the next statement run through
-    /// [`Tx::execute`] / [`Tx::fetch_all`] / [`Tx::fetch_optional`], or with
-    /// the commit: one hand-off to the connection for several statements
-    /// (see [`deferred`]); its errors surface there. Otherwise it runs now.
-    pub async fn defer(&mut self, mut query: AnyQuery<'_>) -> Result<(), sqlx::Error> {
+    /// True when this transaction holds SQLite's one writer from its first
+    /// statement to its commit ([`Db::begin_in_place`] on SQLite), so what
+    /// it read cannot change before it commits.
+    pub fn holds_the_writer(&self) -> bool {
+        matches!(&self.inner, TxInner::Grouped(t) if t.in_place())
+    }
+
+    /// Runs a statement on the writer's synchronous connection (only when
+    /// [`Tx::holds_the_writer`]).
+    fn run_in_place(&mut self, mut query: AnyQuery<'_>) -> Result<Answer, sqlx::Error> {
         use sqlx::Execute;
-        if !self.deferring {
-            return query.execute(&mut **self).await.map(drop);
-        }
+        let TxInner::Grouped(turn) = &mut self.inner else { unreachable!("only SQLite's writer runs in place") };
         let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
-        self.deferred.push(query.sql().as_str(), args);
-        Ok(())
+        turn.run_in_place(query.sql().as_str(), args)
     }
 
-    /// True when [`Tx::defer`] queues (a [`Db::begin_deferring`]
-    /// transaction on SQLite): statements then run on the one writer in
-    /// this transaction's turn, so what it read cannot change before its
-    /// commit.
-    pub fn defers(&self) -> bool {
-        self.deferring
+    /// Runs a write whose answer nobody needs.
+    pub async fn write(&mut self, query: AnyQuery<'_>) -> Result<(), sqlx::Error> {
+        self.execute(query).await.map(drop)
     }
 
-    /// As [`Tx::defer`] for a statement whose answer is wanted later, from
-    /// [`Tx::answer`] once a later statement has carried it to the
-    /// database: reads and writes that depend on nothing after them can
-    /// share a trip. Outside a deferring transaction it runs now.
-    pub async fn defer_keeping(&mut self, mut query: AnyQuery<'_>) -> Result<Pending, sqlx::Error> {
-        use futures::TryStreamExt;
-        use sqlx::Execute;
-        let slot = self.answers.len();
-        self.answers.push(None);
-        if !self.deferring {
-            let mut answer = Answer::default();
-            let mut results = (&mut **self).fetch_many(query);
-            while let Some(item) = results.try_next().await? {
-                match item {
-                    sqlx::Either::Left(done) => answer.rows_affected += done.rows_affected(),
-                    sqlx::Either::Right(row) => answer.rows.push(row),
-                }
-            }
-            drop(results);
-            self.answers[slot] = Some(answer);
-            return Ok(Pending(slot));
-        }
-        let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
-        self.deferred.push_kept(query.sql().as_str(), args, slot);
-        Ok(Pending(slot))
-    }
-
-    /// The answer of a statement from [`Tx::defer_keeping`]; an error if
-    /// it has not been sent yet (no statement with an answer followed it).
-    pub fn answer(&mut self, pending: Pending) -> Result<Answer, sqlx::Error> {
-        self.answers
-            .get_mut(pending.0)
-            .and_then(Option::take)
-            .ok_or_else(|| sqlx::Error::Protocol("a kept answer was asked for before its statement ran".into()))
-    }
-
-    /// Runs a statement after any deferred writes.
+    /// Runs a statement; how many rows it changed.
     pub async fn execute(&mut self, query: AnyQuery<'_>) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
-        if self.deferred.is_empty() {
+        if !self.holds_the_writer() {
             return query.execute(&mut **self).await;
         }
-        Ok(self.after_deferred(query).await?.1)
+        let answer = self.run_in_place(query)?;
+        Ok(sqlx::any::AnyQueryResult { rows_affected: answer.rows_affected, last_insert_id: None })
     }
 
-    /// Runs a query after any deferred writes; its rows.
+    /// Runs a query; its rows.
     pub async fn fetch_all(&mut self, query: AnyQuery<'_>) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
-        if self.deferred.is_empty() {
+        if !self.holds_the_writer() {
             return query.fetch_all(&mut **self).await;
         }
-        Ok(self.after_deferred(query).await?.0)
+        Ok(self.run_in_place(query)?.rows)
     }
 
-    /// Runs a query after any deferred writes; its first row.
+    /// Runs a query; its first row.
     pub async fn fetch_optional(&mut self, query: AnyQuery<'_>) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
-        if self.deferred.is_empty() {
+        if !self.holds_the_writer() {
             return query.fetch_optional(&mut **self).await;
         }
-        Ok(self.after_deferred(query).await?.0.into_iter().next())
+        Ok(self.run_in_place(query)?.rows.into_iter().next())
     }
 
-    /// Sends the deferred writes and `query` as one text; the rows and
-    /// result of `query` alone (each statement ends with its own result).
-    async fn after_deferred(
-        &mut self,
-        mut query: AnyQuery<'_>,
-    ) -> Result<(Vec<sqlx::any::AnyRow>, sqlx::any::AnyQueryResult), sqlx::Error> {
-        use futures::TryStreamExt;
-        use sqlx::Execute;
-        let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
-        let before = self.deferred.len();
-        self.deferred.push(query.sql().as_str(), args);
-        let (sql, args, kept) = self.deferred.take_keeping();
-        let TxInner::Grouped(turn) = &mut self.inner else {
-            unreachable!("only SQLite defers");
-        };
-        turn.opening();
-        let mut results = turn.conn_mut().fetch_many(sqlx::query_with(sqlx::AssertSqlSafe(sql), args));
-        // Statement `ended` is running; its answer goes to `kept` slots, or
-        // is the one asked for once `ended == before`.
-        let slot_of = |i: usize| kept.iter().find(|(at, _)| *at == i).map(|(_, slot)| *slot);
-        let (mut ended, mut rows) = (0, Vec::new());
-        while let Some(item) = results.try_next().await? {
-            match item {
-                sqlx::Either::Left(done) => {
-                    if ended == before {
-                        return Ok((rows, done));
-                    }
-                    if let Some(slot) = slot_of(ended) {
-                        self.answers[slot].get_or_insert_default().rows_affected = done.rows_affected();
-                    }
-                    ended += 1;
-                }
-                sqlx::Either::Right(row) if ended == before => rows.push(row),
-                sqlx::Either::Right(row) => {
-                    if let Some(slot) = slot_of(ended) {
-                        self.answers[slot].get_or_insert_default().rows.push(row);
-                    }
-                }
-            }
-        }
-        Err(sqlx::Error::Protocol("a deferred statement text ended early".into()))
-    }
-
-    /// Returns once the transaction is durable. Deferred writes go with it.
-    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        if self.deferred.keeps_any() {
-            // Its answer would come after the commit, too late to act on.
-            return Err(sqlx::Error::Protocol("a kept answer was never asked for before the commit".into()));
-        }
-        let deferred = (!self.deferred.is_empty()).then(|| self.deferred.take());
-        if let (TxInner::Grouped(turn), Some(_)) = (&mut self.inner, &deferred) {
-            turn.opening();
-        }
+    /// Returns once the transaction is durable.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self.inner {
             TxInner::Pooled(t) => t.commit().await,
-            TxInner::Grouped(t) => t.commit(deferred).await,
+            TxInner::Grouped(t) => t.commit().await,
         }
     }
 
@@ -329,8 +229,10 @@ impl Db {
             Dialect::Sqlite => {
                 let mut conn = AnyConnection::connect_with(&create).await?;
                 configure(&mut conn, dialect).await?;
+                let path = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.get_filename().to_path_buf();
+                let in_place = sync_sqlite::SyncConn::open(&path)?;
                 let thread = writer_thread::WriterThread::start().map_err(sqlx::Error::Io)?;
-                (Some(group_commit::GroupCommit::new(conn)), Some(std::sync::Arc::new(thread)))
+                (Some(group_commit::GroupCommit::new(conn, in_place)), Some(std::sync::Arc::new(thread)))
             }
             Dialect::Postgres => (None, None),
         };
@@ -364,23 +266,21 @@ impl Db {
     /// (`BEGIN IMMEDIATE`) so a read-then-write never fails to upgrade.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let inner = match &self.writer {
-            Some(writer) => TxInner::Grouped(writer.begin(true).await?),
+            Some(writer) => TxInner::Grouped(writer.begin(group_commit::Side::Sqlx).await?),
             None => TxInner::Pooled(self.pool.begin().await?),
         };
-        Ok(Tx { inner, deferred: Default::default(), deferring: false, answers: Vec::new() })
+        Ok(Tx { inner })
     }
 
-    /// A write transaction in which [`Tx::defer`] queues writes (on SQLite;
-    /// elsewhere it is [`Db::begin`]), its savepoint queued first. Only for
-    /// a transaction whose code sends every statement through the `Tx`'s
-    /// own methods, never `&mut **tx`, which panics while writes wait (they
-    /// would run out of order). Hot paths opt in; shared code can call
-    /// `defer` either way.
-    pub async fn begin_deferring(&self) -> Result<Tx, sqlx::Error> {
+    /// A write transaction whose statements all go through the `Tx`'s own
+    /// methods, never `&mut **tx` (which panics): on SQLite they run in
+    /// place on the writer's synchronous connection, with no hand-off to a
+    /// connection thread. Elsewhere it is [`Db::begin`]. Hot paths opt in,
+    /// best on the writer's thread ([`Db::on_writer`]): their statements
+    /// block the thread that runs them.
+    pub async fn begin_in_place(&self) -> Result<Tx, sqlx::Error> {
         let Some(writer) = &self.writer else { return self.begin().await };
-        let mut deferred = deferred::Deferred::default();
-        deferred.push(group_commit::SAVEPOINT, None);
-        Ok(Tx { inner: TxInner::Grouped(writer.begin(false).await?), deferred, deferring: true, answers: Vec::new() })
+        Ok(Tx { inner: TxInner::Grouped(writer.begin(group_commit::Side::InPlace).await?) })
     }
 
     /// Runs `work`, a write transaction that holds the SQLite writer across
@@ -399,17 +299,15 @@ impl Db {
         }
     }
 
-    /// Runs `work` as a write transaction whose statements go through
-    /// [`Tx::defer`] (none of their answers is needed before the commit):
-    /// on SQLite one trip to the writer, savepoint to release, run on the
+    /// Runs `work` as a [`Db::begin_in_place`] write transaction on the
     /// writer's thread.
-    pub async fn write_queued<F>(&self, work: F) -> Result<(), sqlx::Error>
+    pub async fn write_in_place<F>(&self, work: F) -> Result<(), sqlx::Error>
     where
         F: for<'t> FnOnce(&'t mut Tx) -> futures::future::BoxFuture<'t, Result<(), sqlx::Error>> + Send + 'static,
     {
         let db = self.clone();
         self.on_writer(async move {
-            let mut tx = db.begin_deferring().await?;
+            let mut tx = db.begin_in_place().await?;
             work(&mut tx).await?;
             tx.commit().await
         })
@@ -467,25 +365,27 @@ impl Db {
 }
 
 /// Session settings for every connection.
+/// Every SQLite connection's settings. Durability first: FULL syncs the
+/// WAL on every commit, so an acknowledged write survives power loss.
+const SQLITE_PRAGMAS: [&str; 7] = [
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA foreign_keys = ON",
+    // No memory map (each pooled connection would map the file again,
+    // inflating RSS; see docs/design.md), and a larger private cache for
+    // hot indexes.
+    "PRAGMA mmap_size = 0",
+    "PRAGMA cache_size = -4096",
+    // Statement journals (multi-row inserts inside a transaction) in
+    // memory, not in temporary files.
+    "PRAGMA temp_store = MEMORY",
+];
+
 async fn configure(conn: &mut AnyConnection, dialect: Dialect) -> Result<(), sqlx::Error> {
     match dialect {
-        // Durability first: FULL syncs the WAL on every commit,
-        // so an acknowledged write survives power loss.
         Dialect::Sqlite => {
-            for pragma in [
-                "PRAGMA journal_mode = WAL",
-                "PRAGMA synchronous = FULL",
-                "PRAGMA busy_timeout = 10000",
-                "PRAGMA foreign_keys = ON",
-                // No memory map (each pooled connection would map the
-                // file again, inflating RSS; see docs/design.md), and a
-                // larger private cache for hot indexes.
-                "PRAGMA mmap_size = 0",
-                "PRAGMA cache_size = -4096",
-                // Statement journals (multi-row inserts inside a
-                // transaction) in memory, not in temporary files.
-                "PRAGMA temp_store = MEMORY",
-            ] {
+            for pragma in SQLITE_PRAGMAS {
                 conn.execute(pragma).await?;
             }
         }

@@ -18,17 +18,6 @@ pub async fn next_number(tx: &mut Tx, store_id: &str) -> Result<i64, sqlx::Error
 const NEXT_NUMBER: &str = "INSERT INTO order_numbers (store_id, last) VALUES ($1, 1)
      ON CONFLICT (store_id) DO UPDATE SET last = order_numbers.last + 1 RETURNING last";
 
-/// As [`next_number`], its answer kept ([`Tx::defer_keeping`]) to travel with
-/// the next statement; read it with [`number_of`].
-pub async fn next_number_kept(tx: &mut Tx, store_id: &str) -> Result<super::Pending, sqlx::Error> {
-    tx.defer_keeping(sqlx::query(NEXT_NUMBER).bind(store_id)).await
-}
-
-/// The number a [`next_number_kept`] statement answered.
-pub fn number_of(answer: super::Answer) -> Result<i64, sqlx::Error> {
-    answer.rows.first().ok_or(sqlx::Error::RowNotFound)?.try_get(0)
-}
-
 #[derive(Debug, Clone)]
 pub struct OrderRow {
     pub id: String,
@@ -114,7 +103,7 @@ pub async fn insert(tx: &mut Tx, store_id: &str, o: &OrderRow, email_index: &str
     .bind(o.updated_at)
     .bind(&o.pricing)
     .bind(email_index);
-    tx.defer(q).await?;
+    tx.write(q).await?;
     Ok(())
 }
 
@@ -391,7 +380,7 @@ pub async fn add_history(
     .bind(&h.actor)
     .bind(h.at)
     .bind(&h.kind);
-    tx.defer(q).await?;
+    tx.write(q).await?;
     Ok(())
 }
 

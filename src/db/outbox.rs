@@ -18,13 +18,12 @@ pub struct EventRow {
 }
 
 /// Appends an event and fans it out to the store's active endpoints that
-/// subscribe to its type: two writes, deferred with the transaction's
-/// others (no answer is needed, so nothing waits on the SQLite writer).
+/// subscribe to its type: two writes.
 /// An endpoint's subscriptions are stored as a JSON list of patterns
 /// limited to `[a-z0-9._*]`, so "lists one of the patterns that match this
 /// type" is a `LIKE` on the quoted pattern (`_` escaped).
 pub async fn append(tx: &mut Tx, event: &EventRow) -> Result<(), sqlx::Error> {
-    tx.defer(
+    tx.write(
         sqlx::query(
             "INSERT INTO outbox_events (store_id, id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -56,7 +55,7 @@ pub async fn append(tx: &mut Tx, event: &EventRow) -> Result<(), sqlx::Error> {
     for p in patterns {
         q = q.bind(format!("\"{}\"", p.replace('_', "\\_")));
     }
-    tx.defer(q).await
+    tx.write(q).await
 }
 
 pub async fn by_id<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<EventRow>, sqlx::Error>

@@ -180,7 +180,7 @@ pub async fn create(app: &App, ctx: &Ctx, input: NewCart) -> ServiceResult<Creat
         id,
     };
     let (store_id, stored) = (ctx.store.id.clone(), row.clone());
-    app.db.write_queued(move |tx| Box::pin(async move { sql::insert(tx, &store_id, &stored).await })).await?;
+    app.db.write_in_place(move |tx| Box::pin(async move { sql::insert(tx, &store_id, &stored).await })).await?;
     // A new cart has no lines yet.
     let cart = view_of(app, ctx, &row, &[]).await?;
     Ok(CreatedCart { token, cart })
@@ -241,7 +241,7 @@ pub async fn set_line(app: &App, ctx: &Ctx, key: &CartKey<'_>, sku: &str, input:
     errs.finish(())?;
     let (store_id, cart_id, quantity) = (ctx.store.id.clone(), row.id.clone(), input.quantity);
     app.db
-        .write_queued(move |tx| {
+        .write_in_place(move |tx| {
             Box::pin(async move { sql::set_line(tx, &store_id, &cart_id, &f.variant_id, quantity, now).await })
         })
         .await?;
@@ -317,7 +317,7 @@ pub async fn set_contact(app: &App, ctx: &Ctx, key: &CartKey<'_>, input: Contact
     );
     let (store_id, cart_id, stored) = (ctx.store.id.clone(), row.id.clone(), sealed.clone());
     app.db
-        .write_queued(move |tx| {
+        .write_in_place(move |tx| {
             Box::pin(async move { sql::update_contact(tx, &store_id, &cart_id, &stored, now_ms()).await })
         })
         .await?;
@@ -553,7 +553,7 @@ async fn store_choices(
     let (store_id, cart_id) = (ctx.store.id.clone(), row.id.clone());
     let (shipping, coupons) = (row.shipping_choice.clone(), row.coupon_codes.clone());
     app.db
-        .write_queued(move |tx| {
+        .write_in_place(move |tx| {
             Box::pin(async move { sql::update_choices(tx, &store_id, &cart_id, &shipping, &coupons, now_ms()).await })
         })
         .await?;

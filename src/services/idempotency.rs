@@ -136,12 +136,11 @@ pub async fn replay_in<T>(
     principal: &str,
     req: &IdempotencyRequest,
 ) -> ServiceResult<Option<super::Outcome<T>>> {
-    let found = sql::lookup(&mut **tx, store_id, principal, &req.key).await?;
+    let found = sql::lookup_in(tx, store_id, principal, &req.key).await?;
     replayed(app, store_id, principal, req, found)
 }
 
-/// Records a key with its answer in one write (deferred with the
-/// transaction's other writes), for an operation whose own change already
+/// Records a key with its answer in one write, for an operation whose own change already
 /// proved no earlier request with this key succeeded or is in flight: a
 /// checkout that removed the cart (the key is scoped to the cart).
 pub async fn record_as<T: Serialize>(

@@ -1001,10 +1001,10 @@ pub async fn reserve_read(
         };
         owed.push(w.quantity - take);
     }
-    let after: Vec<Level> = if tx.defers() {
+    let after: Vec<Level> = if tx.holds_the_writer() {
         // On the one SQLite writer the levels read cannot have changed
         // since: the holds are known to fit and the update is queued.
-        sql::reserve_many_deferred(tx, store_id, &held, now).await?;
+        sql::reserve_many_in_place(tx, store_id, &held, now).await?;
         held.iter()
             .map(|h| {
                 let read = levels.get(&(h.variant_id.clone(), h.location_id.clone())).copied();

@@ -256,8 +256,8 @@ async fn place(app: App, ctx: Ctx, placing: Placing) -> ServiceResult<Outcome<Or
         other => other.principal(),
     };
     // The hot path: every statement below goes through the Tx's methods, so
-    // writes whose answer nobody needs can travel with the next one.
-    let mut tx = app.db.begin_deferring().await?;
+    // on SQLite they run in place on the writer (see `Db::begin_in_place`).
+    let mut tx = app.db.begin_in_place().await?;
     let wants: Vec<super::inventory::Want> = priced
         .iter()
         .map(|p| super::inventory::Want {
@@ -267,17 +267,10 @@ async fn place(app: App, ctx: Ctx, placing: Placing) -> ServiceResult<Outcome<Or
             quantity: p.quantity,
         })
         .collect();
-    // On SQLite the cart removal, the order number and the stock read share
-    // one trip to the writer, which runs nothing else until the commit. On
-    // PostgreSQL the number is taken last: its counter row queues the
-    // store's checkouts from then until the commit.
-    let removed = crate::db::carts::delete(&mut tx, store_id, &row.id).await?;
-    let early_number = if tx.defers() { Some(sql::next_number_kept(&mut tx, store_id).await?) } else { None };
-    let stock = super::inventory::read_for_order(&mut tx, store_id, &wants).await?;
     // Two checkouts of one cart: the first to remove it wins. A loser with
     // the winner's key is its retry and gets the winner's answer (read on
     // the writer, which sees a winner still waiting for its commit).
-    if tx.answer(removed)?.rows_affected != 1 {
+    if !crate::db::carts::delete(&mut tx, store_id, &row.id).await? {
         if let Some(req) = idem
             && let Some(done) = idempotency::replay_in(app, &mut tx, store_id, &principal, req).await?
         {
@@ -288,10 +281,11 @@ async fn place(app: App, ctx: Ctx, placing: Placing) -> ServiceResult<Outcome<Or
             message: "this cart was already ordered".into(),
         });
     }
-    let early_number = match early_number {
-        Some(pending) => Some(sql::number_of(tx.answer(pending)?)?),
-        None => None,
-    };
+    // Holding SQLite's one writer, the number costs nothing to take now. On
+    // PostgreSQL it is taken last: its counter row queues the store's
+    // checkouts from then until the commit.
+    let early_number = if tx.holds_the_writer() { Some(sql::next_number(&mut tx, store_id).await?) } else { None };
+    let stock = super::inventory::read_for_order(&mut tx, store_id, &wants).await?;
     let ship_to = contact.shipping_address.as_ref().map(|a| a.country.clone());
     let (owed, touched) =
         super::inventory::reserve_read(app, &mut tx, stock, &actor, (store_id, &id), &wants, ship_to.as_deref())
