@@ -233,29 +233,24 @@ impl GroupCommit {
     /// none is open there, and a savepoint.
     pub(super) async fn begin(self: &Arc<Self>, side: Side) -> Result<Turn, sqlx::Error> {
         let group = self.clone();
-        tokio::spawn(async move {
-            let mut w = group.lock().await;
-            w.turn_since = Instant::now();
-            if w.poisoned {
-                w.abort("a transaction in this batch was abandoned".into()).await;
-            }
-            if w.open.is_some_and(|open| open != side) {
-                // Its members learn the outcome; this turn starts afresh.
-                let _ = w.close().await;
-            }
-            if w.open.is_none() {
-                w.exec(side, "BEGIN IMMEDIATE").await?;
-                w.open = Some(side);
-            }
-            if let Err(e) = w.exec(side, SAVEPOINT).await {
-                w.end_turn();
-                group.settle(w).await;
-                return Err(e);
-            }
-            Ok(Turn { guard: Some(w), group, side })
-        })
-        .await
-        .map_err(spawn_failed)?
+        if side == Side::Sqlx {
+            return tokio::spawn(async move {
+                let w = group.lock().await;
+                open_turn(group, w, side).await
+            })
+            .await
+            .map_err(spawn_failed)?;
+        }
+        // In place, every step once the writer is held is synchronous, so a
+        // cancelled caller cannot leave one half done, and the writer goes
+        // straight to this task, not to a spawned one queued behind others
+        // on the writer's thread. Only ending a batch on sqlx's connection
+        // awaits it: that runs in a task of its own.
+        let w = self.lock().await;
+        if w.poisoned || w.open == Some(Side::Sqlx) {
+            return tokio::spawn(open_turn(group, w, side)).await.map_err(spawn_failed)?;
+        }
+        open_turn(group, w, side).await
     }
 
     /// After a transaction left the batch: commits it unless someone waiting
@@ -384,24 +379,15 @@ impl Turn {
     /// Releases the savepoint into the batch and returns once the batch is
     /// committed (by this turn or a later member).
     pub(super) async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let (mut w, group, side) =
+        let (w, group, side) =
             (self.guard.take().expect("a live turn holds the writer"), self.group.clone(), self.side);
-        let result = tokio::spawn(async move {
-            if let Err(e) = w.exec(side, RELEASE).await {
-                // The savepoint may still hold this transaction's work.
-                abandon(group, w).await;
-                return Err(e.to_string());
-            }
-            w.end_turn();
-            w.members += 1;
-            let (batch, rx) = (w.batch, w.announce.subscribe());
-            match group.settle(w).await {
-                Some(done) => done,
-                None => group.outcome(batch, rx).await,
-            }
-        })
-        .await
-        .map_err(spawn_failed)?;
+        // In place the steps holding the writer are synchronous (see
+        // `GroupCommit::begin`); only the wait for the batch's outcome,
+        // which holds nothing, can be cancelled.
+        let result = match side {
+            Side::InPlace => release(group, w, side).await,
+            Side::Sqlx => tokio::spawn(release(group, w, side)).await.map_err(spawn_failed)?,
+        };
         result.map_err(sqlx::Error::Protocol)
     }
 
@@ -414,6 +400,51 @@ impl Turn {
 }
 
 const IN_PLACE_ONLY: &str = "a transaction begun in place runs its statements through the Tx's own methods";
+
+/// Takes the writer for a new transaction: ends a batch it cannot join,
+/// opens one if none is open, and a savepoint.
+async fn open_turn(group: Arc<GroupCommit>, mut w: OwnedMutexGuard<Writer>, side: Side) -> Result<Turn, sqlx::Error> {
+    w.turn_since = Instant::now();
+    if w.poisoned {
+        w.abort("a transaction in this batch was abandoned".into()).await;
+    }
+    if w.open.is_some_and(|open| open != side) {
+        // Its members learn the outcome; this turn starts afresh.
+        let _ = w.close().await;
+    }
+    if w.open.is_none() {
+        w.exec(side, "BEGIN IMMEDIATE").await?;
+        w.open = Some(side);
+    }
+    if let Err(e) = w.exec(side, SAVEPOINT).await {
+        w.end_turn();
+        group.settle(w).await;
+        return Err(e);
+    }
+    Ok(Turn { guard: Some(w), group, side })
+}
+
+/// Releases a transaction's savepoint into the batch and waits for the
+/// batch's outcome.
+async fn release(group: Arc<GroupCommit>, mut w: OwnedMutexGuard<Writer>, side: Side) -> Result<(), String> {
+    if let Err(e) = w.exec(side, RELEASE).await {
+        // The savepoint may still hold this transaction's work.
+        abandon(group, w).await;
+        return Err(e.to_string());
+    }
+    w.end_turn();
+    w.members += 1;
+    let (batch, rx) = (w.batch, w.announce.subscribe());
+    match group.settle(w).await {
+        Some(done) => done,
+        // Waiting may end in committing the batch open then, which may be
+        // on sqlx's connection: in a task of its own when run in place.
+        None if side == Side::InPlace => tokio::spawn(async move { group.outcome(batch, rx).await })
+            .await
+            .unwrap_or_else(|e| Err(format!("write transaction task failed: {e}"))),
+        None => group.outcome(batch, rx).await,
+    }
+}
 
 /// Undoes one transaction's savepoint, leaving the rest of the batch
 /// intact. The batch is marked poisoned until then, so that if this never
