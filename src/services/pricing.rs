@@ -395,6 +395,31 @@ async fn scoped_lists(app: &App, store_id: &str) -> ServiceResult<Arc<Vec<Scoped
     Ok(lists)
 }
 
+/// Unit prices as a cart in `channel_id` would charge `customer` now, for
+/// each (variant, quantity); None where nothing prices it.
+pub async fn unit_prices_now(
+    app: &App,
+    store_id: &str,
+    channel_id: &str,
+    customer: Option<&str>,
+    wants: &[(String, i64)],
+) -> ServiceResult<Vec<Option<i64>>> {
+    let now = now_ms();
+    let ids: Vec<String> = wants.iter().map(|(v, _)| v.clone()).collect();
+    let lists = applicable_lists(app, store_id, channel_id, customer, now).await?;
+    let listed = if lists.is_empty() { HashMap::new() } else { list_tiers(app, store_id, &lists, &ids).await? };
+    let base = super::line_facts::prices(app, store_id, channel_id, &ids).await?;
+    Ok(wants
+        .iter()
+        .map(|(v, qty)| {
+            let tiers = base.get(v).map_or(&[][..], |t| t.as_slice());
+            let lists: Vec<(&str, &[ListTier])> =
+                listed.get(v).map(|l| l.iter().map(|(c, t)| (c.as_str(), t.as_slice())).collect()).unwrap_or_default();
+            resolve(tiers, &lists, *qty, now).map(|r| r.unit)
+        })
+        .collect())
+}
+
 /// The lists that apply to `customer` (or an anonymous visitor) in a
 /// channel now: (list id, list code). No query for a store without lists;
 /// one (the customer's groups) when some are limited to groups.

@@ -337,8 +337,10 @@ async fn exchange_units(
 }
 
 /// The variants asked for in exchange, by returned SKU, checked: only for
-/// an exchange, another variant of the same product, for sale now. A line
-/// naming its own SKU asks for nothing different.
+/// an exchange, another variant of the same product, for sale now at the
+/// price the ordered one has now (a replacement is sent at no charge, so a
+/// dearer or cheaper variant would give away or keep the difference). A
+/// line naming its own SKU asks for nothing different.
 async fn exchange_variants(
     app: &App,
     store_id: &str,
@@ -383,11 +385,36 @@ async fn exchange_variants(
             errs.add(&field, "not_same_product", "an exchange sends another variant of the same product");
         } else if !is_visible(status, f.publish_at, f.unpublish_at, now) {
             errs.add(&field, "unavailable", "this variant is not for sale");
+        } else if !same_price(app, store_id, order, from, &f.variant_id).await? {
+            errs.add(
+                &field,
+                "price_differs",
+                "an exchange sends a variant of the same price; return this one and order the other",
+            );
         } else {
             out.insert(l.sku.clone(), f.clone());
         }
     }
     Ok(out)
+}
+
+/// True when `variant_id` costs what the ordered line's variant costs now,
+/// for the order's customer in its channel at the ordered quantity.
+async fn same_price(
+    app: &App,
+    store_id: &str,
+    order: &Order,
+    from: &order_sql::LineRow,
+    variant_id: &str,
+) -> ServiceResult<bool> {
+    let channel = order_channel(app, store_id, &order.id).await?;
+    let wants = [(from.variant_id.clone(), from.quantity), (variant_id.to_string(), from.quantity)];
+    let prices = super::pricing::unit_prices_now(app, store_id, &channel, order.customer_id.as_deref(), &wants).await?;
+    Ok(prices[1].is_some() && prices[0] == prices[1])
+}
+
+async fn order_channel(app: &App, store_id: &str, order_id: &str) -> ServiceResult<String> {
+    Ok(order_sql::by_id(app.db.pool(), store_id, order_id).await?.ok_or(ServiceError::NotFound)?.channel_id)
 }
 
 /// For a return form: per returnable SKU of the order, the other variants
@@ -411,12 +438,31 @@ pub async fn exchange_choices(
     products.sort();
     products.dedup();
     let variants = crate::db::carts::facts_by(pool, app.db.dialect(), store_id, "product", &products).await?;
+    if variants.is_empty() {
+        return Ok(HashMap::new());
+    }
     let now = now_ms();
+    // Only variants priced as the ordered one is now can be swapped for it
+    // (see `exchange_variants`).
+    let channel = order_channel(app, store_id, &order.id).await?;
+    let mut wants: Vec<(String, i64)> = Vec::new();
+    for o in &ordered {
+        wants.push((o.variant_id.clone(), o.quantity));
+        wants.extend(
+            variants.iter().filter(|v| v.product_id == o.product_id).map(|v| (v.variant_id.clone(), o.quantity)),
+        );
+    }
+    let prices = super::pricing::unit_prices_now(app, store_id, &channel, order.customer_id.as_deref(), &wants).await?;
+    let priced: HashMap<(&str, i64), Option<i64>> =
+        wants.iter().zip(&prices).map(|((v, q), p)| ((v.as_str(), *q), *p)).collect();
+    let price = |variant: &str, qty: i64| priced.get(&(variant, qty)).copied().flatten();
     let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for o in &ordered {
+        let paid_now = price(&o.variant_id, o.quantity);
         let mut others: Vec<(String, String)> = variants
             .iter()
             .filter(|v| v.product_id == o.product_id && v.sku != o.sku)
+            .filter(|v| paid_now.is_some() && price(&v.variant_id, o.quantity) == paid_now)
             .filter(|v| {
                 is_visible(
                     PublishStatus::parse(&v.status).unwrap_or(PublishStatus::Draft),

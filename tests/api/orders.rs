@@ -34,7 +34,7 @@ pub(crate) async fn catalog(app: &TestApp, token: &str) {
 }
 
 /// The tent of [`catalog`], as the product API takes it.
-fn tent() -> Value {
+pub(crate) fn tent() -> Value {
     json!({
         "kind": "physical", "status": "published",
         "texts": {"en": {"name": "Trail tent"}, "de": {"name": "Wanderzelt"}},

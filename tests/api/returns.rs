@@ -230,6 +230,7 @@ async fn a_guest_returns_through_the_pages_and_staff_receive_it(b: Backend) {
     let owner = app.outfitters_owner().await;
     catalog(&app, &owner).await;
     stock(&app, &owner, 5).await;
+    add_medium_tent(&app, &owner).await;
     let mut jar = Jar::default();
     let (_, html) = get(&app, &mut jar, "/p/trail-tent").await;
     let csrf = field(&html, "_csrf");
@@ -268,8 +269,9 @@ async fn a_guest_returns_through_the_pages_and_staff_receive_it(b: Backend) {
 
     let (_, html) = get(&app, &mut jar, &to).await;
     assert!(html.contains("id=\"return-form\"") && html.contains("T-9"), "{html}");
-    // An exchange may ask for the tent's other size.
-    assert!(html.contains("name=\"swap:TENT-S\"") && html.contains("<option value=\"TENT-L\">size: L"), "{html}");
+    // An exchange may ask for another size priced the same, not for the dearer one.
+    assert!(html.contains("name=\"swap:TENT-S\"") && html.contains("<option value=\"TENT-M\">size: M"), "{html}");
+    assert!(!html.contains("<option value=\"TENT-L\">"), "{html}");
     let ask = [("_csrf", csrf.as_str()), ("qty:TENT-S", "1"), ("reason", "damaged"), ("comment", "torn")];
     assert_eq!(post(&app, &mut jar, &format!("{to}/return"), &ask).await.0, 303);
     let too_many = [("_csrf", csrf.as_str()), ("qty:TENT-S", "5"), ("reason", "damaged")];
@@ -296,11 +298,25 @@ async fn a_guest_returns_through_the_pages_and_staff_receive_it(b: Backend) {
     app.stop().await;
 }
 
+/// Adds TENT-M to the tent, priced as TENT-S (TENT-L costs more), with 5 in stock.
+async fn add_medium_tent(app: &TestApp, owner: &str) {
+    let cart = new_cart(app, &base(app)).await;
+    let view: Value = add(app, &cart, "TENT-S", 1).await.json().await.unwrap();
+    let path = format!("/api/v1/products/{}", view["lines"][0]["product_id"].as_str().unwrap());
+    let mut tent = crate::orders::tent();
+    tent["variants"].as_array_mut().unwrap().push(json!({"sku": "TENT-M", "options": {"size": "M"}, "prices": [
+        {"channel": "web", "amount": 12000}, {"channel": "web", "min_qty": 3, "amount": 11000}]}));
+    assert_eq!(app.put_json(&path, Some(owner), &tent).await.status(), 200);
+    let lines = json!({"lines": [{"sku": "TENT-M", "location": "berlin", "delta": 5, "reason": "received"}]});
+    assert_eq!(app.post_json("/api/v1/stock-adjustments", Some(owner), &lines).await.status(), 201);
+}
+
 async fn an_exchange_sends_another_size_of_the_same_product(b: Backend) {
     let app = spawn(b).await;
     let owner = app.outfitters_owner().await;
     catalog(&app, &owner).await;
     stock(&app, &owner, 5).await;
+    add_medium_tent(&app, &owner).await;
     let (id, token, _) = delivered_order(&app, &owner, &[("TENT-S", 2), ("REPAIR-1", 1)]).await;
     let swap = |to: &str, resolution: &str| {
         json!({"lines": [{"sku": "TENT-S", "quantity": 1, "reason": "wrong_item", "exchange_for": to}],
@@ -309,7 +325,9 @@ async fn an_exchange_sends_another_size_of_the_same_product(b: Backend) {
     for (bad, code) in [
         (swap("REPAIR-1", "exchange"), "not_same_product"),
         (swap("NOPE", "exchange"), "unknown_sku"),
-        (swap("TENT-L", "refund"), "only_for_exchange"),
+        (swap("TENT-M", "refund"), "only_for_exchange"),
+        // The large tent costs more: sent at no charge, the difference would be given away.
+        (swap("TENT-L", "exchange"), "price_differs"),
     ] {
         let res = ask(&app, &id, Some(&token), &bad).await;
         assert_eq!(res.status(), 422, "{bad}");
@@ -318,10 +336,10 @@ async fn an_exchange_sends_another_size_of_the_same_product(b: Backend) {
     }
     assert_eq!(app.count_rows("returns").await, 0, "refusals store nothing");
 
-    let res = ask(&app, &id, Some(&token), &swap("TENT-L", "exchange")).await;
+    let res = ask(&app, &id, Some(&token), &swap("TENT-M", "exchange")).await;
     assert_eq!(res.status(), 201);
     let asked: Value = res.json().await.unwrap();
-    assert_eq!(asked["lines"][0]["exchange_for"], "TENT-L", "{asked}");
+    assert_eq!(asked["lines"][0]["exchange_for"], "TENT-M", "{asked}");
     let rma = asked["id"].as_str().unwrap().to_string();
     assert_eq!(decide(&app, &owner, &rma, "approved").await.status(), 200);
     let res =
@@ -331,18 +349,19 @@ async fn an_exchange_sends_another_size_of_the_same_product(b: Backend) {
     let replacement = got["replacement_order_id"].as_str().expect("a replacement order").to_string();
     let r: Value = app.get(&format!("/api/v1/orders/{replacement}"), Some(&owner)).await.json().await.unwrap();
     let line = &r["lines"][0];
-    assert_eq!((line["sku"].as_str(), line["quantity"].as_i64()), (Some("TENT-L"), Some(1)), "{r}");
-    assert_eq!(line["options"]["size"], "L", "{r}");
+    assert_eq!((line["sku"].as_str(), line["quantity"].as_i64()), (Some("TENT-M"), Some(1)), "{r}");
+    assert_eq!(line["options"]["size"], "M", "{r}");
     assert_eq!((r["totals"]["total"]["amount"].as_i64(), r["payment_status"].as_str()), (Some(0), Some("paid")));
     // The guest follows the replacement with the original order's token; no other token opens it.
     let with_token = |t: &str| {
         app.client.get(app.url(&format!("/api/v1/orders/{replacement}"))).header("order-token", t.to_string()).send()
     };
     let seen: Value = with_token(&token).await.unwrap().json().await.unwrap();
-    assert_eq!(seen["lines"][0]["sku"], "TENT-L", "{seen}");
+    assert_eq!(seen["lines"][0]["sku"], "TENT-M", "{seen}");
     assert_eq!(with_token("not-the-token").await.unwrap().status(), 404);
     // The small tent came back on the shelf; a large one is held for the replacement.
     assert_eq!(inventory(&app, &owner, "TENT-S").await, (4, 0));
-    assert_eq!(inventory(&app, &owner, "TENT-L").await, (5, 1));
+    assert_eq!(inventory(&app, &owner, "TENT-M").await, (5, 1));
+    assert_eq!(inventory(&app, &owner, "TENT-L").await, (5, 0));
     app.stop().await;
 }
