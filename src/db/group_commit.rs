@@ -13,9 +13,11 @@
 //!
 //! Why one connection: SQLite has one writer at a time anyway, a single
 //! writer keeps its page cache valid between transactions, and batching
-//! needs one connection to hold the batch. Each step that changes the
-//! connection's state runs in a spawned task, so a caller that is cancelled
-//! (a client hanging up) never leaves a half-finished `COMMIT` behind.
+//! needs one connection to hold the batch (hot transactions use a second,
+//! synchronous one, see [`Side`]; a batch lives on one of the two). Each
+//! step that changes a connection's state either runs in a spawned task or
+//! is synchronous, so a caller that is cancelled (a client hanging up)
+//! never leaves a half-finished `COMMIT` behind.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

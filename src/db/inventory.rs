@@ -535,7 +535,7 @@ where
 // ---- reservations for orders ----
 
 /// What placing an order needs to know of its products' stock, in one
-/// query (one trip while holding the SQLite writer): whether the store
+/// query (read while holding the SQLite writer): whether the store
 /// keeps stock at all, every variant of `product_ids` with its stock (as
 /// [`variant_stock`]), and where each can be taken from.
 pub async fn stock_for_order(tx: &mut Tx, store_id: &str, product_ids: &[String]) -> Result<OrderStock, sqlx::Error> {

@@ -283,10 +283,10 @@ impl Db {
         Ok(Tx { inner: TxInner::Grouped(writer.begin(group_commit::Side::InPlace).await?) })
     }
 
-    /// Runs `work`, a write transaction that holds the SQLite writer across
-    /// several trips, on a thread kept for such work, so that it is woken
-    /// at once between trips (see [`writer_thread`]). On PostgreSQL it runs
-    /// in place. The result and durability are as if it ran in place.
+    /// Runs `work`, a write transaction that holds the SQLite writer (best
+    /// one begun with [`Db::begin_in_place`]), on a thread kept for such
+    /// work (see [`writer_thread`]). On PostgreSQL it runs where it is
+    /// called. The result and durability are as if it ran there.
     pub async fn on_writer<F, T, E>(&self, work: F) -> Result<T, E>
     where
         F: std::future::Future<Output = Result<T, E>> + Send + 'static,

@@ -2,12 +2,13 @@
 //! statements.
 //!
 //! Why: while a transaction holds the one writer, every other write waits
-//! for it, and between two of its statements it waits for its own task to
-//! be woken. On the shared runtime that task queues behind whatever the
-//! request workers are busy with (parsing, pricing, rendering), so each
-//! wake stretches the writer's hold. On a runtime that runs nothing but
-//! such transactions the wake is immediate, and the request workers keep
-//! everything else.
+//! for it, and whenever its task waits (for the writer, for a batch's
+//! outcome) it must be woken. On the shared runtime that task queues behind
+//! whatever the request workers are busy with (parsing, pricing,
+//! rendering), so each wake stretches the writer's hold. On a runtime that
+//! runs nothing but such transactions the wake is immediate, the request
+//! workers keep everything else, and the statements such transactions run
+//! in place (see [`super::sync_sqlite`]) block no request worker.
 
 use std::future::Future;
 

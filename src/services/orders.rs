@@ -222,7 +222,7 @@ pub async fn checkout(
     }
     let placing = Placing { row, ch, currency, lang, priced, quote, contact, principal, idem: idem.cloned() };
     // The transaction runs on the writer's own thread on SQLite: it holds
-    // the one writer across two trips, and every checkout queues behind it.
+    // the one writer, and every checkout queues behind it.
     app.db.on_writer(place(app.clone(), ctx.clone(), placing)).await
 }
 
