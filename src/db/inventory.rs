@@ -85,12 +85,12 @@ pub async fn keeps_stock<'e, E>(ex: E, store_id: &str) -> Result<bool, sqlx::Err
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let found: Option<String> =
-        sqlx::query_scalar("SELECT id FROM stock_locations WHERE store_id = $1 AND active = 1 LIMIT 1")
-            .bind(store_id)
-            .fetch_optional(ex)
-            .await?;
-    Ok(found.is_some())
+    Ok(keeps_stock_query(store_id).fetch_optional(ex).await?.is_some())
+}
+
+/// A row when the store has an active stock location.
+fn keeps_stock_query(store_id: &str) -> super::AnyQuery<'_> {
+    sqlx::query("SELECT id FROM stock_locations WHERE store_id = $1 AND active = 1 LIMIT 1").bind(store_id)
 }
 
 /// A variant with what inventory needs of its product.
@@ -541,8 +541,7 @@ where
 pub async fn stock_for_order(tx: &mut Tx, store_id: &str, product_ids: &[String]) -> Result<OrderStock, sqlx::Error> {
     let mut stock = OrderStock::default();
     if product_ids.is_empty() {
-        let q = sqlx::query("SELECT id FROM stock_locations WHERE store_id = $1 AND active = 1 LIMIT 1").bind(store_id);
-        stock.keeps_stock = tx.fetch_optional(q).await?.is_some();
+        stock.keeps_stock = tx.fetch_optional(keeps_stock_query(store_id)).await?.is_some();
         return Ok(stock);
     }
     // One row per (variant, location holding it), or one row with no

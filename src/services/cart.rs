@@ -25,7 +25,7 @@ use crate::domain::inventory::Availability;
 use crate::domain::locale::Language;
 use crate::domain::money::{Currency, Money};
 use crate::domain::orders::line_total;
-use crate::domain::pricing::{ListTier, PriceSource, resolve};
+use crate::domain::pricing::PriceSource;
 use crate::domain::promotions::LineAdjustment;
 use crate::domain::validation::{FieldErrors, is_plausible_email};
 
@@ -360,15 +360,9 @@ pub async fn price_lines(
     let variant_ids: Vec<String> = lines.iter().map(|(v, _)| v.clone()).collect();
     let sheets = super::line_facts::by_ids(app, store_id, &variant_ids).await?;
     let now = now_ms();
-    let lists = super::pricing::applicable_lists(app, store_id, &ch.id, customer, now).await?;
-    let mut tiers = if lists.is_empty() {
-        HashMap::new()
-    } else {
-        super::pricing::list_tiers(app, store_id, &lists, &variant_ids).await?
-    };
-    let prices = super::line_facts::prices(app, store_id, &ch.id, &variant_ids).await?;
+    let resolved = super::pricing::resolve_lines(app, store_id, &ch.id, customer, lines, now).await?;
     let mut out = Vec::with_capacity(lines.len());
-    for (variant_id, quantity) in lines {
+    for ((variant_id, quantity), resolved) in lines.iter().zip(resolved) {
         // A variant deleted since it was added: the line goes.
         let Some(sheet) = sheets.get(variant_id) else { continue };
         let f = sheet.facts.clone();
@@ -376,11 +370,7 @@ pub async fn price_lines(
             .map(|(_, n)| n.clone())
             .unwrap_or_else(|| f.sku.clone());
         let status = PublishStatus::parse(&f.status).unwrap_or(PublishStatus::Draft);
-        let base: &[crate::domain::catalog::PriceTier] = prices.get(variant_id).map_or(&[], |t| t.as_slice());
-        let listed = tiers.remove(variant_id).unwrap_or_default();
-        let refs: Vec<(&str, &[ListTier])> = listed.iter().map(|(c, t)| (c.as_str(), t.as_slice())).collect();
-        let price = resolve(base, &refs, *quantity, now)
-            .and_then(|r| line_total(r.unit, *quantity).map(|total| (r.unit, total, r.source)));
+        let price = resolved.and_then(|r| line_total(r.unit, *quantity).map(|total| (r.unit, total, r.source)));
         let problem = if !is_visible(status, f.publish_at, f.unpublish_at, now) {
             Some("unavailable".to_string())
         } else if price.is_none() {

@@ -18,7 +18,7 @@ use crate::domain::attributes::is_valid_code;
 use crate::domain::catalog::PriceTier;
 use crate::domain::ids;
 use crate::domain::money::{Currency, Money};
-use crate::domain::pricing::{ListScope, ListTier, PriceSource, resolve};
+use crate::domain::pricing::{ListScope, ListTier, PriceSource, Resolved, resolve};
 use crate::domain::validation::FieldErrors;
 
 /// Most prices one list holds (a large wholesale list).
@@ -395,27 +395,28 @@ async fn scoped_lists(app: &App, store_id: &str) -> ServiceResult<Arc<Vec<Scoped
     Ok(lists)
 }
 
-/// Unit prices as a cart in `channel_id` would charge `customer` now, for
-/// each (variant, quantity); None where nothing prices it.
-pub async fn unit_prices_now(
+/// The price of each (variant, quantity) for `customer` in a channel at
+/// `now`: the channel's volume and sale prices and the customer's price
+/// lists. None where nothing prices it (not for sale to this customer here).
+pub async fn resolve_lines(
     app: &App,
     store_id: &str,
     channel_id: &str,
     customer: Option<&str>,
-    wants: &[(String, i64)],
-) -> ServiceResult<Vec<Option<i64>>> {
-    let now = now_ms();
-    let ids: Vec<String> = wants.iter().map(|(v, _)| v.clone()).collect();
+    lines: &[(String, i64)],
+    now: i64,
+) -> ServiceResult<Vec<Option<Resolved>>> {
+    let ids: Vec<String> = lines.iter().map(|(v, _)| v.clone()).collect();
     let lists = applicable_lists(app, store_id, channel_id, customer, now).await?;
     let listed = if lists.is_empty() { HashMap::new() } else { list_tiers(app, store_id, &lists, &ids).await? };
     let base = super::line_facts::prices(app, store_id, channel_id, &ids).await?;
-    Ok(wants
+    Ok(lines
         .iter()
         .map(|(v, qty)| {
             let tiers = base.get(v).map_or(&[][..], |t| t.as_slice());
             let lists: Vec<(&str, &[ListTier])> =
                 listed.get(v).map(|l| l.iter().map(|(c, t)| (c.as_str(), t.as_slice())).collect()).unwrap_or_default();
-            resolve(tiers, &lists, *qty, now).map(|r| r.unit)
+            resolve(tiers, &lists, *qty, now)
         })
         .collect())
 }

@@ -372,6 +372,7 @@ async fn exchange_variants(
     let ordered = order_sql::lines(pool, store_id, &order.id).await?;
     let skus: Vec<String> = asked.iter().map(|(_, _, to)| to.clone()).collect();
     let found = crate::db::carts::facts_by(pool, app.db.dialect(), store_id, "sku", &skus).await?;
+    let prices = unit_prices(app, store_id, order, &ordered, &found).await?;
     let now = now_ms();
     for (i, l, to) in asked {
         let field = format!("lines[{i}].exchange_for");
@@ -385,7 +386,7 @@ async fn exchange_variants(
             errs.add(&field, "not_same_product", "an exchange sends another variant of the same product");
         } else if !is_visible(status, f.publish_at, f.unpublish_at, now) {
             errs.add(&field, "unavailable", "this variant is not for sale");
-        } else if !same_price(app, store_id, order, from, &f.variant_id).await? {
+        } else if !swaps_at_same_price(&prices, from, &f.variant_id) {
             errs.add(
                 &field,
                 "price_differs",
@@ -398,23 +399,35 @@ async fn exchange_variants(
     Ok(out)
 }
 
-/// True when `variant_id` costs what the ordered line's variant costs now,
-/// for the order's customer in its channel at the ordered quantity.
-async fn same_price(
+/// Unit prices now, by (variant, quantity), of each ordered line's variant
+/// and of `others` (variants that might replace it) at the ordered
+/// quantity, for the order's customer in its channel: one look-up.
+type UnitPrices = HashMap<(String, i64), i64>;
+
+async fn unit_prices(
     app: &App,
     store_id: &str,
     order: &Order,
-    from: &order_sql::LineRow,
-    variant_id: &str,
-) -> ServiceResult<bool> {
-    let channel = order_channel(app, store_id, &order.id).await?;
-    let wants = [(from.variant_id.clone(), from.quantity), (variant_id.to_string(), from.quantity)];
-    let prices = super::pricing::unit_prices_now(app, store_id, &channel, order.customer_id.as_deref(), &wants).await?;
-    Ok(prices[1].is_some() && prices[0] == prices[1])
+    ordered: &[order_sql::LineRow],
+    others: &[LineFacts],
+) -> ServiceResult<UnitPrices> {
+    let channel = order_sql::by_id(app.db.pool(), store_id, &order.id).await?.ok_or(ServiceError::NotFound)?.channel_id;
+    let mut wants: Vec<(String, i64)> = Vec::new();
+    for o in ordered {
+        wants.push((o.variant_id.clone(), o.quantity));
+        let same_product = others.iter().filter(|v| v.product_id == o.product_id);
+        wants.extend(same_product.map(|v| (v.variant_id.clone(), o.quantity)));
+    }
+    let customer = order.customer_id.as_deref();
+    let resolved = super::pricing::resolve_lines(app, store_id, &channel, customer, &wants, now_ms()).await?;
+    Ok(wants.into_iter().zip(resolved).filter_map(|(k, r)| Some((k, r?.unit))).collect())
 }
 
-async fn order_channel(app: &App, store_id: &str, order_id: &str) -> ServiceResult<String> {
-    Ok(order_sql::by_id(app.db.pool(), store_id, order_id).await?.ok_or(ServiceError::NotFound)?.channel_id)
+/// True when `variant_id` costs what the ordered line's variant costs now
+/// (see [`unit_prices`]).
+fn swaps_at_same_price(prices: &UnitPrices, from: &order_sql::LineRow, variant_id: &str) -> bool {
+    let price = |v: &str| prices.get(&(v.to_string(), from.quantity));
+    price(variant_id).is_some() && price(variant_id) == price(&from.variant_id)
 }
 
 /// For a return form: per returnable SKU of the order, the other variants
@@ -444,25 +457,13 @@ pub async fn exchange_choices(
     let now = now_ms();
     // Only variants priced as the ordered one is now can be swapped for it
     // (see `exchange_variants`).
-    let channel = order_channel(app, store_id, &order.id).await?;
-    let mut wants: Vec<(String, i64)> = Vec::new();
-    for o in &ordered {
-        wants.push((o.variant_id.clone(), o.quantity));
-        wants.extend(
-            variants.iter().filter(|v| v.product_id == o.product_id).map(|v| (v.variant_id.clone(), o.quantity)),
-        );
-    }
-    let prices = super::pricing::unit_prices_now(app, store_id, &channel, order.customer_id.as_deref(), &wants).await?;
-    let priced: HashMap<(&str, i64), Option<i64>> =
-        wants.iter().zip(&prices).map(|((v, q), p)| ((v.as_str(), *q), *p)).collect();
-    let price = |variant: &str, qty: i64| priced.get(&(variant, qty)).copied().flatten();
+    let prices = unit_prices(app, store_id, order, &ordered, &variants).await?;
     let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for o in &ordered {
-        let paid_now = price(&o.variant_id, o.quantity);
         let mut others: Vec<(String, String)> = variants
             .iter()
             .filter(|v| v.product_id == o.product_id && v.sku != o.sku)
-            .filter(|v| paid_now.is_some() && price(&v.variant_id, o.quantity) == paid_now)
+            .filter(|v| swaps_at_same_price(&prices, o, &v.variant_id))
             .filter(|v| {
                 is_visible(
                     PublishStatus::parse(&v.status).unwrap_or(PublishStatus::Draft),
