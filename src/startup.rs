@@ -108,6 +108,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
     let search_task = tokio::spawn(workers::search::run(app.clone(), shutdown_rx.clone()));
     let jobs_task = tokio::spawn(workers::jobs::run(app.clone(), shutdown_rx.clone()));
     let reservations_task = tokio::spawn(workers::reservations::run(app.clone(), shutdown_rx.clone()));
+    let memory_task = tokio::spawn(workers::memory::run(shutdown_rx.clone()));
 
     let state = AppState { app: app.clone(), metrics: metrics_handle() };
     let service = crate::http::service(state);
@@ -127,6 +128,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
         let _ = search_task.await;
         let _ = jobs_task.await;
         let _ = reservations_task.await;
+        let _ = memory_task.await;
         db.close().await;
     });
     Ok(Server { addr, shutdown: shutdown_tx, task })

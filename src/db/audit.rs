@@ -41,20 +41,19 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {
 /// (last sequence number and hash), if any.
 pub async fn lock_head(tx: &mut Tx, dialect: Dialect, store_id: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
     if dialect == Dialect::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7103))::text")
-            .bind(store_id)
-            .execute(&mut **tx)
+        tx.execute(sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7103))::text").bind(store_id))
             .await?;
     }
-    let row = sqlx::query("SELECT seq, hash FROM audit_log WHERE store_id = $1 ORDER BY seq DESC LIMIT 1")
-        .bind(store_id)
-        .fetch_optional(&mut **tx)
+    let row = tx
+        .fetch_optional(
+            sqlx::query("SELECT seq, hash FROM audit_log WHERE store_id = $1 ORDER BY seq DESC LIMIT 1").bind(store_id),
+        )
         .await?;
     row.map(|r| Ok((r.try_get("seq")?, r.try_get("hash")?))).transpose()
 }
 
 pub async fn insert(tx: &mut Tx, store_id: &str, a: &AuditRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO audit_log (store_id, seq, id, at, actor, client_ip, action, target, summary, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
@@ -68,10 +67,8 @@ pub async fn insert(tx: &mut Tx, store_id: &str, a: &AuditRow) -> Result<(), sql
     .bind(&a.target)
     .bind(&a.summary)
     .bind(&a.prev_hash)
-    .bind(&a.hash)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .bind(&a.hash);
+    tx.write(q).await
 }
 
 /// Filters for the audit viewer; empty strings mean "any".

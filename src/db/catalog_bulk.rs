@@ -5,7 +5,7 @@
 
 use sqlx::Row;
 
-use super::{Db, Dialect, Tx};
+use super::{AnyQuery, Db, Dialect, Tx};
 
 /// Bound parameters per statement, well under both engines' limits. More
 /// per statement saves round trips but costs more to parse; this measured
@@ -31,53 +31,61 @@ pub async fn insert_rows(
     dialect: Dialect,
     table: &str,
     columns: &[&str],
-    rows: &[Vec<Cell>],
+    rows: Vec<Vec<Cell>>,
     on_conflict: &str,
 ) -> Result<(), sqlx::Error> {
-    let per = (MAX_PARAMS / columns.len()).max(1);
-    for chunk in rows.chunks(per) {
-        let mut n = 0;
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|_| {
-                let cells: Vec<String> = (0..columns.len())
-                    .map(|_| {
-                        n += 1;
-                        match dialect {
-                            Dialect::Sqlite => "?".to_string(),
-                            Dialect::Postgres => format!("${n}"),
-                        }
-                    })
-                    .collect();
-                format!("({})", cells.join(", "))
-            })
-            .collect();
-        let sql = format!("INSERT INTO {table} ({}) VALUES {} {on_conflict}", columns.join(", "), values.join(", "));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for row in chunk {
-            for cell in row {
-                q = match cell {
-                    Cell::Text(s) => q.bind(s.clone()),
-                    Cell::OptText(s) => q.bind(s.clone()),
-                    Cell::Int(i) => q.bind(*i),
-                    Cell::OptInt(i) => q.bind(*i),
-                };
-            }
-        }
-        tx.write(q).await?;
+    for statement in insert_statements(dialect, table, columns, rows, on_conflict) {
+        tx.write(statement).await?;
     }
     Ok(())
 }
 
-/// Deletes the texts, variants, prices, category links and attribute values
-/// of some products (before writing them anew).
-pub async fn delete_parts(tx: &mut Tx, dialect: Dialect, store_id: &str, ids: &[String]) -> Result<(), sqlx::Error> {
+/// The statements [`insert_rows`] runs, built without a connection (so that
+/// building the next ones can overlap running these).
+pub fn insert_statements(
+    dialect: Dialect,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Cell>>,
+    on_conflict: &str,
+) -> Vec<AnyQuery<'static>> {
+    let per = (MAX_PARAMS / columns.len()).max(1);
+    let mut statements = Vec::with_capacity(rows.len().div_ceil(per));
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per).collect();
+        // `?` on SQLite; numbered across the whole statement on PostgreSQL.
+        let values = match dialect {
+            Dialect::Sqlite => vec![format!("({})", placeholders(dialect, 1, columns.len())); chunk.len()].join(", "),
+            Dialect::Postgres => (0..chunk.len())
+                .map(|i| format!("({})", placeholders(dialect, 1 + i * columns.len(), columns.len())))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let sql = format!("INSERT INTO {table} ({}) VALUES {values} {on_conflict}", columns.join(", "));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for cell in chunk.into_iter().flatten() {
+            q = match cell {
+                Cell::Text(s) => q.bind(s),
+                Cell::OptText(s) => q.bind(s),
+                Cell::Int(i) => q.bind(i),
+                Cell::OptInt(i) => q.bind(i),
+            };
+        }
+        statements.push(q);
+    }
+    statements
+}
+
+/// Statements deleting the texts, variants, prices, category links and
+/// attribute values of some products (before writing them anew).
+pub fn delete_parts_statements(dialect: Dialect, store_id: &str, ids: &[String]) -> Vec<AnyQuery<'static>> {
     if ids.is_empty() {
-        return Ok(());
+        return Vec::new();
     }
     let store = placeholders(dialect, 1, 1);
     let list = placeholders(dialect, 2, ids.len());
-    for sql in [
+    [
         format!(
             "DELETE FROM prices WHERE store_id = {store} AND variant_id IN
              (SELECT id FROM variants WHERE store_id = {store} AND product_id IN ({list}))"
@@ -86,19 +94,21 @@ pub async fn delete_parts(tx: &mut Tx, dialect: Dialect, store_id: &str, ids: &[
         format!("DELETE FROM product_texts WHERE store_id = {store} AND product_id IN ({list})"),
         format!("DELETE FROM product_categories WHERE store_id = {store} AND product_id IN ({list})"),
         format!("DELETE FROM product_attributes WHERE store_id = {store} AND product_id IN ({list})"),
-    ] {
+    ]
+    .into_iter()
+    .map(|sql| {
         // SQLite's `?` are positional: the price statement names the store twice.
         let twice = dialect == Dialect::Sqlite && sql.starts_with("DELETE FROM prices");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id.to_string());
         if twice {
-            q = q.bind(store_id);
+            q = q.bind(store_id.to_string());
         }
         for id in ids {
-            q = q.bind(id);
+            q = q.bind(id.clone());
         }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
+        q
+    })
+    .collect()
 }
 
 /// `$from, …`, or `?, …` on SQLite (see [`insert_rows`]).

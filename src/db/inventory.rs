@@ -381,7 +381,7 @@ pub async fn insert_movements(tx: &mut Tx, store_id: &str, rows: &[MovementRow])
         "actor",
         "created_at",
     ];
-    super::catalog_bulk::insert_rows(tx, tx.dialect(), "stock_movements", &columns, &cells, "").await
+    super::catalog_bulk::insert_rows(tx, tx.dialect(), "stock_movements", &columns, cells, "").await
 }
 
 /// Newest first, before the movement id `before` (paging), optionally of
@@ -743,7 +743,7 @@ pub async fn insert_reservations(
         tx.dialect(),
         "stock_reservations",
         &columns,
-        &cells,
+        cells,
         "ON CONFLICT (store_id, order_id, variant_id, location_id)
          DO UPDATE SET quantity = stock_reservations.quantity + excluded.quantity",
     )

@@ -266,10 +266,19 @@ impl Db {
     /// (`BEGIN IMMEDIATE`) so a read-then-write never fails to upgrade.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let inner = match &self.writer {
-            Some(writer) => TxInner::Grouped(writer.begin(group_commit::Side::Sqlx).await?),
+            Some(writer) => TxInner::Grouped(writer.begin(group_commit::Side::Sqlx, false).await?),
             None => TxInner::Pooled(self.pool.begin().await?),
         };
         Ok(Tx { inner })
+    }
+
+    /// As [`Db::begin_in_place`], for a transaction that changes many rows
+    /// (bulk saves): on SQLite it commits whatever batch is open and starts
+    /// one of its own, as a savepoint would make each of its statements
+    /// slower the more it has written (see [`group_commit`]).
+    pub async fn begin_bulk(&self) -> Result<Tx, sqlx::Error> {
+        let Some(writer) = &self.writer else { return self.begin().await };
+        Ok(Tx { inner: TxInner::Grouped(writer.begin(group_commit::Side::InPlace, true).await?) })
     }
 
     /// A write transaction whose statements all go through the `Tx`'s own
@@ -280,7 +289,7 @@ impl Db {
     /// block the thread that runs them.
     pub async fn begin_in_place(&self) -> Result<Tx, sqlx::Error> {
         let Some(writer) = &self.writer else { return self.begin().await };
-        Ok(Tx { inner: TxInner::Grouped(writer.begin(group_commit::Side::InPlace).await?) })
+        Ok(Tx { inner: TxInner::Grouped(writer.begin(group_commit::Side::InPlace, false).await?) })
     }
 
     /// Runs `work`, a write transaction that holds the SQLite writer (best

@@ -305,7 +305,7 @@ pub async fn insert_lines(tx: &mut Tx, store_id: &str, order_id: &str, lines: &[
         "tax_label",
         "weight_grams",
     ];
-    super::catalog_bulk::insert_rows(tx, tx.dialect(), "order_lines", &columns, &cells, "").await
+    super::catalog_bulk::insert_rows(tx, tx.dialect(), "order_lines", &columns, cells, "").await
 }
 
 pub async fn lines<'e, E>(ex: E, store_id: &str, order_id: &str) -> Result<Vec<LineRow>, sqlx::Error>

@@ -253,6 +253,15 @@ pub async fn events_since(pool: &AnyPool, since: i64, limit: i64) -> Result<Vec<
     .collect()
 }
 
+/// Ids of the newest events created after `since` (at most `limit`).
+pub async fn event_ids_since(pool: &AnyPool, since: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM outbox_events WHERE created_at > $1 ORDER BY created_at DESC, id DESC LIMIT $2")
+        .bind(since)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}
+
 /// (store, product) pairs whose sale price started or ended in `(from, to]`:
 /// their indexed price changed without anybody saving them.
 pub async fn sale_boundaries(pool: &AnyPool, from: i64, to: i64) -> Result<Vec<(String, String)>, sqlx::Error> {

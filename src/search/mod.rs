@@ -44,11 +44,16 @@ pub type Result<T> = std::result::Result<T, SearchError>;
 
 /// What a commit records beside the documents: the schema it was built
 /// with and how far into the event log it is current.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Checkpoint {
     pub schema: u32,
     /// Events created before this instant (ms) are reflected.
     pub cursor: i64,
+    /// Events newer than the look-back before `cursor` that are reflected
+    /// too: following skips them, so a restart (or a rebuild right after a
+    /// bulk load) does not re-index what is already there.
+    #[serde(default)]
+    pub covered: Vec<String>,
 }
 
 /// One search hit, with what a listing card needs, read from the index.
@@ -156,11 +161,11 @@ impl Index {
     }
 
     /// Makes pending changes durable and searchable, recording the checkpoint.
-    pub fn commit(&self, checkpoint: Checkpoint) -> Result<()> {
+    pub fn commit(&self, checkpoint: &Checkpoint) -> Result<()> {
         {
             let mut writer = self.writer.lock().expect("search writer lock");
             let mut prepared = writer.prepare_commit()?;
-            prepared.set_payload(&serde_json::to_string(&checkpoint).unwrap_or_default());
+            prepared.set_payload(&serde_json::to_string(checkpoint).unwrap_or_default());
             prepared.commit()?;
         }
         self.reader.reload()?;

@@ -4,7 +4,8 @@
 //! SKU and slug ownership is looked up for the whole list in a few queries,
 //! and new products are written with multi-row inserts: one transaction,
 //! one event (`product.bulk_saved`) and one audit entry per chunk of
-//! [`CHUNK`] products, then one search refresh for the chunk.
+//! [`CHUNK`] products, then one search refresh for the chunk, which runs
+//! while the next chunk is written.
 
 use std::collections::{HashMap, HashSet};
 
@@ -137,42 +138,48 @@ async fn check_ownership(app: &App, store_id: &str, items: &mut [Result<Prepared
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let mut sku_owner: HashMap<String, String> = HashMap::new();
+    let mut owned_skus: Vec<(String, String)> = Vec::new();
     for chunk in skus.chunks(LOOKUP) {
-        sku_owner.extend(bulk::owners_of_skus(&app.db, store_id, chunk).await?);
+        owned_skus.extend(bulk::owners_of_skus(&app.db, store_id, chunk).await?);
     }
-    let mut slug_owner: HashMap<(String, String), String> = HashMap::new();
+    let mut owned_slugs: Vec<(String, String, String)> = Vec::new();
     for chunk in slugs.chunks(LOOKUP) {
-        for (lang, slug, product) in bulk::owners_of_slugs(&app.db, store_id, chunk).await? {
-            slug_owner.insert((lang, slug), product);
-        }
+        owned_slugs.extend(bulk::owners_of_slugs(&app.db, store_id, chunk).await?);
     }
-    for item in items.iter_mut() {
+    // Keys borrowed, not copied: an import checks hundreds of thousands.
+    let mut sku_owner: HashMap<&str, &str> = owned_skus.iter().map(|(s, p)| (s.as_str(), p.as_str())).collect();
+    let mut slug_owner: HashMap<(&str, &str), &str> =
+        owned_slugs.iter().map(|(l, s, p)| ((l.as_str(), s.as_str()), p.as_str())).collect();
+    let mut refusals: Vec<(usize, ServiceError)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
         let Ok(p) = item else { continue };
-        let id = p.row.id.clone();
-        let taken_sku = p.checked.variants.iter().find(|v| sku_owner.get(&v.sku).is_some_and(|o| *o != id));
+        let id = p.row.id.as_str();
+        let taken_sku = p.checked.variants.iter().find(|v| sku_owner.get(v.sku.as_str()).is_some_and(|o| *o != id));
         let taken_slug = p
             .checked
             .texts
             .iter()
-            .find(|t| slug_owner.get(&(t.lang.clone(), t.slug.clone())).is_some_and(|o| *o != id));
-        let refusal = match (taken_sku, taken_slug) {
-            (Some(v), _) => Some(conflict("sku_taken", format!("SKU {} belongs to another product", v.sku))),
-            (None, Some(t)) => Some(conflict("slug_taken", format!("slug {} is used by another product", t.slug))),
-            (None, None) => None,
-        };
-        match refusal {
-            Some(e) => *item = Err(e),
-            None => {
+            .find(|t| slug_owner.get(&(t.lang.as_str(), t.slug.as_str())).is_some_and(|o| *o != id));
+        match (taken_sku, taken_slug) {
+            (Some(v), _) => {
+                refusals.push((i, conflict("sku_taken", format!("SKU {} belongs to another product", v.sku))))
+            }
+            (None, Some(t)) => {
+                refusals.push((i, conflict("slug_taken", format!("slug {} is used by another product", t.slug))))
+            }
+            (None, None) => {
                 // Later drafts cannot take what this one now holds.
                 for v in &p.checked.variants {
-                    sku_owner.insert(v.sku.clone(), id.clone());
+                    sku_owner.insert(&v.sku, id);
                 }
                 for t in &p.checked.texts {
-                    slug_owner.insert((t.lang.clone(), t.slug.clone()), id.clone());
+                    slug_owner.insert((&t.lang, &t.slug), id);
                 }
             }
         }
+    }
+    for (i, refusal) in refusals {
+        items[i] = Err(refusal);
     }
     Ok(())
 }
@@ -187,47 +194,73 @@ pub async fn write(
 ) -> ServiceResult<(usize, usize)> {
     ctx.actor.require(Permission::CatalogManage)?;
     let (mut created, mut updated, mut done) = (0, 0, 0);
-    let mut items = items.into_iter().peekable();
-    while items.peek().is_some() {
+    let mut items = items.into_iter();
+    let mut next_chunk = move || {
         let chunk: Vec<Prepared> = items.by_ref().take(CHUNK).collect();
-        let (c, u) = write_chunk(app, ctx, &chunk).await?;
+        (!chunk.is_empty()).then_some(chunk)
+    };
+    // A chunk's statements are built while the one before is written, and
+    // it is indexed while the one after is: each stage keeps a core busy.
+    let plan_later = |chunk: Vec<Prepared>| {
+        let (dialect, store_id) = (app.db.dialect(), ctx.store.id.clone());
+        tokio::task::spawn_blocking(move || plan(dialect, &store_id, chunk))
+    };
+    let mut planning = next_chunk().map(plan_later);
+    let mut indexing: Option<tokio::task::JoinHandle<()>> = None;
+    while let Some(current) = planning.take() {
+        let planned = current.await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+        planning = next_chunk().map(plan_later);
+        let (c, u, n) = (planned.created, planned.updated, planned.ids.len());
+        // On the writer's thread: its statements run in place there.
+        let (app_, ctx_) = (app.clone(), ctx.clone());
+        let (ids, event_id) = app.db.on_writer(async move { write_chunk(&app_, &ctx_, planned).await }).await?;
         created += c;
         updated += u;
-        done += chunk.len();
+        done += n;
+        // One indexing at a time, in order.
+        if let Some(previous) = indexing.take() {
+            let _ = previous.await;
+        }
+        let (app, store_id) = (app.clone(), ctx.store.id.clone());
+        indexing = Some(tokio::spawn(async move {
+            super::search::refresh(&app, &store_id, &ids, Some(&event_id)).await;
+        }));
         progress(done);
+    }
+    if let Some(last) = indexing {
+        let _ = last.await;
     }
     Ok((created, updated))
 }
 
-async fn write_chunk(app: &App, ctx: &Ctx, chunk: &[Prepared]) -> ServiceResult<(usize, usize)> {
+/// One chunk's writes, ready to run.
+struct Planned {
+    statements: Vec<crate::db::AnyQuery<'static>>,
+    ids: Vec<String>,
+    created: usize,
+    updated: usize,
+}
+
+/// Writes one planned chunk in one transaction with its event and audit
+/// entry; returns the chunk's product ids and the event's id.
+async fn write_chunk(app: &App, ctx: &Ctx, planned: Planned) -> ServiceResult<(Vec<String>, String)> {
     let store_id = &ctx.store.id;
-    let (new, old): (Vec<&Prepared>, Vec<&Prepared>) = chunk.iter().partition(|p| p.is_new);
-    let mut tx = app.db.begin().await?;
-    let dialect = app.db.dialect();
-    let result = async {
-        // Updated products lose their parts and get them anew (variants
-        // keep their ids by SKU), exactly as a single save replaces them.
-        let old_ids: Vec<String> = old.iter().map(|p| p.row.id.clone()).collect();
-        for ids in old_ids.chunks(500) {
-            bulk::delete_parts(&mut tx, dialect, store_id, ids).await?;
+    let Planned { statements, ids, created, updated } = planned;
+    let mut tx = app.db.begin_bulk().await?;
+    for statement in statements {
+        if let Err(e) = tx.write(statement).await {
+            return Err(if crate::db::is_unique_violation(&e) {
+                conflict("catalog_conflict", "a SKU or slug was taken meanwhile; retry".into())
+            } else {
+                e.into()
+            });
         }
-        let all: Vec<&Prepared> = chunk.iter().collect();
-        write_rows(&mut tx, dialect, store_id, &all).await
     }
-    .await;
-    if let Err(e) = result {
-        return Err(if crate::db::is_unique_violation(&e) {
-            conflict("catalog_conflict", "a SKU or slug was taken meanwhile; retry".into())
-        } else {
-            e.into()
-        });
-    }
-    let ids: Vec<&str> = chunk.iter().map(|p| p.row.id.as_str()).collect();
     let event_id = outbox::emit(
         &mut tx,
         store_id,
         "product.bulk_saved",
-        json!({ "product_ids": ids, "created": new.len(), "updated": old.len() }),
+        json!({ "product_ids": ids, "created": created, "updated": updated }),
     )
     .await?;
     audit::record(
@@ -235,52 +268,97 @@ async fn write_chunk(app: &App, ctx: &Ctx, chunk: &[Prepared]) -> ServiceResult<
         &mut tx,
         ctx,
         "catalog.products_bulk_saved",
-        ids.first().copied().unwrap_or_default(),
-        json!({ "created": new.len(), "updated": old.len(), "product_ids": ids }),
+        ids.first().map(String::as_str).unwrap_or_default(),
+        json!({ "created": created, "updated": updated, "product_ids": ids }),
     )
     .await?;
     tx.commit().await?;
     app.wake_outbox();
     app.catalog_changed(store_id);
-    let ids: Vec<String> = ids.into_iter().map(str::to_string).collect();
-    super::search::refresh(app, store_id, &ids, Some(&event_id)).await;
-    Ok((new.len(), old.len()))
+    Ok((ids, event_id))
 }
 
-/// Products (inserted, or updated in place keeping `created_at`) and all
-/// their parts, a statement or a few per table.
-async fn write_rows(
-    tx: &mut crate::db::Tx,
-    dialect: crate::db::Dialect,
-    store_id: &str,
-    items: &[&Prepared],
-) -> Result<(), sqlx::Error> {
-    if items.is_empty() {
-        return Ok(());
-    }
+/// The statements that write a chunk: updated products first lose their
+/// parts and get them anew (variants keep their ids by SKU), exactly as a
+/// single save replaces them; then products (inserted, or updated in place
+/// keeping `created_at`) and all their parts, a statement or a few per table.
+fn plan(dialect: crate::db::Dialect, store_id: &str, items: Vec<Prepared>) -> Planned {
+    let ids: Vec<String> = items.iter().map(|p| p.row.id.clone()).collect();
+    let old_ids: Vec<String> = items.iter().filter(|p| !p.is_new).map(|p| p.row.id.clone()).collect();
+    let mut statements: Vec<crate::db::AnyQuery<'static>> =
+        old_ids.chunks(500).flat_map(|ids| bulk::delete_parts_statements(dialect, store_id, ids)).collect();
+    let created = items.iter().filter(|p| p.is_new).count();
+    let updated = items.len() - created;
     let s = || Cell::Text(store_id.to_string());
-    let t = |v: &str| Cell::Text(v.to_string());
-    let products: Vec<Vec<Cell>> = items
-        .iter()
-        .map(|p| {
-            let r = &p.row;
-            vec![
+    let mut products = Vec::with_capacity(items.len());
+    let mut texts = Vec::new();
+    let mut variants = Vec::new();
+    let mut prices = Vec::new();
+    let mut categories = Vec::new();
+    let mut values = Vec::new();
+    for p in items {
+        let Prepared { row: r, checked, categories: cats, values: vals, .. } = p;
+        let id = r.id;
+        let t = || Cell::Text(id.clone());
+        products.push(vec![
+            s(),
+            t(),
+            Cell::Text(r.kind),
+            Cell::Text(r.status),
+            Cell::OptInt(r.publish_at),
+            Cell::OptInt(r.unpublish_at),
+            Cell::Text(serde_json::to_string(&r.tags).unwrap_or_else(|_| "[]".into())),
+            Cell::Int(r.created_at),
+            Cell::Int(r.updated_at),
+            Cell::OptText(vals.type_id),
+        ]);
+        for x in checked.texts {
+            texts.push(vec![
                 s(),
-                t(&r.id),
-                t(&r.kind),
-                t(&r.status),
-                Cell::OptInt(r.publish_at),
-                Cell::OptInt(r.unpublish_at),
-                Cell::Text(serde_json::to_string(&r.tags).unwrap_or_else(|_| "[]".into())),
-                Cell::Int(r.created_at),
-                Cell::Int(r.updated_at),
-                Cell::OptText(p.values.type_id.clone()),
-            ]
-        })
-        .collect();
-    bulk::insert_rows(
-        tx,
-        dialect,
+                t(),
+                Cell::Text(x.lang),
+                Cell::Text(x.name),
+                Cell::Text(x.slug),
+                Cell::Text(x.description),
+                Cell::Text(x.seo_title),
+                Cell::Text(x.seo_description),
+            ]);
+        }
+        for v in checked.variants {
+            variants.push(vec![
+                s(),
+                Cell::Text(v.id),
+                t(),
+                Cell::Text(v.sku),
+                Cell::OptText(v.gtin),
+                Cell::Text(serde_json::to_string(&v.options).unwrap_or_else(|_| "[]".into())),
+                Cell::OptInt(v.weight_grams),
+                Cell::Int(v.position),
+            ]);
+        }
+        for pr in checked.prices {
+            prices.push(vec![
+                s(),
+                Cell::Text(pr.channel_id),
+                Cell::Text(pr.variant_id),
+                Cell::Int(pr.min_qty),
+                Cell::Int(pr.amount),
+                Cell::OptInt(pr.sale_amount),
+                Cell::OptInt(pr.sale_starts_at),
+                Cell::OptInt(pr.sale_ends_at),
+            ]);
+        }
+        for c in cats {
+            categories.push(vec![s(), t(), Cell::Text(c)]);
+        }
+        for (attribute, value) in vals.values {
+            values.push(vec![s(), t(), Cell::Text(attribute), Cell::Text(value)]);
+        }
+    }
+    let mut insert = |table: &str, columns: &[&str], rows: Vec<Vec<Cell>>, on_conflict: &str| {
+        statements.extend(bulk::insert_statements(dialect, table, columns, rows, on_conflict));
+    };
+    insert(
         "products",
         &[
             "store_id",
@@ -294,99 +372,30 @@ async fn write_rows(
             "updated_at",
             "type_id",
         ],
-        &products,
+        products,
         "ON CONFLICT (store_id, id) DO UPDATE SET kind = excluded.kind, status = excluded.status,
              publish_at = excluded.publish_at, unpublish_at = excluded.unpublish_at, tags = excluded.tags,
              updated_at = excluded.updated_at, type_id = excluded.type_id",
-    )
-    .await?;
-    let mut texts = Vec::new();
-    let mut variants = Vec::new();
-    let mut prices = Vec::new();
-    let mut categories = Vec::new();
-    let mut values = Vec::new();
-    for p in items {
-        let id = &p.row.id;
-        for x in &p.checked.texts {
-            texts.push(vec![
-                s(),
-                t(id),
-                t(&x.lang),
-                t(&x.name),
-                t(&x.slug),
-                t(&x.description),
-                t(&x.seo_title),
-                t(&x.seo_description),
-            ]);
-        }
-        for v in &p.checked.variants {
-            variants.push(vec![
-                s(),
-                t(&v.id),
-                t(id),
-                t(&v.sku),
-                Cell::OptText(v.gtin.clone()),
-                Cell::Text(serde_json::to_string(&v.options).unwrap_or_else(|_| "[]".into())),
-                Cell::OptInt(v.weight_grams),
-                Cell::Int(v.position),
-            ]);
-        }
-        for pr in &p.checked.prices {
-            prices.push(vec![
-                s(),
-                t(&pr.channel_id),
-                t(&pr.variant_id),
-                Cell::Int(pr.min_qty),
-                Cell::Int(pr.amount),
-                Cell::OptInt(pr.sale_amount),
-                Cell::OptInt(pr.sale_starts_at),
-                Cell::OptInt(pr.sale_ends_at),
-            ]);
-        }
-        for c in &p.categories {
-            categories.push(vec![s(), t(id), t(c)]);
-        }
-        for (attribute, value) in &p.values.values {
-            values.push(vec![s(), t(id), t(attribute), t(value)]);
-        }
-    }
-    bulk::insert_rows(
-        tx,
-        dialect,
+    );
+    insert(
         "product_texts",
         &["store_id", "product_id", "lang", "name", "slug", "description", "seo_title", "seo_description"],
-        &texts,
+        texts,
         "",
-    )
-    .await?;
-    bulk::insert_rows(
-        tx,
-        dialect,
+    );
+    insert(
         "variants",
         &["store_id", "id", "product_id", "sku", "gtin", "options", "weight_grams", "position"],
-        &variants,
+        variants,
         "",
-    )
-    .await?;
-    bulk::insert_rows(
-        tx,
-        dialect,
+    );
+    insert(
         "prices",
         &["store_id", "channel_id", "variant_id", "min_qty", "amount", "sale_amount", "sale_starts_at", "sale_ends_at"],
-        &prices,
+        prices,
         "",
-    )
-    .await?;
-    bulk::insert_rows(tx, dialect, "product_categories", &["store_id", "product_id", "category_id"], &categories, "")
-        .await?;
-    bulk::insert_rows(
-        tx,
-        dialect,
-        "product_attributes",
-        &["store_id", "product_id", "attribute_id", "value"],
-        &values,
-        "",
-    )
-    .await?;
-    Ok(())
+    );
+    insert("product_categories", &["store_id", "product_id", "category_id"], categories, "");
+    insert("product_attributes", &["store_id", "product_id", "attribute_id", "value"], values, "");
+    Planned { statements, ids, created, updated }
 }

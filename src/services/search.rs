@@ -32,6 +32,9 @@ use crate::search::{Audience, Checkpoint, Hits, Index, LangText, ProductDoc, Sea
 pub const LOOKBACK_MS: i64 = 10_000;
 /// Products read and indexed per step of a rebuild.
 const CHUNK: i64 = 2_000;
+/// Covered event ids a checkpoint keeps (bulk saves emit one event per
+/// 2,000 products, so a window rarely holds more than a few hundred).
+const MAX_COVERED: usize = 5_000;
 
 /// This node's index and the state around it.
 pub struct SearchService {
@@ -74,6 +77,13 @@ impl SearchService {
     }
 
     fn install(&self, index: Index) {
+        // What the index already reflects need not be followed again.
+        if let Some(c) = index.checkpoint() {
+            let mut covered = self.covered.lock().expect("covered lock");
+            for id in c.covered {
+                covered.entry(id).or_insert(c.cursor);
+            }
+        }
         let old = self.index.write().expect("search index lock").replace(Arc::new(index));
         // send_replace stores the value even when nobody is subscribed yet.
         self.ready.send_replace(true);
@@ -112,6 +122,17 @@ impl SearchService {
 
     fn cover(&self, event_id: &str, created_at: i64) {
         self.covered.lock().expect("covered lock").insert(event_id.to_string(), created_at);
+    }
+
+    /// The checkpoint to commit at `cursor`: with the covered events that
+    /// following from it would otherwise re-read (the newest, at most
+    /// [`MAX_COVERED`]; any left out are merely indexed again).
+    fn checkpoint(&self, cursor: i64) -> Checkpoint {
+        let covered = self.covered.lock().expect("covered lock");
+        let mut recent: Vec<(&String, &i64)> = covered.iter().filter(|(_, t)| **t > cursor - LOOKBACK_MS).collect();
+        recent.sort_by_key(|(_, t)| std::cmp::Reverse(**t));
+        let covered = recent.into_iter().take(MAX_COVERED).map(|(id, _)| id.clone()).collect();
+        Checkpoint { schema: SCHEMA_VERSION, cursor, covered }
     }
 }
 
@@ -308,9 +329,9 @@ async fn apply(app: &App, index: &Arc<Index>, cx: &StoreContext, ids: &[String])
     Ok(())
 }
 
-async fn commit(index: &Arc<Index>, cursor: i64) -> ServiceResult<()> {
+async fn commit(index: &Arc<Index>, checkpoint: Checkpoint) -> ServiceResult<()> {
     let index = index.clone();
-    blocking(move || index.commit(Checkpoint { schema: SCHEMA_VERSION, cursor })).await
+    blocking(move || index.commit(&checkpoint)).await
 }
 
 /// Indexes these products now (called after a save commits). Failures are
@@ -325,7 +346,7 @@ pub async fn refresh(app: &App, store_id: &str, ids: &[String], event_id: Option
         let cx = store_context(app, store_id).await?;
         apply(app, &index, &cx, ids).await?;
         let cursor = index.checkpoint().map_or(0, |c| c.cursor);
-        commit(&index, cursor).await
+        commit(&index, app.search.checkpoint(cursor)).await
     }
     .await;
     match result {
@@ -348,6 +369,9 @@ pub async fn rebuild(app: &App, progress: Progress) -> ServiceResult<(Index, u64
     let root = app.search.root.clone();
     std::fs::create_dir_all(&root).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let index = Arc::new(blocking(move || Index::create(&root)).await?);
+    // Events already committed are reflected in what the rebuild reads next.
+    let cursor = started - LOOKBACK_MS;
+    let covered = sql::event_ids_since(app.db.pool(), cursor - LOOKBACK_MS, MAX_COVERED as i64).await?;
     let total = sql::product_count(app.db.pool()).await? as u64;
     let mut done = 0u64;
     progress(0, total);
@@ -367,7 +391,7 @@ pub async fn rebuild(app: &App, progress: Progress) -> ServiceResult<(Index, u64
             after = last.clone();
         }
     }
-    commit(&index, started - LOOKBACK_MS).await?;
+    commit(&index, Checkpoint { schema: SCHEMA_VERSION, cursor, covered }).await?;
     let ix = index.clone();
     blocking(move || ix.make_current()).await?;
     let index = Arc::try_unwrap(index).map_err(|_| ServiceError::Internal("index still shared".into()))?;
@@ -531,7 +555,7 @@ pub async fn follow(app: &App) -> ServiceResult<usize> {
         n += ids.len();
     }
     if n > 0 || newest > cursor {
-        commit(&index, newest).await?;
+        commit(&index, svc.checkpoint(newest)).await?;
     }
     svc.covered.lock().expect("covered lock").retain(|_, t| *t >= newest - 3 * LOOKBACK_MS);
     Ok(n)
@@ -556,7 +580,7 @@ pub async fn apply_sale_boundaries(app: &App, from: i64, to: i64) -> ServiceResu
         n += ids.len();
     }
     let cursor = index.checkpoint().map_or(0, |c| c.cursor);
-    commit(&index, cursor).await?;
+    commit(&index, app.search.checkpoint(cursor)).await?;
     Ok(n)
 }
 

@@ -5,6 +5,7 @@
 pub mod housekeeping;
 pub mod jobs;
 pub mod mail;
+pub mod memory;
 pub mod reservations;
 pub mod search;
 pub mod webhooks;
