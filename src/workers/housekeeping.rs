@@ -10,14 +10,7 @@ use crate::services::{App, housekeeping};
 pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
     let every = Duration::from_secs(u64::from(app.config.retention.interval_minutes.max(1)) * 60);
     refresh_statistics(&app).await;
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => {}
-        }
-        if *shutdown.borrow() {
-            break;
-        }
+    while super::wait_turn(every, &mut shutdown).await {
         match housekeeping::purge(&app).await {
             Ok(p) => tracing::info!(?p, "housekeeping purge"),
             Err(e) => tracing::warn!(error = %e, "housekeeping purge failed"),

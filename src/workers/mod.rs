@@ -9,3 +9,13 @@ pub mod memory;
 pub mod reservations;
 pub mod search;
 pub mod webhooks;
+
+/// Waits `every`, or less if shutdown is signalled; false when the worker
+/// should stop. The loop of a worker that runs on a schedule.
+pub(crate) async fn wait_turn(every: std::time::Duration, shutdown: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(every) => {}
+        _ = shutdown.changed() => {}
+    }
+    !*shutdown.borrow()
+}

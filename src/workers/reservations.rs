@@ -11,14 +11,7 @@ use crate::services::{App, orders};
 const EVERY: Duration = Duration::from_secs(2);
 
 pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
-            _ = shutdown.changed() => {}
-        }
-        if *shutdown.borrow() {
-            break;
-        }
+    while super::wait_turn(EVERY, &mut shutdown).await {
         match orders::expire_reservations(&app).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(orders = n, "unpaid orders expired and their stock released"),

@@ -13,14 +13,7 @@ const SALES_EVERY_MS: i64 = 60_000;
 
 pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
     let mut sales_checked = now_ms();
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(FOLLOW_EVERY) => {}
-            _ = shutdown.changed() => {}
-        }
-        if *shutdown.borrow() {
-            break;
-        }
+    while super::wait_turn(FOLLOW_EVERY, &mut shutdown).await {
         match search::follow(&app).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(products = n, "search index followed the catalog"),
