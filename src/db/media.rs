@@ -261,6 +261,27 @@ pub async fn delete(tx: &mut Tx, store_id: &str, media_id: &str) -> Result<Vec<S
     Ok(keys)
 }
 
+/// The blob keys (full images and thumbnails) that rows of these media
+/// name. Callers keep the list to a few hundred ids.
+pub async fn keys_of(pool: &sqlx::AnyPool, store_id: &str, media_ids: &[&str]) -> Result<Vec<String>, sqlx::Error> {
+    if media_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (2..2 + media_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let mut keys = Vec::new();
+    for sql in [
+        format!("SELECT blob_key FROM product_media WHERE store_id = $1 AND id IN ({list})"),
+        format!("SELECT blob_key FROM product_media_thumbs WHERE store_id = $1 AND media_id IN ({list})"),
+    ] {
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(store_id);
+        for id in media_ids {
+            q = q.bind(*id);
+        }
+        keys.extend(q.fetch_all(pool).await?);
+    }
+    Ok(keys)
+}
+
 /// The content type of a stored file when `blob_key` is the full image or
 /// a thumbnail of this store's media `media_id`; `None` otherwise.
 pub async fn content_type_of<'e, E>(

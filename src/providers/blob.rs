@@ -5,6 +5,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use futures::future::BoxFuture;
 
@@ -56,6 +57,16 @@ pub trait BlobStore: Send + Sync + 'static {
     /// The bytes, or `None` when no such blob exists.
     fn get<'a>(&'a self, key: &'a BlobKey) -> BoxFuture<'a, Result<Option<Vec<u8>>, BlobError>>;
     fn delete<'a>(&'a self, key: &'a BlobKey) -> BoxFuture<'a, Result<(), BlobError>>;
+    /// Every key below `prefix` (keys that start with it and a `/`), with
+    /// when each was written: housekeeping finds files nothing points at.
+    fn list<'a>(&'a self, prefix: &'a BlobKey) -> BoxFuture<'a, Result<Vec<BlobEntry>, BlobError>>;
+}
+
+/// A stored blob as [`BlobStore::list`] reports it.
+#[derive(Debug, Clone)]
+pub struct BlobEntry {
+    pub key: BlobKey,
+    pub written_at: SystemTime,
 }
 
 /// Files under one directory, a key's segments as sub-directories.
@@ -141,6 +152,43 @@ impl BlobStore for LocalDirBlobStore {
             Ok(())
         })
     }
+
+    fn list<'a>(&'a self, prefix: &'a BlobKey) -> BoxFuture<'a, Result<Vec<BlobEntry>, BlobError>> {
+        let (root, start) = (self.root.clone(), self.path(prefix));
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut out = Vec::new();
+                walk(&root, &start, &mut out)?;
+                Ok(out)
+            })
+            .await
+            .map_err(|e| BlobError(e.to_string()))?
+        })
+    }
+}
+
+/// Collects the files below `dir` whose paths are keys. Names starting with
+/// a dot (a write's temporary file) are not keys and are left alone.
+fn walk(root: &Path, dir: &Path, out: &mut Vec<BlobEntry>) -> Result<(), BlobError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        let meta = entry.metadata()?;
+        if meta.is_dir() {
+            walk(root, &path, out)?;
+            continue;
+        }
+        let key = path.strip_prefix(root).ok().and_then(|rel| rel.to_str()).and_then(BlobKey::parse);
+        if let Some(key) = key {
+            out.push(BlobEntry { key, written_at: meta.modified()? });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -179,6 +227,12 @@ mod tests {
         assert_eq!(store.get(&key).await.unwrap().as_deref(), Some(&b"two"[..]));
         let names: Vec<_> = std::fs::read_dir(dir.path().join("media/str_1/med_1")).unwrap().collect();
         assert_eq!(names.len(), 1, "no temporary files left");
+        let other = BlobKey::parse("str_2/med_1/full-abc.jpg").unwrap();
+        store.put(&other, b"elsewhere".to_vec()).await.unwrap();
+        let listed = store.list(&BlobKey::parse("str_1").unwrap()).await.unwrap();
+        assert_eq!(listed.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(), [key.as_str()]);
+        assert!(store.list(&BlobKey::parse("str_9").unwrap()).await.unwrap().is_empty());
+        store.delete(&other).await.unwrap();
         store.delete(&key).await.unwrap();
         store.delete(&key).await.unwrap();
         assert_eq!(store.get(&key).await.unwrap(), None);

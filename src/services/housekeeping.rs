@@ -2,7 +2,8 @@
 //! the housekeeping worker (and on demand by `oxcart purge`): ended
 //! sessions, spent one-time tokens, old rate-limit windows, idempotency
 //! records past their replay window, sent e-mail (which holds personal
-//! data), and finished background jobs with their files. Guest orders and carts join this list when they exist.
+//! data), finished background jobs with their files, and media files no
+//! row names (left by a crash mid-upload). Guest orders and carts join this list when they exist.
 
 use serde::Serialize;
 
@@ -18,6 +19,7 @@ pub struct Purged {
     pub idempotency_keys: u64,
     pub sent_mail: u64,
     pub finished_jobs: u64,
+    pub unreferenced_media_files: u64,
 }
 
 pub async fn purge(app: &App) -> ServiceResult<Purged> {
@@ -44,5 +46,6 @@ pub async fn purge(app: &App) -> ServiceResult<Purged> {
     tx.commit().await?;
     // Jobs hold files in the blob store, deleted one job at a time.
     out.finished_jobs = super::jobs::purge(app, r.job_days).await? as u64;
+    out.unreferenced_media_files = super::media::sweep_unreferenced(app).await?;
     Ok(out)
 }

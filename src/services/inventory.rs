@@ -542,13 +542,21 @@ pub async fn adjust(
     }
     let products: Vec<String> = r.variants.values().map(|v| v.product_id.clone()).collect();
     let watch = Watch::start(app, &mut tx, store_id, &products).await?;
+    // Receipts alone (the common case: goods in, opening stock) go in one
+    // multi-row upsert; anything that can be refused goes line by line.
+    let received = match receipts_only(&input.lines, &changes, &r) {
+        Some(receipts) => Some(sql::receive(&mut tx, store_id, &receipts, now).await?),
+        None => None,
+    };
+    let mut rows = Vec::with_capacity(input.lines.len());
     let mut movements = Vec::with_capacity(input.lines.len());
     for (i, (l, change)) in input.lines.iter().zip(changes).enumerate() {
         let v = &r.variants[&l.sku];
         let at = &r.locations[&l.location];
-        let (delta, after) = match change {
-            LineChange::By(d) => (d, sql::change_on_hand(&mut tx, store_id, &v.id, &at.id, d, now).await?),
-            LineChange::To(c) => {
+        let (delta, after) = match (change, &received) {
+            (LineChange::By(d), Some(levels)) => (d, levels.get(&(v.id.clone(), at.id.clone())).copied()),
+            (LineChange::By(d), None) => (d, sql::change_on_hand(&mut tx, store_id, &v.id, &at.id, d, now).await?),
+            (LineChange::To(c), _) => {
                 let was = sql::level(&mut tx, store_id, &v.id, &at.id).await?;
                 (c - was.on_hand, sql::set_on_hand(&mut tx, store_id, &v.id, &at.id, was.on_hand, c, now).await?)
             }
@@ -565,9 +573,10 @@ pub async fn adjust(
         })?;
         let m =
             movement(&ctx.actor.principal(), v, at, "adjustment", l.reason.as_str(), delta, after, &l.note, "", now);
-        sql::insert_movements(&mut tx, store_id, std::slice::from_ref(&m)).await?;
-        movements.push(view(m, &v.sku, &at.code));
+        movements.push(view(m.clone(), &v.sku, &at.code));
+        rows.push(m);
     }
+    sql::insert_movements(&mut tx, store_id, &rows).await?;
     let touched = watch.finish(app, &mut tx).await?;
     let change = StockChange { transfer_id: None, movements };
     outbox::emit(&mut tx, store_id, "stock.adjusted", json!({ "movements": change.movements.len() })).await?;
@@ -577,6 +586,28 @@ pub async fn adjust(
     app.wake_outbox();
     stock_changed(app, store_id, &touched);
     Ok(Outcome::Fresh(change))
+}
+
+/// The lines as receipts when every one adds units and no (variant,
+/// location) repeats (one upsert cannot touch a row twice); None otherwise.
+fn receipts_only<'a>(
+    lines: &[AdjustmentLine],
+    changes: &[LineChange],
+    r: &'a Resolved,
+) -> Option<Vec<sql::Receipt<'a>>> {
+    let mut seen = HashSet::with_capacity(lines.len());
+    lines
+        .iter()
+        .zip(changes)
+        .map(|(l, change)| match change {
+            LineChange::By(units) if *units > 0 && seen.insert((&l.sku, &l.location)) => {
+                let v = &r.variants[&l.sku];
+                let at = &r.locations[&l.location];
+                Some(sql::Receipt { variant_id: &v.id, location_id: &at.id, units: *units })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]

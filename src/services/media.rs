@@ -6,9 +6,10 @@
 //! Files and rows are kept in step: blobs are written (durably) before the
 //! transaction that records them, removed again if it fails, and removed
 //! only after the commit that forgets them. A crash between the two steps
-//! can leave an unreferenced file, never a row without its file.
+//! can leave an unreferenced file, never a row without its file; the
+//! housekeeping sweep ([`sweep_unreferenced`]) removes those.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,10 @@ pub const MEDIA: &str = "med";
 /// webhooks listen to product events).
 pub const MEDIA_CHANGED: &str = "product.media_changed";
 const MAX_ALT_CHARS: usize = 300;
+/// How old an unreferenced file must be before the sweep removes it. An
+/// upload writes its files before the transaction that records them, so a
+/// young file may be about to be named; none takes an hour.
+const SWEEP_GRACE: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ThumbnailView {
@@ -407,6 +412,44 @@ fn blob_key(store_id: &str, media_id: &str, label: &str, bytes: &[u8], ext: &str
     let digest = hex::encode(&Sha256::digest(bytes)[..16]);
     BlobKey::parse(&format!("{store_id}/{media_id}/{label}-{digest}.{ext}"))
         .ok_or_else(|| ServiceError::Internal("invalid blob key".into()))
+}
+
+/// Removes media files (`{store}/{media}/{file}`) that no row names and that
+/// are older than [`SWEEP_GRACE`]: left by a crash between writing an
+/// upload's files and recording them, or by a removal that failed after a
+/// delete's commit. Other files in the blob store (digital goods, job
+/// files) are not media keys and are left alone. The number removed.
+pub async fn sweep_unreferenced(app: &App) -> ServiceResult<u64> {
+    let cutoff = std::time::SystemTime::now() - SWEEP_GRACE;
+    let mut removed = 0;
+    for store in crate::db::stores::list(app.db.pool()).await? {
+        let Some(prefix) = BlobKey::parse(&store.id) else { continue };
+        let listed = app.blobs.list(&prefix).await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let old: Vec<(BlobKey, String)> = listed
+            .into_iter()
+            .filter(|e| e.written_at < cutoff)
+            .filter_map(|e| match e.key.as_str().split('/').collect::<Vec<_>>()[..] {
+                [_, media, _] if ids::is_valid(MEDIA, media) => Some((e.key.clone(), media.to_string())),
+                _ => None,
+            })
+            .collect();
+        let media_ids: Vec<&str> = old.iter().map(|(_, m)| m.as_str()).collect::<HashSet<_>>().into_iter().collect();
+        let mut named = HashSet::new();
+        for ids in media_ids.chunks(400) {
+            named.extend(sql::keys_of(app.db.pool(), &store.id, ids).await?);
+        }
+        let orphans: Vec<BlobKey> = old.into_iter().map(|(k, _)| k).filter(|k| !named.contains(k.as_str())).collect();
+        for key in &orphans {
+            match app.blobs.delete(key).await {
+                Ok(()) => {
+                    tracing::info!(key = %key, "removed a media file no row names");
+                    removed += 1;
+                }
+                Err(e) => tracing::warn!(key = %key, error = %e, "could not remove an unreferenced media file"),
+            }
+        }
+    }
+    Ok(removed)
 }
 
 async fn remove_blobs(app: &App, keys: &[BlobKey]) {

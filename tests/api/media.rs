@@ -18,6 +18,7 @@ crate::on_both_databases!(
     media_permissions_and_store_isolation,
     gallery_order_and_alt_text_per_language_on_the_product_page,
     deleting_an_image_removes_its_rows_and_files,
+    the_sweep_removes_old_media_files_no_row_names,
 );
 
 /// A server whose media files go to a directory the test can inspect.
@@ -490,5 +491,64 @@ async fn deleting_an_image_removes_its_rows_and_files(b: Backend) {
     assert_eq!(events[0]["data"]["change"], "removed");
     let audit: Value = app.get("/api/v1/audit?action=catalog.media_removed", Some(&owner)).await.json().await.unwrap();
     assert_eq!(audit.as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+
+async fn the_sweep_removes_old_media_files_no_row_names(b: Backend) {
+    use std::time::{Duration, SystemTime};
+    let (app, dir) = spawn_media(b, 10 * 1024 * 1024).await;
+    let owner = app.outfitters_owner().await;
+    let id = product(&app, &owner, "", "Poncho").await;
+    let kept: Value =
+        upload(&app, Some(&owner), &format!("/api/v1/products/{id}/media"), "image/jpeg", photo_jpeg(500, 500))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let live = files_in(dir.path());
+    assert_eq!(live.len(), 3);
+    let media_dir = live[0].parent().unwrap().to_path_buf();
+    let store_dir = media_dir.parent().unwrap().to_path_buf();
+    let write = |path: &Path, old: bool| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        if !path.exists() {
+            std::fs::write(path, b"bytes").unwrap();
+        }
+        if old {
+            let two_hours_ago = SystemTime::now() - Duration::from_secs(2 * 60 * 60);
+            std::fs::File::options().write(true).open(path).unwrap().set_modified(two_hours_ago).unwrap();
+        }
+    };
+    // Named files are kept however old they are.
+    for f in &live {
+        write(f, true);
+    }
+    // A crash mid-upload left files of an image with no row: the old one
+    // goes, the one just written may be about to be recorded and stays.
+    let crashed = store_dir.join("med_01JZ00000000000000000000AB");
+    let (stale, fresh) = (crashed.join("full-0123abcd.jpg"), crashed.join("w160-0123abcd.jpg"));
+    write(&stale, true);
+    write(&fresh, false);
+    // A rendition a live image's rows no longer name.
+    let leftover = media_dir.join("w2048-feedface.jpg");
+    write(&leftover, true);
+    // Not media keys: left alone whatever their age.
+    let digital = store_dir.join("digital").join("file.bin");
+    write(&digital, true);
+
+    let out = app.oxcart_cli_env(&["purge"], &[("OXCART_MEDIA__DIR", dir.path().to_str().unwrap())]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let purged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(purged["unreferenced_media_files"], 2);
+    assert!(!stale.exists() && !leftover.exists(), "old unreferenced files removed");
+    assert!(fresh.exists(), "a young file is kept");
+    assert!(digital.exists(), "files outside the media layout are kept");
+    for f in &live {
+        assert!(f.exists(), "{} is named by a row", f.display());
+    }
+    fetch_image(&app, kept["url"].as_str().unwrap()).await;
+    let out = app.oxcart_cli_env(&["purge"], &[("OXCART_MEDIA__DIR", dir.path().to_str().unwrap())]);
+    let purged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(purged["unreferenced_media_files"], 0, "a second sweep finds nothing");
     app.stop().await;
 }
