@@ -68,6 +68,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The double-entry ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// The search index (derived from the database; safe to rebuild any time).
     Search {
         #[command(subcommand)]
@@ -112,6 +117,13 @@ enum KeysCommand {
     /// Re-encrypt every stored value under the active key, with progress.
     /// Safe while the shop runs; resumes where it stopped if interrupted.
     Rotate,
+}
+
+#[derive(Subcommand, Debug)]
+enum LedgerCommand {
+    /// Check that every journal entry balances per currency and that every
+    /// account's kept totals equal the sums of its lines (exit status 1 if not).
+    Verify,
 }
 
 #[derive(Subcommand, Debug)]
@@ -354,6 +366,27 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             if broken {
                 anyhow::bail!("the audit log has been tampered with");
+            }
+        }
+        Command::Ledger { command: LedgerCommand::Verify } => {
+            let db = startup::open_database(&config).await?;
+            let app = startup::app(db, config)?;
+            let started = std::time::Instant::now();
+            let mut bad = false;
+            for v in crate::services::ledger::verify(&app).await? {
+                if v.ok() {
+                    println!("{}: balanced ({} entries, {} lines)", v.store, v.entries, v.lines);
+                } else {
+                    bad = true;
+                    println!("{}: NOT BALANCED ({} entries, {} lines)", v.store, v.entries, v.lines);
+                    for e in v.unbalanced_entries.iter().chain(&v.mismatched_accounts) {
+                        println!("  {e}");
+                    }
+                }
+            }
+            println!("checked in {} ms", started.elapsed().as_millis());
+            if bad {
+                anyhow::bail!("the ledger does not balance");
             }
         }
         Command::CheckConfig => {

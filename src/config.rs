@@ -34,6 +34,22 @@ pub struct Config {
     pub catalog: CatalogConfig,
     pub cache: CacheConfig,
     pub orders: OrdersConfig,
+    #[serde(default)]
+    pub payments: PaymentsConfig,
+}
+
+/// Taking payment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PaymentsConfig {
+    /// Capture card payments as soon as they are authorised (`true`), or
+    /// hold the funds until staff capture them (on shipping, say).
+    pub capture_on_order: bool,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        PaymentsConfig { capture_on_order: true }
+    }
 }
 
 /// Answers kept in memory for storefront reads (see `services::read_cache`),
@@ -225,6 +241,7 @@ impl Default for Config {
             catalog: CatalogConfig::default(),
             cache: CacheConfig::default(),
             orders: OrdersConfig::default(),
+            payments: PaymentsConfig::default(),
         }
     }
 }

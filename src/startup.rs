@@ -59,6 +59,7 @@ pub fn app(db: Db, config: Config) -> anyhow::Result<App> {
         checkout_rules: Arc::new(crate::services::checkout_rules::cache()),
         reads: Arc::new(crate::services::read_cache::Reads::new(&config.cache)),
         search: Arc::new(crate::services::search::SearchService::new(config.search_dir())),
+        payments: Arc::new(crate::providers::payment::Providers::default()),
         config: Arc::new(config),
     })
 }

@@ -20,6 +20,13 @@ impl FieldErrors {
         self.0.push(FieldError { field: field.to_string(), code: code.to_string(), message: message.into() });
     }
 
+    /// One error on one field.
+    pub fn single(field: &str, code: &str, message: impl Into<String>) -> FieldErrors {
+        let mut e = FieldErrors::default();
+        e.add(field, code, message);
+        e
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

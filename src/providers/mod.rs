@@ -5,3 +5,4 @@
 pub mod blob;
 pub mod carrier;
 pub mod mail;
+pub mod payment;

@@ -27,6 +27,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod jobs;
 pub mod key_rotation;
+pub mod ledger;
 pub mod line_facts;
 pub mod mail;
 pub mod media;
@@ -35,6 +36,7 @@ pub mod order_edits;
 pub mod order_payment;
 pub mod orders;
 pub mod outbox;
+pub mod payments;
 pub mod pii;
 pub mod pricing;
 pub mod privacy;
@@ -84,6 +86,8 @@ pub struct App {
     pub checkout_rules: Arc<checkout_rules::RulesCache>,
     /// Answers kept for storefront reads (product pages, searches, stores).
     pub reads: Arc<read_cache::Reads>,
+    /// The payment providers (card processor, transfers, cash, invoices).
+    pub payments: Arc<crate::providers::payment::Providers>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -221,6 +221,7 @@ pub async fn edit(
     if !sql::update_priced(&mut tx, store_id, &updated, &row.status).await? {
         return Err(ServiceError::Conflict { code: "order_changed", message: "the order changed meanwhile".into() });
     }
+    super::ledger::order_changed(app, &mut tx, &row, &updated, store_id, &actor).await?;
     let before: BTreeMap<&str, i64> = old_lines.iter().map(|l| (l.sku.as_str(), l.quantity)).collect();
     let after: BTreeMap<&str, i64> = lines.iter().map(|l| (l.sku.as_str(), l.quantity)).collect();
     let mut changes: Vec<String> = Vec::new();

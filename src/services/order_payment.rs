@@ -69,6 +69,7 @@ pub async fn record(
         return Err(ServiceError::Conflict { code: "order_changed", message: "the order changed meanwhile".into() });
     }
     let reference = input.reference.trim();
+    super::payments::record_manual(&mut tx, ctx, &row, reference).await?;
     let entry = HistoryRow {
         kind: "payment".into(),
         from_status: Some(row.status.clone()),

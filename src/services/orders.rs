@@ -337,6 +337,7 @@ async fn place(app: App, ctx: Ctx, placing: Placing) -> ServiceResult<Outcome<Or
     sql::insert(&mut tx, store_id, &order_row, &app.email_index(store_id, &contact.email)).await?;
     let line_rows = line_rows(&priced, &owed, &quote)?;
     sql::insert_lines(&mut tx, store_id, &id, &line_rows).await?;
+    super::ledger::order_placed(app, &mut tx, &order_row, store_id, &actor).await?;
     let placed = HistoryRow {
         kind: "status".into(),
         from_status: None,
@@ -821,6 +822,9 @@ pub(super) async fn apply_move(
         at: now,
     };
     sql::add_history(tx, store_id, id, &ids::new_id("ohs"), &entry).await?;
+    if to == OrderStatus::Cancelled {
+        super::ledger::order_cancelled(app, tx, row, store_id, actor).await?;
+    }
     outbox::emit(
         tx,
         store_id,

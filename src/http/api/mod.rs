@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod media;
 pub mod orders;
+pub mod payments;
 pub mod pricing;
 pub mod search;
 pub mod staff;
@@ -57,6 +58,8 @@ use crate::services::Outcome;
         checkout_rules::list_promotions, checkout_rules::create_promotion, checkout_rules::get_promotion, checkout_rules::update_promotion, checkout_rules::add_coupon,
         digital::add_file, digital::files, digital::remove_file, digital::key_stock, digital::add_keys, digital::payment_received, digital::renew_links,
         media::upload, media::list, media::reorder, media::update, media::delete,
+        payments::pay, payments::order_payments, payments::challenge, payments::list, payments::get, payments::capture, payments::refund, payments::void,
+        payments::accounts, payments::statement, payments::trial_balance, payments::entries, payments::journal_csv,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
     components(schemas(super::error::Problem)),
@@ -74,6 +77,8 @@ use crate::services::Outcome;
         (name = "returns", description = "Return requests (RMA), inspection, restocking and the refund owed"),
         (name = "checkout rules", description = "Tax rates, shipping zones and methods, promotions and coupons"),
         (name = "inventory", description = "Stock locations, levels, adjustments, transfers and the stock journal"),
+        (name = "payments", description = "Paying orders (cards, transfers, cash on delivery, invoices); capture, void and refund"),
+        (name = "ledger", description = "The double-entry journal: balances, statements, trial balance, export"),
         (name = "webhooks", description = "Outgoing webhooks and the event log"),
     )
 )]
@@ -189,6 +194,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orders/{id}/shipments/{shipment}/delivered", post(orders::delivered))
         .route("/api/v1/orders/{id}/fulfil", post(orders::fulfil))
         .route("/api/v1/orders/{id}/payment-received", post(digital::payment_received))
+        .route("/api/v1/orders/{id}/payments", get(payments::order_payments).post(payments::pay))
+        .route("/api/v1/payments", get(payments::list))
+        .route("/api/v1/payments/{id}", get(payments::get))
+        .route("/api/v1/payments/{id}/challenge", post(payments::challenge))
+        .route("/api/v1/payments/{id}/capture", post(payments::capture))
+        .route("/api/v1/payments/{id}/refunds", post(payments::refund))
+        .route("/api/v1/payments/{id}/void", post(payments::void))
+        .route("/api/v1/ledger/accounts", get(payments::accounts))
+        .route("/api/v1/ledger/accounts/{account}/statement", get(payments::statement))
+        .route("/api/v1/ledger/trial-balance", get(payments::trial_balance))
+        .route("/api/v1/ledger/entries", get(payments::entries))
+        .route("/api/v1/ledger/journal.csv", get(payments::journal_csv))
         .route("/api/v1/products/{id}/files", get(digital::files).post(digital::add_file))
         .route("/api/v1/products/{id}/files/{file_id}", axum::routing::delete(digital::remove_file))
         .route("/api/v1/products/{id}/licence-keys", get(digital::key_stock).post(digital::add_keys))

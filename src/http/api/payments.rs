@@ -1,0 +1,244 @@
+//! `/api/v1/orders/{id}/payments`, `/api/v1/payments` and `/api/v1/ledger`:
+//! buyers pay orders, staff capture, void and refund, and accountants read
+//! the journal.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::respond;
+use crate::http::error::{ApiError, Problem};
+use crate::http::extract::{ApiCtx, ApiJson, IdempotencyKey};
+use crate::http::state::AppState;
+use crate::services::idempotency::IdempotencyRequest;
+use crate::services::ledger::{self, AccountBalance, JournalLine, Statement, TrialBalance};
+use crate::services::payments::{self, ChallengeAnswer, MoneyRequest, Payment, PaymentPage, PaymentRequest};
+use crate::services::{Outcome, ServiceResult};
+
+fn order_token(headers: &HeaderMap) -> Option<&str> {
+    headers.get("order-token").and_then(|v| v.to_str().ok())
+}
+
+/// Answers with the status the service chose (201 authorised or awaiting,
+/// 202 still processing, 402 declined, 200 for operations).
+fn answer(outcome: ServiceResult<Outcome<(u16, Payment)>>) -> Result<Response, ApiError> {
+    Ok(match outcome? {
+        Outcome::Fresh((status, payment)) => {
+            respond(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), Outcome::Fresh(payment))
+        }
+        Outcome::Replayed { status, body } => respond(StatusCode::OK, Outcome::<Payment>::Replayed { status, body }),
+    })
+}
+
+/// Pays an order: by its customer, a guest with the order's token, or staff
+/// (`payments.manage`). Card details go to the processor and are never
+/// stored. 201 when authorised (captured too, when the store captures on
+/// order) or awaiting money; 202 while the processor has not answered (retry
+/// with the same `Idempotency-Key`); 402 when declined, with the reason.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/payments", tag = "payments", request_body = PaymentRequest,
+    params(("id" = String, Path, description = "Order id"), ("Order-Token" = Option<String>, Header, description = "A guest's order token"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 201, body = Payment), (status = 202, body = Payment), (status = 402, body = Payment),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "`exceeds_outstanding`, `order_cancelled`, `payment_processing`"),
+        (status = 422, body = Problem)))]
+pub async fn pay(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(input): ApiJson<PaymentRequest>,
+) -> Result<Response, ApiError> {
+    let idem = key.map(|k| payments::payment_request(k, &id, &input));
+    answer(payments::pay(&state.app, &ctx, &id, order_token(&headers), input, idem.as_ref()).await)
+}
+
+/// An order's payments (the timeline for staff).
+#[utoipa::path(get, path = "/api/v1/orders/{id}/payments", tag = "payments",
+    params(("id" = String, Path, description = "Order id"), ("Order-Token" = Option<String>, Header, description = "A guest's order token")),
+    responses((status = 200, body = [Payment]), (status = 404, body = Problem)))]
+pub async fn order_payments(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<Payment>>, ApiError> {
+    Ok(Json(payments::for_order(&state.app, &ctx, &id, order_token(&headers)).await?))
+}
+
+/// The buyer's answer to a card challenge (3-D Secure step-up).
+#[utoipa::path(post, path = "/api/v1/payments/{id}/challenge", tag = "payments", request_body = ChallengeAnswer,
+    params(("id" = String, Path, description = "Payment id"), ("Order-Token" = Option<String>, Header, description = "A guest's order token")),
+    responses((status = 200, body = Payment), (status = 404, body = Problem), (status = 409, body = Problem, description = "`no_challenge`")))]
+pub async fn challenge(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ChallengeAnswer>,
+) -> Result<Json<Payment>, ApiError> {
+    Ok(Json(payments::answer_challenge(&state.app, &ctx, &id, order_token(&headers), input).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// Cursor from the previous page's `next`.
+    pub before: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// The store's payments, newest first. Needs `payments.read`.
+#[utoipa::path(get, path = "/api/v1/payments", tag = "payments", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = PaymentPage), (status = 403, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<PaymentPage>, ApiError> {
+    Ok(Json(payments::list(&state.app, &ctx, q.before.as_deref(), q.limit).await?))
+}
+
+/// One payment with its timeline. Needs `payments.read`.
+#[utoipa::path(get, path = "/api/v1/payments/{id}", tag = "payments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Payment id")),
+    responses((status = 200, body = Payment), (status = 404, body = Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Json<Payment>, ApiError> {
+    Ok(Json(payments::get(&state.app, &ctx, &id).await?))
+}
+
+fn money_request(key: Option<String>, operation: &str, id: &str, input: &MoneyRequest) -> Option<IdempotencyRequest> {
+    key.map(|k| IdempotencyRequest::new(k, &format!("payments.{operation}:{id}"), input))
+}
+
+/// Captures authorised funds, or records that awaited money arrived (all
+/// that is left by default; partial and repeated captures up to the
+/// authorised amount). Needs `payments.manage`; accepts `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/capture", tag = "payments", security(("bearer" = [])), request_body = MoneyRequest,
+    params(("id" = String, Path, description = "Payment id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 200, body = Payment), (status = 202, body = Payment), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`exceeds_authorized`, `payment_closed`, `requires_action`, …")))]
+pub async fn capture(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(input): ApiJson<MoneyRequest>,
+) -> Result<Response, ApiError> {
+    let idem = money_request(key, "capture", &id, &input);
+    answer(payments::capture(&state.app, &ctx, &id, input, idem.as_ref()).await)
+}
+
+/// Refunds captured money (all that is left by default; never more than
+/// captured). Needs `payments.manage`; accepts `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/refunds", tag = "payments", security(("bearer" = [])), request_body = MoneyRequest,
+    params(("id" = String, Path, description = "Payment id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 200, body = Payment), (status = 202, body = Payment), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`exceeds_captured`, `nothing_captured`")))]
+pub async fn refund(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(input): ApiJson<MoneyRequest>,
+) -> Result<Response, ApiError> {
+    let idem = money_request(key, "refund", &id, &input);
+    answer(payments::refund(&state.app, &ctx, &id, input, idem.as_ref()).await)
+}
+
+/// Releases what is authorised and not captured. Needs `payments.manage`;
+/// accepts `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/void", tag = "payments", security(("bearer" = [])), request_body = MoneyRequest,
+    params(("id" = String, Path, description = "Payment id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 200, body = Payment), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`already_voided`, `fully_captured`, `capture_in_flight`")))]
+pub async fn void(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(input): ApiJson<MoneyRequest>,
+) -> Result<Response, ApiError> {
+    let idem = money_request(key, "void", &id, &input);
+    answer(payments::void(&state.app, &ctx, &id, input, idem.as_ref()).await)
+}
+
+/// Every account with postings and its balance. Needs `ledger.read`.
+#[utoipa::path(get, path = "/api/v1/ledger/accounts", tag = "ledger", security(("bearer" = [])),
+    responses((status = 200, body = [AccountBalance]), (status = 403, body = Problem)))]
+pub async fn accounts(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+) -> Result<Json<Vec<AccountBalance>>, ApiError> {
+    Ok(Json(ledger::accounts(&state.app, &ctx).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct StatementQuery {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Cursor from the previous page's `next`.
+    pub before: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// An account's statement, newest first, with the balance after each line.
+/// Needs `ledger.read`.
+#[utoipa::path(get, path = "/api/v1/ledger/accounts/{account}/statement", tag = "ledger", security(("bearer" = [])),
+    params(("account" = String, Path, description = "`code` or `code:party`, e.g. `receivable:cus_…`"), StatementQuery),
+    responses((status = 200, body = Statement), (status = 404, body = Problem)))]
+pub async fn statement(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(account): Path<String>,
+    Query(q): Query<StatementQuery>,
+) -> Result<Json<Statement>, ApiError> {
+    Ok(Json(ledger::statement(&state.app, &ctx, &account, &q.currency, q.before.as_deref(), q.limit).await?))
+}
+
+/// The trial balance: per currency, total debits equal total credits.
+/// Needs `ledger.read`.
+#[utoipa::path(get, path = "/api/v1/ledger/trial-balance", tag = "ledger", security(("bearer" = [])),
+    responses((status = 200, body = TrialBalance), (status = 403, body = Problem)))]
+pub async fn trial_balance(State(state): State<AppState>, ApiCtx(ctx): ApiCtx) -> Result<Json<TrialBalance>, ApiError> {
+    Ok(Json(ledger::trial_balance(&state.app, &ctx).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ReferenceQuery {
+    /// An order, payment or gift card id.
+    pub reference: String,
+}
+
+/// The journal lines recording one order (or other reference), in posting
+/// order. Needs `ledger.read`.
+#[utoipa::path(get, path = "/api/v1/ledger/entries", tag = "ledger", security(("bearer" = [])), params(ReferenceQuery),
+    responses((status = 200, body = [JournalLine]), (status = 403, body = Problem)))]
+pub async fn entries(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<ReferenceQuery>,
+) -> Result<Json<Vec<JournalLine>>, ApiError> {
+    Ok(Json(ledger::entries_for(&state.app, &ctx, &q.reference).await?))
+}
+
+/// The whole journal as CSV, one row per line, for an accounting system.
+/// Needs `ledger.read`.
+#[utoipa::path(get, path = "/api/v1/ledger/journal.csv", tag = "ledger", security(("bearer" = [])),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem)))]
+pub async fn journal_csv(State(state): State<AppState>, ApiCtx(ctx): ApiCtx) -> Result<Response, ApiError> {
+    let csv = ledger::export_csv(&state.app, &ctx).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"journal.csv\""),
+        ],
+        csv,
+    )
+        .into_response())
+}

@@ -1,0 +1,555 @@
+//! Payments and the ledger: each provider path (approved, declined, the
+//! step-up challenge, a time-out completed by a retry, money awaited by
+//! transfer), captures and refunds that never exceed their limits under
+//! concurrency, idempotent retries, who may pay and manage payments, card
+//! numbers kept out of storage, and a journal that balances after it all.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_problem, spawn, spawn_with};
+use crate::orders::{add, base, catalog, checkout, contact, new_cart, stock};
+
+crate::on_both_databases!(
+    a_card_payment_is_captured_and_posted_to_the_ledger,
+    declined_and_invalid_cards_take_nothing,
+    a_challenged_card_pays_once_the_holder_approves,
+    a_timed_out_payment_completes_when_retried_with_its_key,
+    concurrent_captures_and_refunds_never_exceed_their_limits,
+    refunds_voids_and_retries_follow_the_rules,
+    a_bank_transfer_waits_until_staff_record_the_money,
+    only_the_buyer_and_payment_staff_reach_a_payment,
+    cancelling_an_unpaid_order_reverses_its_sale,
+    card_numbers_never_reach_the_database,
+);
+
+pub(crate) const VISA: &str = "4242424242424242";
+
+pub(crate) fn card(number: &str) -> Value {
+    json!({"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123", "holder": "Ana Lima"})
+}
+
+/// A guest's order for `quantity` TENT-S (120.00 each): (id, token, total).
+pub(crate) async fn guest_order(app: &TestApp, quantity: i64) -> (String, String, i64) {
+    let cart = new_cart(app, &base(app)).await;
+    assert_eq!(add(app, &cart, "TENT-S", quantity).await.status(), 200);
+    contact(app, &cart).await;
+    let res = checkout(&base(app), &cart, None).await;
+    assert_eq!(res.status(), 201);
+    let order: Value = res.json().await.unwrap();
+    (
+        order["id"].as_str().unwrap().to_string(),
+        order["access_token"].as_str().unwrap().to_string(),
+        order["totals"]["total"]["amount"].as_i64().unwrap(),
+    )
+}
+
+async fn shop(app: &TestApp) -> String {
+    let owner = app.outfitters_owner().await;
+    catalog(app, &owner).await;
+    stock(app, &owner, 50).await;
+    owner
+}
+
+/// Pays as the guest holding `token`, with an optional Idempotency-Key.
+pub(crate) async fn pay(app: &TestApp, order: &str, token: &str, body: &Value, key: Option<&str>) -> reqwest::Response {
+    let mut req =
+        app.client.post(app.url(&format!("/api/v1/orders/{order}/payments"))).header("order-token", token).json(body);
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    req.send().await.unwrap()
+}
+
+async fn staff_post(app: &TestApp, token: &str, path: &str, body: &Value, key: Option<&str>) -> reqwest::Response {
+    let mut req = app.client.post(app.url(path)).bearer_auth(token).json(body);
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    req.send().await.unwrap()
+}
+
+async fn order_view(app: &TestApp, order: &str, token: &str) -> Value {
+    let res =
+        app.client.get(app.url(&format!("/api/v1/orders/{order}"))).header("order-token", token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// An account's balance in EUR (0 when it has no postings).
+pub(crate) async fn balance(app: &TestApp, staff: &str, account: &str) -> i64 {
+    let accounts: Value = app.get("/api/v1/ledger/accounts", Some(staff)).await.json().await.unwrap();
+    accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account"] == account && a["currency"] == "EUR")
+        .map_or(0, |a| a["balance"].as_i64().unwrap())
+}
+
+/// The trial balance balances and `oxcart ledger verify` agrees.
+pub(crate) async fn assert_books_balance(app: &TestApp, staff: &str) {
+    let trial: Value = app.get("/api/v1/ledger/trial-balance", Some(staff)).await.json().await.unwrap();
+    for t in trial["totals"].as_array().unwrap() {
+        assert_eq!(t["debits"], t["credits"], "trial balance: {trial}");
+    }
+    let out = app.oxcart_cli(&["ledger", "verify"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "ledger verify: {text} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("outfitters: balanced"), "{text}");
+}
+
+async fn a_card_payment_is_captured_and_posted_to_the_ledger(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let (order, token, total) = guest_order(&app, 2).await;
+    assert_eq!(total, 24000);
+    assert_eq!(
+        balance(&app, &owner, &format!("receivable:{order}")).await,
+        total,
+        "placing the order posts what is owed"
+    );
+
+    let res = pay(&app, &order, &token, &json!({"method": "test_card", "card": card(VISA)}), None).await;
+    assert_eq!(res.status(), 201);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["status"], "captured", "{p}");
+    assert_eq!((p["amount"].as_i64(), p["captured"].as_i64()), (Some(total), Some(total)));
+    assert_eq!(p["details"]["brand"], "visa");
+    assert_eq!(p["details"]["last4"], "4242");
+
+    let o = order_view(&app, &order, &token).await;
+    assert_eq!(o["payment_status"], "paid");
+    assert_eq!(o["status"], "confirmed", "paying confirms a placed order");
+
+    assert_eq!(balance(&app, &owner, &format!("receivable:{order}")).await, 0, "nothing owed any more");
+    assert_eq!(balance(&app, &owner, "clearing:test_card").await, total);
+    let t = &o["totals"];
+    let net = total - t["tax"]["amount"].as_i64().unwrap() - t["shipping"]["amount"].as_i64().unwrap()
+        + t["discount"]["amount"].as_i64().unwrap();
+    assert_eq!(balance(&app, &owner, "revenue:web").await, net, "revenue is net of tax and shipping");
+    assert_eq!(balance(&app, &owner, "tax_payable").await, t["tax"]["amount"].as_i64().unwrap());
+
+    // Staff see the timeline: the authorisation and the capture.
+    let staff: Value =
+        app.get(&format!("/api/v1/payments/{}", p["id"].as_str().unwrap()), Some(&owner)).await.json().await.unwrap();
+    let kinds: Vec<&str> =
+        staff["operations"].as_array().unwrap().iter().map(|o| o["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["authorize", "capture"]);
+    // The order's journal lines, and the account statement with running balances.
+    let lines: Value =
+        app.get(&format!("/api/v1/ledger/entries?reference={order}"), Some(&owner)).await.json().await.unwrap();
+    let kinds: Vec<&str> = lines.as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["order_placed", "order_placed", "payment_captured", "payment_captured"]);
+    let st: Value = app
+        .get(&format!("/api/v1/ledger/accounts/receivable:{order}/statement?currency=EUR"), Some(&owner))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let after: Vec<i64> =
+        st["lines"].as_array().unwrap().iter().map(|l| l["balance_after"].as_i64().unwrap()).collect();
+    assert_eq!(after, [0, total], "newest first: paid off, then owed");
+    // Paying again finds nothing left to pay.
+    let again = pay(&app, &order, &token, &json!({"method": "test_card", "card": card(VISA)}), None).await;
+    assert_problem(again, 409, "exceeds_outstanding").await;
+    let csv = app.get("/api/v1/ledger/journal.csv", Some(&owner)).await.text().await.unwrap();
+    assert!(csv.starts_with("entry_id,posted_at,kind"), "{csv}");
+    assert!(csv.contains(&format!("receivable:{order},1200,EUR,240.00,")), "{csv}");
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn declined_and_invalid_cards_take_nothing(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let (order, token, total) = guest_order(&app, 1).await;
+    for (number, code) in [("4000000000000002", "card_declined"), ("4000000000009995", "insufficient_funds")] {
+        let res = pay(&app, &order, &token, &json!({"method": "test_card", "card": card(number)}), None).await;
+        assert_eq!(res.status(), 402, "{number}");
+        let p: Value = res.json().await.unwrap();
+        assert_eq!(p["status"], "failed");
+        assert_eq!(p["details"]["decline_code"], code);
+        assert_eq!(p["captured"], 0);
+    }
+    // Input that cannot be a card is refused before anything is recorded.
+    let payments = app.count_rows("payments").await;
+    for (body, field) in [
+        (json!({"method": "test_card", "card": card("4242424242424241")}), "card.number"),
+        (json!({"method": "test_card"}), "card"),
+        (json!({"method": "carrier_pigeon"}), "method"),
+        (
+            json!({"method": "test_card", "card": {"number": VISA, "exp_month": 13, "exp_year": 2030, "cvc": "12"}}),
+            "card.cvc",
+        ),
+        (json!({"method": "bank_transfer", "card": card(VISA)}), "card"),
+        (json!({"method": "bank_transfer", "amount": -5}), "amount"),
+    ] {
+        let res = pay(&app, &order, &token, &body, None).await;
+        let problem = assert_problem(res, 422, "validation_failed").await;
+        assert!(problem.to_string().contains(field), "{field}: {problem}");
+    }
+    let res = pay(&app, &order, &token, &json!({"method": "test_card", "card": card(VISA), "tip": 5}), None).await;
+    assert_eq!(res.status(), 422, "unknown fields are refused");
+    assert_eq!(app.count_rows("payments").await, payments);
+    let o = order_view(&app, &order, &token).await;
+    assert_eq!(o["payment_status"], "unpaid");
+    assert_eq!(balance(&app, &owner, &format!("receivable:{order}")).await, total, "still owed");
+    // A good card after the declines pays.
+    let res = pay(&app, &order, &token, &json!({"method": "test_card", "card": card("5555555555554444")}), None).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "paid");
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn a_challenged_card_pays_once_the_holder_approves(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let (order, token, total) = guest_order(&app, 1).await;
+    let res = pay(&app, &order, &token, &json!({"method": "test_card", "card": card("4000000000003220")}), None).await;
+    assert_eq!(res.status(), 201);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["status"], "requires_action");
+    let url = p["next_action"]["url"].as_str().unwrap().to_string();
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "unpaid");
+    assert_eq!(balance(&app, &owner, "clearing:test_card").await, 0, "nothing taken before the challenge");
+    // Only the buyer answers the challenge.
+    let stranger = app
+        .client
+        .post(app.url(&url))
+        .header("order-token", "wrong")
+        .json(&json!({"approve": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), 404);
+    let res = app
+        .client
+        .post(app.url(&url))
+        .header("order-token", &token)
+        .json(&json!({"approve": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["status"], "captured", "{p}");
+    assert_eq!(p["details"]["challenge"], "passed");
+    let twice = app
+        .client
+        .post(app.url(&url))
+        .header("order-token", &token)
+        .json(&json!({"approve": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(twice, 409, "no_challenge").await;
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "paid");
+    assert_eq!(balance(&app, &owner, "clearing:test_card").await, total, "captured once");
+
+    // A holder who fails the challenge pays nothing.
+    let (order2, token2, _) = guest_order(&app, 1).await;
+    let p: Value = pay(&app, &order2, &token2, &json!({"method": "test_card", "card": card("4000000000003220")}), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = p["next_action"]["url"].as_str().unwrap();
+    let res = app
+        .client
+        .post(app.url(url))
+        .header("order-token", &token2)
+        .json(&json!({"approve": false}))
+        .send()
+        .await
+        .unwrap();
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["status"], "failed");
+    assert_eq!(order_view(&app, &order2, &token2).await["payment_status"], "unpaid");
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn a_timed_out_payment_completes_when_retried_with_its_key(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let (order, token, total) = guest_order(&app, 1).await;
+    let body = json!({"method": "test_card", "card": card("4000000000000119")});
+    let res = pay(&app, &order, &token, &body, Some("pay-1")).await;
+    assert_eq!(res.status(), 202, "the processor did not answer in time");
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["status"], "processing");
+    // Another payment must wait for this one's outcome.
+    let other = pay(&app, &order, &token, &json!({"method": "test_card", "card": card(VISA)}), None).await;
+    assert_problem(other, 409, "payment_processing").await;
+    // The retry asks the processor again with the same key and settles.
+    let res = pay(&app, &order, &token, &body, Some("pay-1")).await;
+    assert_eq!(res.status(), 201);
+    let settled: Value = res.json().await.unwrap();
+    assert_eq!(settled["id"], p["id"], "the same payment");
+    assert_eq!(settled["status"], "captured");
+    // A further retry replays the answer.
+    let res = pay(&app, &order, &token, &body, Some("pay-1")).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["idempotency-replayed"], "true");
+    assert_eq!(res.json::<Value>().await.unwrap()["id"], p["id"]);
+    assert_eq!(app.count_rows("payments").await, 1);
+    assert_eq!(balance(&app, &owner, "clearing:test_card").await, total, "captured once");
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn authorized_payment(app: &TestApp, quantity: i64) -> (String, String, String, i64) {
+    let (order, token, total) = guest_order(app, quantity).await;
+    let res = pay(app, &order, &token, &json!({"method": "test_card", "card": card(VISA)}), None).await;
+    assert_eq!(res.status(), 201);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["status"], "authorized", "held, not captured: {p}");
+    (order, token, p["id"].as_str().unwrap().to_string(), total)
+}
+
+async fn concurrent_captures_and_refunds_never_exceed_their_limits(b: Backend) {
+    let app = spawn_with(b, |c| c.payments.capture_on_order = false).await;
+    let owner = shop(&app).await;
+    let (order, token, payment, total) = authorized_payment(&app, 5).await;
+    assert_eq!(total, 55000, "5 × 110.00 (volume price)");
+    let (part, refund_part) = (total * 2 / 5, total * 3 / 10);
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "authorized");
+    // Eight captures of 40 % each at once: at most two fit.
+    let capture = |i: usize| {
+        let app = &app;
+        let (owner, payment) = (owner.clone(), payment.clone());
+        async move {
+            let key = format!("cap-{i}");
+            staff_post(
+                app,
+                &owner,
+                &format!("/api/v1/payments/{payment}/capture"),
+                &json!({"amount": part}),
+                Some(&key),
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    let statuses = futures::future::join_all((0..8).map(capture)).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 2, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    let p: Value = app.get(&format!("/api/v1/payments/{payment}"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!(p["captured"], 2 * part);
+    assert_eq!(p["status"], "partially_captured");
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "partially_paid");
+    // The rest, then nothing more.
+    let rest = staff_post(&app, &owner, &format!("/api/v1/payments/{payment}/capture"), &json!({}), None).await;
+    assert_eq!(rest.json::<Value>().await.unwrap()["captured"], total);
+    let more =
+        staff_post(&app, &owner, &format!("/api/v1/payments/{payment}/capture"), &json!({"amount": 1}), None).await;
+    assert_problem(more, 409, "exceeds_authorized").await;
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "paid");
+
+    // Eight refunds of 30 % each at once: at most three fit.
+    let refund = |i: usize| {
+        let app = &app;
+        let (owner, payment) = (owner.clone(), payment.clone());
+        async move {
+            let key = format!("ref-{i}");
+            staff_post(
+                app,
+                &owner,
+                &format!("/api/v1/payments/{payment}/refunds"),
+                &json!({"amount": refund_part}),
+                Some(&key),
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    let statuses = futures::future::join_all((0..8).map(refund)).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 3, "{statuses:?}");
+    let p: Value = app.get(&format!("/api/v1/payments/{payment}"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!((p["refunded"].as_i64(), p["pending_refund"].as_i64()), (Some(3 * refund_part), Some(0)));
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "partially_refunded");
+    assert_eq!(balance(&app, &owner, "clearing:test_card").await, total - 3 * refund_part);
+    assert_eq!(balance(&app, &owner, "refunds:web").await, 3 * refund_part);
+    let _ = order;
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn refunds_voids_and_retries_follow_the_rules(b: Backend) {
+    let app = spawn_with(b, |c| c.payments.capture_on_order = false).await;
+    let owner = shop(&app).await;
+    let (_, _, payment, total) = authorized_payment(&app, 1).await;
+    // Nothing captured yet: nothing to refund.
+    let early = staff_post(&app, &owner, &format!("/api/v1/payments/{payment}/refunds"), &json!({}), None).await;
+    assert_problem(early, 409, "nothing_captured").await;
+    let cap =
+        staff_post(&app, &owner, &format!("/api/v1/payments/{payment}/capture"), &json!({"amount": 10000}), None).await;
+    assert_eq!(cap.status(), 200);
+    // A refund retried with its key happens once and answers the same.
+    let path = format!("/api/v1/payments/{payment}/refunds");
+    let first = staff_post(&app, &owner, &path, &json!({"amount": 2500, "note": "scratched"}), Some("r1")).await;
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    let again = staff_post(&app, &owner, &path, &json!({"amount": 2500, "note": "scratched"}), Some("r1")).await;
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(first["refunded"], 2500);
+    let other = staff_post(&app, &owner, &path, &json!({"amount": 99}), Some("r1")).await;
+    assert_eq!(other.status(), 422, "the same key with another request");
+    let too_much = staff_post(&app, &owner, &path, &json!({"amount": 7501}), None).await;
+    assert_problem(too_much, 409, "exceeds_captured").await;
+    // Voiding releases the uncaptured rest; the captured part stays.
+    let void = staff_post(&app, &owner, &format!("/api/v1/payments/{payment}/void"), &json!({}), None).await;
+    assert_eq!(void.status(), 200);
+    let p: Value = void.json().await.unwrap();
+    assert_eq!(p["status"], "partially_refunded");
+    assert_eq!((p["captured"].as_i64(), p["amount"].as_i64()), (Some(10000), Some(total)));
+    let cap = staff_post(&app, &owner, &format!("/api/v1/payments/{payment}/capture"), &json!({}), None).await;
+    assert_problem(cap, 409, "payment_closed").await;
+    let void = staff_post(&app, &owner, &format!("/api/v1/payments/{payment}/void"), &json!({}), None).await;
+    assert_problem(void, 409, "already_voided").await;
+    // A payment voided before any capture.
+    let (order2, token2, payment2, _) = authorized_payment(&app, 1).await;
+    let void = staff_post(&app, &owner, &format!("/api/v1/payments/{payment2}/void"), &json!({}), None).await;
+    assert_eq!(void.json::<Value>().await.unwrap()["status"], "voided");
+    assert_eq!(order_view(&app, &order2, &token2).await["payment_status"], "unpaid");
+    let bad =
+        staff_post(&app, &owner, &format!("/api/v1/payments/{payment}/refunds"), &json!({"amount": 0}), None).await;
+    assert_problem(bad, 422, "validation_failed").await;
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn a_bank_transfer_waits_until_staff_record_the_money(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let (order, token, total) = guest_order(&app, 1).await;
+    let res = pay(&app, &order, &token, &json!({"method": "bank_transfer"}), Some("bt")).await;
+    assert_eq!(res.status(), 201);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["status"], "awaiting");
+    let reference = p["details"]["reference"].as_str().unwrap().to_string();
+    assert!(reference.starts_with("OX"), "{reference}");
+    let o = order_view(&app, &order, &token).await;
+    assert_eq!(o["payment_status"], "unpaid", "nothing arrived yet");
+    assert!(o["reserved_until"].is_i64(), "the unpaid order still expires if the money never comes");
+    // The money arrives: staff record it, which captures the payment.
+    let id = p["id"].as_str().unwrap();
+    let res =
+        staff_post(&app, &owner, &format!("/api/v1/payments/{id}/capture"), &json!({"note": "statement line 4"}), None)
+            .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "captured");
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "paid");
+    assert_eq!(balance(&app, &owner, "bank").await, total);
+
+    // Recording a payment by hand on the order captures the same way.
+    let (order2, _, total2) = guest_order(&app, 1).await;
+    let res = staff_post(
+        &app,
+        &owner,
+        &format!("/api/v1/orders/{order2}/payment-received"),
+        &json!({"reference": "T-77"}),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let ps: Value = app.get(&format!("/api/v1/orders/{order2}/payments"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!(ps[0]["status"], "captured");
+    assert_eq!(ps[0]["method"], "bank_transfer");
+    assert_eq!(balance(&app, &owner, "bank").await, total + total2);
+    assert_eq!(balance(&app, &owner, &format!("receivable:{order2}")).await, 0);
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn only_the_buyer_and_payment_staff_reach_a_payment(b: Backend) {
+    let app = spawn(b).await;
+    shop(&app).await;
+    let (order, token, _) = guest_order(&app, 1).await;
+    let body = json!({"method": "test_card", "card": card(VISA)});
+    let res = app.client.post(app.url(&format!("/api/v1/orders/{order}/payments"))).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), 404, "no token, no order");
+    let res = pay(&app, &order, "not-the-token", &body, None).await;
+    assert_eq!(res.status(), 404);
+    let p: Value = pay(&app, &order, &token, &body, None).await.json().await.unwrap();
+    let id = p["id"].as_str().unwrap();
+    // The guest sees the order's payments, without the staff timeline.
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/orders/{order}/payments")))
+        .header("order-token", &token)
+        .send()
+        .await
+        .unwrap();
+    let seen: Value = res.json().await.unwrap();
+    assert_eq!(seen[0]["id"], id);
+    assert!(seen[0].get("operations").is_none());
+    // Nobody without payments.manage refunds; nobody without ledger.read reads the books.
+    let anon =
+        app.client.post(app.url(&format!("/api/v1/payments/{id}/refunds"))).json(&json!({})).send().await.unwrap();
+    assert_eq!(anon.status(), 401);
+    let owner = app.outfitters_owner().await;
+    let create = json!({"email": "pack@example.com", "display_name": "Pack", "role": "warehouse", "password": crate::helpers::DEMO_PASSWORD});
+    assert_eq!(app.post_json("/api/v1/staff", Some(&owner), &create).await.status(), 201);
+    let warehouse = app.login("", "staff", "pack@example.com").await;
+    let res = staff_post(&app, &warehouse, &format!("/api/v1/payments/{id}/refunds"), &json!({}), None).await;
+    assert_problem(res, 403, "forbidden").await;
+    let res = app.get("/api/v1/ledger/accounts", Some(&warehouse)).await;
+    assert_problem(res, 403, "forbidden").await;
+    // Another store's staff do not find it.
+    let foodbank = app.foodbank_owner().await;
+    let res = app
+        .client
+        .get(app.url(&format!("/s/foodbank/api/v1/payments/{id}")))
+        .bearer_auth(&foodbank)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    app.stop().await;
+}
+
+async fn cancelling_an_unpaid_order_reverses_its_sale(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let (order, _, _) = guest_order(&app, 1).await;
+    assert!(balance(&app, &owner, "revenue:web").await > 0);
+    let res =
+        app.post_json(&format!("/api/v1/orders/{order}/status"), Some(&owner), &json!({"status": "cancelled"})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(balance(&app, &owner, &format!("receivable:{order}")).await, 0);
+    assert_eq!(balance(&app, &owner, "revenue:web").await, 0);
+    // A cancelled order takes no payment.
+    let res = staff_post(
+        &app,
+        &owner,
+        &format!("/api/v1/orders/{order}/payments"),
+        &json!({"method": "bank_transfer"}),
+        None,
+    )
+    .await;
+    assert_problem(res, 409, "order_cancelled").await;
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn card_numbers_never_reach_the_database(b: Backend) {
+    let app = spawn_with(b, |c| c.payments.capture_on_order = false).await;
+    shop(&app).await;
+    let (order, token, _) = guest_order(&app, 1).await;
+    let pan = "4000056655665556";
+    // A malformed request (number as a JSON number) is refused without echoing it.
+    let res = pay(&app, &order, &token, &json!({"method": "test_card", "card": {"number": 4000056655665556u64, "exp_month": "x", "exp_year": 2030, "cvc": "321"}}), None).await;
+    assert_eq!(res.status(), 422);
+    assert!(!res.text().await.unwrap().contains(pan), "the problem does not repeat the number");
+    let res = pay(&app, &order, &token, &json!({"method": "test_card", "card": card(pan)}), Some("k")).await;
+    assert_eq!(res.status(), 201);
+    let raw = app.raw_database().await;
+    assert!(!raw.windows(pan.len()).any(|w| w == pan.as_bytes()), "no card number in the database");
+    assert!(raw.windows(4).any(|w| w == b"5556"), "the last four digits are kept");
+    app.stop().await;
+}
