@@ -7,6 +7,7 @@
 //! asks [`Db::dialect`] and picks the statement. Each table module in this
 //! folder owns the SQL for one business area and knows nothing of HTTP.
 
+pub mod accounts;
 pub mod addresses;
 pub mod attributes;
 pub mod audit;

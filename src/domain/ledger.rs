@@ -358,12 +358,14 @@ pub fn order_placed(o: &OrderFigures) -> Result<Option<Entry>, EntryError> {
 }
 
 /// Where received money sits until it reaches the bank, by payment method.
-pub fn holding_account(provider: &str) -> AccountRef {
+/// A payment from a balance the store owes (a gift card, store credit)
+/// lowers that liability instead: `holder` names the card or customer.
+pub fn holding_account(provider: &str, holder: &str) -> AccountRef {
     match provider {
         "bank_transfer" | "invoice" => Account::Bank.whole(),
         "cash_on_delivery" => Account::Cash.whole(),
-        "store_credit" => Account::StoreCredit.whole(),
-        "gift_card" => Account::GiftCards.whole(),
+        "store_credit" => Account::StoreCredit.of(holder),
+        "gift_card" => Account::GiftCards.of(holder),
         other => Account::Clearing.of(other),
     }
 }
@@ -488,9 +490,9 @@ mod tests {
             let placed = order_placed(&o).unwrap();
             prop_assert_eq!(placed.is_none(), total == 0 && disc == 0 && tax == 0 && ship == 0);
             if total > 0 {
-                prop_assert!(payment_captured(holding_account("test_card"), "p", EUR, total).is_ok());
+                prop_assert!(payment_captured(holding_account("test_card", ""), "p", EUR, total).is_ok());
             }
-            prop_assert!(refunded(holding_account("bank_transfer"), "web", EUR, refund).is_ok());
+            prop_assert!(refunded(holding_account("bank_transfer", ""), "web", EUR, refund).is_ok());
         }
     }
 }

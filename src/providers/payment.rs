@@ -354,6 +354,57 @@ impl PaymentProvider for Offline {
     }
 }
 
+/// Balances the store itself keeps (gift cards, store credit): the payment
+/// service moves them in its own transactions, so the provider's calls
+/// have nothing to do.
+pub struct Internal {
+    code: &'static str,
+}
+
+pub const GIFT_CARD: Internal = Internal { code: "gift_card" };
+pub const STORE_CREDIT: Internal = Internal { code: "store_credit" };
+
+impl PaymentProvider for Internal {
+    fn code(&self) -> &'static str {
+        self.code
+    }
+
+    fn takes_cards(&self) -> bool {
+        false
+    }
+
+    fn holds_funds(&self) -> bool {
+        false
+    }
+
+    fn authorize<'a>(&'a self, _: Authorize<'a>) -> BoxFuture<'a, ProviderResult<Authorization>> {
+        Box::pin(async {
+            Err(ProviderError::Refused {
+                code: "internal_balance",
+                message: "balances are spent by the payment service".into(),
+            })
+        })
+    }
+
+    fn complete_action<'a>(&'a self, _: &'a str, _: bool) -> BoxFuture<'a, ProviderResult<Authorization>> {
+        Box::pin(async {
+            Err(ProviderError::Refused { code: "no_challenge", message: "this method has no challenge".into() })
+        })
+    }
+
+    fn capture<'a>(&'a self, _: &'a str, _: &'a str, _: i64) -> BoxFuture<'a, ProviderResult<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn void<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, ProviderResult<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn refund<'a>(&'a self, _: &'a str, _: &'a str, _: i64) -> BoxFuture<'a, ProviderResult<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
 /// The providers of an installation.
 #[derive(Default)]
 pub struct Providers {
@@ -367,12 +418,19 @@ impl Providers {
             "bank_transfer" => Some(&BANK_TRANSFER),
             "cash_on_delivery" => Some(&CASH_ON_DELIVERY),
             "invoice" => Some(&INVOICE),
+            "gift_card" => Some(&GIFT_CARD),
+            "store_credit" => Some(&STORE_CREDIT),
             _ => None,
         }
     }
 
-    pub fn codes(&self) -> [&'static str; 4] {
-        ["test_card", "bank_transfer", "cash_on_delivery", "invoice"]
+    pub fn codes(&self) -> [&'static str; 6] {
+        ["test_card", "bank_transfer", "cash_on_delivery", "invoice", "gift_card", "store_credit"]
+    }
+
+    /// Whether the method spends a balance the store keeps.
+    pub fn is_balance(code: &str) -> bool {
+        matches!(code, "gift_card" | "store_credit")
     }
 }
 

@@ -3,6 +3,7 @@
 //! events) and commits. HTTP handlers, pages and the CLI all call these, so
 //! every entry point enforces the same rules.
 
+pub mod accounts;
 pub mod actor;
 pub mod addresses;
 pub mod attributes;

@@ -25,7 +25,7 @@ use crate::domain::money::Currency;
 use crate::domain::orders::{OrderStatus, PaymentStatus as OrderPaymentStatus};
 use crate::domain::payments::{self as rules, Amounts, Gate, PaymentStatus};
 use crate::domain::validation::FieldErrors;
-use crate::providers::payment::{Authorization, Authorize, Card, PaymentProvider, ProviderError};
+use crate::providers::payment::{Authorization, Authorize, Card, PaymentProvider, ProviderError, Providers};
 
 pub const PAYMENT: &str = "pay";
 pub const OPERATION: &str = "pop";
@@ -43,6 +43,9 @@ pub struct PaymentRequest {
     /// never stored.
     #[serde(default)]
     pub card: Option<Card>,
+    /// The gift card's code, for `gift_card`.
+    #[serde(default)]
+    pub gift_card_code: Option<String>,
 }
 
 /// What identifies a payment request for `Idempotency-Key` purposes: no
@@ -53,6 +56,7 @@ struct RequestFingerprint<'a> {
     method: &'a str,
     amount: Option<i64>,
     card: Option<(String, u32, u32)>,
+    gift_card: Option<String>,
 }
 
 /// A step the buyer must take before the payment can go on.
@@ -189,6 +193,7 @@ pub fn payment_request(key: String, order_id: &str, input: &PaymentRequest) -> I
         method: &input.method,
         amount: input.amount,
         card: input.card.as_ref().map(|c| (c.last4(), c.exp_month, c.exp_year)),
+        gift_card: input.gift_card_code.as_deref().map(|c| super::accounts::code_hash(order_id, c)),
     };
     IdempotencyRequest::new(key, "payments.create", &fp)
 }
@@ -248,8 +253,19 @@ pub async fn pay(
     if input.amount.is_some_and(|a| a <= 0) {
         errs.add("amount", "invalid_amount", "amount must be more than zero");
     }
+    match (input.method.as_str(), &input.gift_card_code) {
+        ("gift_card", None) => errs.add("gift_card_code", "required", "the gift card's code is required"),
+        ("gift_card", Some(_)) | (_, None) => {}
+        (_, Some(_)) => errs.add("gift_card_code", "not_allowed", "only the gift_card method takes a code"),
+    }
+    if input.method == "store_credit" && order.customer_id.is_none() {
+        errs.add("method", "not_allowed", "store credit pays only a signed-in customer's order");
+    }
     errs.finish(())?;
     let provider = provider.ok_or(ServiceError::NotFound)?;
+    if Providers::is_balance(provider.code()) {
+        return pay_from_balance(app, ctx, &principal, order_id, &input, idem).await;
+    }
     let currency = Currency::parse(&order.currency).unwrap_or(Currency::EUR);
     let key = request_key(&principal, idem);
 
@@ -315,6 +331,109 @@ pub async fn pay(
         })
         .await;
     settle_authorization(app, ctx, &principal, idem, &payment.id, &op, answer).await
+}
+
+/// Pays from a balance the store keeps (a gift card, the customer's store
+/// credit) in one transaction: the balance is spent by a conditional
+/// update, so concurrent payments can never spend more than it holds.
+async fn pay_from_balance(
+    app: &App,
+    ctx: &Ctx,
+    principal: &str,
+    order_id: &str,
+    input: &PaymentRequest,
+    idem: Option<&IdempotencyRequest>,
+) -> ServiceResult<Outcome<(u16, Payment)>> {
+    let store_id = &ctx.store.id;
+    let card = match &input.gift_card_code {
+        Some(code) => Some(super::accounts::find_card(app, store_id, code).await.map_err(|e| match e {
+            ServiceError::NotFound => conflict("unknown_gift_card", "no gift card has this code"),
+            other => other,
+        })?),
+        None => None,
+    };
+    let mut tx = app.db.begin().await?;
+    match idempotency::claim_as(app, &mut tx, store_id, principal, idem).await? {
+        Begin::Proceed => {}
+        Begin::Replay { status, body } => return Ok(Outcome::Replayed { status, body }),
+    }
+    order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    if order.status == OrderStatus::Cancelled.as_str() {
+        return Err(conflict("order_cancelled", "a cancelled order takes no payment"));
+    }
+    let existing = sql::for_order_in(&mut tx, store_id, order_id).await?;
+    let owed = outstanding(&order, &existing);
+    let now = now_ms();
+    let (holder, available) = match &card {
+        Some(c) => {
+            if c.currency != order.currency {
+                return Err(conflict(
+                    "currency_mismatch",
+                    format!("the gift card is in {}, the order in {}", c.currency, order.currency),
+                ));
+            }
+            if c.disabled || c.expires_at.is_some_and(|t| t <= now) {
+                return Err(conflict("gift_card_expired", "the gift card has expired"));
+            }
+            (c.id.clone(), c.balance)
+        }
+        None => {
+            let customer = order.customer_id.clone().ok_or(ServiceError::NotFound)?;
+            let balances = crate::db::accounts::credit_in(&mut tx, store_id, &customer).await?;
+            let available = balances.iter().find(|(c, _)| *c == order.currency).map_or(0, |(_, b)| *b);
+            (customer, available)
+        }
+    };
+    let amount = input.amount.unwrap_or(owed.min(available));
+    if amount == 0 || amount > owed {
+        return Err(conflict(
+            "exceeds_outstanding",
+            format!("the order has {owed} left to pay in {}; this payment asks {amount}", order.currency),
+        ));
+    }
+    let spent = match &card {
+        Some(c) => crate::db::accounts::spend_gift_card(&mut tx, store_id, &c.id, amount, now).await?,
+        None => crate::db::accounts::spend_credit(&mut tx, store_id, &holder, &order.currency, amount, now).await?,
+    };
+    if !spent {
+        return Err(conflict("insufficient_balance", format!("the balance does not cover {amount}")));
+    }
+    let details = match &card {
+        Some(c) => json!({ "gift_card_id": c.id, "last4": c.last4 }),
+        None => json!({}),
+    };
+    let payment = PaymentRow {
+        id: ids::new_id(PAYMENT),
+        order_id: order_id.to_string(),
+        provider: input.method.clone(),
+        provider_ref: holder,
+        gate: Gate::Open.as_str().into(),
+        currency: order.currency.clone(),
+        amount,
+        captured: 0,
+        refunded: 0,
+        pending_capture: 0,
+        pending_refund: 0,
+        details: details.to_string(),
+        party: party_of(&order),
+        created_at: now,
+        updated_at: now,
+    };
+    sql::insert(&mut tx, store_id, &payment).await?;
+    let authorize = OperationRow {
+        status: "succeeded".into(),
+        settled_at: Some(now),
+        ..new_operation(&payment.id, "authorize", amount, request_key(principal, idem), &ctx.actor.principal(), "")
+    };
+    sql::insert_operation(&mut tx, store_id, &authorize).await?;
+    captured_in(&mut tx, store_id, &payment, amount, &ctx.actor.principal(), "spent from balance").await?;
+    sync_order(app, &mut tx, ctx, order_id).await?;
+    let answer = finish(app, &mut tx, store_id, principal, idem, 201, &payment.id).await?;
+    tx.commit().await?;
+    app.wake_outbox();
+    app.wake_mail();
+    Ok(Outcome::Fresh((201, answer)))
 }
 
 /// The card checks a buyer should hear about before anything is recorded.
@@ -615,11 +734,18 @@ pub(super) async fn record_manual(tx: &mut Tx, ctx: &Ctx, order: &OrderRow, refe
     Ok(())
 }
 
+/// Where a payment's money sits: the method's holding account, or the gift
+/// card's or customer's balance it was spent from.
+fn holding(p: &PaymentRow) -> books::AccountRef {
+    let holder = if p.provider == "store_credit" { &p.party } else { &p.provider_ref };
+    books::holding_account(&p.provider, holder)
+}
+
 /// Posts money captured: it sits with the method's holding account, and
 /// the buyer owes that much less.
 async fn post_capture(tx: &mut Tx, store_id: &str, p: &PaymentRow, amount: i64, actor: &str) -> ServiceResult<()> {
     let currency = Currency::parse(&p.currency).unwrap_or(Currency::EUR);
-    let entry = books::payment_captured(books::holding_account(&p.provider), &p.party, currency, amount)
+    let entry = books::payment_captured(holding(p), &p.party, currency, amount)
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     ledger::post(tx, store_id, "payment_captured", &p.order_id, &format!("payment {} captured", p.id), actor, &entry)
         .await?;
@@ -878,6 +1004,7 @@ async fn settle_refund(
     }
     let order = order_sql::by_id(&mut *tx, store_id, &p.order_id).await?.ok_or(ServiceError::NotFound)?;
     let currency = Currency::parse(&p.currency).unwrap_or(Currency::EUR);
+    put_back(&mut tx, store_id, &p, op.amount, now).await?;
     // A cancelled order's sale was reversed, leaving the money as owed to
     // the buyer: the refund settles that. Otherwise it is a refund expense.
     let debit = if order.status == OrderStatus::Cancelled.as_str() {
@@ -887,7 +1014,7 @@ async fn settle_refund(
     };
     let entry = books::EntryBuilder::new()
         .debit(debit, currency, op.amount)
-        .credit(books::holding_account(&p.provider), currency, op.amount)
+        .credit(holding(&p), currency, op.amount)
         .build()
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     ledger::post(&mut tx, store_id, "refund", &p.order_id, &format!("payment {} refunded", p.id), &op.actor, &entry)
@@ -900,6 +1027,20 @@ async fn settle_refund(
     tx.commit().await?;
     app.wake_outbox();
     Ok(Outcome::Fresh((200, answer)))
+}
+
+/// Money refunded from a balance the store keeps goes back on it.
+async fn put_back(tx: &mut Tx, store_id: &str, p: &PaymentRow, amount: i64, now: i64) -> ServiceResult<()> {
+    use crate::db::accounts::{add_credit, restore_gift_card};
+    let restored = match p.provider.as_str() {
+        "gift_card" => restore_gift_card(tx, store_id, &p.provider_ref, amount, now).await?,
+        "store_credit" => {
+            add_credit(tx, store_id, &p.party, &p.currency, amount, now).await?;
+            true
+        }
+        _ => true,
+    };
+    if restored { Ok(()) } else { Err(ServiceError::Internal("a gift card refund exceeded the card's value".into())) }
 }
 
 /// Staff release what is authorised and not captured. Accepts

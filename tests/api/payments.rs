@@ -20,6 +20,9 @@ crate::on_both_databases!(
     only_the_buyer_and_payment_staff_reach_a_payment,
     cancelling_an_unpaid_order_reverses_its_sale,
     card_numbers_never_reach_the_database,
+    a_gift_card_pays_part_and_a_card_the_rest,
+    concurrent_redemptions_never_overspend_a_gift_card,
+    store_credit_is_granted_spent_and_refunded,
 );
 
 pub(crate) const VISA: &str = "4242424242424242";
@@ -551,5 +554,194 @@ async fn card_numbers_never_reach_the_database(b: Backend) {
     let raw = app.raw_database().await;
     assert!(!raw.windows(pan.len()).any(|w| w == pan.as_bytes()), "no card number in the database");
     assert!(raw.windows(4).any(|w| w == b"5556"), "the last four digits are kept");
+    app.stop().await;
+}
+
+async fn issue_card(app: &TestApp, owner: &str, amount: i64, extra: Value) -> (String, String) {
+    let mut body = json!({"amount": amount, "origin": "sold"});
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let res = staff_post(app, owner, "/api/v1/gift-cards", &body, None).await;
+    assert_eq!(res.status(), 201);
+    let issued: Value = res.json().await.unwrap();
+    (issued["gift_card"]["id"].as_str().unwrap().to_string(), issued["code"].as_str().unwrap().to_string())
+}
+
+async fn card_balance(app: &TestApp, code: &str) -> Value {
+    let res = app.post_json("/api/v1/gift-cards/balance", None, &json!({ "code": code })).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn a_gift_card_pays_part_and_a_card_the_rest(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let (card_id, code) = issue_card(&app, &owner, 5000, json!({})).await;
+    assert_eq!(code.len(), 19, "four groups of four: {code}");
+    assert_eq!(balance(&app, &owner, &format!("gift_cards:{card_id}")).await, 5000, "the store owes the card");
+    assert_eq!(balance(&app, &owner, "bank").await, 5000, "a sold card was paid for");
+    // Anyone with the code sees the balance; typing it loosely works.
+    let typed = code.to_lowercase().replace('-', " ");
+    assert_eq!(card_balance(&app, &typed).await["balance"], 5000);
+    let res = app.post_json("/api/v1/gift-cards/balance", None, &json!({"code": "AAAA-BBBB-CCCC-DDDD"})).await;
+    assert_eq!(res.status(), 404);
+
+    let (order, token, total) = guest_order(&app, 1).await;
+    let res = pay(&app, &order, &token, &json!({"method": "gift_card", "gift_card_code": code}), Some("g1")).await;
+    assert_eq!(res.status(), 201);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!((p["status"].as_str(), p["captured"].as_i64()), (Some("captured"), Some(5000)), "{p}");
+    assert_eq!(card_balance(&app, &code).await["balance"], 0);
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "partially_paid");
+    // The card is spent: paying with it again finds nothing.
+    let (order2, token2, _) = guest_order(&app, 1).await;
+    let res = pay(&app, &order2, &token2, &json!({"method": "gift_card", "gift_card_code": code}), None).await;
+    assert_problem(res, 409, "exceeds_outstanding").await;
+    // The card pays the rest of the first order.
+    let res = pay(&app, &order, &token, &json!({"method": "test_card", "card": card(VISA)}), None).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["captured"], total - 5000);
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "paid");
+    assert_eq!(balance(&app, &owner, &format!("gift_cards:{card_id}")).await, 0);
+    // A refund of the gift card part puts it back on the card.
+    let res = staff_post(
+        &app,
+        &owner,
+        &format!("/api/v1/payments/{}/refunds", p["id"].as_str().unwrap()),
+        &json!({"amount": 2000}),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(card_balance(&app, &code).await["balance"], 2000);
+    assert_eq!(balance(&app, &owner, &format!("gift_cards:{card_id}")).await, 2000);
+    // Expired and foreign-currency cards do not pay.
+    let (_, old) = issue_card(&app, &owner, 1000, json!({"valid_days": 1})).await;
+    app.raw_sql("UPDATE gift_cards SET expires_at = 1 WHERE initial = 1000").await.unwrap();
+    assert_eq!(card_balance(&app, &old).await["usable"], false);
+    let res = pay(&app, &order2, &token2, &json!({"method": "gift_card", "gift_card_code": old}), None).await;
+    assert_problem(res, 409, "gift_card_expired").await;
+    let (_, usd) = issue_card(&app, &owner, 1000, json!({"currency": "USD"})).await;
+    let res = pay(&app, &order2, &token2, &json!({"method": "gift_card", "gift_card_code": usd}), None).await;
+    assert_problem(res, 409, "currency_mismatch").await;
+    // Codes are kept only as hashes.
+    let raw = app.raw_database().await;
+    let bare = code.replace('-', "");
+    assert!(!raw.windows(bare.len()).any(|w| w == bare.as_bytes()), "no gift card code in the database");
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn concurrent_redemptions_never_overspend_a_gift_card(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let (card_id, code) = issue_card(&app, &owner, 30000, json!({"origin": "promotion"})).await;
+    let mut orders = Vec::new();
+    for _ in 0..6 {
+        orders.push(guest_order(&app, 1).await);
+    }
+    // Six orders of 120.00 each try to spend 120.00 of a 300.00 card at once.
+    let attempts = orders.iter().map(|(order, token, _)| {
+        let body = json!({"method": "gift_card", "gift_card_code": code, "amount": 12000});
+        let app = &app;
+        async move { pay(app, order, token, &body, None).await.status().as_u16() }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 2, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    assert_eq!(card_balance(&app, &code).await["balance"], 6000);
+    assert_eq!(balance(&app, &owner, &format!("gift_cards:{card_id}")).await, 6000);
+    assert_eq!(balance(&app, &owner, "promotions").await, 30000, "a card given away is a cost");
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn customer_order(app: &TestApp, customer: &str) -> (String, i64) {
+    let res = app.client.post(app.url("/api/v1/carts")).bearer_auth(customer).json(&json!({})).send().await.unwrap();
+    let cart: Value = res.json().await.unwrap();
+    let id = cart["cart"]["id"].as_str().unwrap().to_string();
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/carts/{id}/lines/TENT-S")))
+        .bearer_auth(customer)
+        .json(&json!({"quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let address =
+        json!({"name": "Ana Lima", "line1": "Hauptstr. 1", "city": "Berlin", "postal_code": "10115", "country": "DE"});
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/carts/{id}/contact")))
+        .bearer_auth(customer)
+        .json(&json!({"email": "ana@example.com", "shipping_address": address}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res =
+        app.client.post(app.url(&format!("/api/v1/carts/{id}/checkout"))).bearer_auth(customer).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let order: Value = res.json().await.unwrap();
+    (order["id"].as_str().unwrap().to_string(), order["totals"]["total"]["amount"].as_i64().unwrap())
+}
+
+async fn sign_up(app: &TestApp, email: &str) -> (String, String) {
+    let body = json!({"email": email, "password": crate::helpers::DEMO_PASSWORD, "display_name": "Buyer"});
+    let res = app.post_json("/api/v1/customers", None, &body).await;
+    assert_eq!(res.status(), 201);
+    let token = app.login("", "customer", email).await;
+    let me: Value = app.get("/api/v1/me", Some(&token)).await.json().await.unwrap();
+    (me["id"].as_str().unwrap().to_string(), token)
+}
+
+async fn store_credit_is_granted_spent_and_refunded(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let (ana, ana_token) = sign_up(&app, "ana@example.com").await;
+    let (_, bo_token) = sign_up(&app, "bo@example.com").await;
+    let path = format!("/api/v1/customers/{ana}/store-credit");
+    let res = staff_post(&app, &owner, &path, &json!({"amount": 4000, "note": "late delivery"}), Some("sc1")).await;
+    assert_eq!(res.status(), 200);
+    let again = staff_post(&app, &owner, &path, &json!({"amount": 4000, "note": "late delivery"}), Some("sc1")).await;
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    let mine: Value = app.get("/api/v1/me/store-credit", Some(&ana_token)).await.json().await.unwrap();
+    assert_eq!(mine, json!([{"currency": "EUR", "balance": 4000}]), "granted once");
+    let bad = staff_post(&app, &owner, &path, &json!({"amount": 0, "note": ""}), None).await;
+    assert_problem(bad, 422, "validation_failed").await;
+
+    let (order, total) = customer_order(&app, &ana_token).await;
+    // Another customer cannot pay Ana's order, nor spend her credit.
+    let pay_as = |token: &str, body: Value| {
+        let req = app
+            .client
+            .post(app.url(&format!("/api/v1/orders/{order}/payments")))
+            .bearer_auth(token.to_string())
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    assert_eq!(pay_as(&bo_token, json!({"method": "store_credit"})).await.status(), 404);
+    let res = pay_as(&ana_token, json!({"method": "store_credit"})).await;
+    assert_eq!(res.status(), 201);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["captured"], 4000, "all the credit, less than the order");
+    let mine: Value = app.get("/api/v1/me/store-credit", Some(&ana_token)).await.json().await.unwrap();
+    assert_eq!(mine[0]["balance"], 0);
+    let res = pay_as(&ana_token, json!({"method": "store_credit"})).await;
+    assert_problem(res, 409, "exceeds_outstanding").await;
+    let res = pay_as(&ana_token, json!({"method": "test_card", "card": card(VISA)})).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["captured"], total - 4000);
+    // Refunding the credit part returns it as credit.
+    let res =
+        staff_post(&app, &owner, &format!("/api/v1/payments/{}/refunds", p["id"].as_str().unwrap()), &json!({}), None)
+            .await;
+    assert_eq!(res.status(), 200);
+    let mine: Value = app.get("/api/v1/me/store-credit", Some(&ana_token)).await.json().await.unwrap();
+    assert_eq!(mine[0]["balance"], 4000);
+    assert_eq!(balance(&app, &owner, &format!("store_credit:{ana}")).await, 4000);
+    // A guest order has no store credit to spend.
+    let (gorder, gtoken, _) = guest_order(&app, 1).await;
+    let res = pay(&app, &gorder, &gtoken, &json!({"method": "store_credit"}), None).await;
+    assert_problem(res, 422, "validation_failed").await;
+    assert_books_balance(&app, &owner).await;
     app.stop().await;
 }

@@ -3,6 +3,7 @@
 //! from the handlers' annotations and the input/output types.
 
 pub mod account;
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
@@ -59,6 +60,7 @@ use crate::services::Outcome;
         digital::add_file, digital::files, digital::remove_file, digital::key_stock, digital::add_keys, digital::payment_received, digital::renew_links,
         media::upload, media::list, media::reorder, media::update, media::delete,
         payments::pay, payments::order_payments, payments::challenge, payments::list, payments::get, payments::capture, payments::refund, payments::void,
+        accounts::issue, accounts::list, accounts::balance, accounts::grant_credit, accounts::customer_credit, accounts::my_credit,
         payments::accounts, payments::statement, payments::trial_balance, payments::entries, payments::journal_csv,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
@@ -201,6 +203,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/payments/{id}/capture", post(payments::capture))
         .route("/api/v1/payments/{id}/refunds", post(payments::refund))
         .route("/api/v1/payments/{id}/void", post(payments::void))
+        .route("/api/v1/gift-cards", get(accounts::list).post(accounts::issue))
+        .route("/api/v1/gift-cards/balance", post(accounts::balance))
+        .route("/api/v1/customers/{id}/store-credit", get(accounts::customer_credit).post(accounts::grant_credit))
+        .route("/api/v1/me/store-credit", get(accounts::my_credit))
         .route("/api/v1/ledger/accounts", get(payments::accounts))
         .route("/api/v1/ledger/accounts/{account}/statement", get(payments::statement))
         .route("/api/v1/ledger/trial-balance", get(payments::trial_balance))
