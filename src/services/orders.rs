@@ -783,6 +783,9 @@ async fn move_order(
     };
     tx.commit().await?;
     app.wake_outbox();
+    if to == OrderStatus::Cancelled {
+        super::payments::void_open(app, ctx, id).await?;
+    }
     Ok(touched)
 }
 

@@ -828,8 +828,8 @@ async fn begin_operation(
     kind: &str,
     input: &MoneyRequest,
     idem: Option<&IdempotencyRequest>,
+    actor: &str,
 ) -> ServiceResult<Begun> {
-    ctx.actor.require(Permission::PaymentsManage)?;
     let mut errs = FieldErrors::default();
     errs.text("note", &input.note, 0, 500);
     if input.amount.is_some_and(|a| a <= 0) {
@@ -885,7 +885,7 @@ async fn begin_operation(
         }
     };
     let note = if kind == "void" { format!("from:{}", g.as_str()) } else { input.note.trim().to_string() };
-    let op = new_operation(payment_id, kind, amount, request_key(&principal, idem), &principal, &note);
+    let op = new_operation(payment_id, kind, amount, request_key(&principal, idem), actor, &note);
     sql::insert_operation(&mut tx, store_id, &op).await?;
     tx.commit().await?;
     Ok(Begun::Started(Box::new(Started { payment: p, op })))
@@ -901,14 +901,16 @@ pub async fn capture(
     input: MoneyRequest,
     idem: Option<&IdempotencyRequest>,
 ) -> ServiceResult<Outcome<(u16, Payment)>> {
+    ctx.actor.require(Permission::PaymentsManage)?;
     let principal = ctx.actor.principal();
-    let Started { payment, op } = match begin_operation(app, ctx, payment_id, "capture", &input, idem).await? {
-        Begun::Started(s) => *s,
-        Begun::Replayed { status, body } => return Ok(Outcome::Replayed { status, body }),
-        Begun::Resume => {
-            return resume(app, ctx, &principal, request_key(&principal, idem).as_deref(), idem, None).await;
-        }
-    };
+    let Started { payment, op } =
+        match begin_operation(app, ctx, payment_id, "capture", &input, idem, &principal).await? {
+            Begun::Started(s) => *s,
+            Begun::Replayed { status, body } => return Ok(Outcome::Replayed { status, body }),
+            Begun::Resume => {
+                return resume(app, ctx, &principal, request_key(&principal, idem).as_deref(), idem, None).await;
+            }
+        };
     let answer = provider(app, &payment.provider)?.capture(&op.id, &payment.provider_ref, op.amount).await;
     settle_capture(app, ctx, &principal, idem, payment_id, &op, answer).await
 }
@@ -962,14 +964,16 @@ pub async fn refund(
     input: MoneyRequest,
     idem: Option<&IdempotencyRequest>,
 ) -> ServiceResult<Outcome<(u16, Payment)>> {
+    ctx.actor.require(Permission::PaymentsManage)?;
     let principal = ctx.actor.principal();
-    let Started { payment, op } = match begin_operation(app, ctx, payment_id, "refund", &input, idem).await? {
-        Begun::Started(s) => *s,
-        Begun::Replayed { status, body } => return Ok(Outcome::Replayed { status, body }),
-        Begun::Resume => {
-            return resume(app, ctx, &principal, request_key(&principal, idem).as_deref(), idem, None).await;
-        }
-    };
+    let Started { payment, op } =
+        match begin_operation(app, ctx, payment_id, "refund", &input, idem, &principal).await? {
+            Begun::Started(s) => *s,
+            Begun::Replayed { status, body } => return Ok(Outcome::Replayed { status, body }),
+            Begun::Resume => {
+                return resume(app, ctx, &principal, request_key(&principal, idem).as_deref(), idem, None).await;
+            }
+        };
     let answer = provider(app, &payment.provider)?.refund(&op.id, &payment.provider_ref, op.amount).await;
     settle_refund(app, ctx, &principal, idem, payment_id, &op, answer).await
 }
@@ -1052,9 +1056,38 @@ pub async fn void(
     input: MoneyRequest,
     idem: Option<&IdempotencyRequest>,
 ) -> ServiceResult<Outcome<(u16, Payment)>> {
+    ctx.actor.require(Permission::PaymentsManage)?;
+    void_as(app, ctx, payment_id, input, idem, false).await
+}
+
+/// Releases what a cancelled order's payments still hold or await (the
+/// order was cancelled by staff, or expired unpaid). Money already
+/// captured stays for staff to refund. Failures are logged: the payment
+/// stays as it was for staff to void by hand.
+pub async fn void_open(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<()> {
+    for p in sql::for_order(app.db.pool(), &ctx.store.id, order_id).await? {
+        let live = matches!(gate(&p), Gate::Open | Gate::Awaiting | Gate::RequiresAction);
+        if live && p.captured < p.amount && p.pending_capture == 0 {
+            let input = MoneyRequest { amount: None, note: "order cancelled".into() };
+            if let Err(e) = void_as(app, ctx, &p.id, input, None, true).await {
+                tracing::warn!(payment = %p.id, error = %e, "could not release a cancelled order's payment");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn void_as(
+    app: &App,
+    ctx: &Ctx,
+    payment_id: &str,
+    input: MoneyRequest,
+    idem: Option<&IdempotencyRequest>,
+    system: bool,
+) -> ServiceResult<Outcome<(u16, Payment)>> {
     let store_id = &ctx.store.id;
-    let principal = ctx.actor.principal();
-    let Started { payment, op } = match begin_operation(app, ctx, payment_id, "void", &input, idem).await? {
+    let principal = if system { "system".to_string() } else { ctx.actor.principal() };
+    let Started { payment, op } = match begin_operation(app, ctx, payment_id, "void", &input, idem, &principal).await? {
         Begun::Started(s) => *s,
         Begun::Replayed { status, body } => return Ok(Outcome::Replayed { status, body }),
         Begun::Resume => return Err(ServiceError::IdempotencyInFlight),
@@ -1081,7 +1114,9 @@ pub async fn void(
     }
     let p = sql::by_id(&mut tx, store_id, payment_id).await?.ok_or(ServiceError::NotFound)?;
     emit(&mut tx, store_id, "payment.voided", &p).await?;
-    audit::record(app, &mut tx, ctx, "payments.voided", payment_id, json!({ "note": input.note.trim() })).await?;
+    if !system {
+        audit::record(app, &mut tx, ctx, "payments.voided", payment_id, json!({ "note": input.note.trim() })).await?;
+    }
     sync_order(app, &mut tx, ctx, &p.order_id).await?;
     let answer = finish(app, &mut tx, store_id, &principal, idem, 200, payment_id).await?;
     tx.commit().await?;

@@ -23,6 +23,7 @@ crate::on_both_databases!(
     a_gift_card_pays_part_and_a_card_the_rest,
     concurrent_redemptions_never_overspend_a_gift_card,
     store_credit_is_granted_spent_and_refunded,
+    cancelled_and_expired_orders_release_their_payments,
 );
 
 pub(crate) const VISA: &str = "4242424242424242";
@@ -742,6 +743,42 @@ async fn store_credit_is_granted_spent_and_refunded(b: Backend) {
     let (gorder, gtoken, _) = guest_order(&app, 1).await;
     let res = pay(&app, &gorder, &gtoken, &json!({"method": "store_credit"}), None).await;
     assert_problem(res, 422, "validation_failed").await;
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn payment_of(app: &TestApp, staff: &str, order: &str) -> Value {
+    let ps: Value = app.get(&format!("/api/v1/orders/{order}/payments"), Some(staff)).await.json().await.unwrap();
+    ps[0].clone()
+}
+
+async fn cancelled_and_expired_orders_release_their_payments(b: Backend) {
+    let app = spawn_with(b, |c| c.payments.capture_on_order = false).await;
+    let owner = shop(&app).await;
+    // Staff cancel an order whose card payment is only authorised: the hold is released.
+    let (order, token, _, _) = authorized_payment(&app, 1).await;
+    let res =
+        app.post_json(&format!("/api/v1/orders/{order}/status"), Some(&owner), &json!({"status": "cancelled"})).await;
+    assert_eq!(res.status(), 200);
+    let p = payment_of(&app, &owner, &order).await;
+    assert_eq!(p["status"], "voided", "{p}");
+    let kinds: Vec<&str> = p["operations"].as_array().unwrap().iter().map(|o| o["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["authorize", "void"]);
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "unpaid");
+    // A transfer that never arrives: the order expires and the awaited payment closes.
+    let (order2, token2, _) = guest_order(&app, 1).await;
+    assert_eq!(pay(&app, &order2, &token2, &json!({"method": "bank_transfer"}), None).await.status(), 201);
+    app.raw_sql(&format!("UPDATE orders SET reserved_until = 1 WHERE id = '{order2}'")).await.unwrap();
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = payment_of(&app, &owner, &order2).await["status"].clone();
+        if status == "voided" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "voided");
+    assert_eq!(order_view(&app, &order2, &token2).await["status"], "cancelled");
     assert_books_balance(&app, &owner).await;
     app.stop().await;
 }
