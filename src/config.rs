@@ -44,11 +44,26 @@ pub struct PaymentsConfig {
     /// Capture card payments as soon as they are authorised (`true`), or
     /// hold the funds until staff capture them (on shipping, say).
     pub capture_on_order: bool,
+    /// The secret (`whsec_…`) the test card processor signs its webhooks
+    /// with; its webhooks are refused while unset.
+    #[serde(default)]
+    pub test_card_webhook_secret: Option<String>,
+    /// How far a provider webhook's timestamp may be from now, in seconds.
+    #[serde(default = "default_webhook_tolerance")]
+    pub webhook_tolerance_secs: i64,
+}
+
+fn default_webhook_tolerance() -> i64 {
+    300
 }
 
 impl Default for PaymentsConfig {
     fn default() -> Self {
-        PaymentsConfig { capture_on_order: true }
+        PaymentsConfig {
+            capture_on_order: true,
+            test_card_webhook_secret: None,
+            webhook_tolerance_secs: default_webhook_tolerance(),
+        }
     }
 }
 

@@ -377,3 +377,69 @@ pub async fn lock(tx: &mut Tx, store_id: &str, id: &str) -> Result<bool, sqlx::E
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Whether a provider's event was already taken.
+pub async fn event_seen(
+    pool: &sqlx::AnyPool,
+    store_id: &str,
+    provider: &str,
+    event_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT 1 AS one FROM provider_events WHERE store_id = $1 AND provider = $2 AND event_id = $3")
+            .bind(store_id)
+            .bind(provider)
+            .bind(event_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.is_some())
+}
+
+/// Records a provider's event; false when it was already recorded.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_event(
+    tx: &mut Tx,
+    store_id: &str,
+    provider: &str,
+    event_id: &str,
+    kind: &str,
+    payment_id: Option<&str>,
+    outcome: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = tx
+        .execute(
+            sqlx::query(
+                "INSERT INTO provider_events (store_id, provider, event_id, kind, payment_id, outcome, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            )
+            .bind(store_id)
+            .bind(provider)
+            .bind(event_id)
+            .bind(kind)
+            .bind(payment_id)
+            .bind(outcome)
+            .bind(now),
+        )
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The payment a provider knows by `provider_ref`.
+pub async fn by_provider_ref(
+    pool: &sqlx::AnyPool,
+    store_id: &str,
+    provider: &str,
+    provider_ref: &str,
+) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM payments WHERE store_id = $1 AND provider = $2 AND provider_ref = $3");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(store_id)
+        .bind(provider)
+        .bind(provider_ref)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(payment)
+        .transpose()
+}

@@ -24,6 +24,38 @@ pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Option<S
     Some(format!("v1,{}", B64.encode(mac.finalize().into_bytes())))
 }
 
+/// Why an incoming signed message is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the signature does not match")]
+    BadSignature,
+    #[error("the timestamp is outside the tolerance")]
+    Stale,
+}
+
+/// Verifies an incoming message signed per Standard Webhooks: one of the
+/// space-separated `v1,<base64>` signatures must match (compared in
+/// constant time), and the timestamp (Unix seconds) must be within
+/// `tolerance_secs` of `now_secs`, so a captured message cannot be
+/// replayed later.
+pub fn verify(
+    secret: &str,
+    msg_id: &str,
+    timestamp: i64,
+    body: &[u8],
+    signatures: &str,
+    now_secs: i64,
+    tolerance_secs: i64,
+) -> Result<(), VerifyError> {
+    use subtle::ConstantTimeEq;
+    if (now_secs - timestamp).abs() > tolerance_secs {
+        return Err(VerifyError::Stale);
+    }
+    let expected = sign(secret, msg_id, timestamp, body).ok_or(VerifyError::BadSignature)?;
+    let matched = signatures.split(' ').any(|s| bool::from(s.as_bytes().ct_eq(expected.as_bytes())));
+    if matched { Ok(()) } else { Err(VerifyError::BadSignature) }
+}
+
 /// Makes a secret from 24 random bytes supplied by the caller.
 pub fn secret_from_bytes(bytes: &[u8; 24]) -> String {
     format!("{SECRET_PREFIX}{}", B64.encode(bytes))
@@ -166,5 +198,16 @@ mod tests {
         assert!(validate_endpoint("ftp://x", &["*".into()]).is_err());
         assert!(validate_endpoint("https://u:p@x.com/", &["*".into()]).is_err());
         assert!(validate_endpoint("https://x.com/", &["DROP TABLE".into()]).is_err());
+    }
+
+    #[test]
+    fn incoming_signatures_are_checked_with_a_time_window() {
+        let secret = secret_from_bytes(&[7u8; 24]);
+        let sig = sign(&secret, "evt_1", 1_000, b"{}").unwrap();
+        assert_eq!(verify(&secret, "evt_1", 1_000, b"{}", &sig, 1_100, 300), Ok(()));
+        assert_eq!(verify(&secret, "evt_1", 1_000, b"{}", &format!("v1,AAAA {sig}"), 1_000, 300), Ok(()));
+        assert_eq!(verify(&secret, "evt_1", 1_000, b"{ }", &sig, 1_000, 300), Err(VerifyError::BadSignature));
+        assert_eq!(verify(&secret, "evt_2", 1_000, b"{}", &sig, 1_000, 300), Err(VerifyError::BadSignature));
+        assert_eq!(verify(&secret, "evt_1", 1_000, b"{}", &sig, 2_000, 300), Err(VerifyError::Stale));
     }
 }

@@ -97,6 +97,12 @@ pub enum Authorization {
         provider_ref: String,
         details: Value,
     },
+    /// Accepted for processing; the outcome comes later by the provider's
+    /// signed webhook (`charge.succeeded` or `charge.failed`).
+    Pending {
+        provider_ref: String,
+        details: Value,
+    },
     Declined {
         code: &'static str,
         message: String,
@@ -151,6 +157,7 @@ pub const TEST_CARDS: &[(&str, &str)] = &[
     ("4000000000000127", "declined: incorrect_cvc"),
     ("4000000000003220", "requires a step-up challenge"),
     ("4000000000000119", "the first answer times out; the charge went through"),
+    ("4000000000000077", "accepted; the outcome arrives later by signed webhook"),
 ];
 
 /// The test card processor. Stateless but for remembering which keys'
@@ -216,6 +223,7 @@ impl TestCardProcessor {
             "4000000000003220" => {
                 Ok(Authorization::RequiresAction { provider_ref: charge_ref(req.key, "3ds"), details })
             }
+            "4000000000000077" => Ok(Authorization::Pending { provider_ref: charge_ref(req.key, "async"), details }),
             "4000000000000119" => {
                 let mut seen = self.timed_out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 if seen.insert(req.key.to_string()) {

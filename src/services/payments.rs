@@ -574,6 +574,7 @@ async fn settle_authorization(
             (Gate::RequiresAction, provider_ref.as_str(), details.clone())
         }
         Authorization::Awaiting { provider_ref, details } => (Gate::Awaiting, provider_ref.as_str(), details.clone()),
+        Authorization::Pending { provider_ref, details } => (Gate::Processing, provider_ref.as_str(), details.clone()),
         Authorization::Declined { code, message, details } => {
             let mut d = details.clone();
             d["decline_code"] = json!(code);
@@ -592,6 +593,7 @@ async fn settle_authorization(
     let mut payment = sql::by_id(&mut tx, store_id, payment_id).await?.ok_or(ServiceError::NotFound)?;
     let event = match to {
         Gate::Failed => "payment.failed",
+        Gate::Processing => "payment.processing",
         Gate::RequiresAction => "payment.requires_action",
         Gate::Awaiting => "payment.awaiting",
         _ => "payment.authorized",
@@ -601,7 +603,11 @@ async fn settle_authorization(
         payment = captured_in(&mut tx, store_id, &payment, op.amount, "system", "captured on order").await?;
     }
     sync_order(app, &mut tx, ctx, &payment.order_id).await?;
-    let status = if to == Gate::Failed { 402 } else { 201 };
+    let status = match to {
+        Gate::Failed => 402,
+        Gate::Processing => 202,
+        _ => 201,
+    };
     let answer = finish(app, &mut tx, store_id, principal, idem, status, payment_id).await?;
     tx.commit().await?;
     app.wake_outbox();
@@ -1151,34 +1157,203 @@ pub async fn answer_challenge(
         ProviderError::Timeout => ServiceError::Unavailable { retry_after: 5 },
         other => conflict("challenge_failed", other.to_string()),
     })?;
-    let captured = matches!(answer, Authorization::Authorized { .. })
-        && app.config.payments.capture_on_order
-        && provider.capture(&format!("{}.capture", p.id), &p.provider_ref, p.amount).await.is_ok();
-    let now = now_ms();
+    let captured = capture_now(app, provider, &p, &answer).await;
     let mut tx = app.db.begin().await?;
-    let (to, details) = match &answer {
-        Authorization::Authorized { .. } => (Gate::Open, json!({ "challenge": "passed" })),
-        Authorization::Declined { code, message, .. } => {
-            (Gate::Failed, json!({ "challenge": "failed", "decline_code": code, "decline_message": message }))
-        }
-        _ => (Gate::RequiresAction, json!({})),
+    let outcome = match &answer {
+        Authorization::Authorized { .. } => json!({ "challenge": "passed" }),
+        _ => json!({ "challenge": "failed" }),
     };
-    let details = merged_details(&mut tx, store_id, payment_id, details).await?;
-    let m =
-        GateMove { from: Gate::RequiresAction.as_str(), to: to.as_str(), provider_ref: None, details: Some(&details) };
-    if !sql::set_gate(&mut tx, store_id, payment_id, m, now).await? {
+    let Some(p) = conclude(app, &mut tx, ctx, &p, &[Gate::RequiresAction], &answer, outcome, captured).await? else {
         return Err(conflict("no_challenge", "the challenge was already answered"));
-    }
-    let mut p = sql::by_id(&mut tx, store_id, payment_id).await?.ok_or(ServiceError::NotFound)?;
-    emit(&mut tx, store_id, if to == Gate::Open { "payment.authorized" } else { "payment.failed" }, &p).await?;
-    if captured {
-        p = captured_in(&mut tx, store_id, &p, p.amount, "system", "captured on order").await?;
-    }
-    sync_order(app, &mut tx, ctx, &p.order_id).await?;
+    };
     tx.commit().await?;
     app.wake_outbox();
     app.wake_mail();
     Ok(view(p, Vec::new()))
+}
+
+/// Captures at once when the store captures on order and the answer
+/// authorised funds that are held; whether that capture succeeded.
+async fn capture_now(app: &App, provider: &dyn PaymentProvider, p: &PaymentRow, answer: &Authorization) -> bool {
+    matches!(answer, Authorization::Authorized { .. })
+        && provider.holds_funds()
+        && app.config.payments.capture_on_order
+        && provider.capture(&format!("{}.capture", p.id), &p.provider_ref, p.amount).await.is_ok()
+}
+
+/// A payment waiting on an outcome (the holder's challenge, the provider's
+/// webhook) gets it, in `tx`: authorised (and captured, when `captured`)
+/// or failed. Only from one of the gates in `from`; None when the payment
+/// had moved on (another answer came first).
+#[allow(clippy::too_many_arguments)]
+async fn conclude(
+    app: &App,
+    tx: &mut Tx,
+    ctx: &Ctx,
+    p: &PaymentRow,
+    from: &[Gate],
+    answer: &Authorization,
+    details: Value,
+    captured: bool,
+) -> ServiceResult<Option<PaymentRow>> {
+    let store_id = &ctx.store.id;
+    let now = now_ms();
+    let (to, details) = match answer {
+        Authorization::Authorized { .. } => (Gate::Open, details),
+        Authorization::Declined { code, message, .. } => {
+            let mut d = details;
+            d["decline_code"] = json!(code);
+            d["decline_message"] = json!(message);
+            (Gate::Failed, d)
+        }
+        _ => return Ok(None),
+    };
+    let details = merged_details(tx, store_id, &p.id, details).await?;
+    let mut moved = false;
+    for g in from {
+        let m = GateMove { from: g.as_str(), to: to.as_str(), provider_ref: None, details: Some(&details) };
+        if sql::set_gate(tx, store_id, &p.id, m, now).await? {
+            moved = true;
+            break;
+        }
+    }
+    if !moved {
+        return Ok(None);
+    }
+    let mut p = sql::by_id(tx, store_id, &p.id).await?.ok_or(ServiceError::NotFound)?;
+    emit(tx, store_id, if to == Gate::Open { "payment.authorized" } else { "payment.failed" }, &p).await?;
+    if captured {
+        p = captured_in(tx, store_id, &p, p.amount, "system", "captured on order").await?;
+    }
+    sync_order(app, tx, ctx, &p.order_id).await?;
+    Ok(Some(p))
+}
+
+/// What a provider's webhook said, once verified.
+#[derive(Debug, Deserialize)]
+struct ProviderEvent {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    data: ProviderEventData,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProviderEventData {
+    /// The provider's reference of the charge.
+    charge: String,
+    #[serde(default)]
+    decline_code: Option<String>,
+}
+
+/// How a webhook was taken.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventReceipt {
+    /// `applied`, `ignored` (the payment had already moved on: a charge
+    /// that succeeded never goes back), `duplicate` (seen before) or
+    /// `unknown` (no payment has this charge).
+    pub outcome: &'static str,
+}
+
+/// The signature headers of an incoming webhook.
+pub struct Signed<'a> {
+    pub id: &'a str,
+    pub timestamp: &'a str,
+    pub signature: &'a str,
+}
+
+/// A provider's signed webhook: verified (signature and timestamp),
+/// applied once (a replay finds its event row), and applied in a way that
+/// does not depend on arrival order: a charge that succeeded stays
+/// succeeded whatever arrives after, and `charge.succeeded` also rescues a
+/// payment an earlier `charge.failed` closed.
+pub async fn provider_webhook(
+    app: &App,
+    ctx: &Ctx,
+    provider_code: &str,
+    signed: Signed<'_>,
+    body: &[u8],
+) -> ServiceResult<EventReceipt> {
+    let unauthenticated = || ServiceError::Unauthenticated;
+    let secret = match provider_code {
+        "test_card" => app.config.payments.test_card_webhook_secret.as_deref(),
+        _ => None,
+    }
+    .ok_or(ServiceError::NotFound)?;
+    let timestamp: i64 = signed.timestamp.parse().map_err(|_| unauthenticated())?;
+    let now_secs = now_ms() / 1000;
+    crate::domain::webhooks::verify(
+        secret,
+        signed.id,
+        timestamp,
+        body,
+        signed.signature,
+        now_secs,
+        app.config.payments.webhook_tolerance_secs,
+    )
+    .map_err(|_| unauthenticated())?;
+    let event: ProviderEvent = serde_json::from_slice(body).map_err(|e| {
+        ServiceError::Validation(FieldErrors::single("body", "invalid_event", format!("not an event: {e}")))
+    })?;
+    if event.id != signed.id {
+        return Err(ServiceError::Validation(FieldErrors::single(
+            "id",
+            "mismatch",
+            "the body's id is not the signed id",
+        )));
+    }
+    let answer = match event.kind.as_str() {
+        "charge.succeeded" => Authorization::Authorized { provider_ref: event.data.charge.clone(), details: json!({}) },
+        "charge.failed" => Authorization::Declined {
+            code: "card_declined",
+            message: event.data.decline_code.clone().unwrap_or_else(|| "the charge failed".into()),
+            details: json!({}),
+        },
+        other => {
+            return Err(ServiceError::Validation(FieldErrors::single(
+                "type",
+                "unknown_event",
+                format!("{other} is not an event this provider sends"),
+            )));
+        }
+    };
+    let store_id = &ctx.store.id;
+    if sql::event_seen(app.db.pool(), store_id, provider_code, &event.id).await? {
+        return Ok(EventReceipt { outcome: "duplicate" });
+    }
+    let payment = sql::by_provider_ref(app.db.pool(), store_id, provider_code, &event.data.charge).await?;
+    let provider = provider(app, provider_code)?;
+    let captured = match &payment {
+        Some(p) if matches!(gate(p), Gate::Processing | Gate::Failed) => capture_now(app, provider, p, &answer).await,
+        _ => false,
+    };
+    let mut tx = app.db.begin().await?;
+    let outcome = match &payment {
+        None => "unknown",
+        Some(p) => {
+            let from: &[Gate] = match answer {
+                Authorization::Authorized { .. } => &[Gate::Processing, Gate::Failed],
+                _ => &[Gate::Processing],
+            };
+            let details = json!({ "confirmed_by": "webhook" });
+            match conclude(app, &mut tx, ctx, p, from, &answer, details, captured).await? {
+                Some(_) => "applied",
+                None => "ignored",
+            }
+        }
+    };
+    let payment_id = payment.as_ref().map(|p| p.id.as_str());
+    if !sql::record_event(&mut tx, store_id, provider_code, &event.id, &event.kind, payment_id, outcome, now_ms())
+        .await?
+    {
+        // The same event, applied concurrently: that one counts.
+        drop(tx);
+        return Ok(EventReceipt { outcome: "duplicate" });
+    }
+    tx.commit().await?;
+    app.wake_outbox();
+    app.wake_mail();
+    Ok(EventReceipt { outcome })
 }
 
 /// Staff record money that arrived for an awaited payment (a transfer on

@@ -24,6 +24,7 @@ crate::on_both_databases!(
     concurrent_redemptions_never_overspend_a_gift_card,
     store_credit_is_granted_spent_and_refunded,
     cancelled_and_expired_orders_release_their_payments,
+    a_late_webhook_settles_a_pending_card_once_in_any_order,
 );
 
 pub(crate) const VISA: &str = "4242424242424242";
@@ -779,6 +780,95 @@ async fn cancelled_and_expired_orders_release_their_payments(b: Backend) {
     }
     assert_eq!(status, "voided");
     assert_eq!(order_view(&app, &order2, &token2).await["status"], "cancelled");
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+/// The processor's reference of a payment's charge (what its webhooks name).
+async fn charge_ref(app: &TestApp, payment: &str) -> String {
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.db_url).await.unwrap();
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT provider_ref FROM payments WHERE id = '{payment}'")))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+const WEBHOOK_SECRET: &str = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3";
+
+/// Sends a webhook as the test card processor would, signed (or not) with `secret`.
+async fn provider_event(
+    app: &TestApp,
+    id: &str,
+    kind: &str,
+    charge: &str,
+    secret: &str,
+    age_secs: i64,
+) -> reqwest::Response {
+    let body = json!({"id": id, "type": kind, "data": {"charge": charge}}).to_string();
+    let ts = chrono::Utc::now().timestamp() - age_secs;
+    let sig = oxcart::domain::webhooks::sign(secret, id, ts, body.as_bytes()).unwrap();
+    app.client
+        .post(app.url("/api/v1/providers/test_card/webhooks"))
+        .header("webhook-id", id)
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", sig)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn a_late_webhook_settles_a_pending_card_once_in_any_order(b: Backend) {
+    let app = spawn_with(b, |c| c.payments.test_card_webhook_secret = Some(WEBHOOK_SECRET.into())).await;
+    let owner = shop(&app).await;
+    let (order, token, total) = guest_order(&app, 1).await;
+    let res = pay(&app, &order, &token, &json!({"method": "test_card", "card": card("4000000000000077")}), None).await;
+    assert_eq!(res.status(), 202);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["status"], "processing");
+    let provider_ref = charge_ref(&app, p["id"].as_str().unwrap()).await;
+    assert!(provider_ref.starts_with("ch_async_"), "{provider_ref}");
+    // Forged, stale and unsigned events change nothing.
+    let forged =
+        provider_event(&app, "evt_1", "charge.succeeded", &provider_ref, "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 0)
+            .await;
+    assert_eq!(forged.status(), 401);
+    let stale = provider_event(&app, "evt_1", "charge.succeeded", &provider_ref, WEBHOOK_SECRET, 3600).await;
+    assert_eq!(stale.status(), 401);
+    let bare = app.client.post(app.url("/api/v1/providers/test_card/webhooks")).body("{}").send().await.unwrap();
+    assert_eq!(bare.status(), 401);
+    assert_eq!(payment_of(&app, &owner, &order).await["status"], "processing");
+    // The real event settles it; its replay is recognised.
+    let res = provider_event(&app, "evt_1", "charge.succeeded", &provider_ref, WEBHOOK_SECRET, 0).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "applied");
+    let res = provider_event(&app, "evt_1", "charge.succeeded", &provider_ref, WEBHOOK_SECRET, 0).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "duplicate");
+    // A failure arriving after the success does not undo it.
+    let res = provider_event(&app, "evt_2", "charge.failed", &provider_ref, WEBHOOK_SECRET, 0).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "ignored");
+    let p = payment_of(&app, &owner, &order).await;
+    assert_eq!(p["status"], "captured", "{p}");
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "paid");
+    assert_eq!(balance(&app, &owner, "clearing:test_card").await, total, "captured once");
+
+    // The other order of arrival ends the same: failed, then succeeded.
+    let (order2, token2, total2) = guest_order(&app, 1).await;
+    pay(&app, &order2, &token2, &json!({"method": "test_card", "card": card("4000000000000077")}), None).await;
+    let id2 = payment_of(&app, &owner, &order2).await["id"].as_str().unwrap().to_string();
+    let ref2 = charge_ref(&app, &id2).await;
+    let res = provider_event(&app, "evt_3", "charge.failed", &ref2, WEBHOOK_SECRET, 0).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "applied");
+    assert_eq!(payment_of(&app, &owner, &order2).await["status"], "failed");
+    let res = provider_event(&app, "evt_4", "charge.succeeded", &ref2, WEBHOOK_SECRET, 0).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "applied");
+    assert_eq!(payment_of(&app, &owner, &order2).await["status"], "captured");
+    assert_eq!(balance(&app, &owner, "clearing:test_card").await, total + total2);
+    // An event for a charge nobody knows is recorded and changes nothing.
+    let res = provider_event(&app, "evt_5", "charge.succeeded", "ch_nothing", WEBHOOK_SECRET, 0).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "unknown");
     assert_books_balance(&app, &owner).await;
     app.stop().await;
 }

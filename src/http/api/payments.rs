@@ -14,7 +14,9 @@ use crate::http::extract::{ApiCtx, ApiJson, IdempotencyKey};
 use crate::http::state::AppState;
 use crate::services::idempotency::IdempotencyRequest;
 use crate::services::ledger::{self, AccountBalance, JournalLine, Statement, TrialBalance};
-use crate::services::payments::{self, ChallengeAnswer, MoneyRequest, Payment, PaymentPage, PaymentRequest};
+use crate::services::payments::{
+    self, ChallengeAnswer, EventReceipt, MoneyRequest, Payment, PaymentPage, PaymentRequest, Signed,
+};
 use crate::services::{Outcome, ServiceResult};
 
 fn order_token(headers: &HeaderMap) -> Option<&str> {
@@ -241,4 +243,23 @@ pub async fn journal_csv(State(state): State<AppState>, ApiCtx(ctx): ApiCtx) -> 
         csv,
     )
         .into_response())
+}
+
+/// A payment provider's signed webhook (Standard Webhooks headers:
+/// `webhook-id`, `webhook-timestamp`, `webhook-signature`). Verified,
+/// applied once, and in an order-independent way.
+#[utoipa::path(post, path = "/api/v1/providers/{provider}/webhooks", tag = "payments", request_body(content = String, content_type = "application/json", description = "The event, as signed"),
+    params(("provider" = String, Path, description = "Provider code, e.g. `test_card`")),
+    responses((status = 200, body = EventReceipt), (status = 401, body = Problem, description = "bad signature or stale timestamp"),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn provider_webhook(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<EventReceipt>, ApiError> {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let signed = Signed { id: h("webhook-id"), timestamp: h("webhook-timestamp"), signature: h("webhook-signature") };
+    Ok(Json(payments::provider_webhook(&state.app, &ctx, &provider, signed, &body).await?))
 }
