@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod addresses;
 pub mod attributes;
 pub mod audit;
+pub mod bank;
 pub mod carts;
 pub mod catalog;
 pub mod catalog_bulk;

@@ -5,6 +5,7 @@ pub mod access;
 pub mod addresses;
 pub mod attributes;
 pub mod audit;
+pub mod bank_statement;
 pub mod catalog;
 pub mod crypto;
 pub mod digital;

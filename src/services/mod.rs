@@ -46,6 +46,7 @@ pub mod promotions;
 pub mod quote;
 pub mod rate_limit;
 pub mod read_cache;
+pub mod reconciliation;
 pub mod recovery;
 pub mod returns;
 pub mod roles;

@@ -114,7 +114,7 @@ fn amounts(p: &PaymentRow) -> Amounts {
     }
 }
 
-fn gate(p: &PaymentRow) -> Gate {
+pub(super) fn gate(p: &PaymentRow) -> Gate {
     Gate::parse(&p.gate).unwrap_or(Gate::Failed)
 }
 
@@ -673,7 +673,7 @@ async fn emit(tx: &mut Tx, store_id: &str, event: &str, p: &PaymentRow) -> Servi
 /// Records a capture that already happened (the provider answered, or the
 /// money arrived) in `tx`: its operation, the amounts, the posting and the
 /// event. The payment as it is after.
-async fn captured_in(
+pub(super) async fn captured_in(
     tx: &mut Tx,
     store_id: &str,
     p: &PaymentRow,

@@ -25,6 +25,7 @@ crate::on_both_databases!(
     store_credit_is_granted_spent_and_refunded,
     cancelled_and_expired_orders_release_their_payments,
     a_late_webhook_settles_a_pending_card_once_in_any_order,
+    bank_statements_capture_the_transfers_they_pay,
 );
 
 pub(crate) const VISA: &str = "4242424242424242";
@@ -869,6 +870,105 @@ async fn a_late_webhook_settles_a_pending_card_once_in_any_order(b: Backend) {
     // An event for a charge nobody knows is recorded and changes nothing.
     let res = provider_event(&app, "evt_5", "charge.succeeded", "ch_nothing", WEBHOOK_SECRET, 0).await;
     assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "unknown");
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+fn camt(entries: &[(&str, &str, &str, &str)]) -> String {
+    let body: String = entries
+        .iter()
+        .map(|(bank_ref, amount, indicator, remittance)| {
+            format!(
+                r#"<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>{indicator}</CdtDbtInd><BookgDt><Dt>2026-12-06</Dt></BookgDt>
+                <AcctSvcrRef>{bank_ref}</AcctSvcrRef><NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Zephyrine Quillfeather</Nm></Dbtr></RltdPties>
+                <RmtInf><Ustrd>{remittance}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"#
+            )
+        })
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><GrpHdr><MsgId>1</MsgId></GrpHdr><Stmt><Id>S</Id>{body}</Stmt></BkToCstmrStmt></Document>"#
+    )
+}
+
+async fn import(app: &TestApp, staff: &str, content_type: &str, body: String) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/bank-statements"))
+        .bearer_auth(staff)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A guest order paying by transfer: (order, token, total, reference).
+async fn transfer_order(app: &TestApp) -> (String, String, i64, String) {
+    let (order, token, total) = guest_order(app, 1).await;
+    let p: Value = pay(app, &order, &token, &json!({"method": "bank_transfer"}), None).await.json().await.unwrap();
+    (order, token, total, p["details"]["reference"].as_str().unwrap().to_string())
+}
+
+fn decimal(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+async fn bank_statements_capture_the_transfers_they_pay(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let (o1, t1, total1, r1) = transfer_order(&app).await;
+    let (o2, t2, total2, r2) = transfer_order(&app).await;
+    let (o3, t3, total3, r3) = transfer_order(&app).await;
+    let spaced = format!("Payment {} {} thanks", &r1[..4], &r1[4..]).to_lowercase();
+    let statement = camt(&[
+        ("B-1", &decimal(total1), "CRDT", &spaced),
+        ("B-2", &decimal(total3 - 1000), "CRDT", &r3),
+        ("B-3", "15.00", "CRDT", "birthday money"),
+        ("B-4", "9.99", "DBIT", "bank fee"),
+    ]);
+    // Unreadable statements and unknown formats change nothing.
+    let res = import(&app, &owner, "application/xml", statement.replace("</Document>", "")).await;
+    assert_problem(res, 422, "validation_failed").await;
+    let res = import(&app, &owner, "application/pdf", statement.clone()).await;
+    assert_eq!(res.status(), 415);
+    assert_eq!(app.count_rows("bank_lines").await, 0);
+
+    let res = import(&app, &owner, "application/xml", statement.clone()).await;
+    assert_eq!(res.status(), 200);
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(
+        (report["credits"].as_u64(), report["matched"].as_u64(), report["unmatched"].as_u64()),
+        (Some(3), Some(1), Some(2)),
+        "{report}"
+    );
+    assert_eq!(order_view(&app, &o1, &t1).await["payment_status"], "paid");
+    assert_eq!(order_view(&app, &o3, &t3).await["payment_status"], "unpaid", "a different amount is not matched");
+    let lines: Value = app.get("/api/v1/bank-lines?status=unmatched", Some(&owner)).await.json().await.unwrap();
+    let unmatched = lines["lines"].as_array().unwrap();
+    assert_eq!(unmatched.len(), 2);
+    let short = unmatched.iter().find(|l| l["bank_ref"] == "B-2").unwrap();
+    assert!(short["note"].as_str().unwrap().contains("awaits"), "{short}");
+    assert_eq!(short["payer"], "Zephyrine Quillfeather");
+    // The same statement again adds nothing.
+    let again: Value = import(&app, &owner, "application/xml", statement).await.json().await.unwrap();
+    assert_eq!((again["duplicates"].as_u64(), again["matched"].as_u64()), (Some(3), Some(0)));
+    // A CSV statement pays the second order.
+    let csv =
+        format!("date,amount,currency,reference,bank_ref,payer\n2026-12-07,{},EUR,{r2},C-1,Bo\n", decimal(total2));
+    let report: Value = import(&app, &owner, "text/csv", csv).await.json().await.unwrap();
+    assert_eq!(report["matched"], 1);
+    assert_eq!(order_view(&app, &o2, &t2).await["payment_status"], "paid");
+    // Staff match the short transfer by hand: the order is partly paid.
+    let p3 = payment_of(&app, &owner, &o3).await;
+    let path = format!("/api/v1/bank-lines/{}/match", short["id"].as_str().unwrap());
+    let res = app.post_json(&path, Some(&owner), &json!({"payment_id": p3["id"]})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "matched");
+    assert_eq!(order_view(&app, &o3, &t3).await["payment_status"], "partially_paid");
+    let res = app.post_json(&path, Some(&owner), &json!({"payment_id": p3["id"]})).await;
+    assert_problem(res, 409, "line_matched").await;
+    assert_eq!(balance(&app, &owner, "bank").await, total1 + total2 + total3 - 1000);
+    let raw = app.raw_database().await;
+    assert!(!raw.windows(10).any(|w| w == b"Zephyrine "), "payer names are sealed");
     assert_books_balance(&app, &owner).await;
     app.stop().await;
 }

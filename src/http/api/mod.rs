@@ -61,7 +61,7 @@ use crate::services::Outcome;
         media::upload, media::list, media::reorder, media::update, media::delete,
         payments::pay, payments::order_payments, payments::challenge, payments::list, payments::get, payments::capture, payments::refund, payments::void,
         accounts::issue, accounts::list, accounts::balance, accounts::grant_credit, accounts::customer_credit, accounts::my_credit,
-        payments::accounts, payments::statement, payments::trial_balance, payments::entries, payments::journal_csv, payments::provider_webhook,
+        payments::accounts, payments::statement, payments::trial_balance, payments::entries, payments::journal_csv, payments::provider_webhook, payments::import_statement, payments::bank_lines, payments::match_line,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
     components(schemas(super::error::Problem)),
@@ -208,6 +208,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/customers/{id}/store-credit", get(accounts::customer_credit).post(accounts::grant_credit))
         .route("/api/v1/me/store-credit", get(accounts::my_credit))
         .route("/api/v1/providers/{provider}/webhooks", post(payments::provider_webhook))
+        .route("/api/v1/bank-statements", post(payments::import_statement))
+        .route("/api/v1/bank-lines", get(payments::bank_lines))
+        .route("/api/v1/bank-lines/{id}/match", post(payments::match_line))
         .route("/api/v1/ledger/accounts", get(payments::accounts))
         .route("/api/v1/ledger/accounts/{account}/statement", get(payments::statement))
         .route("/api/v1/ledger/trial-balance", get(payments::trial_balance))

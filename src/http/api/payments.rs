@@ -17,6 +17,7 @@ use crate::services::ledger::{self, AccountBalance, JournalLine, Statement, Tria
 use crate::services::payments::{
     self, ChallengeAnswer, EventReceipt, MoneyRequest, Payment, PaymentPage, PaymentRequest, Signed,
 };
+use crate::services::reconciliation::{self, BankLine, BankLinePage, ImportReport, MatchInput, StatementFormat};
 use crate::services::{Outcome, ServiceResult};
 
 fn order_token(headers: &HeaderMap) -> Option<&str> {
@@ -262,4 +263,71 @@ pub async fn provider_webhook(
     let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
     let signed = Signed { id: h("webhook-id"), timestamp: h("webhook-timestamp"), signature: h("webhook-signature") };
     Ok(Json(payments::provider_webhook(&state.app, &ctx, &provider, signed, &body).await?))
+}
+
+/// Imports a bank statement (`Content-Type: application/xml` for ISO 20022
+/// camt.053, `text/csv` for CSV with `date,amount,currency,reference,bank_ref`
+/// columns) and captures the awaited payments its credits pay. Needs
+/// `payments.manage`; accepts `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/bank-statements", tag = "payments", security(("bearer" = [])),
+    request_body(content = String, content_type = "application/xml", description = "camt.053 XML, or CSV with text/csv"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 200, body = ImportReport), (status = 403, body = Problem), (status = 415, body = Problem),
+        (status = 422, body = Problem, description = "`validation_failed`: the statement cannot be read")))]
+pub async fn import_statement(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let format = match content_type.split(';').next().unwrap_or("").trim() {
+        "application/xml" | "text/xml" => StatementFormat::Camt053,
+        "text/csv" => StatementFormat::Csv,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send camt.053 as application/xml or a CSV statement as text/csv",
+            ));
+        }
+    };
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "the statement is not UTF-8 text")
+    })?;
+    let idem = key.map(|k| IdempotencyRequest::new(k, "bank.import", &text));
+    Ok(respond(StatusCode::OK, reconciliation::import(&state.app, &ctx, format, text, idem.as_ref()).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct LineQuery {
+    /// `matched` or `unmatched`.
+    pub status: Option<String>,
+    pub before: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Bank statement lines, newest first. Needs `payments.read`.
+#[utoipa::path(get, path = "/api/v1/bank-lines", tag = "payments", security(("bearer" = [])), params(LineQuery),
+    responses((status = 200, body = BankLinePage), (status = 403, body = Problem)))]
+pub async fn bank_lines(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<LineQuery>,
+) -> Result<Json<BankLinePage>, ApiError> {
+    Ok(Json(reconciliation::lines(&state.app, &ctx, q.status.as_deref(), q.before.as_deref(), q.limit).await?))
+}
+
+/// Matches an unmatched line to an awaited payment by hand. Needs `payments.manage`.
+#[utoipa::path(post, path = "/api/v1/bank-lines/{id}/match", tag = "payments", security(("bearer" = [])), request_body = MatchInput,
+    params(("id" = String, Path, description = "Bank line id")),
+    responses((status = 200, body = BankLine), (status = 404, body = Problem), (status = 409, body = Problem, description = "`line_matched`, `does_not_fit`")))]
+pub async fn match_line(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<MatchInput>,
+) -> Result<Json<BankLine>, ApiError> {
+    Ok(Json(reconciliation::match_line(&state.app, &ctx, &id, input).await?))
 }
