@@ -26,6 +26,7 @@ crate::on_both_databases!(
     cancelled_and_expired_orders_release_their_payments,
     a_late_webhook_settles_a_pending_card_once_in_any_order,
     bank_statements_capture_the_transfers_they_pay,
+    random_money_movements_keep_the_books_consistent,
 );
 
 pub(crate) const VISA: &str = "4242424242424242";
@@ -969,6 +970,82 @@ async fn bank_statements_capture_the_transfers_they_pay(b: Backend) {
     assert_eq!(balance(&app, &owner, "bank").await, total1 + total2 + total3 - 1000);
     let raw = app.raw_database().await;
     assert!(!raw.windows(10).any(|w| w == b"Zephyrine "), "payer names are sealed");
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+/// A small deterministic generator, so a failing sequence can be replayed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// Random sequences of payments, captures, refunds, voids and cancels over
+/// a few orders: whatever is accepted or refused, the journal balances,
+/// every payment keeps refunded ≤ captured ≤ amount, and the clearing
+/// account holds exactly what the card payments captured less refunded.
+async fn random_money_movements_keep_the_books_consistent(b: Backend) {
+    let app = spawn_with(b, |c| c.payments.capture_on_order = false).await;
+    let owner = shop(&app).await;
+    let mut rng = Lcg(0x5eed_2026);
+    let mut orders = Vec::new();
+    for _ in 0..4 {
+        orders.push(guest_order(&app, 1 + rng.below(3) as i64).await);
+    }
+    let mut payments: Vec<String> = Vec::new();
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for step in 0..60 {
+        let status = match rng.below(6) {
+            0 | 1 => {
+                let (order, token, total) = &orders[rng.below(orders.len() as u64) as usize];
+                let amount = 1 + rng.below(*total as u64) as i64;
+                let body = json!({"method": "test_card", "amount": amount, "card": card(VISA)});
+                let res = pay(&app, order, token, &body, Some(&format!("p{step}"))).await;
+                let s = res.status().as_u16();
+                if s == 201 {
+                    payments.push(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+                }
+                s
+            }
+            2 | 3 if !payments.is_empty() => {
+                let p = &payments[rng.below(payments.len() as u64) as usize];
+                let op = if rng.below(2) == 0 { "capture" } else { "refunds" };
+                let body = if rng.below(3) == 0 { json!({}) } else { json!({"amount": 1 + rng.below(20000)}) };
+                staff_post(&app, &owner, &format!("/api/v1/payments/{p}/{op}"), &body, None).await.status().as_u16()
+            }
+            4 if !payments.is_empty() => {
+                let p = &payments[rng.below(payments.len() as u64) as usize];
+                staff_post(&app, &owner, &format!("/api/v1/payments/{p}/void"), &json!({}), None)
+                    .await
+                    .status()
+                    .as_u16()
+            }
+            _ => {
+                let (order, _, _) = &orders[rng.below(orders.len() as u64) as usize];
+                app.post_json(&format!("/api/v1/orders/{order}/status"), Some(&owner), &json!({"status": "cancelled"}))
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert!(matches!(status, 200 | 201 | 409), "step {step}: unexpected {status}");
+        *statuses.entry(status).or_default() += 1;
+    }
+    assert!(statuses.len() >= 2, "both accepted and refused operations happened: {statuses:?}");
+    let mut net_captured = 0;
+    for p in &payments {
+        let v: Value = app.get(&format!("/api/v1/payments/{p}"), Some(&owner)).await.json().await.unwrap();
+        let (amount, captured, refunded) =
+            (v["amount"].as_i64().unwrap(), v["captured"].as_i64().unwrap(), v["refunded"].as_i64().unwrap());
+        assert!(0 <= refunded && refunded <= captured && captured <= amount, "{v}");
+        assert_eq!((v["pending_capture"].as_i64(), v["pending_refund"].as_i64()), (Some(0), Some(0)));
+        net_captured += captured - refunded;
+    }
+    assert_eq!(balance(&app, &owner, "clearing:test_card").await, net_captured);
     assert_books_balance(&app, &owner).await;
     app.stop().await;
 }
