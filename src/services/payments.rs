@@ -204,6 +204,11 @@ fn provider<'a>(app: &'a App, code: &str) -> ServiceResult<&'a dyn PaymentProvid
 
 /// What an order still needs: its total less what live payments hold or took.
 fn outstanding(order: &OrderRow, payments: &[PaymentRow]) -> i64 {
+    left_of(order.total, payments)
+}
+
+/// What an order of `total` still needs, given its payments.
+fn left_of(total: i64, payments: &[PaymentRow]) -> i64 {
     let held: i64 = payments
         .iter()
         .map(|p| match gate(p) {
@@ -212,7 +217,12 @@ fn outstanding(order: &OrderRow, payments: &[PaymentRow]) -> i64 {
             _ => p.amount - p.refunded,
         })
         .sum();
-    (order.total - held).max(0)
+    (total - held).max(0)
+}
+
+/// What an order still needs to be paid (for the storefront's pay form).
+pub async fn left_to_pay(app: &App, store_id: &str, order_id: &str, total: i64) -> ServiceResult<i64> {
+    Ok(left_of(total, &sql::for_order(app.db.pool(), store_id, order_id).await?))
 }
 
 /// The ledger party of an order: its customer, or the order for a guest.

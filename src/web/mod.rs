@@ -30,6 +30,7 @@ pub mod admin_orders;
 pub mod admin_pricing;
 pub mod assets;
 pub mod cookies;
+pub mod pay;
 pub mod search;
 pub mod shell;
 pub mod shop;
@@ -66,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_inventory::routes())
         .merge(admin_orders::routes())
         .merge(shop::routes())
+        .merge(pay::routes())
         .merge(admin_pricing::routes())
         .merge(admin_categories::routes())
         .merge(admin_attributes::routes())

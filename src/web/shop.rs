@@ -19,12 +19,14 @@ use super::shell::{PageForm, Shell, error_page, render};
 use crate::domain::addresses::Address;
 use crate::domain::inventory::Availability;
 use crate::domain::money::{Currency, Money};
+use crate::domain::payments::PaymentStatus;
 use crate::domain::returns::{Resolution, ReturnReason, ReturnStatus};
 use crate::http::state::AppState;
 use crate::i18n::format_money;
 use crate::services::actor::{Actor, Ctx};
 use crate::services::cart::{self, CartKey, CartView, Contact, LineInput, NewCart};
 use crate::services::orders::{self, Order};
+use crate::services::payments::{self, Payment};
 use crate::services::quote::ShippingChoice;
 use crate::services::returns::{self, Return, ReturnLineInput, ReturnRequest};
 use crate::services::{Outcome, ServiceError};
@@ -68,12 +70,12 @@ fn with_cookies(mut res: Response, set: impl IntoIterator<Item = String>) -> Res
     res
 }
 
-fn csrf_ok(headers: &HeaderMap, sent: &str) -> bool {
+pub(super) fn csrf_ok(headers: &HeaderMap, sent: &str) -> bool {
     cookies::values(headers, cookies::CSRF).into_iter().any(|c| same_token(c, sent))
 }
 
 /// The visitor: a signed-in customer, or a guest.
-async fn visitor(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Ctx {
+pub(super) async fn visitor(state: &AppState, shell: &Shell, headers: &HeaderMap) -> Ctx {
     let actor = match super::account::customer_id(state, shell, headers).await {
         Some(id) => Actor::Customer { id },
         None => Actor::Anonymous,
@@ -214,11 +216,11 @@ async fn cart_form(
     Ok((visitor(state, shell, headers).await, id, token))
 }
 
-fn refused(shell: &Shell) -> Response {
+pub(super) fn refused(shell: &Shell) -> Response {
     error_page(shell.clone(), StatusCode::FORBIDDEN)
 }
 
-fn messages(e: ServiceError) -> Result<Vec<String>, ServiceError> {
+pub(super) fn messages(e: ServiceError) -> Result<Vec<String>, ServiceError> {
     match e {
         ServiceError::Validation(f) => Ok(f.0.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect()),
         ServiceError::Conflict { message, .. } => Ok(vec![message]),
@@ -471,9 +473,62 @@ struct OrderPage {
     swaps: std::collections::HashMap<String, Vec<(String, String)>>,
     csrf: String,
     errors: Vec<String>,
+    payments: Vec<Payment>,
+    /// What is left to pay, in the order's currency.
+    left: Money,
+    /// Idempotency key for the pay form (a double click pays once).
+    pay_key: String,
 }
 
 impl OrderPage {
+    /// Whether the buyer can start a payment now.
+    fn can_pay(&self) -> bool {
+        self.order.status != crate::domain::orders::OrderStatus::Cancelled
+            && self.left.amount > 0
+            && !self
+                .payments
+                .iter()
+                .any(|p| matches!(p.status, PaymentStatus::Processing | PaymentStatus::RequiresAction))
+    }
+
+    fn pay_status(&self, p: &Payment) -> &'static str {
+        let key = match p.status {
+            PaymentStatus::Processing => "pay.status.processing",
+            PaymentStatus::RequiresAction => "pay.status.requires_action",
+            PaymentStatus::Awaiting => "pay.status.awaiting",
+            PaymentStatus::Authorized => "pay.status.authorized",
+            PaymentStatus::PartiallyCaptured => "pay.status.partially_captured",
+            PaymentStatus::Captured => "pay.status.captured",
+            PaymentStatus::PartiallyRefunded => "pay.status.partially_refunded",
+            PaymentStatus::Refunded => "pay.status.refunded",
+            PaymentStatus::Voided => "pay.status.voided",
+            PaymentStatus::Failed => "pay.status.failed",
+        };
+        crate::i18n::t(self.shell.lang, key)
+    }
+
+    fn method_name(&self, method: &str) -> &'static str {
+        let key = match method {
+            "test_card" => "pay.method.test_card",
+            "bank_transfer" => "pay.method.bank_transfer",
+            "cash_on_delivery" => "pay.method.cash_on_delivery",
+            "invoice" => "pay.method.invoice",
+            "gift_card" => "pay.method.gift_card",
+            _ => "pay.method.store_credit",
+        };
+        crate::i18n::t(self.shell.lang, key)
+    }
+
+    fn paid_money(&self, p: &Payment) -> String {
+        let currency = crate::domain::money::Currency::parse(&p.currency).unwrap_or(self.left.currency);
+        format_money(self.shell.lang, Money::new(p.amounts.amount, currency))
+    }
+
+    /// The transfer reference an awaited payment should quote.
+    fn reference(&self, p: &Payment) -> String {
+        p.details.get("reference").and_then(|r| r.as_str()).unwrap_or("").to_string()
+    }
+
     fn money(&self, m: &Money) -> String {
         format_money(self.shell.lang, *m)
     }
@@ -520,13 +575,13 @@ impl OrderPage {
 }
 
 /// The order's token from the visitor's cookie (a guest's proof).
-fn order_token(headers: &HeaderMap, id: &str) -> Option<String> {
+pub(super) fn order_token(headers: &HeaderMap, id: &str) -> Option<String> {
     cookies::values(headers, ORDER)
         .into_iter()
         .find_map(|v| v.split_once('.').filter(|(o, _)| *o == id).map(|(_, t)| t.to_string()))
 }
 
-async fn show_order(
+pub(super) async fn show_order(
     state: &AppState,
     shell: Shell,
     headers: &HeaderMap,
@@ -543,13 +598,17 @@ async fn show_order(
         let returnable = order.lines.iter().any(|l| l.kind.needs_shipping() && l.shipped > l.returned);
         let swaps =
             if returnable { returns::exchange_choices(&state.app, &ctx, &order).await? } else { Default::default() };
-        Ok::<_, ServiceError>((order, returns, swaps))
+        let payments = payments::for_order(&state.app, &ctx, id, token.as_deref()).await?;
+        let left = payments::left_to_pay(&state.app, &ctx.store.id, id, order.totals.total.amount).await?;
+        Ok::<_, ServiceError>((order, returns, swaps, payments, left))
     }
     .await;
     match loaded {
-        Ok((order, returns, swaps)) => {
+        Ok((order, returns, swaps, payments, left)) => {
             let (csrf, set) = csrf_token(headers, &shell);
-            with_cookies(render(status, &OrderPage { shell, order, returns, swaps, csrf, errors }), set)
+            let left = Money::new(left, order.totals.total.currency);
+            let page = OrderPage { shell, order, returns, swaps, csrf, errors, payments, left, pay_key: new_csrf() };
+            with_cookies(render(status, &page), set)
         }
         Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
         Err(e) => {

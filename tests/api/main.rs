@@ -28,6 +28,7 @@ mod observability;
 mod order_edits;
 mod orders;
 mod pages;
+mod pay_pages;
 mod payments;
 mod pricing;
 mod privacy;
