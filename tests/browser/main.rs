@@ -558,3 +558,54 @@ async fn customer_buys_in_english_in_dollars_with_sales_tax_added() {
     browser.client.clone().close().await.unwrap();
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_pays_by_card_through_the_issuers_challenge() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn(Backend::Sqlite).await;
+    let owner = app.outfitters_owner().await;
+    let stove = json!({
+        "kind": "physical", "status": "published", "texts": {"en": {"name": "Camp stove"}},
+        "variants": [{"sku": "STOVE", "prices": [{"channel": "web", "amount": 4500}]}]
+    });
+    assert_eq!(app.post_json("/api/v1/products", Some(&owner), &stove).await.status(), 201);
+    let browser = open_browser().await;
+    let c = &browser.client;
+    c.goto(&app.url("/p/camp-stove")).await.unwrap();
+    click_and_wait(c, "#add-to-cart button").await;
+    for (name, value) in [
+        ("email", "gina@example.com"),
+        ("name", "Gina Guest"),
+        ("line1", "Hauptstr. 1"),
+        ("city", "Berlin"),
+        ("postal_code", "10115"),
+        ("country", "DE"),
+    ] {
+        fill(c, &format!("#contact-form input[name={name}]"), value).await;
+    }
+    click_and_wait(c, "#contact-form button[type=submit]").await;
+    click_and_wait(c, "#place-order button").await;
+    assert!(text_of(c, "#left-to-pay").await.contains("45.00"));
+    // A card the issuer wants confirmed.
+    for (name, value) in [
+        ("card_number", "4000 0000 0000 3220"),
+        ("exp_month", "12"),
+        ("exp_year", "2034"),
+        ("cvc", "123"),
+        ("holder", "Gina Guest"),
+    ] {
+        fill(c, &format!("#pay-form input[name={name}]"), value).await;
+    }
+    click_and_wait(c, "#pay-submit").await;
+    assert!(text_of(c, ".payment .payment-status").await.contains("awaiting your confirmation"));
+    screenshot(c, "pay-challenge").await;
+    click_and_wait(c, "#challenge-approve").await;
+    assert_eq!(text_of(c, ".payment .payment-status").await, "paid");
+    assert!(text_of(c, "#order-status").await.to_lowercase().contains("confirmed"), "paying confirms the order");
+    assert!(c.find(Locator::Css("#pay-form")).await.is_err(), "nothing left to pay");
+    screenshot(c, "pay-done").await;
+    browser.client.clone().close().await.unwrap();
+    app.stop().await;
+}
