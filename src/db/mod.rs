@@ -25,6 +25,7 @@ mod group_commit;
 pub use group_commit::{WriterStats, durable};
 pub mod idempotency;
 pub mod inventory;
+pub mod invoices;
 pub mod jobs;
 pub mod ledger;
 pub mod mail;

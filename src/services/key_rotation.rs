@@ -28,6 +28,7 @@ const SEALED: &[Sealed] = &[
     Sealed { table: "orders", column: "contact_enc", slot_column: "contact" },
     Sealed { table: "licence_keys", column: "key_enc", slot_column: "key" },
     Sealed { table: "bank_lines", column: "payer_enc", slot_column: "payer" },
+    Sealed { table: "invoices", column: "document_enc", slot_column: "document" },
 ];
 
 /// How many values are not yet under the active key.

@@ -26,6 +26,7 @@ pub mod fulfilment;
 pub mod housekeeping;
 pub mod idempotency;
 pub mod inventory;
+pub mod invoices;
 pub mod jobs;
 pub mod key_rotation;
 pub mod ledger;

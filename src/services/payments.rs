@@ -1040,6 +1040,7 @@ async fn settle_refund(
     ledger::post(&mut tx, store_id, "refund", &p.order_id, &format!("payment {} refunded", p.id), &op.actor, &entry)
         .await?;
     emit(&mut tx, store_id, "payment.refunded", &p).await?;
+    super::invoices::credit_for_refund(app, &mut tx, ctx, &p.order_id, op.amount).await?;
     audit::record(app, &mut tx, ctx, "payments.refunded", payment_id, json!({ "amount": op.amount, "note": op.note }))
         .await?;
     sync_order(app, &mut tx, ctx, &p.order_id).await?;

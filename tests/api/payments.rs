@@ -27,6 +27,7 @@ crate::on_both_databases!(
     a_late_webhook_settles_a_pending_card_once_in_any_order,
     bank_statements_capture_the_transfers_they_pay,
     random_money_movements_keep_the_books_consistent,
+    invoices_are_numbered_without_gaps_immutable_and_credited_on_refund,
 );
 
 pub(crate) const VISA: &str = "4242424242424242";
@@ -1046,6 +1047,98 @@ async fn random_money_movements_keep_the_books_consistent(b: Backend) {
         net_captured += captured - refunded;
     }
     assert_eq!(balance(&app, &owner, "clearing:test_card").await, net_captured);
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn invoices_are_numbered_without_gaps_immutable_and_credited_on_refund(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let mut orders = Vec::new();
+    for _ in 0..6 {
+        orders.push(guest_order(&app, 1).await);
+    }
+    // Six orders invoiced at once: numbers 1 to 6, none skipped or repeated.
+    let issue = |order: String| {
+        let (app, owner) = (&app, owner.clone());
+        async move { staff_post(app, &owner, &format!("/api/v1/orders/{order}/invoice"), &json!({}), None).await }
+    };
+    let answers = futures::future::join_all(orders.iter().map(|(o, _, _)| issue(o.clone()))).await;
+    let mut numbers = Vec::new();
+    for res in answers {
+        assert_eq!(res.status(), 201);
+        numbers.push(res.json::<Value>().await.unwrap()["document"]["number"].as_str().unwrap().to_string());
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=6).map(|n| format!("INV-{year}-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+    // Asking again answers with the same invoice.
+    let (order, token, total) = orders[0].clone();
+    let again = issue(order.clone()).await;
+    assert_eq!(again.status(), 200);
+    let invoice: Value = again.json().await.unwrap();
+    let id = invoice["id"].as_str().unwrap().to_string();
+    assert_eq!(invoice["document"]["gross"], total);
+    assert_eq!(invoice["document"]["buyer"]["name"], "Ana Lima");
+    // The buyer reads it with the order's token, as JSON, HTML and UBL; a stranger does not.
+    let read = |path: String, token: &str| {
+        let req = app.client.get(app.url(&path)).header("order-token", token.to_string());
+        async move { req.send().await.unwrap() }
+    };
+    assert_eq!(read(format!("/api/v1/invoices/{id}"), &token).await.status(), 200);
+    assert_eq!(read(format!("/api/v1/invoices/{id}"), "nope").await.status(), 404);
+    let html = read(format!("/api/v1/invoices/{id}.html"), &token).await.text().await.unwrap();
+    assert!(html.contains(&format!("id=\"doc-number\">{}", invoice["document"]["number"].as_str().unwrap())), "{html}");
+    assert!(html.contains("Ana Lima") && html.contains("Invoice"));
+    let xml = read(format!("/api/v1/invoices/{id}.xml"), &token).await.text().await.unwrap();
+    for part in [
+        "<Invoice xmlns=",
+        "urn:cen.eu:en16931:2017",
+        "<cbc:InvoiceTypeCode>380",
+        "<cac:TaxTotal>",
+        "<cac:InvoiceLine>",
+    ] {
+        assert!(xml.contains(part), "{part} in {xml}");
+    }
+    assert!(
+        xml.contains(&format!("<cbc:PayableAmount currencyID=\"EUR\">{}</cbc:PayableAmount>", decimal(total))),
+        "{xml}"
+    );
+    // A partial refund of the paid order issues a credit note for it.
+    let p: Value = pay(&app, &order, &token, &json!({"method": "test_card", "card": card(VISA)}), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = staff_post(
+        &app,
+        &owner,
+        &format!("/api/v1/payments/{}/refunds", p["id"].as_str().unwrap()),
+        &json!({"amount": 2000}),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let docs: Value = app.get(&format!("/api/v1/orders/{order}/invoices"), Some(&owner)).await.json().await.unwrap();
+    let docs = docs.as_array().unwrap();
+    assert_eq!(docs.len(), 2);
+    let credit = &docs[1]["document"];
+    assert_eq!(credit["kind"], "credit_note");
+    assert_eq!(credit["number"], format!("CN-{year}-000001"));
+    assert_eq!(credit["credits"], invoice["document"]["number"]);
+    assert_eq!(credit["gross"], 2000);
+    assert_eq!(credit["net"].as_i64().unwrap() + credit["tax"].as_i64().unwrap(), 2000);
+    let xml =
+        read(format!("/api/v1/invoices/{}.xml", docs[1]["id"].as_str().unwrap()), &token).await.text().await.unwrap();
+    assert!(xml.contains("<CreditNote xmlns=") && xml.contains("<cac:BillingReference>"), "{xml}");
+    // Issued documents do not change, even for someone with database access.
+    assert!(app.raw_sql("UPDATE invoices SET gross = 1").await.is_err());
+    assert!(app.raw_sql("DELETE FROM invoices").await.is_err());
+    // A cancelled order is not invoiced.
+    let (cancelled, _, _) = guest_order(&app, 1).await;
+    app.post_json(&format!("/api/v1/orders/{cancelled}/status"), Some(&owner), &json!({"status": "cancelled"})).await;
+    assert_problem(issue(cancelled).await, 409, "order_cancelled").await;
     assert_books_balance(&app, &owner).await;
     app.stop().await;
 }

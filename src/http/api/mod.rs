@@ -62,6 +62,7 @@ use crate::services::Outcome;
         payments::pay, payments::order_payments, payments::challenge, payments::list, payments::get, payments::capture, payments::refund, payments::void,
         accounts::issue, accounts::list, accounts::balance, accounts::grant_credit, accounts::customer_credit, accounts::my_credit,
         payments::accounts, payments::statement, payments::trial_balance, payments::entries, payments::journal_csv, payments::provider_webhook, payments::import_statement, payments::bank_lines, payments::match_line,
+        payments::issue_invoice, payments::order_invoices, payments::list_invoices, payments::get_invoice,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
     components(schemas(super::error::Problem)),
@@ -80,6 +81,7 @@ use crate::services::Outcome;
         (name = "checkout rules", description = "Tax rates, shipping zones and methods, promotions and coupons"),
         (name = "inventory", description = "Stock locations, levels, adjustments, transfers and the stock journal"),
         (name = "payments", description = "Paying orders (cards, transfers, cash on delivery, invoices); capture, void and refund"),
+        (name = "invoices", description = "Invoices and credit notes: gap-free numbers, immutable, HTML and UBL 2.1"),
         (name = "ledger", description = "The double-entry journal: balances, statements, trial balance, export"),
         (name = "webhooks", description = "Outgoing webhooks and the event log"),
     )
@@ -209,6 +211,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/store-credit", get(accounts::my_credit))
         .route("/api/v1/providers/{provider}/webhooks", post(payments::provider_webhook))
         .route("/api/v1/bank-statements", post(payments::import_statement))
+        .route("/api/v1/orders/{id}/invoice", post(payments::issue_invoice))
+        .route("/api/v1/orders/{id}/invoices", get(payments::order_invoices))
+        .route("/api/v1/invoices", get(payments::list_invoices))
+        .route("/api/v1/invoices/{id}", get(payments::get_invoice))
         .route("/api/v1/bank-lines", get(payments::bank_lines))
         .route("/api/v1/bank-lines/{id}/match", post(payments::match_line))
         .route("/api/v1/ledger/accounts", get(payments::accounts))

@@ -13,6 +13,7 @@ use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiCtx, ApiJson, IdempotencyKey};
 use crate::http::state::AppState;
 use crate::services::idempotency::IdempotencyRequest;
+use crate::services::invoices::{self, Invoice, InvoicePage};
 use crate::services::ledger::{self, AccountBalance, JournalLine, Statement, TrialBalance};
 use crate::services::payments::{
     self, ChallengeAnswer, EventReceipt, MoneyRequest, Payment, PaymentPage, PaymentRequest, Signed,
@@ -330,4 +331,69 @@ pub async fn match_line(
     ApiJson(input): ApiJson<MatchInput>,
 ) -> Result<Json<BankLine>, ApiError> {
     Ok(Json(reconciliation::match_line(&state.app, &ctx, &id, input).await?))
+}
+
+/// Issues the order's invoice (201), or answers with the one it has (200).
+/// Needs `orders.manage`.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/invoice", tag = "invoices", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 201, body = Invoice), (status = 200, body = Invoice), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`order_cancelled`")))]
+pub async fn issue_invoice(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (status, invoice) = match invoices::issue(&state.app, &ctx, &id).await? {
+        Outcome::Fresh(x) => x,
+        Outcome::Replayed { .. } => return Err(ApiError::new(StatusCode::CONFLICT, "replayed", "unexpected replay")),
+    };
+    Ok((StatusCode::from_u16(status).unwrap_or(StatusCode::OK), Json(invoice)).into_response())
+}
+
+/// An order's invoice and credit notes, for staff and the order's buyer.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/invoices", tag = "invoices",
+    params(("id" = String, Path, description = "Order id"), ("Order-Token" = Option<String>, Header, description = "A guest's order token")),
+    responses((status = 200, body = [Invoice]), (status = 404, body = Problem)))]
+pub async fn order_invoices(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<Invoice>>, ApiError> {
+    Ok(Json(invoices::of_order(&state.app, &ctx, &id, order_token(&headers)).await?))
+}
+
+/// The store's invoices and credit notes, newest first. Needs `ledger.read`.
+#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = InvoicePage), (status = 403, body = Problem)))]
+pub async fn list_invoices(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<InvoicePage>, ApiError> {
+    Ok(Json(invoices::list(&state.app, &ctx, q.before.as_deref(), q.limit).await?))
+}
+
+/// One invoice or credit note: JSON, or `.html` (printable, in the order's
+/// language) or `.xml` (UBL 2.1, EN 16931) by the path's ending.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "invoices",
+    params(("id" = String, Path, description = "Invoice id, optionally ending in .html or .xml"), ("Order-Token" = Option<String>, Header, description = "A guest's order token")),
+    responses((status = 200, body = Invoice), (status = 404, body = Problem)))]
+pub async fn get_invoice(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = order_token(&headers);
+    if let Some(id) = id.strip_suffix(".html") {
+        let page = invoices::html(&state.app, &ctx, id, token).await?;
+        return Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response());
+    }
+    if let Some(id) = id.strip_suffix(".xml") {
+        let xml = invoices::ubl(&state.app, &ctx, id, token).await?;
+        return Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response());
+    }
+    Ok(Json(invoices::get(&state.app, &ctx, &id, token).await?).into_response())
 }
