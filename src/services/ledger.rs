@@ -31,23 +31,6 @@ pub async fn post(
     Ok(id)
 }
 
-/// Posts the reversal of `entry` (posted earlier as `original`).
-pub async fn reverse(
-    tx: &mut Tx,
-    store_id: &str,
-    original: &str,
-    reference: &str,
-    memo: &str,
-    actor: &str,
-    entry: &Entry,
-) -> ServiceResult<String> {
-    let id = ids::new_id(ENTRY);
-    let head =
-        EntryHead { id: &id, kind: "reversal", reference, memo, reverses: Some(original), actor, posted_at: now_ms() };
-    sql::append(tx, store_id, &head, entry.reversal().lines()).await?;
-    Ok(id)
-}
-
 /// An account's balance in one currency.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccountBalance {
@@ -370,18 +353,8 @@ pub async fn order_cancelled(
     actor: &str,
 ) -> ServiceResult<()> {
     if let Some(entry) = order_entry(app, store_id, row).await? {
-        let id = ids::new_id(ENTRY);
         let memo = format!("order {} cancelled", row.number);
-        let head = EntryHead {
-            id: &id,
-            kind: "order_cancelled",
-            reference: &row.id,
-            memo: &memo,
-            reverses: None,
-            actor,
-            posted_at: now_ms(),
-        };
-        sql::append(tx, store_id, &head, entry.reversal().lines()).await?;
+        post(tx, store_id, "order_cancelled", &row.id, &memo, actor, &entry.reversal()).await?;
     }
     Ok(())
 }
@@ -401,17 +374,7 @@ pub async fn order_changed(
     }
     let memo = format!("order {} edited", after.number);
     if let Some(old) = old {
-        let id = ids::new_id(ENTRY);
-        let head = EntryHead {
-            id: &id,
-            kind: "order_edited",
-            reference: &after.id,
-            memo: &memo,
-            reverses: None,
-            actor,
-            posted_at: now_ms(),
-        };
-        sql::append(tx, store_id, &head, old.reversal().lines()).await?;
+        post(tx, store_id, "order_edited", &after.id, &memo, actor, &old.reversal()).await?;
     }
     if let Some(new) = new {
         post(tx, store_id, "order_placed", &after.id, &memo, actor, &new).await?;

@@ -525,11 +525,11 @@ async fn resume(
         }
         "capture" => {
             let answer = provider.capture(&op.id, &payment.provider_ref, op.amount).await;
-            settle_capture(app, ctx, principal, idem, &payment.id, &op, answer).await
+            settle_money(app, ctx, principal, idem, &payment.id, &op, answer).await
         }
         "refund" => {
             let answer = provider.refund(&op.id, &payment.provider_ref, op.amount).await;
-            settle_refund(app, ctx, principal, idem, &payment.id, &op, answer).await
+            settle_money(app, ctx, principal, idem, &payment.id, &op, answer).await
         }
         _ => Err(ServiceError::IdempotencyInFlight),
     }
@@ -917,57 +917,7 @@ pub async fn capture(
     input: MoneyRequest,
     idem: Option<&IdempotencyRequest>,
 ) -> ServiceResult<Outcome<(u16, Payment)>> {
-    ctx.actor.require(Permission::PaymentsManage)?;
-    let principal = ctx.actor.principal();
-    let Started { payment, op } =
-        match begin_operation(app, ctx, payment_id, "capture", &input, idem, &principal).await? {
-            Begun::Started(s) => *s,
-            Begun::Replayed { status, body } => return Ok(Outcome::Replayed { status, body }),
-            Begun::Resume => {
-                return resume(app, ctx, &principal, request_key(&principal, idem).as_deref(), idem, None).await;
-            }
-        };
-    let answer = provider(app, &payment.provider)?.capture(&op.id, &payment.provider_ref, op.amount).await;
-    settle_capture(app, ctx, &principal, idem, payment_id, &op, answer).await
-}
-
-async fn settle_capture(
-    app: &App,
-    ctx: &Ctx,
-    principal: &str,
-    idem: Option<&IdempotencyRequest>,
-    payment_id: &str,
-    op: &OperationRow,
-    answer: Result<(), ProviderError>,
-) -> ServiceResult<Outcome<(u16, Payment)>> {
-    let store_id = &ctx.store.id;
-    let failure = match &answer {
-        Err(ProviderError::Timeout) => return Ok(Outcome::Fresh((202, current(app, store_id, payment_id).await?))),
-        Err(ProviderError::Invalid { code, .. } | ProviderError::Refused { code, .. }) => Some(*code),
-        Ok(()) => None,
-    };
-    let now = now_ms();
-    let mut tx = app.db.begin().await?;
-    let status = if failure.is_some() { "failed" } else { "succeeded" };
-    if !sql::settle_operation(&mut tx, store_id, &op.id, status, failure.unwrap_or(""), &op.note, now).await? {
-        drop(tx);
-        return Ok(Outcome::Fresh((200, current(app, store_id, payment_id).await?)));
-    }
-    sql::settle_capture(&mut tx, store_id, payment_id, op.amount, failure.is_none(), now).await?;
-    let p = sql::by_id(&mut tx, store_id, payment_id).await?.ok_or(ServiceError::NotFound)?;
-    if let Some(code) = failure {
-        tx.commit().await?;
-        return Err(conflict(code, "the provider refused the capture"));
-    }
-    post_capture(&mut tx, store_id, &p, op.amount, &op.actor).await?;
-    emit(&mut tx, store_id, "payment.captured", &p).await?;
-    audit::record(app, &mut tx, ctx, "payments.captured", payment_id, json!({ "amount": op.amount })).await?;
-    sync_order(app, &mut tx, ctx, &p.order_id).await?;
-    let answer = finish(app, &mut tx, store_id, principal, idem, 200, payment_id).await?;
-    tx.commit().await?;
-    app.wake_outbox();
-    app.wake_mail();
-    Ok(Outcome::Fresh((200, answer)))
+    move_money(app, ctx, payment_id, "capture", input, idem).await
 }
 
 /// Staff refund captured money (all that is left by default; partial and
@@ -980,21 +930,42 @@ pub async fn refund(
     input: MoneyRequest,
     idem: Option<&IdempotencyRequest>,
 ) -> ServiceResult<Outcome<(u16, Payment)>> {
-    ctx.actor.require(Permission::PaymentsManage)?;
-    let principal = ctx.actor.principal();
-    let Started { payment, op } =
-        match begin_operation(app, ctx, payment_id, "refund", &input, idem, &principal).await? {
-            Begun::Started(s) => *s,
-            Begun::Replayed { status, body } => return Ok(Outcome::Replayed { status, body }),
-            Begun::Resume => {
-                return resume(app, ctx, &principal, request_key(&principal, idem).as_deref(), idem, None).await;
-            }
-        };
-    let answer = provider(app, &payment.provider)?.refund(&op.id, &payment.provider_ref, op.amount).await;
-    settle_refund(app, ctx, &principal, idem, payment_id, &op, answer).await
+    move_money(app, ctx, payment_id, "refund", input, idem).await
 }
 
-async fn settle_refund(
+/// A capture or refund: reserved and recorded pending, sent to the
+/// provider, settled.
+async fn move_money(
+    app: &App,
+    ctx: &Ctx,
+    payment_id: &str,
+    kind: &str,
+    input: MoneyRequest,
+    idem: Option<&IdempotencyRequest>,
+) -> ServiceResult<Outcome<(u16, Payment)>> {
+    ctx.actor.require(Permission::PaymentsManage)?;
+    let principal = ctx.actor.principal();
+    let Started { payment, op } = match begin_operation(app, ctx, payment_id, kind, &input, idem, &principal).await? {
+        Begun::Started(s) => *s,
+        Begun::Replayed { status, body } => return Ok(Outcome::Replayed { status, body }),
+        Begun::Resume => {
+            return resume(app, ctx, &principal, request_key(&principal, idem).as_deref(), idem, None).await;
+        }
+    };
+    let provider = provider(app, &payment.provider)?;
+    let answer = match kind {
+        "capture" => provider.capture(&op.id, &payment.provider_ref, op.amount).await,
+        _ => provider.refund(&op.id, &payment.provider_ref, op.amount).await,
+    };
+    settle_money(app, ctx, &principal, idem, payment_id, &op, answer).await
+}
+
+/// Settles a pending capture or refund with the provider's answer: the
+/// amounts move (or the reservation is released), and a success is posted
+/// to the ledger, announced, audited and reflected on the order. A
+/// time-out leaves it pending (202); a settlement that another retry made
+/// first answers with the payment as it is.
+async fn settle_money(
     app: &App,
     ctx: &Ctx,
     principal: &str,
@@ -1004,6 +975,7 @@ async fn settle_refund(
     answer: Result<(), ProviderError>,
 ) -> ServiceResult<Outcome<(u16, Payment)>> {
     let store_id = &ctx.store.id;
+    let capture = op.kind == "capture";
     let failure = match &answer {
         Err(ProviderError::Timeout) => return Ok(Outcome::Fresh((202, current(app, store_id, payment_id).await?))),
         Err(ProviderError::Invalid { code, .. } | ProviderError::Refused { code, .. }) => Some(*code),
@@ -1016,15 +988,46 @@ async fn settle_refund(
         drop(tx);
         return Ok(Outcome::Fresh((200, current(app, store_id, payment_id).await?)));
     }
-    sql::settle_refund(&mut tx, store_id, payment_id, op.amount, failure.is_none(), now).await?;
+    if capture {
+        sql::settle_capture(&mut tx, store_id, payment_id, op.amount, failure.is_none(), now).await?;
+    } else {
+        sql::settle_refund(&mut tx, store_id, payment_id, op.amount, failure.is_none(), now).await?;
+    }
     let p = sql::by_id(&mut tx, store_id, payment_id).await?.ok_or(ServiceError::NotFound)?;
     if let Some(code) = failure {
         tx.commit().await?;
-        return Err(conflict(code, "the provider refused the refund"));
+        return Err(conflict(code, format!("the provider refused the {}", op.kind)));
     }
-    let order = order_sql::by_id(&mut *tx, store_id, &p.order_id).await?.ok_or(ServiceError::NotFound)?;
+    if capture {
+        post_capture(&mut tx, store_id, &p, op.amount, &op.actor).await?;
+        emit(&mut tx, store_id, "payment.captured", &p).await?;
+    } else {
+        post_refund(app, &mut tx, ctx, &p, op, now).await?;
+    }
+    let action = if capture { "payments.captured" } else { "payments.refunded" };
+    audit::record(app, &mut tx, ctx, action, payment_id, json!({ "amount": op.amount, "note": op.note })).await?;
+    sync_order(app, &mut tx, ctx, &p.order_id).await?;
+    let answer = finish(app, &mut tx, store_id, principal, idem, 200, payment_id).await?;
+    tx.commit().await?;
+    app.wake_outbox();
+    app.wake_mail();
+    Ok(Outcome::Fresh((200, answer)))
+}
+
+/// A refund that happened: a balance it came from gets it back, the ledger
+/// records it, and an invoiced order gets a credit note.
+async fn post_refund(
+    app: &App,
+    tx: &mut Tx,
+    ctx: &Ctx,
+    p: &PaymentRow,
+    op: &OperationRow,
+    now: i64,
+) -> ServiceResult<()> {
+    let store_id = &ctx.store.id;
+    let order = order_sql::by_id(&mut **tx, store_id, &p.order_id).await?.ok_or(ServiceError::NotFound)?;
     let currency = Currency::parse(&p.currency).unwrap_or(Currency::EUR);
-    put_back(&mut tx, store_id, &p, op.amount, now).await?;
+    put_back(tx, store_id, p, op.amount, now).await?;
     // A cancelled order's sale was reversed, leaving the money as owed to
     // the buyer: the refund settles that. Otherwise it is a refund expense.
     let debit = if order.status == OrderStatus::Cancelled.as_str() {
@@ -1034,20 +1037,13 @@ async fn settle_refund(
     };
     let entry = books::EntryBuilder::new()
         .debit(debit, currency, op.amount)
-        .credit(holding(&p), currency, op.amount)
+        .credit(holding(p), currency, op.amount)
         .build()
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    ledger::post(&mut tx, store_id, "refund", &p.order_id, &format!("payment {} refunded", p.id), &op.actor, &entry)
-        .await?;
-    emit(&mut tx, store_id, "payment.refunded", &p).await?;
-    super::invoices::credit_for_refund(app, &mut tx, ctx, &p.order_id, op.amount).await?;
-    audit::record(app, &mut tx, ctx, "payments.refunded", payment_id, json!({ "amount": op.amount, "note": op.note }))
-        .await?;
-    sync_order(app, &mut tx, ctx, &p.order_id).await?;
-    let answer = finish(app, &mut tx, store_id, principal, idem, 200, payment_id).await?;
-    tx.commit().await?;
-    app.wake_outbox();
-    Ok(Outcome::Fresh((200, answer)))
+    ledger::post(tx, store_id, "refund", &p.order_id, &format!("payment {} refunded", p.id), &op.actor, &entry).await?;
+    emit(tx, store_id, "payment.refunded", p).await?;
+    super::invoices::credit_for_refund(app, tx, ctx, &p.order_id, op.amount).await?;
+    Ok(())
 }
 
 /// Money refunded from a balance the store keeps goes back on it.
