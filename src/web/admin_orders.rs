@@ -17,6 +17,7 @@ use super::admin_forms::{back_or_show, failure, messages};
 use super::shell::{Shell, render};
 use crate::domain::money::Money;
 use crate::domain::orders::{OrderStatus, PaymentStatus};
+use crate::domain::payments::PaymentStatus as PayStatus;
 use crate::domain::returns::{Condition, ReturnStatus};
 use crate::http::state::AppState;
 use crate::i18n::format_money;
@@ -24,8 +25,11 @@ use crate::services::ServiceError;
 use crate::services::fulfilment::{self, PickList, ShipmentInput, ShipmentLineInput};
 use crate::services::idempotency::IdempotencyRequest;
 use crate::services::inventory::{self, Location};
+use crate::services::invoices::{self, Invoice};
+use crate::services::ledger::{self, JournalLine};
 use crate::services::order_edits::{self, EditLine, OrderEdit};
 use crate::services::orders::{self, NoteInput, Order, OrderSummary, StatusChange};
+use crate::services::payments::{self, MoneyRequest, Payment};
 use crate::services::returns::{self, ConditionInput, Decision, ReceiveInput, Return};
 
 pub fn routes() -> Router<AppState> {
@@ -38,6 +42,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orders/{id}/shipments/{shipment}/delivered", post(delivered))
         .route("/admin/orders/{id}/fulfil", post(fulfil))
         .route("/admin/orders/{id}/payment-received", post(payment_received))
+        .route("/admin/orders/{id}/payments/{payment}/{action}", post(payment_action))
+        .route("/admin/orders/{id}/invoice", post(issue_invoice))
+        .route("/admin/invoices/{id}", get(invoice_page))
         .route("/admin/orders/{id}/downloads/renew", post(renew_links))
         .route("/admin/orders/{id}/edit", post(edit_order))
         .route("/admin/orders/{id}/returns/{rma}/decision", post(decide_return))
@@ -125,9 +132,34 @@ struct DetailPage {
     pay_key: String,
     returns: Vec<Return>,
     errors: Vec<String>,
+    /// The order's payments with their timelines (with `payments.read`).
+    payments: Vec<Payment>,
+    invoices: Vec<Invoice>,
+    /// The order's journal lines (with `ledger.read`).
+    journal: Vec<JournalLine>,
 }
 
 impl DetailPage {
+    fn minor(&self, amount: &i64) -> String {
+        format_money(self.shell.lang, Money::new(*amount, self.order.totals.total.currency))
+    }
+
+    fn can_capture(&self, p: &Payment) -> bool {
+        matches!(p.status, PayStatus::Authorized | PayStatus::PartiallyCaptured | PayStatus::Awaiting)
+    }
+
+    fn can_refund(&self, p: &Payment) -> bool {
+        p.amounts.captured > p.amounts.refunded
+    }
+
+    fn can_void(&self, p: &Payment) -> bool {
+        matches!(p.status, PayStatus::Authorized | PayStatus::Awaiting | PayStatus::RequiresAction)
+    }
+
+    fn has_invoice(&self) -> bool {
+        self.invoices.iter().any(|i| i.document.kind == crate::domain::invoices::InvoiceKind::Invoice)
+    }
+
     fn money(&self, m: &Money) -> String {
         format_money(self.shell.lang, *m)
     }
@@ -176,14 +208,18 @@ async fn show(
         let can_ship = matches!(order.status, OrderStatus::Confirmed | OrderStatus::PartiallyFulfilled);
         let pick = if can_ship { Some(fulfilment::pick_list(app, &s.ctx, id).await?) } else { None };
         let returns = returns::of_order(app, &s.ctx, id, None).await?;
+        // Parts the member may not see are left out rather than refused.
+        let payments = allowed(payments::for_order(app, &s.ctx, id, None).await)?;
+        let invoices = allowed(invoices::of_order(app, &s.ctx, id, None).await)?;
+        let journal = allowed(ledger::entries_for(app, &s.ctx, id).await)?;
         let wants_location = can_ship || returns.iter().any(|r| r.status == ReturnStatus::Approved);
         let locations =
             if wants_location { inventory::locations(app, &s.ctx).await.unwrap_or_default() } else { Vec::new() };
-        Ok::<_, ServiceError>((order, pick, locations, returns))
+        Ok::<_, ServiceError>((order, pick, locations, returns, (payments, invoices, journal)))
     }
     .await;
     match loaded {
-        Ok((order, pick, locations, returns)) => {
+        Ok((order, pick, locations, returns, (payments, invoices, journal))) => {
             let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::CONFLICT };
             let moves = moves(&order);
             let page = DetailPage {
@@ -198,6 +234,9 @@ async fn show(
                 pay_key: crate::domain::ids::new_id("key"),
                 returns,
                 errors,
+                payments,
+                invoices,
+                journal,
             };
             render(status, &page)
         }
@@ -378,6 +417,75 @@ async fn receive_return(
     let input = ReceiveInput { location: form.get("location"), conditions };
     let result = returns::receive(&state.app, &s.ctx, &rma, input).await;
     after(&state, shell, &s, &id, result).await
+}
+
+/// A list the member may not read is shown empty.
+fn allowed<T>(r: Result<Vec<T>, ServiceError>) -> Result<Vec<T>, ServiceError> {
+    match r {
+        Err(ServiceError::Forbidden(_)) => Ok(Vec::new()),
+        other => other,
+    }
+}
+
+/// Capture, refund (`amount` as a decimal, all that is left when empty) or
+/// void a payment; the form's key makes a double submit act once.
+async fn payment_action(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path((id, payment, action)): Path<(String, String, String)>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let app = &state.app;
+    let order = match orders::get(app, &s.ctx, &id, None).await {
+        Ok(o) => o,
+        Err(e) => return failure(&shell, e),
+    };
+    let text = form.get("amount");
+    let amount = match text.trim() {
+        "" => None,
+        t => match Money::parse(t, order.totals.total.currency) {
+            Ok(m) => Some(m.amount),
+            Err(e) => return show(&state, shell, &s, &id, vec![format!("amount: {e}")]).await,
+        },
+    };
+    let input = MoneyRequest { amount, note: form.get("note") };
+    let key = form.get("_key");
+    let idem = (!key.is_empty()).then(|| IdempotencyRequest::new(key, &format!("payments.{action}:{payment}"), &input));
+    let result = match action.as_str() {
+        "capture" => payments::capture(app, &s.ctx, &payment, input, idem.as_ref()).await,
+        "refund" => payments::refund(app, &s.ctx, &payment, input, idem.as_ref()).await,
+        "void" => payments::void(app, &s.ctx, &payment, input, idem.as_ref()).await,
+        _ => return failure(&shell, ServiceError::NotFound),
+    };
+    after(&state, shell, &s, &id, result.map(|_| ())).await
+}
+
+async fn issue_invoice(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let result = invoices::issue(&state.app, &s.ctx, &id).await;
+    after(&state, shell, &s, &id, result.map(|_| ())).await
+}
+
+/// An invoice or credit note as its printable page.
+async fn invoice_page(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let s = or_respond!(signed_in(&state, &shell, &headers).await);
+    match invoices::html(&state.app, &s.ctx, &id, None).await {
+        Ok(html) => ([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+        Err(e) => failure(&shell, e),
+    }
 }
 
 /// The edit form: a quantity per SKU (`qty:<sku>`), and one SKU to add.

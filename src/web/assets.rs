@@ -8,12 +8,14 @@ use axum::response::{IntoResponse, Response};
 use crate::http::extract::CurrentStore;
 
 const APP_CSS: &str = include_str!("../../static/app.css");
+const INVOICE_CSS: &str = include_str!("../../static/invoice.css");
 const LOGO_OUTFITTERS: &str = include_str!("../../static/logos/outfitters.svg");
 const LOGO_FOODBANK: &str = include_str!("../../static/logos/foodbank.svg");
 
 pub async fn static_file(Path(file): Path<String>) -> Response {
     let (body, mime) = match file.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "invoice.css" => (INVOICE_CSS, "text/css; charset=utf-8"),
         "logos/outfitters.svg" => (LOGO_OUTFITTERS, "image/svg+xml"),
         "logos/foodbank.svg" => (LOGO_FOODBANK, "image/svg+xml"),
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),

@@ -609,3 +609,86 @@ async fn guest_pays_by_card_through_the_issuers_challenge() {
     browser.client.clone().close().await.unwrap();
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_refunds_part_of_an_order_and_sees_the_ledger_and_a_credit_note() {
+    if !browser_available() {
+        return;
+    }
+    let app = spawn(Backend::Sqlite).await;
+    let owner = app.outfitters_owner().await;
+    let stove = json!({
+        "kind": "physical", "status": "published", "texts": {"en": {"name": "Camp stove"}},
+        "variants": [{"sku": "STOVE", "prices": [{"channel": "web", "amount": 4500}]}]
+    });
+    assert_eq!(app.post_json("/api/v1/products", Some(&owner), &stove).await.status(), 201);
+    // A guest's order, paid by card and invoiced, through the API.
+    let cart: serde_json::Value =
+        app.client.post(app.url("/api/v1/carts")).json(&json!({})).send().await.unwrap().json().await.unwrap();
+    let (cart_id, cart_token) =
+        (cart["cart"]["id"].as_str().unwrap().to_string(), cart["token"].as_str().unwrap().to_string());
+    let put = |path: String, body: serde_json::Value| {
+        let req = app.client.put(app.url(&path)).header("cart-token", cart_token.clone()).json(&body);
+        async move { assert_eq!(req.send().await.unwrap().status(), 200) }
+    };
+    put(format!("/api/v1/carts/{cart_id}/lines/STOVE"), json!({"quantity": 1})).await;
+    let address = json!({"name": "Gina Guest", "line1": "Hauptstr. 1", "city": "Berlin", "postal_code": "10115", "country": "DE"});
+    put(format!("/api/v1/carts/{cart_id}/contact"), json!({"email": "gina@example.com", "shipping_address": address}))
+        .await;
+    let order: serde_json::Value = app
+        .client
+        .post(app.url(&format!("/api/v1/carts/{cart_id}/checkout")))
+        .header("cart-token", &cart_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (order_id, order_token) =
+        (order["id"].as_str().unwrap().to_string(), order["access_token"].as_str().unwrap().to_string());
+    let card = json!({"method": "test_card", "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}});
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/orders/{order_id}/payments")))
+        .header("order-token", &order_token)
+        .json(&card)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(
+        app.post_json(&format!("/api/v1/orders/{order_id}/invoice"), Some(&owner), &json!({})).await.status(),
+        201
+    );
+
+    let browser = open_browser().await;
+    let c = &browser.client;
+    c.goto(&app.url("/admin/login")).await.unwrap();
+    fill(c, "input[name=email]", "admin@outfitters.example").await;
+    fill(c, "input[name=password]", DEMO_PASSWORD).await;
+    click_and_wait(c, "main form button[type=submit]").await;
+    c.goto(&app.url(&format!("/admin/orders/{order_id}"))).await.unwrap();
+    assert_eq!(text_of(c, "#payments .payment td:nth-child(2)").await, "captured");
+    // Refund 10.00 of the 45.00.
+    fill(c, "#payments .refund-form input[name=amount]", "10.00").await;
+    fill(c, "#payments .refund-form input[name=note]", "dented lid").await;
+    click_and_wait(c, "#payments .refund-form button[type=submit]").await;
+    assert_eq!(text_of(c, "#payments .payment td:nth-child(2)").await, "partially_refunded");
+    assert!(text_of(c, "#payments .payment td:nth-child(5)").await.contains("10.00"));
+    // The ledger shows the refund, and a credit note was issued.
+    let journal = text_of(c, "#journal").await;
+    assert!(
+        journal.contains("refund") && journal.contains("refunds:web") && journal.contains("clearing:test_card"),
+        "{journal}"
+    );
+    assert!(text_of(c, "#invoices li[data-kind=credit_note]").await.contains("10.00"));
+    screenshot(c, "admin-refund").await;
+    click_and_wait(c, "#invoices li[data-kind=credit_note] a").await;
+    assert_eq!(text_of(c, "#doc-title").await, "Credit note");
+    assert!(text_of(c, "#doc-total").await.contains("10.00"));
+    assert!(text_of(c, "#credits").await.contains("INV-"));
+    screenshot(c, "admin-credit-note").await;
+    browser.client.clone().close().await.unwrap();
+    app.stop().await;
+}
