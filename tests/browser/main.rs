@@ -559,11 +559,8 @@ async fn customer_buys_in_english_in_dollars_with_sales_tax_added() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn guest_pays_by_card_through_the_issuers_challenge() {
-    if !browser_available() {
-        return;
-    }
+/// A fresh shop selling a camp stove (STOVE, €45.00): the app and its owner's token.
+async fn shop_with_a_stove() -> (helpers::TestApp, String) {
     let app = spawn(Backend::Sqlite).await;
     let owner = app.outfitters_owner().await;
     let stove = json!({
@@ -571,6 +568,15 @@ async fn guest_pays_by_card_through_the_issuers_challenge() {
         "variants": [{"sku": "STOVE", "prices": [{"channel": "web", "amount": 4500}]}]
     });
     assert_eq!(app.post_json("/api/v1/products", Some(&owner), &stove).await.status(), 201);
+    (app, owner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_pays_by_card_through_the_issuers_challenge() {
+    if !browser_available() {
+        return;
+    }
+    let (app, _) = shop_with_a_stove().await;
     let browser = open_browser().await;
     let c = &browser.client;
     c.goto(&app.url("/p/camp-stove")).await.unwrap();
@@ -615,13 +621,7 @@ async fn admin_refunds_part_of_an_order_and_sees_the_ledger_and_a_credit_note() 
     if !browser_available() {
         return;
     }
-    let app = spawn(Backend::Sqlite).await;
-    let owner = app.outfitters_owner().await;
-    let stove = json!({
-        "kind": "physical", "status": "published", "texts": {"en": {"name": "Camp stove"}},
-        "variants": [{"sku": "STOVE", "prices": [{"channel": "web", "amount": 4500}]}]
-    });
-    assert_eq!(app.post_json("/api/v1/products", Some(&owner), &stove).await.status(), 201);
+    let (app, owner) = shop_with_a_stove().await;
     // A guest's order, paid by card and invoiced, through the API.
     let cart: serde_json::Value =
         app.client.post(app.url("/api/v1/carts")).json(&json!({})).send().await.unwrap().json().await.unwrap();
