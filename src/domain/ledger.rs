@@ -380,9 +380,16 @@ pub fn payment_captured(
     EntryBuilder::new().debit(holding, currency, amount).credit(Account::Receivable.of(party), currency, amount).build()
 }
 
-/// Money returned to a buyer through the method it came by.
-pub fn refunded(holding: AccountRef, channel: &str, currency: Currency, amount: i64) -> Result<Entry, EntryError> {
-    EntryBuilder::new().debit(Account::Refunds.of(channel), currency, amount).credit(holding, currency, amount).build()
+/// Money returned to a buyer through the method it came by: a refund
+/// expense of the channel, or (when the sale was already reversed, a
+/// cancelled order) what the buyer was owed (`Receivable` of the party).
+pub fn refunded(
+    charged_to: AccountRef,
+    holding: AccountRef,
+    currency: Currency,
+    amount: i64,
+) -> Result<Entry, EntryError> {
+    EntryBuilder::new().debit(charged_to, currency, amount).credit(holding, currency, amount).build()
 }
 
 #[cfg(test)]
@@ -492,7 +499,7 @@ mod tests {
             if total > 0 {
                 prop_assert!(payment_captured(holding_account("test_card", ""), "p", EUR, total).is_ok());
             }
-            prop_assert!(refunded(holding_account("bank_transfer", ""), "web", EUR, refund).is_ok());
+            prop_assert!(refunded(Account::Refunds.of("web"), holding_account("bank_transfer", ""), EUR, refund).is_ok());
         }
     }
 }

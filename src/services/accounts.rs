@@ -315,23 +315,15 @@ pub async fn grant_credit(
     )
     .await?;
     audit::record(app, &mut tx, ctx, "store_credit.granted", customer_id, json!({ "amount": input.amount })).await?;
-    let answer: Vec<CreditBalance> = sql::credit_in(&mut tx, store_id, customer_id)
-        .await?
-        .into_iter()
-        .map(|(currency, balance)| CreditBalance { currency, balance })
-        .collect();
+    let answer = balances(sql::credit_in(&mut tx, store_id, customer_id).await?);
     idempotency::complete(app, &mut tx, ctx, idem, 200, &answer).await?;
     tx.commit().await?;
     app.wake_outbox();
     Ok(Outcome::Fresh(answer))
 }
 
-async fn credit_balances(app: &App, store_id: &str, customer_id: &str) -> ServiceResult<Vec<CreditBalance>> {
-    Ok(sql::credit_of(app.db.pool(), store_id, customer_id)
-        .await?
-        .into_iter()
-        .map(|(currency, balance)| CreditBalance { currency, balance })
-        .collect())
+fn balances(rows: Vec<(String, i64)>) -> Vec<CreditBalance> {
+    rows.into_iter().map(|(currency, balance)| CreditBalance { currency, balance }).collect()
 }
 
 /// A customer's store credit: their own, or any customer's for staff.
@@ -344,5 +336,5 @@ pub async fn credit(app: &App, ctx: &Ctx, customer_id: Option<&str>) -> ServiceR
         }
         None => ctx.actor.customer_id()?.to_string(),
     };
-    credit_balances(app, store_id, &id).await
+    Ok(balances(sql::credit_of(app.db.pool(), store_id, &id).await?))
 }

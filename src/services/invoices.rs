@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::actor::{Actor, Ctx, Permission};
 use super::orders::{Order, get_in};
-use super::{App, Outcome, ServiceError, ServiceResult, audit, now_ms, outbox};
+use super::{App, ServiceError, ServiceResult, audit, now_ms, outbox};
 use crate::db::Tx;
 use crate::db::invoices::{self as sql, InvoiceRow};
 use crate::domain::crypto::Slot;
@@ -183,7 +183,7 @@ async fn write(
 
 /// Staff issue an order's invoice (201); asked again, the same invoice
 /// (200): an order has one invoice.
-pub async fn issue(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<Outcome<(u16, Invoice)>> {
+pub async fn issue(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<(u16, Invoice)> {
     ctx.actor.require(Permission::OrdersManage)?;
     let store_id = &ctx.store.id;
     let origin = origin_country(app, ctx).await?;
@@ -192,7 +192,7 @@ pub async fn issue(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<Outcom
     if let Some(existing) =
         sql::of_order_in(&mut tx, store_id, order_id).await?.into_iter().find(|i| i.kind == "invoice")
     {
-        return Ok(Outcome::Fresh((200, view(app, store_id, existing)?)));
+        return Ok((200, view(app, store_id, existing)?));
     }
     let order = get_in(app, &mut tx, ctx, order_id).await?;
     if order.status == crate::domain::orders::OrderStatus::Cancelled {
@@ -207,7 +207,7 @@ pub async fn issue(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<Outcom
         .await?;
     tx.commit().await?;
     app.wake_outbox();
-    Ok(Outcome::Fresh((201, invoice)))
+    Ok((201, invoice))
 }
 
 /// With a refund of `gross` on an invoiced order: a credit note for it, in

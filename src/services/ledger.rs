@@ -306,10 +306,8 @@ pub async fn verify(app: &App) -> ServiceResult<Vec<Verified>> {
 }
 
 /// An order's placement as an entry (None for an order with nothing to
-/// record). The channel's code names the revenue account.
-async fn order_entry(app: &App, store_id: &str, row: &crate::db::orders::OrderRow) -> ServiceResult<Option<Entry>> {
-    let channels = super::line_facts::channels(app, store_id).await?;
-    let channel = channels.iter().find(|c| c.id == row.channel_id).map_or(row.channel_id.as_str(), |c| c.code.as_str());
+/// record). `channel` is the channel's code, which names the revenue account.
+fn order_entry(row: &crate::db::orders::OrderRow, channel: &str) -> ServiceResult<Option<Entry>> {
     let party = row.customer_id.as_deref().unwrap_or(&row.id);
     let figures = crate::domain::ledger::OrderFigures {
         currency: Currency::parse(&row.currency).unwrap_or(Currency::EUR),
@@ -329,15 +327,16 @@ pub async fn channel_code(app: &App, store_id: &str, channel_id: &str) -> Servic
     Ok(channels.iter().find(|c| c.id == channel_id).map_or(channel_id, |c| c.code.as_str()).to_string())
 }
 
-/// Order placed: the buyer owes its total (posted in the checkout's transaction).
+/// Order placed: the buyer owes its total (posted in the checkout's
+/// transaction, which knows its channel's code).
 pub async fn order_placed(
-    app: &App,
     tx: &mut Tx,
     row: &crate::db::orders::OrderRow,
+    channel: &str,
     store_id: &str,
     actor: &str,
 ) -> ServiceResult<()> {
-    if let Some(entry) = order_entry(app, store_id, row).await? {
+    if let Some(entry) = order_entry(row, channel)? {
         post(tx, store_id, "order_placed", &row.id, &format!("order {} placed", row.number), actor, &entry).await?;
     }
     Ok(())
@@ -352,7 +351,8 @@ pub async fn order_cancelled(
     store_id: &str,
     actor: &str,
 ) -> ServiceResult<()> {
-    if let Some(entry) = order_entry(app, store_id, row).await? {
+    let channel = channel_code(app, store_id, &row.channel_id).await?;
+    if let Some(entry) = order_entry(row, &channel)? {
         let memo = format!("order {} cancelled", row.number);
         post(tx, store_id, "order_cancelled", &row.id, &memo, actor, &entry.reversal()).await?;
     }
@@ -368,7 +368,8 @@ pub async fn order_changed(
     store_id: &str,
     actor: &str,
 ) -> ServiceResult<()> {
-    let (old, new) = (order_entry(app, store_id, before).await?, order_entry(app, store_id, after).await?);
+    let channel = channel_code(app, store_id, &after.channel_id).await?;
+    let (old, new) = (order_entry(before, &channel)?, order_entry(after, &channel)?);
     if old == new {
         return Ok(());
     }

@@ -337,7 +337,7 @@ async fn place(app: App, ctx: Ctx, placing: Placing) -> ServiceResult<Outcome<Or
     sql::insert(&mut tx, store_id, &order_row, &app.email_index(store_id, &contact.email)).await?;
     let line_rows = line_rows(&priced, &owed, &quote)?;
     sql::insert_lines(&mut tx, store_id, &id, &line_rows).await?;
-    super::ledger::order_placed(app, &mut tx, &order_row, store_id, &actor).await?;
+    super::ledger::order_placed(&mut tx, &order_row, &ch.code, store_id, &actor).await?;
     let placed = HistoryRow {
         kind: "status".into(),
         from_status: None,

@@ -202,12 +202,9 @@ fn provider<'a>(app: &'a App, code: &str) -> ServiceResult<&'a dyn PaymentProvid
     app.payments.by_code(code).ok_or_else(|| ServiceError::Internal(format!("unknown payment provider {code}")))
 }
 
-/// What an order still needs: its total less what live payments hold or took.
-fn outstanding(order: &OrderRow, payments: &[PaymentRow]) -> i64 {
-    left_of(order.total, payments)
-}
-
-/// What an order of `total` still needs, given its payments.
+/// What an order of `total` still needs: its total less what its live
+/// payments hold or took (failed ones hold nothing; a released one keeps
+/// only what it captured).
 fn left_of(total: i64, payments: &[PaymentRow]) -> i64 {
     let held: i64 = payments
         .iter()
@@ -299,7 +296,7 @@ pub async fn pay(
     if existing.iter().any(|p| matches!(gate(p), Gate::Processing)) {
         return Err(conflict("payment_processing", "another payment for this order is still being processed"));
     }
-    let owed = outstanding(&order, &existing);
+    let owed = left_of(order.total, &existing);
     let amount = input.amount.unwrap_or(owed);
     if amount == 0 || amount > owed {
         return Err(conflict(
@@ -340,7 +337,7 @@ pub async fn pay(
             card: input.card.as_ref(),
         })
         .await;
-    settle_authorization(app, ctx, &principal, idem, &payment.id, &op, answer).await
+    settle_authorization(app, ctx, &principal, idem, &payment.id, &op, provider, answer).await
 }
 
 /// Pays from a balance the store keeps (a gift card, the customer's store
@@ -373,7 +370,7 @@ async fn pay_from_balance(
         return Err(conflict("order_cancelled", "a cancelled order takes no payment"));
     }
     let existing = sql::for_order_in(&mut tx, store_id, order_id).await?;
-    let owed = outstanding(&order, &existing);
+    let owed = left_of(order.total, &existing);
     let now = now_ms();
     let (holder, available) = match &card {
         Some(c) => {
@@ -521,7 +518,7 @@ async fn resume(
                     card,
                 })
                 .await;
-            settle_authorization(app, ctx, principal, idem, &payment.id, &op, answer).await
+            settle_authorization(app, ctx, principal, idem, &payment.id, &op, provider, answer).await
         }
         "capture" => {
             let answer = provider.capture(&op.id, &payment.provider_ref, op.amount).await;
@@ -537,6 +534,7 @@ async fn resume(
 
 /// Records the provider's answer to an authorisation, and captures at once
 /// when the store captures on order.
+#[allow(clippy::too_many_arguments)]
 async fn settle_authorization(
     app: &App,
     ctx: &Ctx,
@@ -544,6 +542,7 @@ async fn settle_authorization(
     idem: Option<&IdempotencyRequest>,
     payment_id: &str,
     op: &OperationRow,
+    provider: &dyn PaymentProvider,
     answer: Result<Authorization, ProviderError>,
 ) -> ServiceResult<Outcome<(u16, Payment)>> {
     let store_id = &ctx.store.id;
@@ -556,10 +555,6 @@ async fn settle_authorization(
             Authorization::Declined { code, message, details: json!({}) }
         }
         Ok(a) => a,
-    };
-    let provider = {
-        let p = sql::get(app.db.pool(), store_id, payment_id).await?.ok_or(ServiceError::NotFound)?;
-        provider(app, &p.provider)?
     };
     // Capture on order: the funds are taken as soon as they are held.
     let capture_now = matches!(answer, Authorization::Authorized { .. })
@@ -1035,11 +1030,8 @@ async fn post_refund(
     } else {
         books::Account::Refunds.of(&ledger::channel_code(app, store_id, &order.channel_id).await?)
     };
-    let entry = books::EntryBuilder::new()
-        .debit(debit, currency, op.amount)
-        .credit(holding(p), currency, op.amount)
-        .build()
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let entry =
+        books::refunded(debit, holding(p), currency, op.amount).map_err(|e| ServiceError::Internal(e.to_string()))?;
     ledger::post(tx, store_id, "refund", &p.order_id, &format!("payment {} refunded", p.id), &op.actor, &entry).await?;
     emit(tx, store_id, "payment.refunded", p).await?;
     super::invoices::credit_for_refund(app, tx, ctx, &p.order_id, op.amount).await?;
@@ -1361,18 +1353,6 @@ pub async fn provider_webhook(
     app.wake_outbox();
     app.wake_mail();
     Ok(EventReceipt { outcome })
-}
-
-/// Staff record money that arrived for an awaited payment (a transfer on
-/// the bank statement, cash from the courier): it is captured in full.
-pub async fn record_received(
-    app: &App,
-    ctx: &Ctx,
-    payment_id: &str,
-    input: MoneyRequest,
-    idem: Option<&IdempotencyRequest>,
-) -> ServiceResult<Outcome<(u16, Payment)>> {
-    capture(app, ctx, payment_id, input, idem).await
 }
 
 /// One payment with its timeline, for staff.

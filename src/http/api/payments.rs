@@ -344,10 +344,7 @@ pub async fn issue_invoice(
     ApiCtx(ctx): ApiCtx,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (status, invoice) = match invoices::issue(&state.app, &ctx, &id).await? {
-        Outcome::Fresh(x) => x,
-        Outcome::Replayed { .. } => return Err(ApiError::new(StatusCode::CONFLICT, "replayed", "unexpected replay")),
-    };
+    let (status, invoice) = invoices::issue(&state.app, &ctx, &id).await?;
     Ok((StatusCode::from_u16(status).unwrap_or(StatusCode::OK), Json(invoice)).into_response())
 }
 
