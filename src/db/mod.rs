@@ -36,6 +36,7 @@ pub mod payments;
 pub mod pricing;
 pub mod rate_limits;
 pub mod returns;
+pub mod risk;
 pub mod roles;
 pub mod search;
 pub mod sessions;

@@ -470,21 +470,24 @@ pub async fn lock_order(tx: &mut Tx, store_id: &str, order_id: &str) -> Result<O
 }
 
 /// Records a payment status move, only from the status the caller saw.
+/// Sets the payment status and the new deadline for payment (none once
+/// money is held or taken).
 pub async fn set_payment_status(
     tx: &mut Tx,
     store_id: &str,
     order_id: &str,
-    from: &str,
-    to: &str,
+    (from, to): (&str, &str),
+    reserved_until: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query(
-        "UPDATE orders SET payment_status = $4, reserved_until = NULL
+        "UPDATE orders SET payment_status = $4, reserved_until = $5
          WHERE store_id = $1 AND id = $2 AND payment_status = $3",
     )
     .bind(store_id)
     .bind(order_id)
     .bind(from)
     .bind(to)
+    .bind(reserved_until)
     .execute(&mut **tx)
     .await?
     .rows_affected()

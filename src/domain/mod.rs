@@ -23,6 +23,7 @@ pub mod promotions;
 pub mod quote;
 pub mod returns;
 pub mod richtext;
+pub mod risk;
 pub mod shipping;
 pub mod stores;
 pub mod tax;

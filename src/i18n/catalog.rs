@@ -968,6 +968,16 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
     ("pay.cvc", ["Security code", "Prüfnummer", "Código de seguridad", "Código de segurança", "安全码"]),
     ("pay.holder", ["Name on card", "Karteninhaber", "Titular de la tarjeta", "Titular do cartão", "持卡人姓名"]),
     (
+        "pay.billing_country",
+        [
+            "Billing country (ISO code)",
+            "Rechnungsland (ISO-Code)",
+            "País de facturación (código ISO)",
+            "País de cobrança (código ISO)",
+            "账单国家（ISO 代码）",
+        ],
+    ),
+    (
         "pay.gift_card_code",
         [
             "Gift card code",

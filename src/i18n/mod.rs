@@ -4,6 +4,7 @@
 
 mod account;
 mod admin_access;
+mod admin_money;
 mod catalog;
 
 use std::collections::HashMap;
@@ -13,7 +14,7 @@ use crate::domain::locale::Language;
 
 /// Every catalogue, one per area of the interface.
 fn all_entries() -> impl Iterator<Item = &'static (&'static str, [&'static str; 5])> {
-    catalog::ENTRIES.iter().chain(account::ENTRIES).chain(admin_access::ENTRIES)
+    catalog::ENTRIES.iter().chain(account::ENTRIES).chain(admin_access::ENTRIES).chain(admin_money::ENTRIES)
 }
 
 static INDEX: LazyLock<HashMap<&'static str, &'static [&'static str; 5]>> =

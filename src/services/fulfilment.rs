@@ -311,7 +311,20 @@ pub async fn ship(
     app.wake_outbox();
     app.wake_mail();
     super::inventory::stock_changed(app, store_id, &touched);
+    capture_on_fulfilment(app, ctx, order_id).await;
     Ok(Outcome::Fresh(view))
+}
+
+/// A store that captures on fulfilment takes the money the order's
+/// payments hold once goods leave. A refused capture leaves the payment
+/// authorised for staff to see; the shipment stands.
+async fn capture_on_fulfilment(app: &App, ctx: &Ctx, order_id: &str) {
+    if app.config.payments.capture_on_order {
+        return;
+    }
+    if let Err(e) = super::payments::capture_held(app, ctx, order_id).await {
+        tracing::warn!(order = %order_id, error = %e, "capture on fulfilment failed");
+    }
 }
 
 async fn shipped_mail(
@@ -401,5 +414,6 @@ pub async fn fulfil_without_shipping(app: &App, ctx: &Ctx, order_id: &str) -> Se
     apply_move(app, &mut tx, ctx, &row, OrderStatus::Fulfilled, "nothing to ship", &actor).await?;
     tx.commit().await?;
     app.wake_outbox();
+    capture_on_fulfilment(app, ctx, order_id).await;
     orders_svc::get(app, ctx, order_id, None).await
 }

@@ -50,6 +50,7 @@ pub mod read_cache;
 pub mod reconciliation;
 pub mod recovery;
 pub mod returns;
+pub mod risk;
 pub mod roles;
 pub mod search;
 pub mod shipping;

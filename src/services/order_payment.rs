@@ -61,8 +61,8 @@ pub async fn record(
         &mut tx,
         store_id,
         order_id,
-        PaymentStatus::Unpaid.as_str(),
-        PaymentStatus::Paid.as_str(),
+        (PaymentStatus::Unpaid.as_str(), PaymentStatus::Paid.as_str()),
+        None,
     )
     .await?
     {

@@ -753,6 +753,18 @@ fn held_from(history: &[HistoryRow]) -> Option<OrderStatus> {
         .and_then(OrderStatus::parse)
 }
 
+/// Where an order on hold resumes to.
+pub(super) async fn held_status(tx: &mut crate::db::Tx, store_id: &str, id: &str) -> ServiceResult<OrderStatus> {
+    let history = sql::history(&mut **tx, store_id, id).await?;
+    Ok(held_from(&history).unwrap_or(OrderStatus::Placed))
+}
+
+/// Cancels an order staff rejected after a risk review; returns the
+/// products whose stock changed.
+pub(super) async fn cancel_for_risk(app: &App, ctx: &Ctx, id: &str, note: &str) -> ServiceResult<Vec<String>> {
+    move_order(app, ctx, id, OrderStatus::Cancelled, note, &ctx.actor.principal(), "risk_rejected").await
+}
+
 /// Moves an order in one transaction; returns the products whose stock changed.
 async fn move_order(
     app: &App,

@@ -24,6 +24,7 @@ use crate::domain::ledger as books;
 use crate::domain::money::Currency;
 use crate::domain::orders::{OrderStatus, PaymentStatus as OrderPaymentStatus};
 use crate::domain::payments::{self as rules, Amounts, Gate, PaymentStatus};
+use crate::domain::risk::Decision;
 use crate::domain::validation::FieldErrors;
 use crate::providers::payment::{Authorization, Authorize, Card, PaymentProvider, ProviderError, Providers};
 
@@ -46,6 +47,9 @@ pub struct PaymentRequest {
     /// The gift card's code, for `gift_card`.
     #[serde(default)]
     pub gift_card_code: Option<String>,
+    /// The billing address's country (ISO 3166 code), for the risk checks.
+    #[serde(default)]
+    pub billing_country: Option<String>,
 }
 
 /// What identifies a payment request for `Idempotency-Key` purposes: no
@@ -57,6 +61,7 @@ struct RequestFingerprint<'a> {
     amount: Option<i64>,
     card: Option<(String, u32, u32)>,
     gift_card: Option<String>,
+    billing_country: Option<&'a str>,
 }
 
 /// A step the buyer must take before the payment can go on.
@@ -194,6 +199,7 @@ pub fn payment_request(key: String, order_id: &str, input: &PaymentRequest) -> I
         amount: input.amount,
         card: input.card.as_ref().map(|c| (c.last4(), c.exp_month, c.exp_year)),
         gift_card: input.gift_card_code.as_deref().map(|c| super::accounts::code_hash(order_id, c)),
+        billing_country: input.billing_country.as_deref(),
     };
     IdempotencyRequest::new(key, "payments.create", &fp)
 }
@@ -265,6 +271,9 @@ pub async fn pay(
         ("gift_card", Some(_)) | (_, None) => {}
         (_, Some(_)) => errs.add("gift_card_code", "not_allowed", "only the gift_card method takes a code"),
     }
+    if input.billing_country.as_deref().is_some_and(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic())) {
+        errs.add("billing_country", "invalid_country", "billing_country must be a two-letter ISO code");
+    }
     if input.method == "store_credit" && order.customer_id.is_none() {
         errs.add("method", "not_allowed", "store credit pays only a signed-in customer's order");
     }
@@ -305,12 +314,23 @@ pub async fn pay(
         ));
     }
     let now = now_ms();
+    let payment_id = ids::new_id(PAYMENT);
+    let billing_country = input.billing_country.as_deref().map(str::to_uppercase);
+    let attempt = super::risk::Attempt {
+        payment_id: &payment_id,
+        method: provider.code(),
+        amount,
+        card: input.card.as_ref(),
+        billing_country: billing_country.as_deref(),
+    };
+    let risk = super::risk::assess(app, &mut tx, ctx, &order, attempt).await?;
+    let denied = risk.decision == Decision::Deny;
     let payment = PaymentRow {
-        id: ids::new_id(PAYMENT),
+        id: payment_id,
         order_id: order_id.to_string(),
         provider: provider.code().to_string(),
         provider_ref: String::new(),
-        gate: Gate::Processing.as_str().into(),
+        gate: if denied { Gate::Failed } else { Gate::Processing }.as_str().into(),
         currency: currency.code().into(),
         amount,
         captured: 0,
@@ -322,6 +342,29 @@ pub async fn pay(
         created_at: now,
         updated_at: now,
     };
+    if denied {
+        // Refused before any provider sees it: a failed payment, so the
+        // buyer hears why and a retry with the same key gets the same.
+        let payment = PaymentRow {
+            details: json!({ "decline_code": "risk_denied",
+                             "decline_message": "the payment was refused by the store's fraud checks" })
+            .to_string(),
+            ..payment
+        };
+        sql::insert(&mut tx, store_id, &payment).await?;
+        let op = OperationRow {
+            status: "failed".into(),
+            failure_code: "risk_denied".into(),
+            settled_at: Some(now),
+            ..new_operation(&payment.id, "authorize", amount, key, &ctx.actor.principal(), "")
+        };
+        sql::insert_operation(&mut tx, store_id, &op).await?;
+        emit(&mut tx, store_id, "payment.failed", &payment).await?;
+        let answer = finish(app, &mut tx, store_id, &principal, idem, 402, &payment.id).await?;
+        tx.commit().await?;
+        app.wake_outbox();
+        return Ok(Outcome::Fresh((402, answer)));
+    }
     sql::insert(&mut tx, store_id, &payment).await?;
     let op = new_operation(&payment.id, "authorize", amount, key, &ctx.actor.principal(), "");
     sql::insert_operation(&mut tx, store_id, &op).await?;
@@ -556,10 +599,12 @@ async fn settle_authorization(
         }
         Ok(a) => a,
     };
-    // Capture on order: the funds are taken as soon as they are held.
+    // Capture on order: the funds are taken as soon as they are held,
+    // unless the order is on hold (a risk review, or staff paused it).
     let capture_now = matches!(answer, Authorization::Authorized { .. })
         && provider.holds_funds()
-        && app.config.payments.capture_on_order;
+        && app.config.payments.capture_on_order
+        && !order_on_hold(app, store_id, payment_id).await?;
     let captured = match (&answer, capture_now) {
         (Authorization::Authorized { provider_ref, .. }, true) => {
             provider.capture(&format!("{}.capture", op.id), provider_ref, op.amount).await.is_ok()
@@ -618,6 +663,12 @@ async fn settle_authorization(
     app.wake_outbox();
     app.wake_mail();
     Ok(Outcome::Fresh((status, answer)))
+}
+
+async fn order_on_hold(app: &App, store_id: &str, payment_id: &str) -> ServiceResult<bool> {
+    let p = sql::get(app.db.pool(), store_id, payment_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = order_sql::by_id(app.db.pool(), store_id, &p.order_id).await?.ok_or(ServiceError::NotFound)?;
+    Ok(order.status == OrderStatus::OnHold.as_str())
 }
 
 fn op_status(a: &Authorization) -> &'static str {
@@ -777,9 +828,20 @@ pub(super) async fn sync_order(app: &App, tx: &mut Tx, ctx: &Ctx, order_id: &str
     let to = rules::order_status(order.total, open, captured, refunded);
     let from = OrderPaymentStatus::parse(&order.payment_status).unwrap_or(OrderPaymentStatus::Unpaid);
     if to == from || (from == OrderPaymentStatus::Voided && to == OrderPaymentStatus::Unpaid) {
+        // Paid while on hold and resumed since: confirm it now.
+        if to == OrderPaymentStatus::Paid && order.status == OrderStatus::Placed.as_str() {
+            apply_move(app, tx, ctx, &order, OrderStatus::Confirmed, "paid", &ctx.actor.principal()).await?;
+            super::digital::deliver(app, tx, ctx, order_id).await?;
+        }
         return Ok(());
     }
-    if !order_sql::set_payment_status(tx, store_id, order_id, from.as_str(), to.as_str()).await? {
+    // Money held or taken ends the deadline for payment; an order left
+    // with nothing (a payment voided or failed) gets a fresh one, so it
+    // still expires if nobody pays.
+    let unpaid = matches!(to, OrderPaymentStatus::Unpaid | OrderPaymentStatus::Voided);
+    let reserved_until = (unpaid && order.status == OrderStatus::Placed.as_str())
+        .then(|| now_ms() + app.config.orders.reservation_minutes * 60_000);
+    if !order_sql::set_payment_status(tx, store_id, order_id, (from.as_str(), to.as_str()), reserved_until).await? {
         return Err(conflict("order_changed", "the order changed meanwhile"));
     }
     let actor = ctx.actor.principal();
@@ -912,6 +974,7 @@ pub async fn capture(
     input: MoneyRequest,
     idem: Option<&IdempotencyRequest>,
 ) -> ServiceResult<Outcome<(u16, Payment)>> {
+    ctx.actor.require(Permission::PaymentsManage)?;
     move_money(app, ctx, payment_id, "capture", input, idem).await
 }
 
@@ -925,11 +988,12 @@ pub async fn refund(
     input: MoneyRequest,
     idem: Option<&IdempotencyRequest>,
 ) -> ServiceResult<Outcome<(u16, Payment)>> {
+    ctx.actor.require(Permission::PaymentsManage)?;
     move_money(app, ctx, payment_id, "refund", input, idem).await
 }
 
 /// A capture or refund: reserved and recorded pending, sent to the
-/// provider, settled.
+/// provider, settled. The caller checked the actor may.
 async fn move_money(
     app: &App,
     ctx: &Ctx,
@@ -938,7 +1002,6 @@ async fn move_money(
     input: MoneyRequest,
     idem: Option<&IdempotencyRequest>,
 ) -> ServiceResult<Outcome<(u16, Payment)>> {
-    ctx.actor.require(Permission::PaymentsManage)?;
     let principal = ctx.actor.principal();
     let Started { payment, op } = match begin_operation(app, ctx, payment_id, kind, &input, idem, &principal).await? {
         Begun::Started(s) => *s,
@@ -1050,6 +1113,33 @@ async fn put_back(tx: &mut Tx, store_id: &str, p: &PaymentRow, amount: i64, now:
         _ => true,
     };
     if restored { Ok(()) } else { Err(ServiceError::Internal("a gift card refund exceeded the card's value".into())) }
+}
+
+/// Captures what an order's payments hold and have not taken: an order
+/// approved after a risk review (when the store captures on order), or
+/// one that ships (when it captures on fulfilment). The store's policy
+/// acts here, so the caller's own payment rights are not asked.
+pub(super) async fn capture_held(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<()> {
+    for p in sql::for_order(app.db.pool(), &ctx.store.id, order_id).await? {
+        let holds = app.payments.by_code(&p.provider).is_some_and(|x| x.holds_funds());
+        if gate(&p) == Gate::Open && holds && p.amount > p.captured + p.pending_capture {
+            let input = MoneyRequest { amount: None, note: "captured after risk review".into() };
+            move_money(app, ctx, &p.id, "capture", input, None).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Refunds all an order's payments took and still hold (an order rejected
+/// after a risk review).
+pub(super) async fn refund_taken(app: &App, ctx: &Ctx, order_id: &str, note: &str) -> ServiceResult<()> {
+    for p in sql::for_order(app.db.pool(), &ctx.store.id, order_id).await? {
+        if p.captured > p.refunded + p.pending_refund {
+            let input = MoneyRequest { amount: None, note: note.into() };
+            move_money(app, ctx, &p.id, "refund", input, None).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Staff release what is authorised and not captured. Accepts

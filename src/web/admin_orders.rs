@@ -31,6 +31,7 @@ use crate::services::order_edits::{self, EditLine, OrderEdit};
 use crate::services::orders::{self, NoteInput, Order, OrderSummary, StatusChange};
 use crate::services::payments::{self, MoneyRequest, Payment};
 use crate::services::returns::{self, ConditionInput, Decision, ReceiveInput, Return};
+use crate::services::risk::{self, RiskView, Verdict};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orders/{id}/payment-received", post(payment_received))
         .route("/admin/orders/{id}/payments/{payment}/{action}", post(payment_action))
         .route("/admin/orders/{id}/invoice", post(issue_invoice))
+        .route("/admin/orders/{id}/risk/{verdict}", post(risk_verdict))
         .route("/admin/invoices/{id}", get(invoice_page))
         .route("/admin/orders/{id}/downloads/renew", post(renew_links))
         .route("/admin/orders/{id}/edit", post(edit_order))
@@ -137,6 +139,8 @@ struct DetailPage {
     invoices: Vec<Invoice>,
     /// The order's journal lines (with `ledger.read`).
     journal: Vec<JournalLine>,
+    /// Risk assessments of its payment attempts (with `payments.read`).
+    risk: Vec<RiskView>,
 }
 
 impl DetailPage {
@@ -154,6 +158,10 @@ impl DetailPage {
 
     fn can_void(&self, p: &Payment) -> bool {
         matches!(p.status, PayStatus::Authorized | PayStatus::Awaiting | PayStatus::RequiresAction)
+    }
+
+    fn review_pending(&self) -> bool {
+        self.risk.iter().any(|r| r.review == "pending")
     }
 
     fn has_invoice(&self) -> bool {
@@ -212,14 +220,15 @@ async fn show(
         let payments = allowed(payments::for_order(app, &s.ctx, id, None).await)?;
         let invoices = allowed(invoices::of_order(app, &s.ctx, id, None).await)?;
         let journal = allowed(ledger::entries_for(app, &s.ctx, id).await)?;
+        let risk = allowed(risk::for_order(app, &s.ctx, id).await)?;
         let wants_location = can_ship || returns.iter().any(|r| r.status == ReturnStatus::Approved);
         let locations =
             if wants_location { inventory::locations(app, &s.ctx).await.unwrap_or_default() } else { Vec::new() };
-        Ok::<_, ServiceError>((order, pick, locations, returns, (payments, invoices, journal)))
+        Ok::<_, ServiceError>((order, pick, locations, returns, (payments, invoices, journal, risk)))
     }
     .await;
     match loaded {
-        Ok((order, pick, locations, returns, (payments, invoices, journal))) => {
+        Ok((order, pick, locations, returns, (payments, invoices, journal, risk))) => {
             let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::CONFLICT };
             let moves = moves(&order);
             let page = DetailPage {
@@ -237,6 +246,7 @@ async fn show(
                 payments,
                 invoices,
                 journal,
+                risk,
             };
             render(status, &page)
         }
@@ -460,6 +470,25 @@ async fn payment_action(
         _ => return failure(&shell, ServiceError::NotFound),
     };
     after(&state, shell, &s, &id, result.map(|_| ())).await
+}
+
+/// Staff's verdict on an order held for a risk review: `approve`, or
+/// `reject` (with `block` ticked to block the buyer).
+async fn risk_verdict(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path((id, verdict)): Path<(String, String)>,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let input = Verdict { note: form.get("note"), block: !form.get("block").is_empty() };
+    let result = match verdict.as_str() {
+        "approve" => risk::approve(&state.app, &s.ctx, &id, input).await,
+        "reject" => risk::reject(&state.app, &s.ctx, &id, input).await,
+        _ => return failure(&shell, ServiceError::NotFound),
+    };
+    after(&state, shell, &s, &id, result).await
 }
 
 async fn issue_invoice(

@@ -28,6 +28,7 @@ pub mod admin_forms;
 pub mod admin_inventory;
 pub mod admin_orders;
 pub mod admin_pricing;
+pub mod admin_risk;
 pub mod assets;
 pub mod cookies;
 pub mod pay;
@@ -66,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_checkout::routes())
         .merge(admin_inventory::routes())
         .merge(admin_orders::routes())
+        .merge(admin_risk::routes())
         .merge(shop::routes())
         .merge(pay::routes())
         .merge(admin_pricing::routes())

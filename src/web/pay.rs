@@ -43,6 +43,8 @@ struct PayForm {
     holder: String,
     #[serde(default)]
     gift_card_code: String,
+    #[serde(default)]
+    billing_country: String,
 }
 
 impl PayForm {
@@ -56,7 +58,8 @@ impl PayForm {
             holder: self.holder.trim().to_string(),
         });
         let gift_card_code = (self.method == "gift_card").then(|| self.gift_card_code.clone());
-        PaymentRequest { method: self.method.clone(), amount: None, card, gift_card_code }
+        let billing_country = Some(self.billing_country.trim()).filter(|c| !c.is_empty()).map(str::to_string);
+        PaymentRequest { method: self.method.clone(), amount: None, card, gift_card_code, billing_country }
     }
 }
 

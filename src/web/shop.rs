@@ -478,6 +478,8 @@ struct OrderPage {
     left: Money,
     /// Idempotency key for the pay form (a double click pays once).
     pay_key: String,
+    /// The signed-in buyer's store credit in the order's currency, if any.
+    credit: Option<Money>,
 }
 
 impl OrderPage {
@@ -600,14 +602,26 @@ pub(super) async fn show_order(
             if returnable { returns::exchange_choices(&state.app, &ctx, &order).await? } else { Default::default() };
         let payments = payments::for_order(&state.app, &ctx, id, token.as_deref()).await?;
         let left = payments::left_to_pay(&state.app, &ctx.store.id, id, order.totals.total.amount).await?;
-        Ok::<_, ServiceError>((order, returns, swaps, payments, left))
+        let mine = order.customer_id.is_some() && ctx.actor.customer_id().ok() == order.customer_id.as_deref();
+        let credit = if mine {
+            let currency = order.totals.total.currency;
+            crate::services::accounts::credit(&state.app, &ctx, None)
+                .await?
+                .into_iter()
+                .find(|b| b.currency == currency.code() && b.balance > 0)
+                .map(|b| Money::new(b.balance, currency))
+        } else {
+            None
+        };
+        Ok::<_, ServiceError>((order, returns, swaps, payments, left, credit))
     }
     .await;
     match loaded {
-        Ok((order, returns, swaps, payments, left)) => {
+        Ok((order, returns, swaps, payments, left, credit)) => {
             let (csrf, set) = csrf_token(headers, &shell);
             let left = Money::new(left, order.totals.total.currency);
-            let page = OrderPage { shell, order, returns, swaps, csrf, errors, payments, left, pay_key: new_csrf() };
+            let pay_key = new_csrf();
+            let page = OrderPage { shell, order, returns, swaps, csrf, errors, payments, left, pay_key, credit };
             with_cookies(render(status, &page), set)
         }
         Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),

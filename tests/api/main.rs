@@ -34,6 +34,7 @@ mod pricing;
 mod privacy;
 mod recovery;
 mod returns;
+mod risk;
 mod search;
 mod shop_pages;
 mod stores;

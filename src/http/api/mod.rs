@@ -17,6 +17,7 @@ pub mod media;
 pub mod orders;
 pub mod payments;
 pub mod pricing;
+pub mod risk;
 pub mod search;
 pub mod staff;
 pub mod stores;
@@ -63,6 +64,7 @@ use crate::services::Outcome;
         accounts::issue, accounts::list, accounts::balance, accounts::grant_credit, accounts::customer_credit, accounts::my_credit,
         payments::accounts, payments::statement, payments::trial_balance, payments::entries, payments::journal_csv, payments::provider_webhook, payments::import_statement, payments::bank_lines, payments::match_line,
         payments::issue_invoice, payments::order_invoices, payments::list_invoices, payments::get_invoice,
+        risk::settings, risk::put_settings, risk::recommended, risk::reviews, risk::order_risk, risk::approve, risk::reject, risk::blocks, risk::add_block, risk::remove_block,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
     components(schemas(super::error::Problem)),
@@ -82,6 +84,7 @@ use crate::services::Outcome;
         (name = "inventory", description = "Stock locations, levels, adjustments, transfers and the stock journal"),
         (name = "payments", description = "Paying orders (cards, transfers, cash on delivery, invoices); capture, void and refund"),
         (name = "invoices", description = "Invoices and credit notes: gap-free numbers, immutable, HTML and UBL 2.1"),
+        (name = "risk", description = "Fraud checks before payment: rules, scores, the review queue, blocked lists"),
         (name = "ledger", description = "The double-entry journal: balances, statements, trial balance, export"),
         (name = "webhooks", description = "Outgoing webhooks and the event log"),
     )
@@ -200,6 +203,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orders/{id}/payment-received", post(digital::payment_received))
         .route("/api/v1/orders/{id}/payments", get(payments::order_payments).post(payments::pay))
         .route("/api/v1/payments", get(payments::list))
+        .route("/api/v1/risk/settings", get(risk::settings).put(risk::put_settings))
+        .route("/api/v1/risk/settings/recommended", get(risk::recommended))
+        .route("/api/v1/risk/reviews", get(risk::reviews))
+        .route("/api/v1/risk/blocks", get(risk::blocks).post(risk::add_block))
+        .route("/api/v1/risk/blocks/{id}", axum::routing::delete(risk::remove_block))
+        .route("/api/v1/orders/{id}/risk", get(risk::order_risk))
+        .route("/api/v1/orders/{id}/risk/approve", post(risk::approve))
+        .route("/api/v1/orders/{id}/risk/reject", post(risk::reject))
         .route("/api/v1/payments/{id}", get(payments::get))
         .route("/api/v1/payments/{id}/challenge", post(payments::challenge))
         .route("/api/v1/payments/{id}/capture", post(payments::capture))
