@@ -617,6 +617,68 @@ async fn guest_pays_by_card_through_the_issuers_challenge() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_pays_part_with_store_credit_and_the_rest_by_card() {
+    if !browser_available() {
+        return;
+    }
+    let (app, owner) = shop_with_a_stove().await;
+    let ana = app.login("", "customer", "ana@customers.example").await;
+    let me: serde_json::Value = app.get("/api/v1/me", Some(&ana)).await.json().await.unwrap();
+    let grant = json!({"amount": 2000, "note": "sorry for the late parcel"});
+    let path = format!("/api/v1/customers/{}/store-credit", me["id"].as_str().unwrap());
+    assert_eq!(app.post_json(&path, Some(&owner), &grant).await.status(), 200);
+    let browser = open_browser().await;
+    let c = &browser.client;
+    c.goto(&app.url("/account/login")).await.unwrap();
+    fill(c, "input[name=email]", "ana@customers.example").await;
+    fill(c, "input[name=password]", DEMO_PASSWORD).await;
+    click_and_wait(c, "form.form button[type=submit]").await;
+    c.goto(&app.url("/p/camp-stove")).await.unwrap();
+    click_and_wait(c, "#add-to-cart button").await;
+    for (name, value) in [
+        ("email", "ana@customers.example"),
+        ("name", "Ana Lima"),
+        ("line1", "Hauptstr. 1"),
+        ("city", "Berlin"),
+        ("postal_code", "10115"),
+        ("country", "DE"),
+    ] {
+        fill(c, &format!("#contact-form input[name={name}]"), value).await;
+    }
+    click_and_wait(c, "#contact-form button[type=submit]").await;
+    click_and_wait(c, "#place-order button").await;
+    assert!(text_of(c, "#left-to-pay").await.contains("45.00"));
+    assert!(text_of(c, "#credit-balance").await.contains("20.00"));
+    // The credit pays what it can...
+    c.find(Locator::Css("#method-store-credit")).await.unwrap().click().await.unwrap();
+    click_and_wait(c, "#pay-submit").await;
+    assert!(text_of(c, "#left-to-pay").await.contains("25.00"), "the credit paid €20.00");
+    assert!(c.find(Locator::Css("#credit-balance")).await.is_err(), "no credit left to offer");
+    // ...and a card the rest.
+    for (name, value) in
+        [("card_number", "4242 4242 4242 4242"), ("exp_month", "12"), ("exp_year", "2034"), ("cvc", "123")]
+    {
+        fill(c, &format!("#pay-form input[name={name}]"), value).await;
+    }
+    click_and_wait(c, "#pay-submit").await;
+    let methods: Vec<String> = {
+        let mut out = Vec::new();
+        for e in c.find_all(Locator::Css(".payment")).await.unwrap() {
+            out.push(e.attr("data-method").await.unwrap().unwrap_or_default());
+        }
+        out
+    };
+    assert_eq!(methods, vec!["store_credit", "test_card"]);
+    assert!(text_of(c, "#order-status").await.to_lowercase().contains("confirmed"), "paid in full");
+    assert!(c.find(Locator::Css("#pay-form")).await.is_err(), "nothing left to pay");
+    screenshot(c, "pay-credit-and-card").await;
+    let credit: serde_json::Value = app.get("/api/v1/me/store-credit", Some(&ana)).await.json().await.unwrap();
+    assert_eq!(credit, json!([{"currency": "EUR", "balance": 0}]));
+    browser.client.clone().close().await.unwrap();
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_refunds_part_of_an_order_and_sees_the_ledger_and_a_credit_note() {
     if !browser_available() {
         return;
