@@ -298,6 +298,16 @@ impl TestApp {
     }
 
     pub fn oxcart_cli_env(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        let mut cmd = self.oxcart_command(env);
+        cmd.args(args).output().expect("run oxcart")
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// The `oxcart` binary set up for this app's database, data folder and keys.
+    pub fn oxcart_command(&self, env: &[(&str, &str)]) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_oxcart"));
         for (k, _) in std::env::vars() {
             if k.starts_with("OXCART_") {
@@ -318,7 +328,7 @@ impl TestApp {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.args(args).output().expect("run oxcart")
+        cmd
     }
 
     /// Runs raw SQL on the test database (to play an attacker with database access).

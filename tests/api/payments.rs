@@ -19,7 +19,7 @@ crate::on_both_databases!(
     a_bank_transfer_waits_until_staff_record_the_money,
     only_the_buyer_and_payment_staff_reach_a_payment,
     cancelling_an_unpaid_order_reverses_its_sale,
-    card_numbers_never_reach_the_database,
+    card_numbers_never_reach_the_database_or_the_logs,
     a_gift_card_pays_part_and_a_card_the_rest,
     concurrent_redemptions_never_overspend_a_gift_card,
     store_credit_is_granted_spent_and_refunded,
@@ -545,7 +545,7 @@ async fn cancelling_an_unpaid_order_reverses_its_sale(b: Backend) {
     app.stop().await;
 }
 
-async fn card_numbers_never_reach_the_database(b: Backend) {
+async fn card_numbers_never_reach_the_database_or_the_logs(b: Backend) {
     let app = spawn_with(b, |c| c.payments.capture_on_order = false).await;
     shop(&app).await;
     let (order, token, _) = guest_order(&app, 1).await;
@@ -556,6 +556,46 @@ async fn card_numbers_never_reach_the_database(b: Backend) {
     assert!(!res.text().await.unwrap().contains(pan), "the problem does not repeat the number");
     let res = pay(&app, &order, &token, &json!({"method": "test_card", "card": card(pan)}), Some("k")).await;
     assert_eq!(res.status(), 201);
+
+    // The real server binary, logging at debug level, takes a payment
+    // (and a malformed one): its output never holds the number or code.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = app.data_dir().join("server.log");
+    let search_dir = app.data_dir().join("search-of-logged-node").display().to_string();
+    let out = std::fs::File::create(&log).unwrap();
+    let mut server = app
+        .oxcart_command(&[("OXCART_LOG", "debug"), ("OXCART_SEARCH__DIR", &search_dir)])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .expect("start oxcart serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..200 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server started: {}", std::fs::read_to_string(&log).unwrap_or_default());
+    let (order2, token2, _) = guest_order(&app, 1).await;
+    let path = format!("{base}/api/v1/orders/{order2}/payments");
+    let bad = json!({"method": "test_card", "card": {"number": pan, "exp_month": 13, "exp_year": 2030, "cvc": "7319"}});
+    let res = client.post(&path).header("order-token", &token2).json(&bad).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    let mut good = json!({"method": "test_card", "card": card(pan)});
+    good["card"]["cvc"] = json!("7319");
+    let res = client.post(&path).header("order-token", &token2).json(&good).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("/payments"), "the server logged the requests: {logged}");
+    assert!(!logged.contains(pan) && !logged.contains("\"7319\""), "no card number or code in the logs: {logged}");
+
     let raw = app.raw_database().await;
     assert!(!raw.windows(pan.len()).any(|w| w == pan.as_bytes()), "no card number in the database");
     assert!(raw.windows(4).any(|w| w == b"5556"), "the last four digits are kept");
