@@ -346,3 +346,22 @@ pub async fn verify(pool: &sqlx::AnyPool, store_id: &str) -> Result<Findings, sq
     }
     Ok(f)
 }
+
+/// One account's kept totals (debits, credits), read in a transaction
+/// (after a posting, to refuse one that overdraws it).
+pub async fn totals_in(tx: &mut Tx, store_id: &str, account: &str, currency: &str) -> Result<(i64, i64), sqlx::Error> {
+    let row = tx
+        .fetch_optional(
+            sqlx::query(
+                "SELECT debits, credits FROM ledger_balances WHERE store_id = $1 AND account = $2 AND currency = $3",
+            )
+            .bind(store_id)
+            .bind(account)
+            .bind(currency),
+        )
+        .await?;
+    match row {
+        Some(r) => Ok((r.try_get("debits")?, r.try_get("credits")?)),
+        None => Ok((0, 0)),
+    }
+}

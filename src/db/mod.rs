@@ -35,6 +35,7 @@ pub mod outbox;
 pub mod payments;
 pub mod pricing;
 pub mod rate_limits;
+pub mod reports;
 pub mod returns;
 pub mod risk;
 pub mod roles;

@@ -128,6 +128,20 @@ pub async fn list(
     rows.iter().map(payment).collect()
 }
 
+/// A party's (a customer's) payments, newest first.
+pub async fn of_party(
+    pool: &sqlx::AnyPool,
+    store_id: &str,
+    party: &str,
+    limit: i64,
+) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payments WHERE store_id = $1 AND party = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(party).bind(limit).fetch_all(pool).await?;
+    rows.iter().map(payment).collect()
+}
+
 /// A gate move: from the gate the caller saw to another, with the
 /// provider's reference and the details when they change.
 pub struct GateMove<'a> {

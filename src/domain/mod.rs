@@ -21,6 +21,7 @@ pub mod payments;
 pub mod pricing;
 pub mod promotions;
 pub mod quote;
+pub mod reports;
 pub mod returns;
 pub mod richtext;
 pub mod risk;

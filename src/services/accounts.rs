@@ -200,7 +200,7 @@ pub async fn issue_gift_card(
     Ok(Outcome::Fresh(answer))
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeInput {
     pub code: String,
@@ -337,4 +337,60 @@ pub async fn credit(app: &App, ctx: &Ctx, customer_id: Option<&str>) -> ServiceR
         None => ctx.actor.customer_id()?.to_string(),
     };
     Ok(balances(sql::credit_of(app.db.pool(), store_id, &id).await?))
+}
+
+/// A customer tops up their store credit with a gift card: all that is
+/// left on the card moves to their balance (one transaction; the card is
+/// spent by a conditional update, so it tops up once however often it is
+/// sent). Accepts `Idempotency-Key`.
+pub async fn top_up_with_gift_card(
+    app: &App,
+    ctx: &Ctx,
+    input: CodeInput,
+    idem: Option<&IdempotencyRequest>,
+) -> ServiceResult<Outcome<Vec<CreditBalance>>> {
+    let customer = ctx.actor.customer_id()?.to_string();
+    let store_id = &ctx.store.id;
+    let unknown = || ServiceError::Conflict { code: "unknown_gift_card", message: "no gift card has this code".into() };
+    let card = find_card(app, store_id, &input.code).await.map_err(|e| match e {
+        ServiceError::NotFound => unknown(),
+        other => other,
+    })?;
+    let mut tx = app.db.begin().await?;
+    if let Begin::Replay { status, body } = idempotency::claim(app, &mut tx, ctx, idem).await? {
+        return Ok(Outcome::Replayed { status, body });
+    }
+    let now = now_ms();
+    let card = sql::gift_card_in(&mut tx, store_id, &card.id).await?.ok_or_else(unknown)?;
+    if card.disabled || card.expires_at.is_some_and(|t| t <= now) {
+        return Err(ServiceError::Conflict { code: "gift_card_expired", message: "the gift card has expired".into() });
+    }
+    let amount = card.balance;
+    if amount <= 0 || !sql::spend_gift_card(&mut tx, store_id, &card.id, amount, now).await? {
+        return Err(ServiceError::Conflict {
+            code: "gift_card_empty",
+            message: "the gift card has nothing left".into(),
+        });
+    }
+    sql::add_credit(&mut tx, store_id, &customer, &card.currency, amount, now).await?;
+    let currency = Currency::parse(&card.currency).unwrap_or(Currency::EUR);
+    let entry = EntryBuilder::new()
+        .debit(Account::GiftCards.of(&card.id), currency, amount)
+        .credit(Account::StoreCredit.of(&customer), currency, amount)
+        .build()
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let memo = format!("gift card ···· {} added", card.last4);
+    ledger::post(&mut tx, store_id, "store_credit_topped_up", &customer, &memo, &ctx.actor.principal(), &entry).await?;
+    outbox::emit(
+        &mut tx,
+        store_id,
+        "store_credit.topped_up",
+        json!({ "customer_id": customer, "gift_card_id": card.id, "amount": amount, "currency": card.currency }),
+    )
+    .await?;
+    let answer = balances(sql::credit_in(&mut tx, store_id, &customer).await?);
+    idempotency::complete(app, &mut tx, ctx, idem, 200, &answer).await?;
+    tx.commit().await?;
+    app.wake_outbox();
+    Ok(Outcome::Fresh(answer))
 }

@@ -170,6 +170,26 @@ pub async fn statement(
     limit: Option<i64>,
 ) -> ServiceResult<Statement> {
     ctx.actor.require(Permission::LedgerRead)?;
+    statement_of(app, &ctx.store.id, account, currency, before, limit).await
+}
+
+/// A customer's own store credit statement in a currency (empty when
+/// they never had any).
+pub async fn my_credit_statement(app: &App, ctx: &Ctx, currency: &str) -> ServiceResult<Statement> {
+    let customer = ctx.actor.customer_id()?;
+    let account = crate::domain::ledger::Account::StoreCredit.of(customer).key();
+    statement_of(app, &ctx.store.id, &account, currency, None, Some(50)).await
+}
+
+/// An account's statement page; the caller checked who may read it.
+async fn statement_of(
+    app: &App,
+    store_id: &str,
+    account: &str,
+    currency: &str,
+    before: Option<&str>,
+    limit: Option<i64>,
+) -> ServiceResult<Statement> {
     let account_ref = AccountRef::parse(account).ok_or(ServiceError::NotFound)?;
     let currency = Currency::parse(currency).ok_or(ServiceError::NotFound)?;
     let before = match before {
@@ -182,7 +202,6 @@ pub async fn statement(
         })?),
         None => None,
     };
-    let store_id = &ctx.store.id;
     let pool = app.db.pool();
     let kept = sql::balance_of(pool, store_id, account, currency.code()).await?.ok_or(ServiceError::NotFound)?;
     let kind = account_ref.account.kind();

@@ -1446,6 +1446,13 @@ pub async fn provider_webhook(
 }
 
 /// One payment with its timeline, for staff.
+/// A signed-in customer's own payments, newest first (no timelines).
+pub async fn mine(app: &App, ctx: &Ctx) -> ServiceResult<Vec<Payment>> {
+    let customer = ctx.actor.customer_id()?;
+    let rows = sql::of_party(app.db.pool(), &ctx.store.id, customer, 50).await?;
+    Ok(rows.into_iter().map(|p| view(p, Vec::new())).collect())
+}
+
 pub async fn get(app: &App, ctx: &Ctx, payment_id: &str) -> ServiceResult<Payment> {
     ctx.actor.require(Permission::PaymentsRead)?;
     let store_id = &ctx.store.id;

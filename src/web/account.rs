@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/account/addresses/{id}", post(address_update))
         .route("/account/addresses/{id}/delete", post(address_delete))
         .route("/account/export", get(export))
+        .route("/account/gift-card", post(gift_card_check))
+        .route("/account/store-credit/top-up", post(top_up))
         .route("/account/erasure", post(erasure))
         .route("/account/verify", get(verify_form).post(verify_submit))
         .route("/account/reset", get(reset_form).post(reset_request))
@@ -310,11 +312,23 @@ struct HomePage {
     /// The address form being corrected after a failed save.
     draft: Option<Address>,
     orders: Vec<crate::services::orders::OrderSummary>,
+    /// Store credit per currency, with its latest movements.
+    credit: Vec<crate::services::ledger::Statement>,
+    payments: Vec<crate::services::payments::Payment>,
+    /// The answer to a gift card balance check.
+    gift_card: Option<String>,
 }
 
 impl HomePage {
     fn money(&self, m: &crate::domain::money::Money) -> String {
         crate::i18n::format_money(self.shell.lang, *m)
+    }
+
+    fn minor(&self, amount: &i64, currency: &str) -> String {
+        match crate::domain::money::Currency::parse(currency) {
+            Some(c) => crate::i18n::format_money(self.shell.lang, crate::domain::money::Money::new(*amount, c)),
+            None => format!("{amount} {currency}"),
+        }
     }
 
     fn day(&self, at: &i64) -> String {
@@ -335,6 +349,61 @@ async fn home(State(state): State<AppState>, shell: Shell, headers: HeaderMap, Q
     account_page(&state, shell, s, StatusCode::OK, notice, vec![], None).await
 }
 
+#[derive(Deserialize)]
+struct GiftCardForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    code: String,
+}
+
+/// Adds a gift card's balance to the customer's store credit.
+async fn top_up(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    PageForm(form): PageForm<GiftCardForm>,
+) -> Response {
+    let s = match form_session(&state, &shell, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    let input = crate::services::accounts::CodeInput { code: form.code };
+    match crate::services::accounts::top_up_with_gift_card(&state.app, &s.ctx, input, None).await {
+        Ok(_) => saved(&shell),
+        Err(e) => {
+            let text = match e {
+                crate::services::ServiceError::Conflict { message, .. } => message,
+                _ => shell.t("account.gift_card_unknown").to_string(),
+            };
+            account_page_with(&state, shell, s, StatusCode::UNPROCESSABLE_ENTITY, None, vec![], None, Some(text)).await
+        }
+    }
+}
+
+/// Checks a gift card's balance by its code, shown on the account page.
+async fn gift_card_check(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    PageForm(form): PageForm<GiftCardForm>,
+) -> Response {
+    let s = match form_session(&state, &shell, &headers, &form.csrf).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    let input = crate::services::accounts::CodeInput { code: form.code };
+    let (status, text) = match crate::services::accounts::gift_card_balance(&state.app, &s.ctx, input).await {
+        Ok(b) => {
+            let money = crate::domain::money::Currency::parse(&b.currency)
+                .map(|c| crate::i18n::format_money(shell.lang, crate::domain::money::Money::new(b.balance, c)))
+                .unwrap_or_default();
+            (StatusCode::OK, format!("{}: {money}", shell.t("account.gift_card_balance")))
+        }
+        Err(_) => (StatusCode::UNPROCESSABLE_ENTITY, shell.t("account.gift_card_unknown").to_string()),
+    };
+    account_page_with(&state, shell, s, status, None, vec![], None, Some(text)).await
+}
+
 async fn account_page(
     state: &AppState,
     shell: Shell,
@@ -343,6 +412,20 @@ async fn account_page(
     notice: Option<&'static str>,
     errors: Vec<FieldError>,
     draft: Option<Address>,
+) -> Response {
+    account_page_with(state, shell, s, status, notice, errors, draft, None).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn account_page_with(
+    state: &AppState,
+    shell: Shell,
+    s: CustomerSession,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    errors: Vec<FieldError>,
+    draft: Option<Address>,
+    gift_card: Option<String>,
 ) -> Response {
     let me = match customers::me(&state.app, &s.ctx).await {
         Ok(me) => me,
@@ -357,7 +440,16 @@ async fn account_page(
     .await
     .map(|p| p.items)
     .unwrap_or_default();
-    render(status, &HomePage { shell, csrf: s.csrf, me, addresses, notice, errors, draft, orders })
+    let mut credit = Vec::new();
+    for b in crate::services::accounts::credit(&state.app, &s.ctx, None).await.unwrap_or_default() {
+        if let Ok(st) = crate::services::ledger::my_credit_statement(&state.app, &s.ctx, &b.currency).await {
+            credit.push(st);
+        }
+    }
+    let payments = crate::services::payments::mine(&state.app, &s.ctx).await.unwrap_or_default();
+    let page =
+        HomePage { shell, csrf: s.csrf, me, addresses, notice, errors, draft, orders, credit, payments, gift_card };
+    render(status, &page)
 }
 
 fn saved(shell: &Shell) -> Response {

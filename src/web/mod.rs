@@ -26,6 +26,7 @@ pub mod admin_digital;
 pub mod admin_drafts;
 pub mod admin_forms;
 pub mod admin_inventory;
+pub mod admin_money;
 pub mod admin_orders;
 pub mod admin_pricing;
 pub mod admin_risk;
@@ -68,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_inventory::routes())
         .merge(admin_orders::routes())
         .merge(admin_risk::routes())
+        .merge(admin_money::routes())
         .merge(shop::routes())
         .merge(pay::routes())
         .merge(admin_pricing::routes())

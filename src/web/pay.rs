@@ -22,6 +22,31 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/orders/{id}/pay", post(pay))
         .route("/orders/{id}/payments/{payment}/challenge", post(challenge))
+        .route("/orders/{id}/invoices/{invoice}", axum::routing::get(invoice))
+}
+
+/// An invoice or credit note of the order, printable (its buyer only).
+async fn invoice(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    Path((id, invoice)): Path<(String, String)>,
+) -> Response {
+    let ctx = visitor(&state, &shell, &headers).await;
+    let token = order_token(&headers, &id);
+    let app = &state.app;
+    match crate::services::invoices::get(app, &ctx, &invoice, token.as_deref()).await {
+        Ok(i) if i.order_id == id => match crate::services::invoices::html(app, &ctx, &invoice, token.as_deref()).await
+        {
+            Ok(html) => ([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+            Err(_) => error_page(shell, StatusCode::INTERNAL_SERVER_ERROR),
+        },
+        Ok(_) | Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),
+        Err(e) => {
+            tracing::error!(error = %e, "invoice page failed");
+            error_page(shell, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -480,6 +480,8 @@ struct OrderPage {
     pay_key: String,
     /// The signed-in buyer's store credit in the order's currency, if any.
     credit: Option<Money>,
+    /// Its invoice and credit notes, to print or download.
+    invoices: Vec<crate::services::invoices::Invoice>,
 }
 
 impl OrderPage {
@@ -613,15 +615,17 @@ pub(super) async fn show_order(
         } else {
             None
         };
-        Ok::<_, ServiceError>((order, returns, swaps, payments, left, credit))
+        let invoices = crate::services::invoices::of_order(&state.app, &ctx, id, token.as_deref()).await?;
+        Ok::<_, ServiceError>((order, returns, swaps, payments, left, (credit, invoices)))
     }
     .await;
     match loaded {
-        Ok((order, returns, swaps, payments, left, credit)) => {
+        Ok((order, returns, swaps, payments, left, (credit, invoices))) => {
             let (csrf, set) = csrf_token(headers, &shell);
             let left = Money::new(left, order.totals.total.currency);
             let pay_key = new_csrf();
-            let page = OrderPage { shell, order, returns, swaps, csrf, errors, payments, left, pay_key, credit };
+            let page =
+                OrderPage { shell, order, returns, swaps, csrf, errors, payments, left, pay_key, credit, invoices };
             with_cookies(render(status, &page), set)
         }
         Err(ServiceError::NotFound) => error_page(shell, StatusCode::NOT_FOUND),

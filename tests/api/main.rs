@@ -7,6 +7,7 @@ mod access;
 mod account_pages;
 mod admin_catalog;
 mod admin_pages;
+mod books;
 mod cached_reads;
 mod catalog;
 mod catalog_csv;

@@ -602,7 +602,7 @@ async fn card_numbers_never_reach_the_database_or_the_logs(b: Backend) {
     app.stop().await;
 }
 
-async fn issue_card(app: &TestApp, owner: &str, amount: i64, extra: Value) -> (String, String) {
+pub(crate) async fn issue_card(app: &TestApp, owner: &str, amount: i64, extra: Value) -> (String, String) {
     let mut body = json!({"amount": amount, "origin": "sold"});
     body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
     let res = staff_post(app, owner, "/api/v1/gift-cards", &body, None).await;
@@ -699,7 +699,7 @@ async fn concurrent_redemptions_never_overspend_a_gift_card(b: Backend) {
     app.stop().await;
 }
 
-async fn customer_order(app: &TestApp, customer: &str) -> (String, i64) {
+pub(crate) async fn customer_order(app: &TestApp, customer: &str) -> (String, i64) {
     let res = app.client.post(app.url("/api/v1/carts")).bearer_auth(customer).json(&json!({})).send().await.unwrap();
     let cart: Value = res.json().await.unwrap();
     let id = cart["cart"]["id"].as_str().unwrap().to_string();
@@ -730,7 +730,7 @@ async fn customer_order(app: &TestApp, customer: &str) -> (String, i64) {
     (order["id"].as_str().unwrap().to_string(), order["totals"]["total"]["amount"].as_i64().unwrap())
 }
 
-async fn sign_up(app: &TestApp, email: &str) -> (String, String) {
+pub(crate) async fn sign_up(app: &TestApp, email: &str) -> (String, String) {
     let body = json!({"email": email, "password": crate::helpers::DEMO_PASSWORD, "display_name": "Buyer"});
     let res = app.post_json("/api/v1/customers", None, &body).await;
     assert_eq!(res.status(), 201);

@@ -90,3 +90,49 @@ pub async fn my_credit(
 ) -> Result<Json<Vec<CreditBalance>>, ApiError> {
     Ok(Json(accounts::credit(&state.app, &ctx, None).await?))
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct CurrencyQuery {
+    /// ISO 4217; the store's currency by default.
+    pub currency: Option<String>,
+}
+
+/// The signed-in customer's store credit statement (newest first, with the
+/// balance after each line).
+#[utoipa::path(get, path = "/api/v1/me/store-credit/statement", tag = "payments", params(CurrencyQuery),
+    responses((status = 200, body = crate::services::ledger::Statement), (status = 401, body = Problem),
+        (status = 404, body = Problem, description = "No store credit in this currency")))]
+pub async fn my_credit_statement(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Query(q): Query<CurrencyQuery>,
+) -> Result<Json<crate::services::ledger::Statement>, ApiError> {
+    let currency = q.currency.unwrap_or_else(|| ctx.store.currency.clone());
+    Ok(Json(crate::services::ledger::my_credit_statement(&state.app, &ctx, &currency).await?))
+}
+
+/// The signed-in customer's payments, newest first.
+#[utoipa::path(get, path = "/api/v1/me/payments", tag = "payments",
+    responses((status = 200, body = [crate::services::payments::Payment]), (status = 401, body = Problem)))]
+pub async fn my_payments(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+) -> Result<Json<Vec<crate::services::payments::Payment>>, ApiError> {
+    Ok(Json(crate::services::payments::mine(&state.app, &ctx).await?))
+}
+
+/// Adds all that is left on a gift card to the signed-in customer's store
+/// credit. Accepts `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/me/store-credit/top-up", tag = "payments", request_body = CodeInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    responses((status = 200, body = [CreditBalance]), (status = 401, body = Problem),
+        (status = 409, body = Problem, description = "`unknown_gift_card`, `gift_card_empty`, `gift_card_expired`")))]
+pub async fn top_up(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(input): ApiJson<CodeInput>,
+) -> Result<Response, ApiError> {
+    let idem = key.map(|k| IdempotencyRequest::new(k, "store_credit.top_up", &input));
+    Ok(respond(StatusCode::OK, accounts::top_up_with_gift_card(&state.app, &ctx, input, idem.as_ref()).await?))
+}

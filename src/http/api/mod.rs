@@ -6,6 +6,7 @@ pub mod account;
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod books;
 pub mod catalog;
 pub mod checkout_rules;
 pub mod customers;
@@ -61,9 +62,10 @@ use crate::services::Outcome;
         digital::add_file, digital::files, digital::remove_file, digital::key_stock, digital::add_keys, digital::payment_received, digital::renew_links,
         media::upload, media::list, media::reorder, media::update, media::delete,
         payments::pay, payments::order_payments, payments::challenge, payments::list, payments::get, payments::capture, payments::refund, payments::void,
-        accounts::issue, accounts::list, accounts::balance, accounts::grant_credit, accounts::customer_credit, accounts::my_credit,
+        accounts::issue, accounts::list, accounts::balance, accounts::grant_credit, accounts::customer_credit, accounts::my_credit, accounts::my_credit_statement, accounts::my_payments, accounts::top_up,
         payments::accounts, payments::statement, payments::trial_balance, payments::entries, payments::journal_csv, payments::provider_webhook, payments::import_statement, payments::bank_lines, payments::match_line,
         payments::issue_invoice, payments::order_invoices, payments::list_invoices, payments::get_invoice,
+        books::ageing, books::payments_by_day, books::payout, books::write_off,
         risk::settings, risk::put_settings, risk::recommended, risk::reviews, risk::order_risk, risk::approve, risk::reject, risk::blocks, risk::add_block, risk::remove_block,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
@@ -203,6 +205,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orders/{id}/payment-received", post(digital::payment_received))
         .route("/api/v1/orders/{id}/payments", get(payments::order_payments).post(payments::pay))
         .route("/api/v1/payments", get(payments::list))
+        .route("/api/v1/reports/receivables-ageing", get(books::ageing))
+        .route("/api/v1/reports/payments-by-day", get(books::payments_by_day))
+        .route("/api/v1/ledger/payouts", post(books::payout))
+        .route("/api/v1/orders/{id}/write-off", post(books::write_off))
         .route("/api/v1/risk/settings", get(risk::settings).put(risk::put_settings))
         .route("/api/v1/risk/settings/recommended", get(risk::recommended))
         .route("/api/v1/risk/reviews", get(risk::reviews))
@@ -220,6 +226,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/gift-cards/balance", post(accounts::balance))
         .route("/api/v1/customers/{id}/store-credit", get(accounts::customer_credit).post(accounts::grant_credit))
         .route("/api/v1/me/store-credit", get(accounts::my_credit))
+        .route("/api/v1/me/store-credit/statement", get(accounts::my_credit_statement))
+        .route("/api/v1/me/payments", get(accounts::my_payments))
+        .route("/api/v1/me/store-credit/top-up", post(accounts::top_up))
         .route("/api/v1/providers/{provider}/webhooks", post(payments::provider_webhook))
         .route("/api/v1/bank-statements", post(payments::import_statement))
         .route("/api/v1/orders/{id}/invoice", post(payments::issue_invoice))

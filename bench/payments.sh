@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Payments and the ledger on embedded SQLite (or PostgreSQL when
+# OXCART_DATABASE_URL is set: use an empty database).
+# 1. Card payments under load (examples/payments_load.rs): CLIENTS guests
+#    each pay their own order a cent at a time for SECONDS; every payment is
+#    authorised, captured, posted to the journal and durable before its answer.
+# 2. The journal filled to ENTRIES more entries (2 lines each, one account
+#    gets a line of every entry; examples/ledger_fill.rs), then: the
+#    balances, a statement's first page and a page deep into it, the trial
+#    balance, each read 20 times over HTTP (curl time_total), and
+#    `oxcart ledger verify` over the whole journal.
+# Usage: bash bench/payments.sh [SECONDS] [CLIENTS] [ENTRIES]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-10}"; clients="${2:-32}"; entries="${3:-1000000}"
+cargo build --release -q
+cargo build --release -q --example payments_load --example ledger_fill
+bin=target/release/oxcart
+work=$(mktemp -d)
+pid=
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+port=18083
+base="http://127.0.0.1:$port"
+if [ -n "${OXCART_DATABASE_URL:-}" ]; then
+  export OXCART_SECURITY__KEYS__K1=$(head -c 32 /dev/urandom | base64) OXCART_SECURITY__ACTIVE_KEY=k1
+  export OXCART_SECURITY__INDEX_KEY=$(head -c 32 /dev/urandom | base64)
+fi
+db=sqlite; [ -n "${OXCART_DATABASE_URL:-}" ] && db=postgresql
+echo "machine: $(nproc) cores, $(uname -r); date: $(date -u +%Y-%m-%d); database: $db"
+"$bin" --data-dir "$work/data" demo >/dev/null
+start() {
+  "$bin" --data-dir "$work/data" serve --listen 127.0.0.1:$port >>"$work/server.log" 2>&1 &
+  pid=$!
+  until curl -sf -o /dev/null "$base/healthz"; do sleep 0.05; done
+}
+start
+target/release/examples/payments_load "$base" "$secs" "$clients"
+kill $pid; wait $pid 2>/dev/null || true
+"$bin" --data-dir "$work/data" ledger verify | grep -v '^foodbank'
+
+target/release/examples/ledger_fill "$work/data" "$entries" | tail -1
+start
+token=$(curl -sf -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"email":"admin@outfitters.example","password":"oxcart-demo-2026","audience":"staff"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+lines=$(curl -sf -H "authorization: Bearer $token" "$base/api/v1/ledger/accounts" \
+  | grep -o '"account":"clearing:test_card"[^}]*' | grep -o '"lines":[0-9]*' || true)
+echo "clearing:test_card: $lines"
+timed() { # name url: 20 reads, prints min / median / max of time_total in ms
+  local name=$1 url=$2 t=()
+  for _ in $(seq 20); do
+    t+=("$(curl -sf -o /dev/null -w '%{time_total}' -H "authorization: Bearer $token" "$url")")
+  done
+  printf '%s\n' "${t[@]}" | sort -n | awk -v n="$name" '{a[NR]=$1*1000} END {printf "%s: min %.1f ms, median %.1f ms, max %.1f ms\n", n, a[1], a[int((NR+1)/2)], a[NR]}'
+}
+timed "balances (all accounts)" "$base/api/v1/ledger/accounts"
+timed "statement, first 50 lines" "$base/api/v1/ledger/accounts/clearing:test_card/statement?currency=EUR&limit=50"
+deep=$(curl -sf -H "authorization: Bearer $token" \
+  "$base/api/v1/ledger/accounts/clearing:test_card/statement?currency=EUR&limit=500" | grep -o '"next":"[^"]*"' | cut -d'"' -f4)
+timed "statement, 50 lines after the newest 500" "$base/api/v1/ledger/accounts/clearing:test_card/statement?currency=EUR&limit=50&before=$deep"
+timed "trial balance" "$base/api/v1/ledger/trial-balance"
+kill $pid; wait $pid 2>/dev/null || true
+"$bin" --data-dir "$work/data" ledger verify | grep -v '^foodbank'
