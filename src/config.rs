@@ -42,7 +42,8 @@ pub struct Config {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PaymentsConfig {
     /// Capture card payments as soon as they are authorised (`true`), or
-    /// hold the funds until staff capture them (on shipping, say).
+    /// hold the funds until the order ships (its first shipment captures
+    /// them) or staff capture them.
     pub capture_on_order: bool,
     /// The secret (`whsec_…`) the test card processor signs its webhooks
     /// with; its webhooks are refused while unset.
@@ -51,6 +52,14 @@ pub struct PaymentsConfig {
     /// How far a provider webhook's timestamp may be from now, in seconds.
     #[serde(default = "default_webhook_tolerance")]
     pub webhook_tolerance_secs: i64,
+    /// A payment operation still pending after this many seconds (its
+    /// answer was lost and no retry came) is completed by the reconciler.
+    #[serde(default = "default_reconcile_after")]
+    pub reconcile_after_secs: i64,
+}
+
+fn default_reconcile_after() -> i64 {
+    120
 }
 
 fn default_webhook_tolerance() -> i64 {
@@ -63,6 +72,7 @@ impl Default for PaymentsConfig {
             capture_on_order: true,
             test_card_webhook_secret: None,
             webhook_tolerance_secs: default_webhook_tolerance(),
+            reconcile_after_secs: default_reconcile_after(),
         }
     }
 }

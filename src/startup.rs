@@ -109,6 +109,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
     let search_task = tokio::spawn(workers::search::run(app.clone(), shutdown_rx.clone()));
     let jobs_task = tokio::spawn(workers::jobs::run(app.clone(), shutdown_rx.clone()));
     let reservations_task = tokio::spawn(workers::reservations::run(app.clone(), shutdown_rx.clone()));
+    let payments_task = tokio::spawn(workers::payments::run(app.clone(), shutdown_rx.clone()));
     let memory_task = tokio::spawn(workers::memory::run(shutdown_rx.clone()));
 
     let state = AppState { app: app.clone(), metrics: metrics_handle() };
@@ -128,6 +129,7 @@ pub async fn start(app: App) -> anyhow::Result<Server> {
         let _ = housekeeping_task.await;
         let _ = search_task.await;
         let _ = jobs_task.await;
+        let _ = payments_task.await;
         let _ = reservations_task.await;
         let _ = memory_task.await;
         db.close().await;

@@ -251,6 +251,20 @@ pub async fn journal_page(
     rows.iter().map(line_row).collect()
 }
 
+/// The newest journal entries' lines (the latest `entries` entries, newest
+/// first, each entry's lines in order).
+pub async fn recent(pool: &sqlx::AnyPool, store_id: &str, entries: i64) -> Result<Vec<LineRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {LINE_COLUMNS} FROM journal_lines l
+         JOIN journal_entries e ON e.store_id = l.store_id AND e.id = l.entry_id
+         WHERE l.store_id = $1 AND l.entry_id IN
+             (SELECT id FROM journal_entries WHERE store_id = $1 ORDER BY posted_at DESC, id DESC LIMIT $2)
+         ORDER BY e.posted_at DESC, l.entry_id DESC, l.line_no"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id).bind(entries).fetch_all(pool).await?;
+    rows.iter().map(line_row).collect()
+}
+
 /// The lines of the entries recording `reference`, in posting order.
 pub async fn entries_for(pool: &sqlx::AnyPool, store_id: &str, reference: &str) -> Result<Vec<LineRow>, sqlx::Error> {
     let sql = format!(

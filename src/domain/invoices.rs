@@ -48,6 +48,10 @@ pub struct Party {
     /// ISO 3166-1 alpha-2.
     #[serde(default)]
     pub country: String,
+    /// A national tax number (the seller's, where the law asks for it
+    /// beside or instead of the VAT id, e.g. the German Steuernummer).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tax_number: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -95,6 +99,127 @@ pub struct InvoiceDoc {
     pub gross: i64,
     /// No VAT charged: the buyer accounts for it (EU reverse charge).
     pub reverse_charge: bool,
+    /// YYYY-MM-DD: when an invoice is to be paid (none on credit notes).
+    #[serde(default)]
+    pub due_on: Option<String>,
+    /// Where to pay by transfer.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub payee_iban: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub payee_bic: String,
+    /// Texts the law of the seller's country asks for, and the store's own footer.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// How a store presents itself as the seller on its invoices.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SellerSettings {
+    /// The registered name; the brand name when empty.
+    #[serde(default)]
+    pub legal_name: String,
+    /// Street, postal code and city, … as printed.
+    #[serde(default)]
+    pub address_lines: Vec<String>,
+    /// ISO 3166-1 alpha-2; the tax settings' origin country when empty.
+    #[serde(default)]
+    pub country: String,
+    #[serde(default)]
+    pub vat_id: String,
+    #[serde(default)]
+    pub tax_number: String,
+    /// Days to pay an invoice (0: due on receipt).
+    #[serde(default)]
+    pub payment_terms_days: u32,
+    #[serde(default)]
+    pub iban: String,
+    #[serde(default)]
+    pub bic: String,
+    /// Printed at the foot of every invoice (registration court, directors…).
+    #[serde(default)]
+    pub footer: String,
+}
+
+impl SellerSettings {
+    pub fn validate(&self) -> Result<(), super::validation::FieldErrors> {
+        let mut errs = super::validation::FieldErrors::default();
+        errs.text("legal_name", &self.legal_name, 0, 200);
+        if self.address_lines.len() > 5 || self.address_lines.iter().any(|l| l.chars().count() > 200) {
+            errs.add("address_lines", "too_long", "at most 5 lines of 200 characters");
+        }
+        let c = self.country.trim();
+        if !c.is_empty() && (c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase())) {
+            errs.add("country", "invalid_country", "a two-letter ISO country code in capitals");
+        }
+        let vat = self.vat_id.trim();
+        if !vat.is_empty()
+            && (!(4..=16).contains(&vat.len())
+                || !vat[..2].bytes().all(|b| b.is_ascii_uppercase())
+                || !vat.bytes().all(|b| b.is_ascii_alphanumeric()))
+        {
+            errs.add("vat_id", "invalid_vat_id", "a VAT id starts with its country code (DE123456789)");
+        }
+        errs.text("tax_number", &self.tax_number, 0, 40);
+        if self.payment_terms_days > 365 {
+            errs.add("payment_terms_days", "out_of_range", "at most 365 days");
+        }
+        let iban: String = self.iban.chars().filter(|c| !c.is_whitespace()).collect();
+        if !iban.is_empty() && !iban_valid(&iban) {
+            errs.add("iban", "invalid_iban", "not a valid IBAN");
+        }
+        let bic = self.bic.trim();
+        if !bic.is_empty() && (![8, 11].contains(&bic.len()) || !bic.bytes().all(|b| b.is_ascii_alphanumeric())) {
+            errs.add("bic", "invalid_bic", "a BIC has 8 or 11 letters and digits");
+        }
+        errs.text("footer", &self.footer, 0, 500);
+        errs.finish(())
+    }
+}
+
+/// An IBAN's check digits (ISO 13616: the number read as digits, mod 97 = 1).
+pub fn iban_valid(iban: &str) -> bool {
+    let iban = iban.to_ascii_uppercase();
+    if !(15..=34).contains(&iban.len()) || !iban.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let moved = format!("{}{}", &iban[4..], &iban[..4]);
+    let mut rest: u32 = 0;
+    for c in moved.chars() {
+        let v = c.to_digit(36).unwrap_or(0);
+        rest = if v > 9 { (rest * 100 + v) % 97 } else { (rest * 10 + v) % 97 };
+    }
+    rest == 1
+}
+
+/// What the law of the seller's country asks an invoice to say, in that
+/// country's language, beyond the figures: the reverse charge wording, and
+/// in France the late-payment penalties (Code de commerce L441-10).
+pub fn legal_notes(seller_country: &str, reverse_charge: bool) -> Vec<String> {
+    let mut notes = Vec::new();
+    if reverse_charge {
+        let local = match seller_country {
+            "DE" | "AT" => Some("Steuerschuldnerschaft des Leistungsempfängers."),
+            "FR" => Some("Autoliquidation."),
+            "ES" => Some("Inversión del sujeto pasivo."),
+            "PT" => Some("IVA – autoliquidação."),
+            "IT" => Some("Inversione contabile."),
+            "NL" | "BE" => Some("BTW verlegd."),
+            _ => None,
+        };
+        notes.extend(local.map(str::to_string));
+        notes.push(
+            "Reverse charge: VAT to be accounted for by the recipient (Article 196, Directive 2006/112/EC).".into(),
+        );
+    }
+    if seller_country == "FR" {
+        notes.push(
+            "Pénalités de retard : trois fois le taux d'intérêt légal. Indemnité forfaitaire pour frais de \
+             recouvrement : 40 €. Pas d'escompte pour paiement anticipé."
+                .into(),
+        );
+    }
+    notes
 }
 
 /// Splits a refunded gross amount over an invoice's tax rates in
@@ -208,10 +333,15 @@ pub fn ubl(doc: &InvoiceDoc) -> String {
          xmlns:cac=\"urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2\" \
          xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\">\
          <cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>\
-         <cbc:ID>{id}</cbc:ID><cbc:IssueDate>{date}</cbc:IssueDate><cbc:{type_tag}>{type_code}</cbc:{type_tag}>\
+         <cbc:ID>{id}</cbc:ID><cbc:IssueDate>{date}</cbc:IssueDate>{due}<cbc:{type_tag}>{type_code}</cbc:{type_tag}>{notes}\
          <cbc:DocumentCurrencyCode>{cur}</cbc:DocumentCurrencyCode><cbc:BuyerReference>{order}</cbc:BuyerReference>",
         id = esc(&doc.number),
         date = esc(&doc.issued_on),
+        due = match (&doc.due_on, doc.kind) {
+            (Some(d), InvoiceKind::Invoice) => format!("<cbc:DueDate>{}</cbc:DueDate>", esc(d)),
+            _ => String::new(),
+        },
+        notes = doc.notes.iter().map(|n| format!("<cbc:Note>{}</cbc:Note>", esc(n))).collect::<String>(),
         cur = esc(cur),
         order = doc.order_number,
     ));
@@ -223,6 +353,23 @@ pub fn ubl(doc: &InvoiceDoc) -> String {
     }
     x.push_str(&party_xml("AccountingSupplierParty", &doc.seller));
     x.push_str(&party_xml("AccountingCustomerParty", &doc.buyer));
+    if doc.kind == InvoiceKind::Invoice && !doc.payee_iban.is_empty() {
+        // 58: SEPA credit transfer, to the seller's account.
+        let bic = if doc.payee_bic.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<cac:FinancialInstitutionBranch><cbc:ID>{}</cbc:ID></cac:FinancialInstitutionBranch>",
+                esc(&doc.payee_bic)
+            )
+        };
+        x.push_str(&format!(
+            "<cac:PaymentMeans><cbc:PaymentMeansCode>58</cbc:PaymentMeansCode><cbc:PaymentID>{no}</cbc:PaymentID>\
+             <cac:PayeeFinancialAccount><cbc:ID>{iban}</cbc:ID>{bic}</cac:PayeeFinancialAccount></cac:PaymentMeans>",
+            no = esc(&doc.number),
+            iban = esc(&doc.payee_iban),
+        ));
+    }
     x.push_str(&format!("<cac:TaxTotal><cbc:TaxAmount currencyID=\"{cur}\">{}</cbc:TaxAmount>", amount(doc.tax, cur)));
     for t in &doc.taxes {
         x.push_str(&format!(
@@ -286,6 +433,48 @@ mod tests {
         assert_eq!(tax_in_gross(1000, "19"), 160, "1000 × 19/119 = 159.66 → 160");
         assert_eq!(tax_in_gross(2178, "8.875"), 178);
         assert_eq!(tax_in_gross(500, "0"), 0);
+    }
+
+    #[test]
+    fn ibans_are_checked_by_their_digits() {
+        assert!(iban_valid("DE89370400440532013000"));
+        assert!(iban_valid("GB82WEST12345698765432"));
+        assert!(!iban_valid("DE89370400440532013001"));
+        assert!(!iban_valid("DE89"));
+    }
+
+    #[test]
+    fn legal_notes_follow_the_sellers_country() {
+        assert!(legal_notes("DE", false).is_empty());
+        let de = legal_notes("DE", true);
+        assert!(de[0].contains("Leistungsempfängers") && de[1].contains("Article 196"), "{de:?}");
+        assert!(legal_notes("FR", false)[0].contains("40 €"));
+        assert_eq!(legal_notes("US", true).len(), 1, "only the EU wording");
+    }
+
+    #[test]
+    fn seller_settings_are_checked() {
+        let bad = SellerSettings {
+            country: "de".into(),
+            vat_id: "123".into(),
+            iban: "DE00 1234".into(),
+            bic: "ABC".into(),
+            payment_terms_days: 400,
+            ..SellerSettings::default()
+        };
+        let errs = bad.validate().unwrap_err();
+        let fields: Vec<_> = errs.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["country", "vat_id", "payment_terms_days", "iban", "bic"]);
+        let good = SellerSettings {
+            legal_name: "Outfitters GmbH".into(),
+            country: "DE".into(),
+            vat_id: "DE123456789".into(),
+            iban: "DE89 3704 0044 0532 0130 00".into(),
+            bic: "COBADEFFXXX".into(),
+            payment_terms_days: 14,
+            ..SellerSettings::default()
+        };
+        assert!(good.validate().is_ok());
     }
 
     #[test]

@@ -130,4 +130,22 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
             "充入我的余额",
         ],
     ),
+    ("invoice.due", ["Due", "Fällig am", "Vencimiento", "Vencimento", "到期日"]),
+    ("invoice.tax_number", ["Tax number", "Steuernummer", "Número fiscal", "Número fiscal", "税号"]),
+    ("invoice.pay_to", ["Please pay to", "Bitte überweisen an", "Pague a", "Pague para", "请付款至"]),
+    (
+        "admin.seller",
+        [
+            "Seller on invoices",
+            "Verkäufer auf Rechnungen",
+            "Vendedor en facturas",
+            "Vendedor nas faturas",
+            "发票上的卖方",
+        ],
+    ),
+    ("admin.legal_name", ["Legal name", "Firmierung", "Razón social", "Razão social", "法定名称"]),
+    ("admin.address", ["Address", "Anschrift", "Dirección", "Endereço", "地址"]),
+    ("admin.vat_id", ["VAT id", "USt-IdNr.", "NIF-IVA", "NIF-IVA", "增值税号"]),
+    ("admin.payment_terms_days", ["Days to pay", "Zahlungsziel (Tage)", "Días de pago", "Dias para pagar", "付款天数"]),
+    ("admin.footer", ["Footer", "Fußzeile", "Pie", "Rodapé", "页脚"]),
 ];

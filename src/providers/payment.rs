@@ -144,6 +144,11 @@ pub trait PaymentProvider: Send + Sync {
     fn capture<'a>(&'a self, key: &'a str, provider_ref: &'a str, amount: i64) -> BoxFuture<'a, ProviderResult<()>>;
     fn void<'a>(&'a self, key: &'a str, provider_ref: &'a str) -> BoxFuture<'a, ProviderResult<()>>;
     fn refund<'a>(&'a self, key: &'a str, provider_ref: &'a str, amount: i64) -> BoxFuture<'a, ProviderResult<()>>;
+    /// What became of an authorisation sent with `key` whose answer was
+    /// lost (None: the provider has no record of it, so nothing happened).
+    fn lookup<'a>(&'a self, _key: &'a str) -> BoxFuture<'a, ProviderResult<Option<Authorization>>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// Test card numbers and what the processor does with them. Any other
@@ -161,11 +166,16 @@ pub const TEST_CARDS: &[(&str, &str)] = &[
 ];
 
 /// The test card processor. Stateless but for remembering which keys'
-/// first answers it "lost", so a retry with the same key gets the answer.
+/// first answers it "lost", so a retry with the same key gets the answer,
+/// and the answers it gave (for `lookup`, as a processor's records would).
 #[derive(Default)]
 pub struct TestCardProcessor {
     timed_out: Mutex<HashSet<String>>,
+    answers: Mutex<std::collections::HashMap<String, Authorization>>,
 }
+
+/// How many answers the test processor remembers for lookups.
+const REMEMBERED: usize = 100_000;
 
 /// A reference the processor derives from the key: the same key always
 /// names the same charge. It carries the scenario so later calls on it
@@ -226,13 +236,26 @@ impl TestCardProcessor {
             "4000000000000077" => Ok(Authorization::Pending { provider_ref: charge_ref(req.key, "async"), details }),
             "4000000000000119" => {
                 let mut seen = self.timed_out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let charged = Authorization::Authorized { provider_ref: charge_ref(req.key, "ok"), details };
                 if seen.insert(req.key.to_string()) {
+                    // The charge went through; only its answer is lost.
+                    self.remember(req.key, &charged);
                     return Err(ProviderError::Timeout);
                 }
-                Ok(Authorization::Authorized { provider_ref: charge_ref(req.key, "ok"), details })
+                Ok(charged)
             }
             _ => Ok(Authorization::Authorized { provider_ref: charge_ref(req.key, "ok"), details }),
         }
+    }
+}
+
+impl TestCardProcessor {
+    fn remember(&self, key: &str, answer: &Authorization) {
+        let mut answers = self.answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if answers.len() >= REMEMBERED {
+            answers.clear();
+        }
+        answers.insert(key.to_string(), answer.clone());
     }
 }
 
@@ -258,7 +281,20 @@ impl PaymentProvider for TestCardProcessor {
     }
 
     fn authorize<'a>(&'a self, req: Authorize<'a>) -> BoxFuture<'a, ProviderResult<Authorization>> {
-        Box::pin(async move { self.decide(&req) })
+        Box::pin(async move {
+            let answer = self.decide(&req);
+            if let Ok(a) = &answer {
+                self.remember(req.key, a);
+            }
+            answer
+        })
+    }
+
+    fn lookup<'a>(&'a self, key: &'a str) -> BoxFuture<'a, ProviderResult<Option<Authorization>>> {
+        Box::pin(async move {
+            let answers = self.answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            Ok(answers.get(key).cloned())
+        })
     }
 
     fn complete_action<'a>(

@@ -15,7 +15,7 @@ use crate::db::Tx;
 use crate::db::invoices::{self as sql, InvoiceRow};
 use crate::domain::crypto::Slot;
 use crate::domain::ids;
-use crate::domain::invoices::{self as rules, DocLine, DocTax, InvoiceDoc, InvoiceKind, Party};
+use crate::domain::invoices::{self as rules, DocLine, DocTax, InvoiceDoc, InvoiceKind, Party, SellerSettings};
 use crate::domain::locale::Language;
 use crate::domain::money::{Currency, Money};
 
@@ -46,14 +46,44 @@ fn today() -> (String, i32) {
     (now.format("%Y-%m-%d").to_string(), now.year())
 }
 
+/// The store's seller settings (defaults when it set none).
+pub async fn settings_of(app: &App, store_id: &str) -> ServiceResult<SellerSettings> {
+    Ok(match sql::settings(app.db.pool(), store_id).await? {
+        Some(s) => serde_json::from_str(&s).map_err(|e| ServiceError::Internal(format!("invoice settings: {e}")))?,
+        None => SellerSettings::default(),
+    })
+}
+
+pub async fn settings(app: &App, ctx: &Ctx) -> ServiceResult<SellerSettings> {
+    ctx.actor.require(Permission::LedgerRead)?;
+    settings_of(app, &ctx.store.id).await
+}
+
+/// Sets how the store appears as the seller on invoices issued from now
+/// on (issued ones never change). Needs `settings.manage`.
+pub async fn put_settings(app: &App, ctx: &Ctx, mut input: SellerSettings) -> ServiceResult<SellerSettings> {
+    ctx.actor.require(Permission::SettingsManage)?;
+    input.validate()?;
+    input.iban = input.iban.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    input.address_lines.retain(|l| !l.trim().is_empty());
+    let text = serde_json::to_string(&input).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let mut tx = app.db.begin().await?;
+    sql::put_settings(&mut tx, &ctx.store.id, &text, now_ms()).await?;
+    audit::record(app, &mut tx, ctx, "invoices.settings_changed", &ctx.store.id, json!({})).await?;
+    tx.commit().await?;
+    Ok(input)
+}
+
 /// The seller as the store presents itself.
-fn seller(ctx: &Ctx, origin_country: &str) -> Party {
+fn seller(ctx: &Ctx, s: &SellerSettings, origin_country: &str) -> Party {
+    let name = if s.legal_name.trim().is_empty() { ctx.store.brand.name.clone() } else { s.legal_name.clone() };
     Party {
-        name: ctx.store.brand.name.clone(),
-        company: ctx.store.brand.name.clone(),
-        vat_id: String::new(),
-        address_lines: Vec::new(),
-        country: origin_country.to_string(),
+        name: name.clone(),
+        company: name,
+        vat_id: s.vat_id.trim().to_string(),
+        address_lines: s.address_lines.clone(),
+        country: if s.country.is_empty() { origin_country.to_string() } else { s.country.clone() },
+        tax_number: s.tax_number.trim().to_string(),
     }
 }
 
@@ -67,12 +97,13 @@ fn buyer(order: &Order) -> Party {
             .map(|a| vec![a.line1.clone(), format!("{} {}", a.postal_code, a.city).trim().to_string()])
             .unwrap_or_default(),
         country: a.map(|a| a.country.clone()).unwrap_or_default(),
+        tax_number: String::new(),
     }
 }
 
 /// The invoice of an order as placed: a line per order line (after its
 /// discount), shipping, the tax per rate, and totals equal to the order's.
-fn invoice_doc(ctx: &Ctx, order: &Order, number: String, origin_country: &str) -> InvoiceDoc {
+fn invoice_doc(ctx: &Ctx, order: &Order, settings: &SellerSettings, origin_country: &str) -> InvoiceDoc {
     let incl = order.prices_include_tax;
     let mut lines: Vec<DocLine> = order
         .lines
@@ -108,15 +139,23 @@ fn invoice_doc(ctx: &Ctx, order: &Order, number: String, origin_country: &str) -
         .collect();
     let gross = order.totals.total.amount;
     let tax = order.totals.tax.amount;
+    let seller = seller(ctx, settings, origin_country);
+    let mut notes = rules::legal_notes(&seller.country, order.pricing.reverse_charge);
+    if !settings.footer.trim().is_empty() {
+        notes.push(settings.footer.trim().to_string());
+    }
+    let due_on = (chrono::Utc::now() + chrono::Duration::days(i64::from(settings.payment_terms_days)))
+        .format("%Y-%m-%d")
+        .to_string();
     InvoiceDoc {
         kind: InvoiceKind::Invoice,
-        number,
+        number: String::new(),
         issued_on: today().0,
         currency: order.currency.clone(),
         lang: order.lang.code().to_string(),
         order_number: order.number,
         credits: None,
-        seller: seller(ctx, origin_country),
+        seller,
         buyer: buyer(order),
         lines,
         taxes,
@@ -124,6 +163,10 @@ fn invoice_doc(ctx: &Ctx, order: &Order, number: String, origin_country: &str) -
         tax,
         gross,
         reverse_charge: order.pricing.reverse_charge,
+        due_on: Some(due_on),
+        payee_iban: settings.iban.clone(),
+        payee_bic: settings.bic.trim().to_string(),
+        notes,
     }
 }
 
@@ -187,6 +230,7 @@ pub async fn issue(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<(u16, 
     ctx.actor.require(Permission::OrdersManage)?;
     let store_id = &ctx.store.id;
     let origin = origin_country(app, ctx).await?;
+    let settings = settings_of(app, store_id).await?;
     let mut tx = app.db.begin().await?;
     crate::db::orders::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     if let Some(existing) =
@@ -201,7 +245,7 @@ pub async fn issue(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<(u16, 
             message: "a cancelled order is not invoiced".into(),
         });
     }
-    let doc = invoice_doc(ctx, &order, String::new(), &origin);
+    let doc = invoice_doc(ctx, &order, &settings, &origin);
     let invoice = write(app, &mut tx, ctx, doc, order_id, None).await?;
     audit::record(app, &mut tx, ctx, "invoices.issued", &invoice.id, json!({ "number": invoice.document.number }))
         .await?;
@@ -257,6 +301,10 @@ pub(super) async fn credit_for_refund(
         tax,
         gross,
         reverse_charge: o.reverse_charge,
+        due_on: None,
+        payee_iban: String::new(),
+        payee_bic: String::new(),
+        notes: o.notes.clone(),
     };
     Ok(Some(write(app, tx, ctx, doc, order_id, Some(&original.id)).await?))
 }

@@ -225,6 +225,13 @@ async fn statement_of(
     Ok(Statement { account, lines, next })
 }
 
+/// The latest 30 journal entries' lines, newest entry first (the journal
+/// as staff browse it). Needs `ledger.read`.
+pub async fn recent(app: &App, ctx: &Ctx) -> ServiceResult<Vec<JournalLine>> {
+    ctx.actor.require(Permission::LedgerRead)?;
+    Ok(sql::recent(app.db.pool(), &ctx.store.id, 30).await?.into_iter().map(journal_line).collect())
+}
+
 /// The journal lines of one order, payment or gift card, in posting order.
 pub async fn entries_for(app: &App, ctx: &Ctx, reference: &str) -> ServiceResult<Vec<JournalLine>> {
     ctx.actor.require(Permission::LedgerRead)?;

@@ -1142,6 +1142,59 @@ pub(super) async fn refund_taken(app: &App, ctx: &Ctx, order_id: &str, note: &st
     Ok(())
 }
 
+/// Completes operations a crash or a lost answer left pending and that no
+/// retry with their key came back for, once they are older than
+/// `payments.reconcile_after_secs`: a capture, refund or void is sent
+/// again with its own key (the provider does each once) and settled; an
+/// authorisation is looked up with the provider and settled with what it
+/// says, or failed when the provider has no record of it. Returns how many
+/// it settled.
+pub async fn reconcile_stuck(app: &App) -> ServiceResult<usize> {
+    let pool = app.db.pool();
+    let before = now_ms() - app.config.payments.reconcile_after_secs * 1000;
+    let mut settled = 0;
+    for (store_id, op) in sql::stuck_operations(pool, before, 100).await? {
+        let Some(store) = crate::db::stores::by_id(pool, &store_id).await? else { continue };
+        let ctx = Ctx { store: std::sync::Arc::new(store), actor: Actor::Anonymous, client_ip: "worker".into() };
+        let Some(p) = sql::get(pool, &store_id, &op.payment_id).await? else { continue };
+        let provider = provider(app, &p.provider)?;
+        let done = match op.kind.as_str() {
+            "capture" => {
+                let answer = provider.capture(&op.id, &p.provider_ref, op.amount).await;
+                settle_money(app, &ctx, "system", None, &p.id, &op, answer).await
+            }
+            "refund" => {
+                let answer = provider.refund(&op.id, &p.provider_ref, op.amount).await;
+                settle_money(app, &ctx, "system", None, &p.id, &op, answer).await
+            }
+            "void" => {
+                let answer = provider.void(&op.id, &p.provider_ref).await;
+                settle_void(app, &ctx, ("system", true), None, &p.id, &op, "reconciled", answer).await
+            }
+            _ => {
+                let answer = match provider.lookup(&op.id).await {
+                    Ok(Some(found)) => Ok(found),
+                    Ok(None) => Err(ProviderError::Refused {
+                        code: "no_record",
+                        message: "the provider has no record of this payment".into(),
+                    }),
+                    Err(e) => Err(e),
+                };
+                settle_authorization(app, &ctx, "system", None, &p.id, &op, provider, answer).await
+            }
+        };
+        match done {
+            // Still no answer: the next round tries again.
+            Ok(Outcome::Fresh((202, _))) => {}
+            Ok(_) => settled += 1,
+            // A refusal is settled too (as failed); anything else is logged.
+            Err(ServiceError::Conflict { .. }) => settled += 1,
+            Err(e) => tracing::warn!(operation = %op.id, error = %e, "reconciling a pending payment operation failed"),
+        }
+    }
+    Ok(settled)
+}
+
 /// Staff release what is authorised and not captured. Accepts
 /// `Idempotency-Key`.
 pub async fn void(
@@ -1180,7 +1233,6 @@ async fn void_as(
     idem: Option<&IdempotencyRequest>,
     system: bool,
 ) -> ServiceResult<Outcome<(u16, Payment)>> {
-    let store_id = &ctx.store.id;
     let principal = if system { "system".to_string() } else { ctx.actor.principal() };
     let Started { payment, op } = match begin_operation(app, ctx, payment_id, "void", &input, idem, &principal).await? {
         Begun::Started(s) => *s,
@@ -1188,6 +1240,23 @@ async fn void_as(
         Begun::Resume => return Err(ServiceError::IdempotencyInFlight),
     };
     let answer = provider(app, &payment.provider)?.void(&op.id, &payment.provider_ref).await;
+    settle_void(app, ctx, (&principal, system), idem, payment_id, &op, &input.note, answer).await
+}
+
+/// Settles a void with the provider's answer: the payment is released, or
+/// back at the gate it had (the note of the operation keeps it).
+#[allow(clippy::too_many_arguments)]
+async fn settle_void(
+    app: &App,
+    ctx: &Ctx,
+    (principal, system): (&str, bool),
+    idem: Option<&IdempotencyRequest>,
+    payment_id: &str,
+    op: &OperationRow,
+    note: &str,
+    answer: Result<(), ProviderError>,
+) -> ServiceResult<Outcome<(u16, Payment)>> {
+    let store_id = &ctx.store.id;
     let back = op.note.strip_prefix("from:").unwrap_or("open");
     let now = now_ms();
     let mut tx = app.db.begin().await?;
@@ -1200,7 +1269,10 @@ async fn void_as(
         Err(ProviderError::Timeout) => "timeout",
         Ok(()) => "",
     };
-    sql::settle_operation(&mut tx, store_id, &op.id, status, code, &input.note, now).await?;
+    if !sql::settle_operation(&mut tx, store_id, &op.id, status, code, note, now).await? {
+        drop(tx);
+        return Ok(Outcome::Fresh((200, current(app, store_id, payment_id).await?)));
+    }
     let m = GateMove { from: Gate::Processing.as_str(), to, provider_ref: None, details: None };
     sql::set_gate(&mut tx, store_id, payment_id, m, now).await?;
     if answer.is_err() {
@@ -1210,10 +1282,10 @@ async fn void_as(
     let p = sql::by_id(&mut tx, store_id, payment_id).await?.ok_or(ServiceError::NotFound)?;
     emit(&mut tx, store_id, "payment.voided", &p).await?;
     if !system {
-        audit::record(app, &mut tx, ctx, "payments.voided", payment_id, json!({ "note": input.note.trim() })).await?;
+        audit::record(app, &mut tx, ctx, "payments.voided", payment_id, json!({ "note": note.trim() })).await?;
     }
     sync_order(app, &mut tx, ctx, &p.order_id).await?;
-    let answer = finish(app, &mut tx, store_id, &principal, idem, 200, payment_id).await?;
+    let answer = finish(app, &mut tx, store_id, principal, idem, 200, payment_id).await?;
     tx.commit().await?;
     app.wake_outbox();
     Ok(Outcome::Fresh((200, answer)))

@@ -15,6 +15,7 @@ use super::admin::StaffSession;
 use super::admin_access::{FormPairs, signed_in, signed_in_post};
 use super::admin_forms::{back_or_show, failure};
 use super::shell::{Shell, render};
+use crate::domain::invoices::SellerSettings;
 use crate::domain::money::{Currency, Money};
 use crate::http::state::AppState;
 use crate::i18n::format_money;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/bank/match", post(match_line))
         .route("/admin/gift-cards", get(gift_cards_page).post(issue_gift_card))
         .route("/admin/invoices", get(invoices_page))
+        .route("/admin/invoices/settings", post(save_invoice_settings))
 }
 
 fn when(t: i64) -> String {
@@ -60,6 +62,8 @@ struct LedgerPage {
     shell: Shell,
     csrf: String,
     trial: TrialBalance,
+    /// The latest entries' lines, newest first.
+    journal: Vec<crate::services::ledger::JournalLine>,
     statement: Option<Statement>,
     account: String,
     ageing: Option<AgeingReport>,
@@ -96,6 +100,7 @@ async fn show_ledger(
     let app = &state.app;
     let loaded = async {
         let trial = ledger::trial_balance(app, &s.ctx).await?;
+        let journal = ledger::recent(app, &s.ctx).await?;
         let account = q.account.clone().unwrap_or_default();
         let statement = if account.is_empty() {
             None
@@ -113,16 +118,17 @@ async fn show_ledger(
             Err(ServiceError::Forbidden(_)) => Vec::new(),
             other => other?,
         };
-        Ok::<_, ServiceError>((trial, statement, account, ageing, days))
+        Ok::<_, ServiceError>(((trial, journal), statement, account, ageing, days))
     }
     .await;
     match loaded {
-        Ok((trial, statement, account, ageing, days)) => {
+        Ok(((trial, journal), statement, account, ageing, days)) => {
             let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
             let page = LedgerPage {
                 shell,
                 csrf: s.csrf.clone(),
                 trial,
+                journal,
                 statement,
                 account,
                 ageing,
@@ -313,6 +319,8 @@ struct InvoicesPage {
     invoices: Vec<Invoice>,
     next: Option<String>,
     csrf: String,
+    settings: SellerSettings,
+    errors: Vec<String>,
 }
 
 impl InvoicesPage {
@@ -326,6 +334,40 @@ struct PageQuery {
     before: Option<String>,
 }
 
+async fn show_invoices(
+    state: &AppState,
+    shell: Shell,
+    s: &StaffSession,
+    before: Option<&str>,
+    typed: Option<SellerSettings>,
+    errors: Vec<String>,
+) -> Response {
+    let loaded = async {
+        let page = invoices::list(&state.app, &s.ctx, before, Some(50)).await?;
+        let settings = match typed {
+            Some(t) => t,
+            None => invoices::settings(&state.app, &s.ctx).await?,
+        };
+        Ok::<_, ServiceError>((page, settings))
+    }
+    .await;
+    match loaded {
+        Ok((page, settings)) => {
+            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let html = InvoicesPage {
+                shell,
+                invoices: page.invoices,
+                next: page.next,
+                csrf: s.csrf.clone(),
+                settings,
+                errors,
+            };
+            render(status, &html)
+        }
+        Err(e) => failure(&shell, e),
+    }
+}
+
 async fn invoices_page(
     State(state): State<AppState>,
     shell: Shell,
@@ -333,11 +375,30 @@ async fn invoices_page(
     Query(q): Query<PageQuery>,
 ) -> Response {
     let s = or_respond!(signed_in(&state, &shell, &headers).await);
-    match invoices::list(&state.app, &s.ctx, q.before.as_deref(), Some(50)).await {
-        Ok(page) => render(
-            StatusCode::OK,
-            &InvoicesPage { shell, invoices: page.invoices, next: page.next, csrf: s.csrf.clone() },
-        ),
-        Err(e) => failure(&shell, e),
-    }
+    show_invoices(&state, shell, &s, q.before.as_deref(), None, Vec::new()).await
+}
+
+async fn save_invoice_settings(
+    State(state): State<AppState>,
+    shell: Shell,
+    headers: HeaderMap,
+    form: FormPairs,
+) -> Response {
+    let s = or_respond!(signed_in_post(&state, &shell, &headers, &form).await);
+    let typed = SellerSettings {
+        legal_name: form.get("legal_name").trim().to_string(),
+        address_lines: form.get("address").lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect(),
+        country: form.get("country").trim().to_uppercase(),
+        vat_id: form.get("vat_id").trim().to_string(),
+        tax_number: form.get("tax_number").trim().to_string(),
+        payment_terms_days: form.get("payment_terms_days").trim().parse().unwrap_or(0),
+        iban: form.get("iban"),
+        bic: form.get("bic").trim().to_string(),
+        footer: form.get("footer").trim().to_string(),
+    };
+    let result = invoices::put_settings(&state.app, &s.ctx, typed.clone()).await;
+    back_or_show(shell, "/admin/invoices", result, |shell, errors| {
+        show_invoices(&state, shell, &s, None, Some(typed.clone()), errors)
+    })
+    .await
 }

@@ -6,6 +6,7 @@ pub mod housekeeping;
 pub mod jobs;
 pub mod mail;
 pub mod memory;
+pub mod payments;
 pub mod reservations;
 pub mod search;
 pub mod webhooks;

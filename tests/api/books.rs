@@ -13,6 +13,7 @@ crate::on_both_databases!(
     payouts_book_the_fee_and_write_offs_clear_what_is_owed,
     staff_keep_the_books_on_the_admin_pages,
     customers_top_up_credit_and_see_their_payments_statement_and_invoices,
+    invoices_carry_the_sellers_details_terms_and_bank_account,
 );
 
 const DAY: i64 = 86_400_000;
@@ -353,5 +354,63 @@ async fn customers_top_up_credit_and_see_their_payments_statement_and_invoices(b
     assert!(invoice.contains("INV-") && invoice.contains(&format!("{}.{:02}", total / 100, total % 100)), "{invoice}");
     let mut stranger = Jar::default();
     assert_eq!(get(&app, &mut stranger, &link).await.0, 404, "only the buyer prints it");
+    app.stop().await;
+}
+
+async fn invoices_carry_the_sellers_details_terms_and_bank_account(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let defaults: Value = app.get("/api/v1/invoice-settings", Some(&owner)).await.json().await.unwrap();
+    let bad = json!({"country": "de", "vat_id": "123", "iban": "DE00 1234", "bic": "X", "payment_terms_days": 999});
+    let body =
+        assert_problem(app.put_json("/api/v1/invoice-settings", Some(&owner), &bad).await, 422, "validation_failed")
+            .await;
+    for f in ["country", "vat_id", "iban", "bic", "payment_terms_days"] {
+        assert!(body.to_string().contains(f), "{f}: {body}");
+    }
+    assert_eq!(app.get("/api/v1/invoice-settings", Some(&owner)).await.json::<Value>().await.unwrap(), defaults);
+    let settings = json!({
+        "legal_name": "Outfitters GmbH", "address_lines": ["Hauptstr. 1", "10115 Berlin"], "country": "DE",
+        "vat_id": "DE123456789", "tax_number": "27/123/45678", "payment_terms_days": 14,
+        "iban": "DE89 3704 0044 0532 0130 00", "bic": "COBADEFFXXX", "footer": "Amtsgericht Berlin HRB 12345"
+    });
+    let res = app.put_json("/api/v1/invoice-settings", Some(&owner), &settings).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["iban"], "DE89370400440532013000");
+
+    let (order, _, _) = guest_order(&app, 1).await;
+    let res = app.post_json(&format!("/api/v1/orders/{order}/invoice"), Some(&owner), &json!({})).await;
+    assert_eq!(res.status(), 201);
+    let invoice: Value = res.json().await.unwrap();
+    let doc = &invoice["document"];
+    assert_eq!(
+        (doc["seller"]["company"].as_str(), doc["seller"]["vat_id"].as_str()),
+        (Some("Outfitters GmbH"), Some("DE123456789"))
+    );
+    assert_eq!(doc["seller"]["tax_number"], "27/123/45678");
+    let due = (chrono::Utc::now() + chrono::Duration::days(14)).format("%Y-%m-%d").to_string();
+    assert_eq!(doc["due_on"], due.as_str());
+    assert_eq!(doc["notes"], json!(["Amtsgericht Berlin HRB 12345"]));
+    let id = invoice["id"].as_str().unwrap();
+    let ubl = app.get(&format!("/api/v1/invoices/{id}.xml"), Some(&owner)).await.text().await.unwrap();
+    for part in [
+        format!("<cbc:DueDate>{due}</cbc:DueDate>"),
+        "<cbc:CompanyID>DE123456789</cbc:CompanyID>".to_string(),
+        "<cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>".to_string(),
+        "<cbc:ID>DE89370400440532013000</cbc:ID>".to_string(),
+        "<cbc:Note>Amtsgericht Berlin HRB 12345</cbc:Note>".to_string(),
+    ] {
+        assert!(ubl.contains(&part), "{part} in {ubl}");
+    }
+    let html = app.get(&format!("/api/v1/invoices/{id}.html"), Some(&owner)).await.text().await.unwrap();
+    assert!(
+        html.contains("Hauptstr. 1") && html.contains("IBAN DE89370400440532013000") && html.contains(&due),
+        "{html}"
+    );
+    // Issued invoices keep what they said when the settings change.
+    let changed = json!({"legal_name": "Renamed AG", "country": "DE"});
+    assert_eq!(app.put_json("/api/v1/invoice-settings", Some(&owner), &changed).await.status(), 200);
+    let again: Value = app.get(&format!("/api/v1/invoices/{id}"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!(again["document"]["seller"]["company"], "Outfitters GmbH");
     app.stop().await;
 }

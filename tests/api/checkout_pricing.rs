@@ -207,6 +207,24 @@ async fn an_eu_business_is_reverse_charged(b: Backend) {
     assert_eq!(order["lines"][0]["unit_price"]["amount"], 10000);
     assert_eq!(order["lines"][0]["tax_label"], "Reverse charge");
     assert_eq!(order["contact"]["company"], "Lima SARL");
+    // Its invoice says so in the words German law asks for, and in UBL.
+    let res = app
+        .post_json(&format!("/api/v1/orders/{}/invoice", order["id"].as_str().unwrap()), Some(&owner), &json!({}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let invoice: Value = res.json().await.unwrap();
+    let notes = invoice["document"]["notes"].to_string();
+    assert!(
+        notes.contains("Steuerschuldnerschaft des Leistungsempfängers") && notes.contains("Article 196"),
+        "{notes}"
+    );
+    let ubl = app
+        .get(&format!("/api/v1/invoices/{}.xml", invoice["id"].as_str().unwrap()), Some(&owner))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(ubl.contains("<cbc:Note>Steuerschuldnerschaft") && ubl.contains("<cbc:ID>AE</cbc:ID>"), "{ubl}");
 
     // A German business is charged German VAT; a malformed id is refused.
     let cart = new_cart(&app, &base(&app)).await;

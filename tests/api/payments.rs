@@ -14,6 +14,7 @@ crate::on_both_databases!(
     declined_and_invalid_cards_take_nothing,
     a_challenged_card_pays_once_the_holder_approves,
     a_timed_out_payment_completes_when_retried_with_its_key,
+    a_lost_answer_is_reconciled_when_nobody_retries,
     concurrent_captures_and_refunds_never_exceed_their_limits,
     refunds_voids_and_retries_follow_the_rules,
     a_bank_transfer_waits_until_staff_record_the_money,
@@ -1179,6 +1180,37 @@ async fn invoices_are_numbered_without_gaps_immutable_and_credited_on_refund(b: 
     let (cancelled, _, _) = guest_order(&app, 1).await;
     app.post_json(&format!("/api/v1/orders/{cancelled}/status"), Some(&owner), &json!({"status": "cancelled"})).await;
     assert_problem(issue(cancelled).await, 409, "order_cancelled").await;
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn a_lost_answer_is_reconciled_when_nobody_retries(b: Backend) {
+    let app = spawn_with(b, |c| c.payments.reconcile_after_secs = 0).await;
+    let owner = shop(&app).await;
+    let (order, token, total) = guest_order(&app, 1).await;
+    // The processor charges the card but its answer is lost; the buyer
+    // never retries (no key to retry with).
+    let res = pay(&app, &order, &token, &json!({"method": "test_card", "card": card("4000000000000119")}), None).await;
+    assert_eq!(res.status(), 202);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["status"], "processing");
+    let path = format!("/api/v1/payments/{}", p["id"].as_str().unwrap());
+    // The payments worker looks the charge up with the processor and settles it.
+    let mut settled = Value::Null;
+    for _ in 0..100 {
+        settled = app.get(&path, Some(&owner)).await.json().await.unwrap();
+        if settled["status"] != "processing" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        (settled["status"].as_str(), settled["captured"].as_i64()),
+        (Some("captured"), Some(total)),
+        "{settled}"
+    );
+    assert_eq!(order_view(&app, &order, &token).await["payment_status"], "paid");
+    assert_eq!(balance(&app, &owner, "clearing:test_card").await, total, "captured once");
     assert_books_balance(&app, &owner).await;
     app.stop().await;
 }

@@ -8,6 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::respond;
+use crate::domain::invoices::SellerSettings;
 use crate::http::error::{ApiError, Problem};
 use crate::http::extract::{ApiCtx, ApiJson, IdempotencyKey};
 use crate::http::state::AppState;
@@ -85,4 +86,27 @@ pub async fn write_off(
 ) -> Result<Response, ApiError> {
     let idem = key.map(|k| IdempotencyRequest::new(k, &format!("orders.write_off:{id}"), &input));
     Ok(respond(StatusCode::CREATED, bookkeeping::write_off(&state.app, &ctx, &id, input, idem.as_ref()).await?))
+}
+
+/// How the store appears as the seller on its invoices. Needs `ledger.read`.
+#[utoipa::path(get, path = "/api/v1/invoice-settings", tag = "invoices", security(("bearer" = [])),
+    responses((status = 200, body = SellerSettings), (status = 403, body = Problem)))]
+pub async fn invoice_settings(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+) -> Result<Json<SellerSettings>, ApiError> {
+    Ok(Json(crate::services::invoices::settings(&state.app, &ctx).await?))
+}
+
+/// Sets the seller's legal name, address, VAT id, tax number, payment terms,
+/// bank account and footer for invoices issued from now on. Needs
+/// `settings.manage`.
+#[utoipa::path(put, path = "/api/v1/invoice-settings", tag = "invoices", security(("bearer" = [])), request_body = SellerSettings,
+    responses((status = 200, body = SellerSettings), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_invoice_settings(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    ApiJson(input): ApiJson<SellerSettings>,
+) -> Result<Json<SellerSettings>, ApiError> {
+    Ok(Json(crate::services::invoices::put_settings(&state.app, &ctx, input).await?))
 }

@@ -65,7 +65,7 @@ use crate::services::Outcome;
         accounts::issue, accounts::list, accounts::balance, accounts::grant_credit, accounts::customer_credit, accounts::my_credit, accounts::my_credit_statement, accounts::my_payments, accounts::top_up,
         payments::accounts, payments::statement, payments::trial_balance, payments::entries, payments::journal_csv, payments::provider_webhook, payments::import_statement, payments::bank_lines, payments::match_line,
         payments::issue_invoice, payments::order_invoices, payments::list_invoices, payments::get_invoice,
-        books::ageing, books::payments_by_day, books::payout, books::write_off,
+        books::ageing, books::payments_by_day, books::payout, books::write_off, books::invoice_settings, books::put_invoice_settings,
         risk::settings, risk::put_settings, risk::recommended, risk::reviews, risk::order_risk, risk::approve, risk::reject, risk::blocks, risk::add_block, risk::remove_block,
         webhooks::list, webhooks::create, webhooks::get, webhooks::delete, webhooks::deliveries, webhooks::ping, webhooks::events,
     ),
@@ -208,6 +208,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports/receivables-ageing", get(books::ageing))
         .route("/api/v1/reports/payments-by-day", get(books::payments_by_day))
         .route("/api/v1/ledger/payouts", post(books::payout))
+        .route("/api/v1/invoice-settings", get(books::invoice_settings).put(books::put_invoice_settings))
         .route("/api/v1/orders/{id}/write-off", post(books::write_off))
         .route("/api/v1/risk/settings", get(risk::settings).put(risk::put_settings))
         .route("/api/v1/risk/settings/recommended", get(risk::recommended))

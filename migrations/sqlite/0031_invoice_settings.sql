@@ -1,0 +1,8 @@
+-- How each store presents itself as the seller on invoices (JSON:
+-- domain::invoices::SellerSettings).
+CREATE TABLE invoice_settings (
+    store_id   TEXT NOT NULL REFERENCES stores(id),
+    settings   TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (store_id)
+);
