@@ -127,25 +127,3 @@ pub async fn list(
         .await?;
     rows.iter().map(invoice).collect()
 }
-
-/// The store's seller settings (JSON), if it set any.
-pub async fn settings(pool: &sqlx::AnyPool, store_id: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT settings FROM invoice_settings WHERE store_id = $1")
-        .bind(store_id)
-        .fetch_optional(pool)
-        .await
-}
-
-pub async fn put_settings(tx: &mut Tx, store_id: &str, settings: &str, now: i64) -> Result<(), sqlx::Error> {
-    tx.execute(
-        sqlx::query(
-            "INSERT INTO invoice_settings (store_id, settings, updated_at) VALUES ($1, $2, $3)
-             ON CONFLICT (store_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
-        )
-        .bind(store_id)
-        .bind(settings)
-        .bind(now),
-    )
-    .await?;
-    Ok(())
-}

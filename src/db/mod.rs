@@ -41,6 +41,7 @@ pub mod risk;
 pub mod roles;
 pub mod search;
 pub mod sessions;
+pub mod settings_rows;
 pub mod staff;
 pub mod stores;
 mod sync_sqlite;

@@ -54,27 +54,6 @@ fn assessment(r: &AnyRow) -> Result<AssessmentRow, sqlx::Error> {
     })
 }
 
-pub async fn settings(pool: &sqlx::AnyPool, store_id: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT settings FROM risk_settings WHERE store_id = $1")
-        .bind(store_id)
-        .fetch_optional(pool)
-        .await
-}
-
-pub async fn put_settings(tx: &mut Tx, store_id: &str, settings: &str, now: i64) -> Result<(), sqlx::Error> {
-    tx.execute(
-        sqlx::query(
-            "INSERT INTO risk_settings (store_id, settings, updated_at) VALUES ($1, $2, $3)
-             ON CONFLICT (store_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
-        )
-        .bind(store_id)
-        .bind(settings)
-        .bind(now),
-    )
-    .await?;
-    Ok(())
-}
-
 pub async fn insert(tx: &mut Tx, store_id: &str, a: &AssessmentRow) -> Result<(), sqlx::Error> {
     let sql = format!(
         "INSERT INTO risk_assessments (store_id, {COLUMNS})

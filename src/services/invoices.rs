@@ -13,6 +13,7 @@ use super::orders::{Order, get_in};
 use super::{App, ServiceError, ServiceResult, audit, now_ms, outbox};
 use crate::db::Tx;
 use crate::db::invoices::{self as sql, InvoiceRow};
+use crate::db::settings_rows::{self, Table};
 use crate::domain::crypto::Slot;
 use crate::domain::ids;
 use crate::domain::invoices::{self as rules, DocLine, DocTax, InvoiceDoc, InvoiceKind, Party, SellerSettings};
@@ -48,7 +49,7 @@ fn today() -> (String, i32) {
 
 /// The store's seller settings (defaults when it set none).
 pub async fn settings_of(app: &App, store_id: &str) -> ServiceResult<SellerSettings> {
-    Ok(match sql::settings(app.db.pool(), store_id).await? {
+    Ok(match settings_rows::get(app.db.pool(), Table::Invoice, store_id).await? {
         Some(s) => serde_json::from_str(&s).map_err(|e| ServiceError::Internal(format!("invoice settings: {e}")))?,
         None => SellerSettings::default(),
     })
@@ -68,7 +69,7 @@ pub async fn put_settings(app: &App, ctx: &Ctx, mut input: SellerSettings) -> Se
     input.address_lines.retain(|l| !l.trim().is_empty());
     let text = serde_json::to_string(&input).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let mut tx = app.db.begin().await?;
-    sql::put_settings(&mut tx, &ctx.store.id, &text, now_ms()).await?;
+    settings_rows::put(&mut tx, Table::Invoice, &ctx.store.id, &text, now_ms()).await?;
     audit::record(app, &mut tx, ctx, "invoices.settings_changed", &ctx.store.id, json!({})).await?;
     tx.commit().await?;
     Ok(input)

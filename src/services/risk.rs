@@ -17,6 +17,7 @@ use super::{App, ServiceError, ServiceResult, audit, now_ms};
 use crate::db::Tx;
 use crate::db::orders::{self as order_sql, OrderRow};
 use crate::db::risk::{self as sql, AssessmentRow, BlockRow};
+use crate::db::settings_rows::{self, Table};
 use crate::domain::ids;
 use crate::domain::orders::OrderStatus;
 use crate::domain::risk::{self as rules, Assessment, BlockKind, Decision, Reason, Settings, Signals};
@@ -28,7 +29,7 @@ pub const BLOCK: &str = "blk";
 
 /// A store's settings (its own, or the defaults: no rules).
 pub async fn settings_of(app: &App, store_id: &str) -> ServiceResult<Settings> {
-    Ok(match sql::settings(app.db.pool(), store_id).await? {
+    Ok(match settings_rows::get(app.db.pool(), Table::Risk, store_id).await? {
         Some(s) => serde_json::from_str(&s).map_err(|e| ServiceError::Internal(format!("risk settings: {e}")))?,
         None => Settings::default(),
     })
@@ -44,7 +45,7 @@ pub async fn put_settings(app: &App, ctx: &Ctx, input: Settings) -> ServiceResul
     input.validate()?;
     let text = serde_json::to_string(&input).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let mut tx = app.db.begin().await?;
-    sql::put_settings(&mut tx, &ctx.store.id, &text, now_ms()).await?;
+    settings_rows::put(&mut tx, Table::Risk, &ctx.store.id, &text, now_ms()).await?;
     audit::record(app, &mut tx, ctx, "risk.settings_changed", &ctx.store.id, json!({ "rules": input.rules.len() }))
         .await?;
     tx.commit().await?;

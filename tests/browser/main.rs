@@ -189,6 +189,21 @@ async fn fill(c: &Client, css: &str, value: &str) {
     e.send_keys(value).await.unwrap();
 }
 
+/// Fills the cart's contact form with an address in Berlin and sends it.
+async fn send_berlin_contact(c: &Client, email: &str, name: &str) {
+    for (field, value) in [
+        ("email", email),
+        ("name", name),
+        ("line1", "Hauptstr. 1"),
+        ("city", "Berlin"),
+        ("postal_code", "10115"),
+        ("country", "DE"),
+    ] {
+        fill(c, &format!("#contact-form input[name={field}]"), value).await;
+    }
+    click_and_wait(c, "#contact-form button[type=submit]").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customer_signs_up_edits_an_address_and_exports_data() {
     if !browser_available() {
@@ -444,17 +459,7 @@ async fn guest_buys_in_german_and_an_admin_fulfils_the_order_and_takes_a_return(
     fill(c, "#add-to-cart input[name=quantity]", "2").await;
     click_and_wait(c, "#add-to-cart button").await;
     assert!(text_of(c, "#subtotal").await.contains("300,00"), "German money format");
-    for (name, value) in [
-        ("email", "gast@example.com"),
-        ("name", "Greta Gast"),
-        ("line1", "Hauptstr. 1"),
-        ("city", "Berlin"),
-        ("postal_code", "10115"),
-        ("country", "DE"),
-    ] {
-        fill(c, &format!("#contact-form input[name={name}]"), value).await;
-    }
-    click_and_wait(c, "#contact-form button[type=submit]").await;
+    send_berlin_contact(c, "gast@example.com", "Greta Gast").await;
     screenshot(c, "cart-de").await;
     click_and_wait(c, "#place-order button").await;
     let order_url = c.current_url().await.unwrap().to_string();
@@ -581,17 +586,7 @@ async fn guest_pays_by_card_through_the_issuers_challenge() {
     let c = &browser.client;
     c.goto(&app.url("/p/camp-stove")).await.unwrap();
     click_and_wait(c, "#add-to-cart button").await;
-    for (name, value) in [
-        ("email", "gina@example.com"),
-        ("name", "Gina Guest"),
-        ("line1", "Hauptstr. 1"),
-        ("city", "Berlin"),
-        ("postal_code", "10115"),
-        ("country", "DE"),
-    ] {
-        fill(c, &format!("#contact-form input[name={name}]"), value).await;
-    }
-    click_and_wait(c, "#contact-form button[type=submit]").await;
+    send_berlin_contact(c, "gina@example.com", "Gina Guest").await;
     click_and_wait(c, "#place-order button").await;
     assert!(text_of(c, "#left-to-pay").await.contains("45.00"));
     // A card the issuer wants confirmed.
@@ -635,17 +630,7 @@ async fn customer_pays_part_with_store_credit_and_the_rest_by_card() {
     click_and_wait(c, "form.form button[type=submit]").await;
     c.goto(&app.url("/p/camp-stove")).await.unwrap();
     click_and_wait(c, "#add-to-cart button").await;
-    for (name, value) in [
-        ("email", "ana@customers.example"),
-        ("name", "Ana Lima"),
-        ("line1", "Hauptstr. 1"),
-        ("city", "Berlin"),
-        ("postal_code", "10115"),
-        ("country", "DE"),
-    ] {
-        fill(c, &format!("#contact-form input[name={name}]"), value).await;
-    }
-    click_and_wait(c, "#contact-form button[type=submit]").await;
+    send_berlin_contact(c, "ana@customers.example", "Ana Lima").await;
     click_and_wait(c, "#place-order button").await;
     assert!(text_of(c, "#left-to-pay").await.contains("45.00"));
     assert!(text_of(c, "#credit-balance").await.contains("20.00"));
