@@ -459,7 +459,8 @@ pub async fn by_provider_ref(
 }
 
 /// Operations still pending that were started before `before` (Unix ms),
-/// oldest first: (store id, operation).
+/// newest first, so ones no provider can resolve never hold up newer ones:
+/// (store id, operation).
 pub async fn stuck_operations(
     pool: &sqlx::AnyPool,
     before: i64,
@@ -467,7 +468,7 @@ pub async fn stuck_operations(
 ) -> Result<Vec<(String, OperationRow)>, sqlx::Error> {
     let sql = format!(
         "SELECT store_id, {OP_COLUMNS} FROM payment_operations WHERE status = 'pending' AND created_at < $1
-         ORDER BY created_at LIMIT $2"
+         ORDER BY created_at DESC LIMIT $2"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(before).bind(limit).fetch_all(pool).await?;
     rows.iter().map(|r| Ok((r.try_get("store_id")?, operation(r)?))).collect()

@@ -19,7 +19,9 @@ pub struct OwedRow {
     pub terms_days: i64,
 }
 
-/// Orders not cancelled and not fully paid, oldest first (at most `limit`).
+/// Orders not cancelled and not paid, oldest first (at most `limit`); the
+/// caller keeps those whose total exceeds what was captured and written
+/// off (a partly paid order that was partly refunded still owes).
 pub async fn owed(pool: &sqlx::AnyPool, store_id: &str, limit: i64) -> Result<Vec<OwedRow>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT o.id, o.number, o.customer_id, o.currency, o.total, o.placed_at,
@@ -30,14 +32,15 @@ pub async fn owed(pool: &sqlx::AnyPool, store_id: &str, limit: i64) -> Result<Ve
                 WHERE e.store_id = o.store_id AND e.reference = o.id AND e.kind = 'write_off'
                   AND l.account LIKE 'receivable%'), 0) AS BIGINT) AS written_off,
             CAST(CASE WHEN EXISTS (SELECT 1 FROM payments p WHERE p.store_id = o.store_id AND p.order_id = o.id
-                AND p.provider = 'invoice' AND p.gate = 'awaiting') THEN 14 ELSE 0 END AS BIGINT) AS terms_days
+                AND p.provider = 'invoice' AND p.gate = 'awaiting') THEN $3 ELSE 0 END AS BIGINT) AS terms_days
          FROM orders o
          WHERE o.store_id = $1 AND o.status <> 'cancelled'
-           AND o.payment_status IN ('unpaid', 'authorized', 'partially_paid', 'voided')
+           AND o.payment_status <> 'paid'
          ORDER BY o.placed_at, o.id LIMIT $2",
     )
     .bind(store_id)
     .bind(limit)
+    .bind(crate::providers::payment::INVOICE_TERMS_DAYS)
     .fetch_all(pool)
     .await?;
     rows.iter()

@@ -110,6 +110,29 @@ pub async fn count_since(
     row.map_or(Ok(0), |r| r.try_get(0))
 }
 
+/// Takes a transaction-long lock per key (PostgreSQL advisory locks, in a
+/// fixed order), so attempts sharing a key are counted one after another.
+/// Nothing to do on SQLite, whose one writer already serialises them.
+pub async fn lock_keys<'a>(
+    tx: &mut Tx,
+    store_id: &str,
+    keys: impl Iterator<Item = &'a str>,
+) -> Result<(), sqlx::Error> {
+    if tx.dialect() != super::Dialect::Postgres {
+        return Ok(());
+    }
+    let mut keys: Vec<&str> = keys.collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for k in keys {
+        tx.execute(
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(format!("risk:{store_id}:{k}")),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Which of (kind, hash) pairs are on the store's blocked lists.
 pub async fn blocked(tx: &mut Tx, store_id: &str, candidates: &[(&str, String)]) -> Result<Vec<String>, sqlx::Error> {
     let mut hits = Vec::new();

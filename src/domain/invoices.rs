@@ -155,8 +155,8 @@ impl SellerSettings {
         let vat = self.vat_id.trim();
         if !vat.is_empty()
             && (!(4..=16).contains(&vat.len())
-                || !vat[..2].bytes().all(|b| b.is_ascii_uppercase())
-                || !vat.bytes().all(|b| b.is_ascii_alphanumeric()))
+                || !vat.bytes().all(|b| b.is_ascii_alphanumeric())
+                || !vat.bytes().take(2).all(|b| b.is_ascii_uppercase()))
         {
             errs.add("vat_id", "invalid_vat_id", "a VAT id starts with its country code (DE123456789)");
         }

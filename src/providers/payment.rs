@@ -146,8 +146,10 @@ pub trait PaymentProvider: Send + Sync {
     fn refund<'a>(&'a self, key: &'a str, provider_ref: &'a str, amount: i64) -> BoxFuture<'a, ProviderResult<()>>;
     /// What became of an authorisation sent with `key` whose answer was
     /// lost (None: the provider has no record of it, so nothing happened).
+    /// A provider that cannot look answers `Timeout`: nobody can tell, and
+    /// the operation stays pending rather than be failed wrongly.
     fn lookup<'a>(&'a self, _key: &'a str) -> BoxFuture<'a, ProviderResult<Option<Authorization>>> {
-        Box::pin(async { Ok(None) })
+        Box::pin(async { Err(ProviderError::Timeout) })
     }
 }
 
@@ -173,6 +175,9 @@ pub struct TestCardProcessor {
     timed_out: Mutex<HashSet<String>>,
     answers: Mutex<std::collections::HashMap<String, Authorization>>,
 }
+
+/// Days an order paid by `invoice` (pay later) has to pay.
+pub const INVOICE_TERMS_DAYS: i64 = 14;
 
 /// How many answers the test processor remembers for lookups.
 const REMEMBERED: usize = 100_000;
@@ -370,7 +375,7 @@ impl PaymentProvider for Offline {
                 "bank_transfer" => {
                     json!({ "reference": reference, "instructions": "Transfer the amount quoting the reference" })
                 }
-                "invoice" => json!({ "reference": reference, "terms_days": 14 }),
+                "invoice" => json!({ "reference": reference, "terms_days": INVOICE_TERMS_DAYS }),
                 _ => json!({ "reference": reference, "instructions": "Pay the courier on delivery" }),
             };
             Ok(Authorization::Awaiting { provider_ref: reference, details })

@@ -162,6 +162,17 @@ pub async fn write_off(
     let account = Account::Receivable.of(&party);
     let (debits, credits) = ledger_sql::totals_in(&mut tx, store_id, &account.key(), &order.currency).await?;
     let payments = crate::db::payments::for_order_in(&mut tx, store_id, order_id).await?;
+    let live = payments.iter().any(|p| {
+        use crate::domain::payments::Gate;
+        matches!(Gate::parse(&p.gate), Some(Gate::Open | Gate::Awaiting | Gate::Processing | Gate::RequiresAction))
+            && p.captured < p.amount
+    });
+    if live {
+        return Err(ServiceError::Conflict {
+            code: "payment_pending",
+            message: "a payment of this order may still bring money; void it first".into(),
+        });
+    }
     let captured: i64 = payments.iter().map(|p| p.captured).sum();
     let written: i64 = ledger_sql::count_entries(&mut tx, store_id, order_id, "write_off").await?;
     // What this order still owes, never more than the party's receivable.

@@ -64,6 +64,8 @@ pub async fn settings(app: &App, ctx: &Ctx) -> ServiceResult<SellerSettings> {
 /// on (issued ones never change). Needs `settings.manage`.
 pub async fn put_settings(app: &App, ctx: &Ctx, mut input: SellerSettings) -> ServiceResult<SellerSettings> {
     ctx.actor.require(Permission::SettingsManage)?;
+    input.country = input.country.trim().to_uppercase();
+    input.vat_id = input.vat_id.trim().to_string();
     input.validate()?;
     input.iban = input.iban.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
     input.address_lines.retain(|l| !l.trim().is_empty());

@@ -821,7 +821,15 @@ pub(super) async fn apply_move(
         .map_err(|why| ServiceError::Conflict { code: "invalid_transition", message: why.0 })?;
     let now = now_ms();
     // Confirming accepts the order as it is paid (or will be): no deadline.
-    let reserved_until = if to == OrderStatus::OnHold { row.reserved_until } else { None };
+    // A hold keeps it; an unpaid order resumed to placed gets a fresh one,
+    // so it still expires if nobody pays.
+    let unpaid =
+        matches!(PaymentStatus::parse(&row.payment_status), Some(PaymentStatus::Unpaid | PaymentStatus::Voided));
+    let reserved_until = match to {
+        OrderStatus::OnHold => row.reserved_until,
+        OrderStatus::Placed if unpaid => Some(now + app.config.orders.reservation_minutes * 60_000),
+        _ => None,
+    };
     if !sql::set_status(tx, store_id, id, from.as_str(), to.as_str(), reserved_until, now).await? {
         return Err(ServiceError::Conflict {
             code: "order_changed",

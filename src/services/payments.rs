@@ -604,7 +604,7 @@ async fn settle_authorization(
     let capture_now = matches!(answer, Authorization::Authorized { .. })
         && provider.holds_funds()
         && app.config.payments.capture_on_order
-        && !order_on_hold(app, store_id, payment_id).await?;
+        && capture_allowed(app, store_id, payment_id).await;
     let captured = match (&answer, capture_now) {
         (Authorization::Authorized { provider_ref, .. }, true) => {
             provider.capture(&format!("{}.capture", op.id), provider_ref, op.amount).await.is_ok()
@@ -662,13 +662,30 @@ async fn settle_authorization(
     tx.commit().await?;
     app.wake_outbox();
     app.wake_mail();
+    if to == Gate::Open {
+        release_if_cancelled(app, ctx, &payment.order_id).await?;
+    }
     Ok(Outcome::Fresh((status, answer)))
 }
 
-async fn order_on_hold(app: &App, store_id: &str, payment_id: &str) -> ServiceResult<bool> {
-    let p = sql::get(app.db.pool(), store_id, payment_id).await?.ok_or(ServiceError::NotFound)?;
-    let order = order_sql::by_id(app.db.pool(), store_id, &p.order_id).await?.ok_or(ServiceError::NotFound)?;
-    Ok(order.status == OrderStatus::OnHold.as_str())
+/// Whether money held for a payment's order may be taken on its own: not
+/// while the order is on hold (a risk review, or staff paused it), nor once
+/// it is cancelled (its authorisations are released instead).
+async fn capture_allowed(app: &App, store_id: &str, payment_id: &str) -> bool {
+    let pool = app.db.pool();
+    let Ok(Some(p)) = sql::get(pool, store_id, payment_id).await else { return false };
+    let Ok(Some(order)) = order_sql::by_id(pool, store_id, &p.order_id).await else { return false };
+    order.status != OrderStatus::OnHold.as_str() && order.status != OrderStatus::Cancelled.as_str()
+}
+
+/// An authorisation that came through after its order was cancelled (a
+/// challenge answered late, a webhook, a reconciled answer) is released.
+async fn release_if_cancelled(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<()> {
+    let order = order_sql::by_id(app.db.pool(), &ctx.store.id, order_id).await?;
+    if order.is_some_and(|o| o.status == OrderStatus::Cancelled.as_str()) {
+        void_open(app, ctx, order_id).await?;
+    }
+    Ok(())
 }
 
 fn op_status(a: &Authorization) -> &'static str {
@@ -1318,7 +1335,7 @@ pub async fn answer_challenge(
         ProviderError::Timeout => ServiceError::Unavailable { retry_after: 5 },
         other => conflict("challenge_failed", other.to_string()),
     })?;
-    let captured = capture_now(app, provider, &p, &answer).await;
+    let captured = capture_now(app, store_id, provider, &p, &answer).await;
     let mut tx = app.db.begin().await?;
     let outcome = match &answer {
         Authorization::Authorized { .. } => json!({ "challenge": "passed" }),
@@ -1330,15 +1347,23 @@ pub async fn answer_challenge(
     tx.commit().await?;
     app.wake_outbox();
     app.wake_mail();
+    release_if_cancelled(app, ctx, &p.order_id).await?;
     Ok(view(p, Vec::new()))
 }
 
 /// Captures at once when the store captures on order and the answer
 /// authorised funds that are held; whether that capture succeeded.
-async fn capture_now(app: &App, provider: &dyn PaymentProvider, p: &PaymentRow, answer: &Authorization) -> bool {
+async fn capture_now(
+    app: &App,
+    store_id: &str,
+    provider: &dyn PaymentProvider,
+    p: &PaymentRow,
+    answer: &Authorization,
+) -> bool {
     matches!(answer, Authorization::Authorized { .. })
         && provider.holds_funds()
         && app.config.payments.capture_on_order
+        && capture_allowed(app, store_id, &p.id).await
         && provider.capture(&format!("{}.capture", p.id), &p.provider_ref, p.amount).await.is_ok()
 }
 
@@ -1485,7 +1510,9 @@ pub async fn provider_webhook(
     let payment = sql::by_provider_ref(app.db.pool(), store_id, provider_code, &event.data.charge).await?;
     let provider = provider(app, provider_code)?;
     let captured = match &payment {
-        Some(p) if matches!(gate(p), Gate::Processing | Gate::Failed) => capture_now(app, provider, p, &answer).await,
+        Some(p) if matches!(gate(p), Gate::Processing | Gate::Failed) => {
+            capture_now(app, store_id, provider, p, &answer).await
+        }
         _ => false,
     };
     let mut tx = app.db.begin().await?;
@@ -1514,10 +1541,12 @@ pub async fn provider_webhook(
     tx.commit().await?;
     app.wake_outbox();
     app.wake_mail();
+    if let (Some(p), "applied") = (&payment, outcome) {
+        release_if_cancelled(app, ctx, &p.order_id).await?;
+    }
     Ok(EventReceipt { outcome })
 }
 
-/// One payment with its timeline, for staff.
 /// A signed-in customer's own payments, newest first (no timelines).
 pub async fn mine(app: &App, ctx: &Ctx) -> ServiceResult<Vec<Payment>> {
     let customer = ctx.actor.customer_id()?;
@@ -1525,6 +1554,7 @@ pub async fn mine(app: &App, ctx: &Ctx) -> ServiceResult<Vec<Payment>> {
     Ok(rows.into_iter().map(|p| view(p, Vec::new())).collect())
 }
 
+/// One payment with its timeline, for staff.
 pub async fn get(app: &App, ctx: &Ctx, payment_id: &str) -> ServiceResult<Payment> {
     ctx.actor.require(Permission::PaymentsRead)?;
     let store_id = &ctx.store.id;

@@ -93,6 +93,11 @@ pub(super) async fn assess(
     let customer = order.customer_id.clone().unwrap_or_default();
     let now = now_ms();
 
+    // Attempts with the same card, e-mail, customer or address queue here,
+    // so concurrent ones count each other (SQLite's one writer does that
+    // by itself).
+    let keys = [&card_hash, &email_hash, &customer, &ip_hash];
+    sql::lock_keys(tx, store_id, keys.iter().map(|k| k.as_str()).filter(|k| !k.is_empty())).await?;
     let mut attempts = Vec::new();
     for (key, window) in settings.velocity_windows() {
         let value = match key {
@@ -117,8 +122,10 @@ pub(super) async fn assess(
     candidates.retain(|(_, h)| !h.is_empty());
     let blocked = sql::blocked(tx, store_id, &candidates).await?.iter().filter_map(|k| BlockKind::parse(k)).collect();
 
+    // Amounts are judged on the whole order, so splitting it into small
+    // payments does not slip under a threshold.
     let signals = Signals {
-        amount: attempt.amount,
+        amount: order.total.max(attempt.amount),
         currency: order.currency.clone(),
         guest: order.customer_id.is_none(),
         billing_country: attempt.billing_country.map(str::to_string),
@@ -261,6 +268,7 @@ fn no_review() -> ServiceError {
 /// authorised payments are captured when the store captures on order.
 pub async fn approve(app: &App, ctx: &Ctx, order_id: &str, input: Verdict) -> ServiceResult<()> {
     ctx.actor.require(Permission::PaymentsManage)?;
+    ctx.actor.require(Permission::OrdersManage)?;
     let mut errs = FieldErrors::default();
     errs.text("note", &input.note, 0, 500);
     if input.block {
@@ -300,18 +308,12 @@ pub async fn reject(app: &App, ctx: &Ctx, order_id: &str, input: Verdict) -> Ser
     errs.finish(())?;
     let store_id = &ctx.store.id;
     let actor = ctx.actor.principal();
-    let order = order_sql::by_id(app.db.pool(), store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let assessments = sql::for_order(app.db.pool(), store_id, order_id).await?;
-    if !assessments.iter().any(|a| a.review == "pending") {
-        return Err(no_review());
-    }
-    // Cancel first: if the order cannot be cancelled, the review stays open.
-    if order.status != OrderStatus::Cancelled.as_str() {
-        let note = if input.note.trim().is_empty() { "risk review rejected" } else { input.note.trim() };
-        let touched = super::orders::cancel_for_risk(app, ctx, order_id, note).await?;
-        super::inventory::stock_changed(app, store_id, &touched);
-    }
+    // The verdict is taken under the order's lock, so a concurrent approve
+    // and reject cannot both act: the second finds no pending review.
     let mut tx = app.db.begin().await?;
+    order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let assessments = sql::for_order_in(&mut tx, store_id, order_id).await?;
     if sql::resolve(&mut tx, store_id, order_id, "rejected", &actor, input.note.trim(), now_ms()).await? == 0 {
         return Err(no_review());
     }
@@ -328,6 +330,14 @@ pub async fn reject(app: &App, ctx: &Ctx, order_id: &str, input: Verdict) -> Ser
     )
     .await?;
     tx.commit().await?;
+    // Then the order is cancelled (stock back, held money released) and
+    // money taken is refunded; should either fail, staff finish it on the
+    // order page (cancel, refund), where the rejection shows.
+    if order.status != OrderStatus::Cancelled.as_str() {
+        let note = if input.note.trim().is_empty() { "risk review rejected" } else { input.note.trim() };
+        let touched = super::orders::cancel_for_risk(app, ctx, order_id, note).await?;
+        super::inventory::stock_changed(app, store_id, &touched);
+    }
     super::payments::refund_taken(app, ctx, order_id, "risk review rejected").await
 }
 

@@ -172,6 +172,11 @@ async fn payouts_book_the_fee_and_write_offs_clear_what_is_owed(b: Backend) {
     assert_eq!(res.status(), 200);
     let parcel = json!({"location": "berlin", "carrier": "manual", "tracking_number": "T-1"});
     assert_eq!(app.post_json(&format!("/api/v1/orders/{owed}/shipments"), Some(&owner), &parcel).await.status(), 201);
+    // Not while the invoice payment may still bring the money.
+    assert_problem(write_off(owed.clone(), "wo-p").await, 409, "payment_pending").await;
+    let payments: Value = app.get(&format!("/api/v1/orders/{owed}/payments"), Some(&owner)).await.json().await.unwrap();
+    let pid = payments[0]["id"].as_str().unwrap();
+    assert_eq!(app.post_json(&format!("/api/v1/payments/{pid}/void"), Some(&owner), &json!({})).await.status(), 200);
     let res = write_off(owed.clone(), "wo-1").await;
     assert_eq!(res.status(), 201);
     assert_eq!(res.json::<Value>().await.unwrap()["amount"].as_i64(), Some(owed_total));

@@ -15,6 +15,7 @@ crate::on_both_databases!(
     a_store_that_captures_on_fulfilment_takes_the_money_when_goods_ship,
     a_voided_payment_gives_the_order_a_new_deadline,
     staff_set_rules_and_decide_held_orders_on_the_admin_pages,
+    held_and_rejected_orders_keep_late_authorisations_uncaptured,
 );
 
 const MASTERCARD: &str = "5555555555554444";
@@ -126,6 +127,18 @@ async fn risk_rules_allow_review_or_deny_and_staff_decide_held_orders(b: Backend
     assert!(queue(&app, &owner).await.is_empty());
     let res = app.post_json(&format!("/api/v1/orders/{big}/risk/approve"), Some(&owner), &json!({})).await;
     assert_problem(res, 409, "no_pending_review").await;
+
+    // A held order whose card was then declined resumes unpaid, with a
+    // deadline again, so it still expires if nobody pays.
+    let (held, held_token, _) = guest_order(&app, 3).await;
+    let declined = json!({"method": "test_card", "card": card("4000000000000002"), "billing_country": "DE"});
+    assert_eq!(pay(&app, &held, &held_token, &declined, None).await.status(), 402);
+    assert_eq!(order_json(&app, &owner, &held).await["status"], "on_hold");
+    let res = app.post_json(&format!("/api/v1/orders/{held}/risk/approve"), Some(&owner), &json!({})).await;
+    assert_eq!(res.status(), 204);
+    let o = order_json(&app, &owner, &held).await;
+    assert_eq!((o["status"].as_str(), o["payment_status"].as_str()), (Some("placed"), Some("unpaid")));
+    assert!(o["reserved_until"].as_i64().is_some(), "{o}");
 
     // A billing country that differs from the shipping one is reviewed;
     // staff reject it and block the buyer: the order is cancelled, the
@@ -357,5 +370,43 @@ async fn staff_set_rules_and_decide_held_orders_on_the_admin_pages(b: Backend) {
     assert_eq!(post(&app, &cookie, "/admin/risk/blocks", &form).await.0, 303);
     let (_, html) = page(&app, &cookie, "/admin/risk").await;
     assert!(html.contains("spam.example"), "{html}");
+    app.stop().await;
+}
+
+async fn held_and_rejected_orders_keep_late_authorisations_uncaptured(b: Backend) {
+    let app = spawn(b).await;
+    let owner = shop(&app).await;
+    let every_order = json!({"review_at": 50, "deny_at": 90,
+        "rules": [{"kind": "amount_over", "currency": "EUR", "amount": 1, "points": 60}]});
+    assert_eq!(app.put_json("/api/v1/risk/settings", Some(&owner), &every_order).await.status(), 200);
+    let challenge = json!({"method": "test_card", "card": card("4000000000003220")});
+    let answer = |payment: String, token: String| {
+        let req = app
+            .client
+            .post(app.url(&format!("/api/v1/payments/{payment}/challenge")))
+            .header("order-token", token)
+            .json(&json!({"approve": true}));
+        async move { req.send().await.unwrap() }
+    };
+
+    // Held: the challenge passes, the money is held, not taken.
+    let (held, token, _) = guest_order(&app, 1).await;
+    let p: Value = pay(&app, &held, &token, &challenge, None).await.json().await.unwrap();
+    assert_eq!(p["status"], "requires_action");
+    assert_eq!(order_json(&app, &owner, &held).await["status"], "on_hold");
+    let res = answer(p["id"].as_str().unwrap().to_string(), token.clone()).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "authorized", "not captured while held");
+
+    // Rejected while the buyer was at the bank: the payment is released at
+    // once, and the late approval finds nothing to approve.
+    let (rejected, token, _) = guest_order(&app, 1).await;
+    let p: Value = pay(&app, &rejected, &token, &challenge, None).await.json().await.unwrap();
+    let res = app.post_json(&format!("/api/v1/orders/{rejected}/risk/reject"), Some(&owner), &json!({})).await;
+    assert_eq!(res.status(), 204);
+    let pid = p["id"].as_str().unwrap().to_string();
+    assert_eq!(answer(pid.clone(), token).await.status(), 409);
+    let after: Value = app.get(&format!("/api/v1/payments/{pid}"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!((after["status"].as_str(), after["captured"].as_i64()), (Some("voided"), Some(0)), "{after}");
     app.stop().await;
 }
