@@ -26,6 +26,7 @@ crate::on_both_databases!(
     store_credit_is_granted_spent_and_refunded,
     cancelled_and_expired_orders_release_their_payments,
     a_late_webhook_settles_a_pending_card_once_in_any_order,
+    a_charge_confirmed_after_its_order_was_cancelled_is_released,
     bank_statements_capture_the_transfers_they_pay,
     random_money_movements_keep_the_books_consistent,
     invoices_are_numbered_without_gaps_immutable_and_credited_on_refund,
@@ -1211,6 +1212,28 @@ async fn a_lost_answer_is_reconciled_when_nobody_retries(b: Backend) {
     );
     assert_eq!(order_view(&app, &order, &token).await["payment_status"], "paid");
     assert_eq!(balance(&app, &owner, "clearing:test_card").await, total, "captured once");
+    assert_books_balance(&app, &owner).await;
+    app.stop().await;
+}
+
+async fn a_charge_confirmed_after_its_order_was_cancelled_is_released(b: Backend) {
+    let app = spawn_with(b, |c| c.payments.test_card_webhook_secret = Some(WEBHOOK_SECRET.into())).await;
+    let owner = shop(&app).await;
+    let (order, token, _) = guest_order(&app, 1).await;
+    let res = pay(&app, &order, &token, &json!({"method": "test_card", "card": card("4000000000000077")}), None).await;
+    assert_eq!(res.status(), 202);
+    let p: Value = res.json().await.unwrap();
+    let id = p["id"].as_str().unwrap().to_string();
+    let res =
+        app.post_json(&format!("/api/v1/orders/{order}/status"), Some(&owner), &json!({"status": "cancelled"})).await;
+    assert_eq!(res.status(), 200);
+    // The processor confirms the charge only now: it is released, not taken.
+    let provider_ref = charge_ref(&app, &id).await;
+    let res = provider_event(&app, "evt_late", "charge.succeeded", &provider_ref, WEBHOOK_SECRET, 0).await;
+    assert_eq!(res.status(), 200);
+    let after: Value = app.get(&format!("/api/v1/payments/{id}"), Some(&owner)).await.json().await.unwrap();
+    assert_eq!((after["status"].as_str(), after["captured"].as_i64()), (Some("voided"), Some(0)), "{after}");
+    assert_eq!(balance(&app, &owner, "clearing:test_card").await, 0);
     assert_books_balance(&app, &owner).await;
     app.stop().await;
 }
