@@ -3,7 +3,8 @@
 # OXCART_DATABASE_URL is set: use an empty database).
 # 1. Card payments under load (examples/payments_load.rs): CLIENTS guests
 #    each pay their own order a cent at a time for SECONDS; every payment is
-#    authorised, captured, posted to the journal and durable before its answer.
+#    authorised, captured, posted to the journal and durable before its answer;
+#    the SQLite writer's counters (/metrics) are printed before and after.
 # 2. The journal filled to ENTRIES more entries (2 lines each, one account
 #    gets a line of every entry; examples/ledger_fill.rs), then: the
 #    balances, a statement's first page and a page deep into it, the trial
@@ -34,7 +35,10 @@ start() {
   until curl -sf -o /dev/null "$base/healthz"; do sleep 0.05; done
 }
 start
+writer() { curl -sf "$base/metrics" | grep -E '^db_writer_(transactions|batches|busy_seconds|commit_seconds)_total' | tr '\n' ' '; echo; }
+echo "writer before: $(writer)"
 target/release/examples/payments_load "$base" "$secs" "$clients"
+echo "writer after:  $(writer)"
 kill $pid; wait $pid 2>/dev/null || true
 "$bin" --data-dir "$work/data" ledger verify | grep -v '^foodbank'
 

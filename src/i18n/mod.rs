@@ -58,6 +58,15 @@ mod tests {
     }
 }
 
+/// An amount in minor units of a currency named by its code, as
+/// [`format_money`] writes it (the bare number and code for an unknown one).
+pub fn format_minor(lang: Language, amount: i64, currency: &str) -> String {
+    match crate::domain::money::Currency::parse(currency) {
+        Some(c) => format_money(lang, crate::domain::money::Money::new(amount, c)),
+        None => format!("{amount} {currency}"),
+    }
+}
+
 /// A price as people in `lang` write it: `€19.99` (en, zh), `19,99 €`
 /// (de, es, pt). Exact: formats the integer minor units, never a float.
 pub fn format_money(lang: Language, m: crate::domain::money::Money) -> String {

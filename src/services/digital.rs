@@ -459,9 +459,7 @@ async fn delivery_mail(
     keys: &[(String, String)],
 ) -> ServiceResult<()> {
     use crate::i18n::t;
-    let contact: super::cart::Contact =
-        serde_json::from_str(&app.open(super::orders::contact_slot(&ctx.store.id, &row.id), &row.contact_enc)?)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let contact = super::orders::open_contact(app, &ctx.store.id, row)?;
     let lang = crate::domain::locale::Language::parse(&row.lang).unwrap_or(ctx.store.brand.default_language);
     let number = row.number.to_string();
     let base = super::mail::store_url(app, &ctx.store);

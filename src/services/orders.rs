@@ -144,6 +144,18 @@ pub(super) fn contact_slot<'a>(store_id: &'a str, id: &'a str) -> Slot<'a> {
     Slot { table: "orders", column: "contact", store_id, row_id: id }
 }
 
+/// An order's contact, opened from its sealed column.
+pub(super) fn open_contact(app: &App, store_id: &str, row: &OrderRow) -> ServiceResult<Contact> {
+    serde_json::from_str(&app.open(contact_slot(store_id, &row.id), &row.contact_enc)?)
+        .map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+/// Until when an unpaid order placed (or left unpaid again) at `now` holds
+/// its stock.
+pub(super) fn payment_deadline(app: &App, now: i64) -> i64 {
+    now + app.config.orders.reservation_minutes * 60_000
+}
+
 fn source_text(s: &PriceSource) -> String {
     match s {
         PriceSource::Regular => "regular".into(),
@@ -309,8 +321,7 @@ async fn place(app: App, ctx: Ctx, placing: Placing) -> ServiceResult<Outcome<Or
     let holds_stock = owed.iter().zip(&priced).any(|(o, p)| *o < p.quantity);
     // A draft order placed by staff is sold on terms: its stock is held
     // until staff cancel it, not until an unpaid deadline.
-    let reserved_until =
-        (holds_stock && row.draft_by.is_empty()).then(|| now + app.config.orders.reservation_minutes * 60_000);
+    let reserved_until = (holds_stock && row.draft_by.is_empty()).then(|| payment_deadline(app, now));
     let contact_json = serde_json::to_string(&contact).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let order_row = OrderRow {
         id: id.clone(),
@@ -438,8 +449,7 @@ fn view(
 ) -> ServiceResult<Order> {
     let currency = Currency::parse(&row.currency).unwrap_or(Currency::EUR);
     let money = |a: i64| Money::new(a, currency);
-    let contact: Contact = serde_json::from_str(&app.open(contact_slot(store_id, &row.id), &row.contact_enc)?)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let contact = open_contact(app, store_id, &row)?;
     Ok(Order {
         number: row.number,
         status: OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed),
@@ -827,7 +837,7 @@ pub(super) async fn apply_move(
         matches!(PaymentStatus::parse(&row.payment_status), Some(PaymentStatus::Unpaid | PaymentStatus::Voided));
     let reserved_until = match to {
         OrderStatus::OnHold => row.reserved_until,
-        OrderStatus::Placed if unpaid => Some(now + app.config.orders.reservation_minutes * 60_000),
+        OrderStatus::Placed if unpaid => Some(payment_deadline(app, now)),
         _ => None,
     };
     if !sql::set_status(tx, store_id, id, from.as_str(), to.as_str(), reserved_until, now).await? {
@@ -877,8 +887,7 @@ async fn status_mail(
         OrderStatus::Cancelled => ("mail.cancelled_subject", "mail.cancelled_body"),
         _ => return Ok(()),
     };
-    let contact: Contact = serde_json::from_str(&app.open(contact_slot(&ctx.store.id, &row.id), &row.contact_enc)?)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let contact = open_contact(app, &ctx.store.id, row)?;
     let lang = Language::parse(&row.lang).unwrap_or(ctx.store.brand.default_language);
     let number = row.number.to_string();
     let subject = t(lang, subject).replace("{number}", &number);

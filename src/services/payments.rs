@@ -284,6 +284,8 @@ pub async fn pay(
     }
     let currency = Currency::parse(&order.currency).unwrap_or(Currency::EUR);
     let key = request_key(&principal, idem);
+    let billing_country = input.billing_country.as_deref().map(str::to_uppercase);
+    let risk = super::risk::prepare(app, ctx, &order, input.card.as_ref(), billing_country.as_deref()).await?;
 
     // Step 1: record the payment and its pending authorisation.
     let mut tx = app.db.begin().await?;
@@ -315,15 +317,13 @@ pub async fn pay(
     }
     let now = now_ms();
     let payment_id = ids::new_id(PAYMENT);
-    let billing_country = input.billing_country.as_deref().map(str::to_uppercase);
     let attempt = super::risk::Attempt {
         payment_id: &payment_id,
         method: provider.code(),
         amount,
-        card: input.card.as_ref(),
         billing_country: billing_country.as_deref(),
     };
-    let risk = super::risk::assess(app, &mut tx, ctx, &order, attempt).await?;
+    let risk = super::risk::assess(app, &mut tx, ctx, &order, risk, attempt).await?;
     let denied = risk.decision == Decision::Deny;
     let payment = PaymentRow {
         id: payment_id,
@@ -857,7 +857,7 @@ pub(super) async fn sync_order(app: &App, tx: &mut Tx, ctx: &Ctx, order_id: &str
     // still expires if nobody pays.
     let unpaid = matches!(to, OrderPaymentStatus::Unpaid | OrderPaymentStatus::Voided);
     let reserved_until = (unpaid && order.status == OrderStatus::Placed.as_str())
-        .then(|| now_ms() + app.config.orders.reservation_minutes * 60_000);
+        .then(|| super::orders::payment_deadline(app, now_ms()));
     if !order_sql::set_payment_status(tx, store_id, order_id, (from.as_str(), to.as_str()), reserved_until).await? {
         return Err(conflict("order_changed", "the order changed meanwhile"));
     }

@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::actor::{Ctx, Permission};
-use super::cart::Contact;
-use super::orders::{apply_move, contact_slot};
+use super::orders::{apply_move, open_contact};
 use super::{App, ServiceError, ServiceResult, audit, now_ms};
 use crate::db::Tx;
 use crate::db::orders::{self as order_sql, OrderRow};
@@ -69,8 +68,47 @@ pub struct Attempt<'a> {
     pub payment_id: &'a str,
     pub method: &'a str,
     pub amount: i64,
-    pub card: Option<&'a Card>,
     pub billing_country: Option<&'a str>,
+}
+
+/// What an attempt is judged by that needs no transaction: the store's
+/// rules, and the keyed hashes of who is paying. Read before the attempt's
+/// transaction, so none of it is done while holding SQLite's writer.
+pub(super) struct Prepared {
+    settings: Settings,
+    shipping_country: Option<String>,
+    email_hash: String,
+    card_hash: String,
+    ip_hash: String,
+    customer: String,
+    /// (blocked-list kind, hash) pairs to look up.
+    candidates: Vec<(&'static str, String)>,
+}
+
+pub(super) async fn prepare(
+    app: &App,
+    ctx: &Ctx,
+    order: &OrderRow,
+    card: Option<&Card>,
+    billing_country: Option<&str>,
+) -> ServiceResult<Prepared> {
+    let store_id = &ctx.store.id;
+    let settings = settings_of(app, store_id).await?;
+    let contact = open_contact(app, store_id, order)?;
+    let shipping_country = contact.shipping_address.as_ref().map(|a| a.country.clone());
+    let email_hash = fingerprint(app, store_id, "email", &contact.email);
+    let card_hash = card.map(|c| fingerprint(app, store_id, "card", &c.digits())).unwrap_or_default();
+    let ip_hash = real_ip(&ctx.client_ip).map(|ip| fingerprint(app, store_id, "ip", ip)).unwrap_or_default();
+    let mut candidates = vec![("email", email_hash.clone()), ("card", card_hash.clone()), ("ip", ip_hash.clone())];
+    if let Some(domain) = rules::email_domain(&contact.email) {
+        candidates.push(("email_domain", fingerprint(app, store_id, "email_domain", &domain)));
+    }
+    for country in [shipping_country.as_deref(), billing_country].into_iter().flatten() {
+        candidates.push(("country", fingerprint(app, store_id, "country", country)));
+    }
+    candidates.retain(|(_, h)| !h.is_empty());
+    let customer = order.customer_id.clone().unwrap_or_default();
+    Ok(Prepared { settings, shipping_country, email_hash, card_hash, ip_hash, customer, candidates })
 }
 
 /// Scores a payment attempt and records it in `tx` (the attempt's own
@@ -80,17 +118,11 @@ pub(super) async fn assess(
     tx: &mut Tx,
     ctx: &Ctx,
     order: &OrderRow,
+    prepared: Prepared,
     attempt: Attempt<'_>,
 ) -> ServiceResult<Assessment> {
     let store_id = &ctx.store.id;
-    let settings = settings_of(app, store_id).await?;
-    let contact: Contact = serde_json::from_str(&app.open(contact_slot(store_id, &order.id), &order.contact_enc)?)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let shipping_country = contact.shipping_address.as_ref().map(|a| a.country.clone());
-    let email_hash = fingerprint(app, store_id, "email", &contact.email);
-    let card_hash = attempt.card.map(|c| fingerprint(app, store_id, "card", &c.digits())).unwrap_or_default();
-    let ip_hash = real_ip(&ctx.client_ip).map(|ip| fingerprint(app, store_id, "ip", ip)).unwrap_or_default();
-    let customer = order.customer_id.clone().unwrap_or_default();
+    let Prepared { settings, shipping_country, email_hash, card_hash, ip_hash, customer, candidates } = prepared;
     let now = now_ms();
 
     // Attempts with the same card, e-mail, customer or address queue here,
@@ -112,14 +144,6 @@ pub(super) async fn assess(
             attempts.push((key, window, u32::try_from(n).unwrap_or(u32::MAX)));
         }
     }
-    let mut candidates = vec![("email", email_hash.clone()), ("card", card_hash.clone()), ("ip", ip_hash.clone())];
-    if let Some(domain) = rules::email_domain(&contact.email) {
-        candidates.push(("email_domain", fingerprint(app, store_id, "email_domain", &domain)));
-    }
-    for country in [shipping_country.as_deref(), attempt.billing_country].into_iter().flatten() {
-        candidates.push(("country", fingerprint(app, store_id, "country", country)));
-    }
-    candidates.retain(|(_, h)| !h.is_empty());
     let blocked = sql::blocked(tx, store_id, &candidates).await?.iter().filter_map(|k| BlockKind::parse(k)).collect();
 
     // Amounts are judged on the whole order, so splitting it into small
@@ -351,8 +375,7 @@ async fn block_buyer(
     assessments: &[AssessmentRow],
 ) -> ServiceResult<()> {
     let store_id = &ctx.store.id;
-    let contact: Contact = serde_json::from_str(&app.open(contact_slot(store_id, &order.id), &order.contact_enc)?)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let contact = open_contact(app, store_id, order)?;
     let mut entries = vec![(
         BlockKind::Email,
         fingerprint(app, store_id, "email", &contact.email),

@@ -325,10 +325,7 @@ impl HomePage {
     }
 
     fn minor(&self, amount: &i64, currency: &str) -> String {
-        match crate::domain::money::Currency::parse(currency) {
-            Some(c) => crate::i18n::format_money(self.shell.lang, crate::domain::money::Money::new(*amount, c)),
-            None => format!("{amount} {currency}"),
-        }
+        crate::i18n::format_minor(self.shell.lang, *amount, currency)
     }
 
     fn day(&self, at: &i64) -> String {

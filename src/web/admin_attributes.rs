@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
@@ -66,7 +66,7 @@ async fn show(state: &AppState, shell: Shell, s: &super::admin::StaffSession, er
     .await;
     match loaded {
         Ok((attributes, types)) => {
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = super::admin_forms::form_status(&errors);
             render(status, &AttributesPage { shell, csrf: s.csrf.clone(), attributes, types, errors })
         }
         Err(e) => failure(&shell, e),

@@ -8,7 +8,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::Path;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
@@ -82,7 +82,7 @@ async fn show(state: &AppState, shell: Shell, s: &super::admin::StaffSession, er
     match categories::list(&state.app, &s.ctx).await {
         Ok(all) => {
             let rows = tree_rows(all, shell.lang, shell.store.brand.default_language);
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = super::admin_forms::form_status(&errors);
             render(status, &CategoriesPage { shell, csrf: s.csrf.clone(), rows, errors })
         }
         Err(e) => failure(&shell, e),
@@ -193,7 +193,7 @@ async fn show_edit(
             }
         })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = super::admin_forms::form_status(&errors);
     let page = EditPage {
         shell,
         csrf: s.csrf.clone(),

@@ -7,7 +7,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
@@ -101,7 +101,7 @@ async fn show(state: &AppState, shell: Shell, s: &super::admin::StaffSession, er
     .await;
     match loaded {
         Ok((tax, zones, promotions)) => {
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = super::admin_forms::form_status(&errors);
             render(status, &CheckoutPage { shell, csrf: s.csrf.clone(), tax, zones, promotions, errors })
         }
         Err(e) => failure(&shell, e),

@@ -63,7 +63,7 @@ impl CollectionsPage {
 async fn show(state: &AppState, shell: Shell, s: &super::admin::StaffSession, errors: Vec<String>) -> Response {
     match collections::list(&state.app, &s.ctx).await {
         Ok(collections) => {
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = super::admin_forms::form_status(&errors);
             render(status, &CollectionsPage { shell, csrf: s.csrf.clone(), collections, errors })
         }
         Err(e) => failure(&shell, e),

@@ -139,7 +139,7 @@ async fn show(state: &AppState, shell: Shell, s: &StaffSession, id: &str, errors
         Err(e) => return failure(&shell, e),
     };
     let address = draft.contact.as_ref().and_then(|c| c.shipping_address.clone()).unwrap_or_default();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = super::admin_forms::form_status(&errors);
     let page =
         DraftPage { shell, csrf: s.csrf.clone(), draft, address, place_key: crate::domain::ids::new_id("key"), errors };
     render(status, &page)

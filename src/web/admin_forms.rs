@@ -22,6 +22,11 @@ pub(super) fn failure(shell: &Shell, e: ServiceError) -> Response {
     error_page(shell.clone(), status)
 }
 
+/// A form page's status: 200, or 422 when it shows why a change was refused.
+pub(super) fn form_status(errors: &[String]) -> StatusCode {
+    if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }
+}
+
 /// Field errors and conflicts as messages for the form; anything else back.
 pub(super) fn messages(e: ServiceError) -> Result<Vec<String>, ServiceError> {
     match e {

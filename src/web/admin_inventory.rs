@@ -7,7 +7,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -72,7 +72,7 @@ async fn show_page(state: &AppState, shell: Shell, s: &super::admin::StaffSessio
     .await;
     match loaded {
         Ok((locations, movements)) => {
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = super::admin_forms::form_status(&errors);
             render(status, &InventoryPage { shell, csrf: s.csrf.clone(), locations, movements, errors })
         }
         Err(e) => failure(&shell, e),
@@ -189,7 +189,7 @@ async fn show_item(
     .await;
     match loaded {
         Ok((item, locations, movements)) => {
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = super::admin_forms::form_status(&errors);
             let page = ItemPage {
                 shell,
                 csrf: s.csrf.clone(),

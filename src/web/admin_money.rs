@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -18,7 +18,6 @@ use super::shell::{Shell, render};
 use crate::domain::invoices::SellerSettings;
 use crate::domain::money::{Currency, Money};
 use crate::http::state::AppState;
-use crate::i18n::format_money;
 use crate::services::ServiceError;
 use crate::services::accounts::{self, GiftCard, GiftCardInput, Origin};
 use crate::services::bookkeeping::{self, PayoutInput};
@@ -44,10 +43,7 @@ fn when(t: i64) -> String {
 }
 
 fn amount(shell: &Shell, minor: i64, currency: &str) -> String {
-    match Currency::parse(currency) {
-        Some(c) => format_money(shell.lang, Money::new(minor, c)),
-        None => format!("{minor} {currency}"),
-    }
+    crate::i18n::format_minor(shell.lang, minor, currency)
 }
 
 /// A decimal typed in a form (`12.50`) in minor units of `currency`.
@@ -123,7 +119,7 @@ async fn show_ledger(
     .await;
     match loaded {
         Ok(((trial, journal), statement, account, ageing, days)) => {
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = super::admin_forms::form_status(&errors);
             let page = LedgerPage {
                 shell,
                 csrf: s.csrf.clone(),
@@ -200,7 +196,7 @@ async fn show_bank(
 ) -> Response {
     match reconciliation::lines(&state.app, &s.ctx, None, None, Some(100)).await {
         Ok(page) => {
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = super::admin_forms::form_status(&errors);
             render(status, &BankPage { shell, csrf: s.csrf.clone(), lines: page.lines, report, errors })
         }
         Err(e) => failure(&shell, e),
@@ -275,7 +271,7 @@ async fn show_cards(
 ) -> Response {
     match accounts::gift_cards(&state.app, &s.ctx, None, Some(100)).await {
         Ok(page) => {
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = super::admin_forms::form_status(&errors);
             let key = crate::domain::ids::new_id("key");
             render(status, &GiftCardsPage { shell, csrf: s.csrf.clone(), cards: page.gift_cards, issued, key, errors })
         }
@@ -353,7 +349,7 @@ async fn show_invoices(
     .await;
     match loaded {
         Ok((page, settings)) => {
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = super::admin_forms::form_status(&errors);
             let html = InvoicesPage {
                 shell,
                 invoices: page.invoices,

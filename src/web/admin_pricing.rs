@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
@@ -73,7 +73,7 @@ async fn show(
     .await;
     match loaded {
         Ok((channels, groups, lists)) => {
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = super::admin_forms::form_status(&errors);
             render(
                 status,
                 &PricingPage { shell, csrf: s.csrf.clone(), channels, groups, lists, errors, editing, draft },

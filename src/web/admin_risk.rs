@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 
@@ -13,10 +13,8 @@ use super::admin::StaffSession;
 use super::admin_access::{FormPairs, signed_in, signed_in_post};
 use super::admin_forms::{back_or_show, failure};
 use super::shell::{Shell, render};
-use crate::domain::money::{Currency, Money};
 use crate::domain::risk::Settings;
 use crate::http::state::AppState;
-use crate::i18n::format_money;
 use crate::services::ServiceError;
 use crate::services::risk::{self, Block, NewBlock, ReviewItem};
 
@@ -42,7 +40,7 @@ struct RiskPage {
 
 impl RiskPage {
     fn money(&self, amount: &i64, currency: &str) -> String {
-        Currency::parse(currency).map(|c| format_money(self.shell.lang, Money::new(*amount, c))).unwrap_or_default()
+        crate::i18n::format_minor(self.shell.lang, *amount, currency)
     }
 }
 
@@ -64,7 +62,7 @@ async fn show(
     match loaded {
         Ok((queue, settings, blocks)) => {
             let settings = typed.unwrap_or_else(|| serde_json::to_string_pretty(&settings).unwrap_or_default());
-            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let status = super::admin_forms::form_status(&errors);
             render(status, &RiskPage { shell, csrf: s.csrf.clone(), queue, settings, blocks, errors })
         }
         Err(e) => failure(&shell, e),
