@@ -6,7 +6,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::Tx;
+use super::{RunOn, Source, Tx, rows_as};
 
 #[derive(Debug, Clone)]
 pub struct FileRow {
@@ -54,16 +54,13 @@ pub async fn insert_file(tx: &mut Tx, store_id: &str, f: &FileRow) -> Result<(),
     .bind(f.max_downloads)
     .bind(f.valid_days)
     .bind(f.created_at)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(())
 }
 
 /// The files of some products, oldest first.
-pub async fn files_of<'e, E>(ex: E, store_id: &str, product_ids: &[&str]) -> Result<Vec<FileRow>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn files_of(ex: impl Source, store_id: &str, product_ids: &[&str]) -> Result<Vec<FileRow>, sqlx::Error> {
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -77,18 +74,15 @@ where
     for id in product_ids {
         q = q.bind(*id);
     }
-    q.fetch_all(ex).await?.iter().map(file_row).collect()
+    q.fetch_all_on(ex).await?.iter().map(file_row).collect()
 }
 
-pub async fn file<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<FileRow>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn file(ex: impl Source, store_id: &str, id: &str) -> Result<Option<FileRow>, sqlx::Error> {
     let sql = format!("SELECT {FILE_COLUMNS} FROM digital_files WHERE store_id = $1 AND id = $2");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(store_id)
         .bind(id)
-        .fetch_optional(ex)
+        .fetch_optional_on(ex)
         .await?
         .as_ref()
         .map(file_row)
@@ -100,7 +94,7 @@ pub async fn delete_file(tx: &mut Tx, store_id: &str, product_id: &str, id: &str
         .bind(store_id)
         .bind(product_id)
         .bind(id)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?
         .rows_affected()
         == 1)
@@ -116,13 +110,12 @@ pub async fn insert_key(
     key_index: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM licence_keys WHERE store_id = $1 AND product_id = $2 AND key_index = $3")
-            .bind(store_id)
-            .bind(product_id)
-            .bind(key_index)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let exists = sqlx::query("SELECT 1 FROM licence_keys WHERE store_id = $1 AND product_id = $2 AND key_index = $3")
+        .bind(store_id)
+        .bind(product_id)
+        .bind(key_index)
+        .fetch_optional_on(&mut *tx)
+        .await?;
     if exists.is_some() {
         return Ok(false);
     }
@@ -136,16 +129,13 @@ pub async fn insert_key(
     .bind(key_enc)
     .bind(key_index)
     .bind(now)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(true)
 }
 
 /// (free, handed out) keys of a product.
-pub async fn key_counts<'e, E>(ex: E, store_id: &str, product_id: &str) -> Result<(i64, i64), sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn key_counts(ex: impl Source, store_id: &str, product_id: &str) -> Result<(i64, i64), sqlx::Error> {
     let r = sqlx::query(
         "SELECT CAST(COALESCE(SUM(CASE WHEN order_id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS free,
                 CAST(COALESCE(SUM(CASE WHEN order_id IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT) AS used
@@ -153,7 +143,7 @@ where
     )
     .bind(store_id)
     .bind(product_id)
-    .fetch_one(ex)
+    .fetch_one_on(ex)
     .await?;
     Ok((r.try_get("free")?, r.try_get("used")?))
 }
@@ -168,11 +158,11 @@ pub async fn products_with_keys(tx: &mut Tx, store_id: &str, product_ids: &[&str
         "SELECT DISTINCT product_id FROM licence_keys WHERE store_id = $1 AND product_id IN ({})",
         marks.join(", ")
     );
-    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
     for id in product_ids {
         q = q.bind(*id);
     }
-    q.fetch_all(&mut **tx).await
+    q.fetch_all_on(&mut *tx).await?.iter().map(|r| r.try_get(0)).collect()
 }
 
 /// Hands the oldest free key of a product to an order line: its id and
@@ -189,15 +179,16 @@ pub async fn take_key(
 ) -> Result<Option<(String, String)>, sqlx::Error> {
     // A few rounds: each lost race means another order got that key.
     for _ in 0..16 {
-        let candidate: Option<(String, String)> = sqlx::query_as(
+        let candidate = sqlx::query(
             "SELECT id, key_enc FROM licence_keys WHERE store_id = $1 AND product_id = $2 AND order_id IS NULL
              ORDER BY created_at, id LIMIT 1",
         )
         .bind(store_id)
         .bind(product_id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional_on(&mut *tx)
         .await?;
-        let Some((id, sealed)) = candidate else { return Ok(None) };
+        let Some(row) = candidate else { return Ok(None) };
+        let (id, sealed): (String, String) = (row.try_get(0)?, row.try_get(1)?);
         let taken = sqlx::query(
             "UPDATE licence_keys SET order_id = $3, line_no = $4, assigned_at = $5
              WHERE store_id = $1 AND id = $2 AND order_id IS NULL",
@@ -207,7 +198,7 @@ pub async fn take_key(
         .bind(order_id)
         .bind(line_no)
         .bind(now)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?
         .rows_affected()
             == 1;
@@ -219,22 +210,18 @@ pub async fn take_key(
 }
 
 /// (line_no, sealed key, key id) handed to an order, in order given.
-pub async fn keys_of_order<'e, E>(
-    ex: E,
+pub async fn keys_of_order(
+    ex: impl Source,
     store_id: &str,
     order_id: &str,
-) -> Result<Vec<(i64, String, String)>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    sqlx::query_as(
+) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+    let q = sqlx::query(
         "SELECT line_no, key_enc, id FROM licence_keys WHERE store_id = $1 AND order_id = $2
          ORDER BY line_no, assigned_at, id",
     )
     .bind(store_id)
-    .bind(order_id)
-    .fetch_all(ex)
-    .await
+    .bind(order_id);
+    rows_as(q.fetch_all_on(ex).await?)
 }
 
 /// Paid, confirmed orders' digital lines of a product not yet delivered
@@ -245,7 +232,7 @@ pub async fn waiting_lines(
     store_id: &str,
     product_id: &str,
 ) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
-    sqlx::query_as(
+    let q = sqlx::query(
         "SELECT l.order_id, l.line_no,
                 l.quantity - CAST((SELECT COUNT(*) FROM licence_keys k
                     WHERE k.store_id = l.store_id AND k.order_id = l.order_id AND k.line_no = l.line_no) AS BIGINT)
@@ -255,9 +242,8 @@ pub async fn waiting_lines(
          ORDER BY o.placed_at, l.order_id, l.line_no",
     )
     .bind(store_id)
-    .bind(product_id)
-    .fetch_all(&mut **tx)
-    .await
+    .bind(product_id);
+    rows_as(q.fetch_all_on(&mut *tx).await?)
 }
 
 #[derive(Debug, Clone)]
@@ -301,37 +287,31 @@ pub async fn insert_grant(tx: &mut Tx, store_id: &str, g: &GrantRow) -> Result<(
     .bind(g.expires_at)
     .bind(g.max_downloads)
     .bind(g.created_at)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(())
 }
 
-pub async fn grants_of_order<'e, E>(ex: E, store_id: &str, order_id: &str) -> Result<Vec<GrantRow>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn grants_of_order(ex: impl Source, store_id: &str, order_id: &str) -> Result<Vec<GrantRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {GRANT_COLUMNS} FROM download_grants WHERE store_id = $1 AND order_id = $2 ORDER BY line_no, created_at, id"
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(store_id)
         .bind(order_id)
-        .fetch_all(ex)
+        .fetch_all_on(ex)
         .await?
         .iter()
         .map(grant_row)
         .collect()
 }
 
-pub async fn grant<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<GrantRow>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn grant(ex: impl Source, store_id: &str, id: &str) -> Result<Option<GrantRow>, sqlx::Error> {
     let sql = format!("SELECT {GRANT_COLUMNS} FROM download_grants WHERE store_id = $1 AND id = $2");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(store_id)
         .bind(id)
-        .fetch_optional(ex)
+        .fetch_optional_on(ex)
         .await?
         .as_ref()
         .map(grant_row)
@@ -348,7 +328,7 @@ pub async fn count_download(tx: &mut Tx, store_id: &str, id: &str, now: i64) -> 
     .bind(store_id)
     .bind(id)
     .bind(now)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?
     .rows_affected()
         == 1)
@@ -362,7 +342,7 @@ pub async fn revoke_grants(tx: &mut Tx, store_id: &str, order_id: &str, now: i64
     .bind(store_id)
     .bind(order_id)
     .bind(now)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?
     .rows_affected())
 }
@@ -382,7 +362,7 @@ pub async fn renew_grant(
     .bind(id)
     .bind(expires_at)
     .bind(max_downloads)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(())
 }

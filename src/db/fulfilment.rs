@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::Tx;
+use super::{RunOn, Tx};
 
 /// Adds `quantity` shipped units to a line, only if that stays within
 /// what was ordered.
@@ -25,7 +25,7 @@ pub async fn ship_line(
     .bind(line_no)
     .bind(quantity)
     .bind(variant_id)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?
     .rows_affected()
         == 1)
@@ -41,7 +41,7 @@ pub async fn take_reserved(
     location_id: &str,
     quantity: i64,
 ) -> Result<i64, sqlx::Error> {
-    let held: Option<i64> = sqlx::query_scalar(
+    let held = sqlx::query(
         "SELECT quantity FROM stock_reservations
          WHERE store_id = $1 AND order_id = $2 AND variant_id = $3 AND location_id = $4",
     )
@@ -49,9 +49,9 @@ pub async fn take_reserved(
     .bind(order_id)
     .bind(variant_id)
     .bind(location_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional_on(&mut *tx)
     .await?;
-    let held = held.unwrap_or(0);
+    let held: i64 = held.map(|r| r.try_get(0)).transpose()?.unwrap_or(0);
     let take = held.min(quantity);
     if take == 0 {
         return Ok(0);
@@ -69,7 +69,7 @@ pub async fn take_reserved(
         .bind(variant_id)
         .bind(location_id)
         .bind(take)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?
         .rows_affected();
     if done != 1 {
@@ -106,7 +106,7 @@ pub async fn insert_shipment(tx: &mut Tx, store_id: &str, order_id: &str, s: &Sh
     .bind(&s.actor)
     .bind(s.shipped_at)
     .bind(s.delivered_at)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(())
 }
@@ -123,7 +123,7 @@ pub async fn insert_shipment_line(
         .bind(shipment_id)
         .bind(line_no)
         .bind(quantity)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?;
     Ok(())
 }
@@ -187,7 +187,7 @@ pub async fn mark_delivered(
     .bind(order_id)
     .bind(id)
     .bind(now)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?
     .rows_affected()
         == 1)

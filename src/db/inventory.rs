@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::catalog_bulk::placeholders;
-use super::{Dialect, Tx};
+use super::{Dialect, RunOn, Tx};
 
 #[derive(Debug, Clone)]
 pub struct LocationRow {
@@ -49,7 +49,7 @@ pub async fn insert_location(tx: &mut Tx, store_id: &str, l: &LocationRow) -> Re
     .bind(l.priority)
     .bind(i64::from(l.active))
     .bind(l.updated_at)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(())
 }
@@ -68,7 +68,7 @@ pub async fn update_location(tx: &mut Tx, store_id: &str, l: &LocationRow) -> Re
     .bind(l.priority)
     .bind(i64::from(l.active))
     .bind(l.updated_at)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -83,11 +83,8 @@ where
 }
 
 /// Whether the store keeps stock anywhere (an active location).
-pub async fn keeps_stock<'e, E>(ex: E, store_id: &str) -> Result<bool, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    Ok(keeps_stock_query(store_id).fetch_optional(ex).await?.is_some())
+pub async fn keeps_stock(src: impl super::Source, store_id: &str) -> Result<bool, sqlx::Error> {
+    Ok(keeps_stock_query(store_id).fetch_optional_on(src).await?.is_some())
 }
 
 /// A row when the store has an active stock location.
@@ -156,15 +153,12 @@ pub struct VariantStock {
 }
 
 /// Every variant of the given products with its stock.
-pub async fn variant_stock<'e, E>(
-    ex: E,
+pub async fn variant_stock(
+    ex: impl super::Source,
     dialect: Dialect,
     store_id: &str,
     product_ids: &[String],
-) -> Result<Vec<VariantStock>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+) -> Result<Vec<VariantStock>, sqlx::Error> {
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -185,7 +179,7 @@ where
     for p in product_ids {
         q = q.bind(p);
     }
-    q.fetch_all(ex)
+    q.fetch_all_on(ex)
         .await?
         .iter()
         .map(|r| {
@@ -223,7 +217,7 @@ pub async fn save_settings(tx: &mut Tx, store_id: &str, s: &SettingsRow, now: i6
     .bind(s.low_stock_at)
     .bind(s.restock_at)
     .bind(now)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(())
 }
@@ -247,7 +241,7 @@ pub async fn level(tx: &mut Tx, store_id: &str, variant_id: &str, location_id: &
     .bind(store_id)
     .bind(variant_id)
     .bind(location_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional_on(&mut *tx)
     .await?;
     Ok(row.as_ref().map(level_of).transpose()?.unwrap_or(Level { on_hand: 0, reserved: 0 }))
 }
@@ -271,7 +265,7 @@ pub async fn change_on_hand(
         .bind(variant_id)
         .bind(location_id)
         .bind(now)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?;
     }
     let row = sqlx::query(
@@ -284,7 +278,7 @@ pub async fn change_on_hand(
     .bind(location_id)
     .bind(delta)
     .bind(now)
-    .fetch_optional(&mut **tx)
+    .fetch_optional_on(&mut *tx)
     .await?;
     row.as_ref().map(level_of).transpose()
 }
@@ -354,7 +348,7 @@ pub async fn set_on_hand(
     .bind(variant_id)
     .bind(location_id)
     .bind(now)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     let row = sqlx::query(
         "UPDATE stock_levels SET on_hand = $5, updated_at = $6
@@ -367,7 +361,7 @@ pub async fn set_on_hand(
     .bind(from)
     .bind(to)
     .bind(now)
-    .fetch_optional(&mut **tx)
+    .fetch_optional_on(&mut *tx)
     .await?;
     row.as_ref().map(level_of).transpose()
 }
@@ -646,7 +640,7 @@ pub async fn stock_for_order(tx: &mut Tx, store_id: &str, product_ids: &[String]
     }
     stock.keeps_stock = match keeps {
         Some(k) => k,
-        None => keeps_stock(&mut **tx, store_id).await?,
+        None => keeps_stock(&mut *tx, store_id).await?,
     };
     Ok(stock)
 }
@@ -751,7 +745,7 @@ pub async fn unreserve(
     .bind(quantity)
     .bind(if ship { quantity } else { 0 })
     .bind(now)
-    .fetch_optional(&mut **tx)
+    .fetch_optional_on(&mut *tx)
     .await?;
     row.as_ref().map(level_of).transpose()
 }
@@ -804,7 +798,7 @@ pub async fn reservations_of(tx: &mut Tx, store_id: &str, order_id: &str) -> Res
     )
     .bind(store_id)
     .bind(order_id)
-    .fetch_all(&mut **tx)
+    .fetch_all_on(&mut *tx)
     .await?
     .iter()
     .map(|r| {
@@ -821,7 +815,7 @@ pub async fn delete_reservations(tx: &mut Tx, store_id: &str, order_id: &str) ->
     sqlx::query("DELETE FROM stock_reservations WHERE store_id = $1 AND order_id = $2")
         .bind(store_id)
         .bind(order_id)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?;
     Ok(())
 }
@@ -841,9 +835,9 @@ pub async fn variant_products(
         placeholders(dialect, 1, 1),
         placeholders(dialect, 2, variant_ids.len())
     );
-    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(store_id);
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(store_id);
     for v in variant_ids {
         q = q.bind(v);
     }
-    q.fetch_all(&mut **tx).await
+    q.fetch_all_on(&mut *tx).await?.iter().map(|r| r.try_get(0)).collect()
 }

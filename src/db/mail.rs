@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{Db, Dialect, Tx};
+use super::{Db, Dialect, RunOn, Tx};
 
 pub async fn queue(tx: &mut Tx, store_id: &str, id: &str, message_enc: &str, now: i64) -> Result<(), sqlx::Error> {
     tx.write(
@@ -84,7 +84,7 @@ pub async fn insert_token(
     .bind(purpose)
     .bind(principal_id)
     .bind(expires_at)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(())
 }
@@ -98,7 +98,7 @@ pub async fn use_token(
     purpose: &str,
     now: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query(
         "UPDATE one_time_tokens SET used_at = $1
          WHERE store_id = $2 AND token_hash = $3 AND purpose = $4 AND used_at IS NULL AND expires_at > $1
          RETURNING principal_id",
@@ -107,6 +107,8 @@ pub async fn use_token(
     .bind(store_id)
     .bind(token_hash)
     .bind(purpose)
-    .fetch_optional(&mut **tx)
-    .await
+    .fetch_optional_on(&mut *tx)
+    .await?
+    .map(|r| r.try_get(0))
+    .transpose()
 }

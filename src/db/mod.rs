@@ -52,7 +52,8 @@ mod writer_thread;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use futures::future::BoxFuture;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 
 /// A write transaction. On PostgreSQL a pooled transaction; on SQLite a
@@ -170,6 +171,116 @@ impl Tx {
             TxInner::Grouped(t) => t.rollback().await,
         }
     }
+}
+
+/// Where a read runs: the pool, a plain connection, or a write transaction
+/// (through its own methods, so it also works in place on SQLite's writer,
+/// where `&mut **tx` would panic). Lets one read function serve all three.
+pub trait Source: Send {
+    fn fetch_all<'f>(self, query: AnyQuery<'f>) -> BoxFuture<'f, Result<Vec<AnyRow>, sqlx::Error>>
+    where
+        Self: 'f;
+    fn fetch_optional<'f>(self, query: AnyQuery<'f>) -> BoxFuture<'f, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        Self: 'f;
+}
+
+impl Source for &AnyPool {
+    fn fetch_all<'f>(self, query: AnyQuery<'f>) -> BoxFuture<'f, Result<Vec<AnyRow>, sqlx::Error>>
+    where
+        Self: 'f,
+    {
+        Box::pin(query.fetch_all(self))
+    }
+    fn fetch_optional<'f>(self, query: AnyQuery<'f>) -> BoxFuture<'f, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        Self: 'f,
+    {
+        Box::pin(query.fetch_optional(self))
+    }
+}
+
+impl Source for &mut AnyConnection {
+    fn fetch_all<'f>(self, query: AnyQuery<'f>) -> BoxFuture<'f, Result<Vec<AnyRow>, sqlx::Error>>
+    where
+        Self: 'f,
+    {
+        Box::pin(query.fetch_all(self))
+    }
+    fn fetch_optional<'f>(self, query: AnyQuery<'f>) -> BoxFuture<'f, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        Self: 'f,
+    {
+        Box::pin(query.fetch_optional(self))
+    }
+}
+
+impl Source for &mut Tx {
+    fn fetch_all<'f>(self, query: AnyQuery<'f>) -> BoxFuture<'f, Result<Vec<AnyRow>, sqlx::Error>>
+    where
+        Self: 'f,
+    {
+        Box::pin(Tx::fetch_all(self, query))
+    }
+    fn fetch_optional<'f>(self, query: AnyQuery<'f>) -> BoxFuture<'f, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        Self: 'f,
+    {
+        Box::pin(Tx::fetch_optional(self, query))
+    }
+}
+
+/// Runs a query built by `sqlx::query(..).bind(..)` on a [`Source`] (or a
+/// write on a [`Tx`]) keeping the builder chain: `.fetch_all_on(tx)` where
+/// `.fetch_all(&mut **tx)` would not run in place.
+pub trait RunOn<'q>: Sized {
+    fn fetch_all_on<'f, S: Source + 'f>(self, src: S) -> BoxFuture<'f, Result<Vec<AnyRow>, sqlx::Error>>
+    where
+        'q: 'f;
+    fn fetch_optional_on<'f, S: Source + 'f>(self, src: S) -> BoxFuture<'f, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'q: 'f;
+    /// The first row; `RowNotFound` when there is none.
+    fn fetch_one_on<'f, S: Source + 'f>(self, src: S) -> BoxFuture<'f, Result<AnyRow, sqlx::Error>>
+    where
+        'q: 'f;
+    fn execute_on<'f>(self, tx: &'f mut Tx) -> BoxFuture<'f, Result<sqlx::any::AnyQueryResult, sqlx::Error>>
+    where
+        'q: 'f;
+}
+
+impl<'q> RunOn<'q> for AnyQuery<'q> {
+    fn fetch_all_on<'f, S: Source + 'f>(self, src: S) -> BoxFuture<'f, Result<Vec<AnyRow>, sqlx::Error>>
+    where
+        'q: 'f,
+    {
+        src.fetch_all(self)
+    }
+    fn fetch_optional_on<'f, S: Source + 'f>(self, src: S) -> BoxFuture<'f, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'q: 'f,
+    {
+        src.fetch_optional(self)
+    }
+    fn fetch_one_on<'f, S: Source + 'f>(self, src: S) -> BoxFuture<'f, Result<AnyRow, sqlx::Error>>
+    where
+        'q: 'f,
+    {
+        let row = src.fetch_optional(self);
+        Box::pin(async move { row.await?.ok_or(sqlx::Error::RowNotFound) })
+    }
+    fn execute_on<'f>(self, tx: &'f mut Tx) -> BoxFuture<'f, Result<sqlx::any::AnyQueryResult, sqlx::Error>>
+    where
+        'q: 'f,
+    {
+        Box::pin(tx.execute(self))
+    }
+}
+
+/// Rows read as `T` (tuples, or types deriving `FromRow`): the reads that
+/// used `query_as` run through [`RunOn`] and map here.
+pub fn rows_as<T: for<'r> sqlx::FromRow<'r, AnyRow>>(rows: Vec<AnyRow>) -> Result<Vec<T>, sqlx::Error> {
+    rows.iter().map(T::from_row).collect()
 }
 
 /// Which SQL engine sits behind the pool.

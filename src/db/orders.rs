@@ -5,7 +5,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::Tx;
+use super::{RunOn, Source, Tx, rows_as};
 
 /// The store's next order number. The counter row serialises concurrent
 /// checkouts of one store for the rest of their transaction, so numbers
@@ -107,15 +107,12 @@ pub async fn insert(tx: &mut Tx, store_id: &str, o: &OrderRow, email_index: &str
     Ok(())
 }
 
-pub async fn by_id<'e, E>(ex: E, store_id: &str, id: &str) -> Result<Option<OrderRow>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn by_id(ex: impl Source, store_id: &str, id: &str) -> Result<Option<OrderRow>, sqlx::Error> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE store_id = $1 AND id = $2");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(store_id)
         .bind(id)
-        .fetch_optional(ex)
+        .fetch_optional_on(ex)
         .await?
         .as_ref()
         .map(order)
@@ -135,16 +132,13 @@ pub struct ListFilter<'a> {
 }
 
 /// Newest first, before (placed_at, id) `before`, narrowed by `filter`.
-pub async fn list<'e, E>(
-    ex: E,
+pub async fn list(
+    ex: impl Source,
     store_id: &str,
     filter: &ListFilter<'_>,
     before: (i64, &str),
     limit: i64,
-) -> Result<Vec<OrderRow>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+) -> Result<Vec<OrderRow>, sqlx::Error> {
     let mut sql = format!(
         "SELECT {ORDER_COLUMNS} FROM orders WHERE store_id = $1 AND (placed_at < $2 OR (placed_at = $2 AND id < $3))"
     );
@@ -179,7 +173,7 @@ where
     if let Some(number) = filter.number {
         q = q.bind(number);
     }
-    q.bind(limit).fetch_all(ex).await?.iter().map(order).collect()
+    q.bind(limit).fetch_all_on(ex).await?.iter().map(order).collect()
 }
 
 /// Moves an order from `from` to `to` only if it still is `from`.
@@ -202,23 +196,20 @@ pub async fn set_status(
     .bind(to)
     .bind(reserved_until)
     .bind(now)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Unpaid orders whose hold on stock ran out: (store id, order id).
-pub async fn expired<'e, E>(ex: E, now: i64, limit: i64) -> Result<Vec<(String, String)>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn expired(ex: impl Source, now: i64, limit: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query(
         "SELECT store_id, id FROM orders WHERE reserved_until < $1 AND payment_status = 'unpaid'
          ORDER BY reserved_until LIMIT $2",
     )
     .bind(now)
     .bind(limit)
-    .fetch_all(ex)
+    .fetch_all_on(ex)
     .await?
     .iter()
     .map(|r| Ok((r.try_get("store_id")?, r.try_get("id")?)))
@@ -308,10 +299,7 @@ pub async fn insert_lines(tx: &mut Tx, store_id: &str, order_id: &str, lines: &[
     super::catalog_bulk::insert_rows(tx, tx.dialect(), "order_lines", &columns, cells, "").await
 }
 
-pub async fn lines<'e, E>(ex: E, store_id: &str, order_id: &str) -> Result<Vec<LineRow>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn lines(ex: impl Source, store_id: &str, order_id: &str) -> Result<Vec<LineRow>, sqlx::Error> {
     sqlx::query(
         "SELECT line_no, variant_id, product_id, sku, name, kind, options, quantity, unit_price, line_total,
                 price_source, backordered, discount, adjustments, tax, tax_rate, tax_label, weight_grams, shipped, returned
@@ -319,7 +307,7 @@ where
     )
     .bind(store_id)
     .bind(order_id)
-    .fetch_all(ex)
+    .fetch_all_on(ex)
     .await?
     .iter()
     .map(|r| {
@@ -384,17 +372,14 @@ pub async fn add_history(
     Ok(())
 }
 
-pub async fn history<'e, E>(ex: E, store_id: &str, order_id: &str) -> Result<Vec<HistoryRow>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+pub async fn history(ex: impl Source, store_id: &str, order_id: &str) -> Result<Vec<HistoryRow>, sqlx::Error> {
     sqlx::query(
         "SELECT kind, from_status, to_status, note, actor, at FROM order_history
          WHERE store_id = $1 AND order_id = $2 ORDER BY id",
     )
     .bind(store_id)
     .bind(order_id)
-    .fetch_all(ex)
+    .fetch_all_on(ex)
     .await?
     .iter()
     .map(|r| {
@@ -415,7 +400,7 @@ pub async fn clear_reservation_deadline(tx: &mut Tx, store_id: &str, id: &str) -
     sqlx::query("UPDATE orders SET reserved_until = NULL WHERE store_id = $1 AND id = $2")
         .bind(store_id)
         .bind(id)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?;
     Ok(())
 }
@@ -425,7 +410,7 @@ pub async fn delete_lines(tx: &mut Tx, store_id: &str, order_id: &str) -> Result
     sqlx::query("DELETE FROM order_lines WHERE store_id = $1 AND order_id = $2")
         .bind(store_id)
         .bind(order_id)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?;
     Ok(())
 }
@@ -450,7 +435,7 @@ pub async fn update_priced(tx: &mut Tx, store_id: &str, o: &OrderRow, status: &s
     .bind(&o.contact_enc)
     .bind(i64::from(o.prices_include_tax))
     .bind(o.updated_at)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?
     .rows_affected()
         == 1)
@@ -464,7 +449,7 @@ pub async fn lock_order(tx: &mut Tx, store_id: &str, order_id: &str) -> Result<O
         sqlx::query("UPDATE orders SET status = status WHERE store_id = $1 AND id = $2 RETURNING status, updated_at")
             .bind(store_id)
             .bind(order_id)
-            .fetch_optional(&mut **tx)
+            .fetch_optional_on(&mut *tx)
             .await?;
     row.map(|r| Ok((r.try_get("status")?, r.try_get("updated_at")?))).transpose()
 }
@@ -488,7 +473,7 @@ pub async fn set_payment_status(
     .bind(from)
     .bind(to)
     .bind(reserved_until)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?
     .rows_affected()
         == 1)
@@ -496,14 +481,9 @@ pub async fn set_payment_status(
 
 /// Orders without an e-mail index (placed before it existed): (store id,
 /// order id, sealed contact).
-pub async fn unindexed<'e, E>(ex: E, limit: i64) -> Result<Vec<(String, String, String)>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    sqlx::query_as("SELECT store_id, id, contact_enc FROM orders WHERE email_index = '' LIMIT $1")
-        .bind(limit)
-        .fetch_all(ex)
-        .await
+pub async fn unindexed(ex: impl Source, limit: i64) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    let q = sqlx::query("SELECT store_id, id, contact_enc FROM orders WHERE email_index = '' LIMIT $1").bind(limit);
+    rows_as(q.fetch_all_on(ex).await?)
 }
 
 pub async fn set_email_index(tx: &mut Tx, store_id: &str, id: &str, email_index: &str) -> Result<(), sqlx::Error> {
@@ -511,7 +491,7 @@ pub async fn set_email_index(tx: &mut Tx, store_id: &str, id: &str, email_index:
         .bind(store_id)
         .bind(id)
         .bind(email_index)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?;
     Ok(())
 }

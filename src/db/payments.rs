@@ -104,6 +104,24 @@ pub async fn for_order(pool: &sqlx::AnyPool, store_id: &str, order_id: &str) -> 
     rows.iter().map(payment).collect()
 }
 
+/// The status of a payment's order (one read where the payment and its
+/// order would be two).
+pub async fn order_status_of(
+    pool: &sqlx::AnyPool,
+    store_id: &str,
+    payment_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT o.status FROM payments p JOIN orders o ON o.store_id = p.store_id AND o.id = p.order_id
+         WHERE p.store_id = $1 AND p.id = $2",
+    )
+    .bind(store_id)
+    .bind(payment_id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| r.try_get(0)).transpose()
+}
+
 /// The order's payments as a transaction sees them.
 pub async fn for_order_in(tx: &mut Tx, store_id: &str, order_id: &str) -> Result<Vec<PaymentRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM payments WHERE store_id = $1 AND order_id = $2 ORDER BY id");

@@ -5,7 +5,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::Tx;
+use super::{RunOn, Tx};
 
 #[derive(Debug, Clone)]
 pub struct ReturnRow {
@@ -79,7 +79,7 @@ pub async fn insert(tx: &mut Tx, store_id: &str, r: &ReturnRow, lines: &[ReturnL
     .bind(&r.resolution)
     .bind(&r.comment)
     .bind(r.created_at)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     for l in lines {
         sqlx::query(
@@ -94,7 +94,7 @@ pub async fn insert(tx: &mut Tx, store_id: &str, r: &ReturnRow, lines: &[ReturnL
         .bind(&l.reason)
         .bind(&l.exchange_variant_id)
         .bind(&l.exchange_sku)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?;
     }
     Ok(())
@@ -199,7 +199,7 @@ pub async fn set_status(
         .bind(from)
         .bind(to)
         .bind(now)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?
         .rows_affected()
         == 1)
@@ -214,7 +214,7 @@ pub async fn set_refund(tx: &mut Tx, store_id: &str, id: &str, goods: i64, shipp
     .bind(id)
     .bind(goods)
     .bind(shipping)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(())
 }
@@ -244,7 +244,7 @@ pub async fn set_replacement(tx: &mut Tx, store_id: &str, id: &str, order_id: &s
         .bind(store_id)
         .bind(id)
         .bind(order_id)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?;
     Ok(())
 }
@@ -261,7 +261,7 @@ pub async fn set_condition(
         .bind(return_id)
         .bind(line_no)
         .bind(condition)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?;
     Ok(())
 }
@@ -283,7 +283,7 @@ pub async fn count_returned(
     .bind(order_id)
     .bind(line_no)
     .bind(delta)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?
     .rows_affected()
         == 1)
@@ -299,7 +299,7 @@ pub async fn refunded_units(tx: &mut Tx, store_id: &str, order_id: &str) -> Resu
     )
     .bind(store_id)
     .bind(order_id)
-    .fetch_all(&mut **tx)
+    .fetch_all_on(&mut *tx)
     .await?
     .iter()
     .map(|r| Ok((r.try_get("line_no")?, r.try_get("units")?)))

@@ -9,7 +9,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, Dialect, Tx};
+use super::{Db, Dialect, RunOn, Tx};
 
 #[derive(Debug, Clone)]
 pub struct EndpointRow {
@@ -52,7 +52,7 @@ pub async fn insert_endpoint(tx: &mut Tx, e: &EndpointRow) -> Result<(), sqlx::E
     .bind(serde_json::to_string(&e.event_types).unwrap_or_else(|_| "[]".into()))
     .bind(i64::from(e.active))
     .bind(e.created_at)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(())
 }
@@ -88,7 +88,7 @@ pub async fn deactivate(tx: &mut Tx, store_id: &str, id: &str, now: i64) -> Resu
     let n = sqlx::query("UPDATE webhook_endpoints SET active = 0 WHERE store_id = $1 AND id = $2 AND active = 1")
         .bind(store_id)
         .bind(id)
-        .execute(&mut **tx)
+        .execute_on(tx)
         .await?
         .rows_affected();
     sqlx::query(
@@ -98,7 +98,7 @@ pub async fn deactivate(tx: &mut Tx, store_id: &str, id: &str, now: i64) -> Resu
     .bind(now)
     .bind(store_id)
     .bind(id)
-    .execute(&mut **tx)
+    .execute_on(tx)
     .await?;
     Ok(n == 1)
 }

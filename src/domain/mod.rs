@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod digital;
 pub mod ids;
 pub mod inventory;
+pub mod invoice_pdf;
 pub mod invoices;
 pub mod ledger;
 pub mod locale;

@@ -133,6 +133,8 @@ pub const ENTRIES: &[(&str, [&str; 5])] = &[
     ("invoice.due", ["Due", "Fällig am", "Vencimiento", "Vencimento", "到期日"]),
     ("invoice.tax_number", ["Tax number", "Steuernummer", "Número fiscal", "Número fiscal", "税号"]),
     ("invoice.pay_to", ["Please pay to", "Bitte überweisen an", "Pague a", "Pague para", "请付款至"]),
+    ("invoice.page", ["Page", "Seite", "Página", "Página", "页"]),
+    ("invoice.download_pdf", ["Download PDF", "PDF herunterladen", "Descargar PDF", "Baixar PDF", "下载 PDF"]),
     (
         "admin.seller",
         [

@@ -150,7 +150,7 @@ pub async fn write_off(
         return Ok(Outcome::Replayed { status, body });
     }
     order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let order = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = order_sql::by_id(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let status = OrderStatus::parse(&order.status).unwrap_or(OrderStatus::Placed);
     if !matches!(status, OrderStatus::PartiallyFulfilled | OrderStatus::Fulfilled | OrderStatus::Completed) {
         return Err(ServiceError::Conflict {

@@ -306,7 +306,7 @@ pub async fn add_keys(app: &App, ctx: &Ctx, product_id: &str, input: KeysInput) 
     errs.finish(())?;
     audit::record(app, &mut tx, ctx, "catalog.licence_keys_added", product_id, json!({ "count": keys.len() })).await?;
     serve_waiting(app, &mut tx, ctx, product_id).await?;
-    let (available, handed_out) = sql::key_counts(&mut *tx, store_id, product_id).await?;
+    let (available, handed_out) = sql::key_counts(&mut tx, store_id, product_id).await?;
     tx.commit().await?;
     app.wake_outbox();
     app.wake_mail();
@@ -341,22 +341,22 @@ pub(super) async fn deliver(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, order_
     // Deliveries of one order queue here (a payment and refills of the key
     // pool may race), and each sees what the one before it handed out.
     order_sql::lock_order(tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let row = &order_sql::by_id(&mut **tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let row = &order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let status = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed);
     let paid = PaymentStatus::parse(&row.payment_status) == Some(PaymentStatus::Paid);
     if !paid || !matches!(status, OrderStatus::Confirmed | OrderStatus::PartiallyFulfilled) {
         return Ok(());
     }
-    let lines = order_sql::lines(&mut **tx, store_id, &row.id).await?;
+    let lines = order_sql::lines(&mut *tx, store_id, &row.id).await?;
     let owed: Vec<&LineRow> = lines.iter().filter(|l| is_digital(l) && l.shipped < l.quantity).collect();
     if owed.is_empty() {
         return Ok(());
     }
     let products: Vec<&str> = owed.iter().map(|l| l.product_id.as_str()).collect();
-    let files = sql::files_of(&mut **tx, store_id, &products).await?;
+    let files = sql::files_of(&mut *tx, store_id, &products).await?;
     let with_keys = sql::products_with_keys(tx, store_id, &products).await?;
-    let granted = sql::grants_of_order(&mut **tx, store_id, &row.id).await?;
-    let held = sql::keys_of_order(&mut **tx, store_id, &row.id).await?;
+    let granted = sql::grants_of_order(&mut *tx, store_id, &row.id).await?;
+    let held = sql::keys_of_order(&mut *tx, store_id, &row.id).await?;
     let now = now_ms();
     let mut new_links: Vec<(String, GrantRow)> = Vec::new();
     let mut new_keys: Vec<(String, String)> = Vec::new();
@@ -415,9 +415,9 @@ pub(super) async fn deliver(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, order_
             .await?;
         }
     }
-    let after = order_sql::lines(&mut **tx, store_id, &row.id).await?;
+    let after = order_sql::lines(&mut *tx, store_id, &row.id).await?;
     let to = super::fulfilment::status_after(&after);
-    let fresh = order_sql::by_id(&mut **tx, store_id, &row.id).await?.ok_or(ServiceError::NotFound)?;
+    let fresh = order_sql::by_id(&mut *tx, store_id, &row.id).await?.ok_or(ServiceError::NotFound)?;
     if after.iter().any(|l| l.shipped > 0) && OrderStatus::parse(&fresh.status) != Some(to) {
         apply_move(app, tx, ctx, &fresh, to, "digital goods delivered", "system").await?;
     }
@@ -577,18 +577,18 @@ pub async fn renew_links(app: &App, ctx: &Ctx, order_id: &str) -> ServiceResult<
     let store_id = &ctx.store.id;
     let mut tx = app.db.begin().await?;
     order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let row = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let row = order_sql::by_id(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let status = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed);
-    let grants = sql::grants_of_order(&mut *tx, store_id, order_id).await?;
+    let grants = sql::grants_of_order(&mut tx, store_id, order_id).await?;
     if status == OrderStatus::Cancelled || grants.is_empty() {
         return Err(ServiceError::Conflict {
             code: "no_downloads",
             message: "only a delivered order that is not cancelled has download links to renew".into(),
         });
     }
-    let lines = order_sql::lines(&mut *tx, store_id, order_id).await?;
+    let lines = order_sql::lines(&mut tx, store_id, order_id).await?;
     let products: Vec<&str> = lines.iter().map(|l| l.product_id.as_str()).collect();
-    let files = sql::files_of(&mut *tx, store_id, &products).await?;
+    let files = sql::files_of(&mut tx, store_id, &products).await?;
     let now = now_ms();
     let mut links = Vec::new();
     for g in &grants {

@@ -286,10 +286,10 @@ pub async fn ship(
     for (l, n) in &wanted {
         sql::insert_shipment_line(&mut tx, store_id, &shipment.id, l.line_no, *n).await?;
     }
-    let after = order_sql::lines(&mut *tx, store_id, order_id).await?;
+    let after = order_sql::lines(&mut tx, store_id, order_id).await?;
     let to = status_after(&after);
     // The order row as this transaction sees it (the status guard holds).
-    let row = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let row = order_sql::by_id(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let note =
         format!("shipment {} from {} ({} {})", shipment.id, location.code, shipment.carrier, shipment.tracking_number);
     if OrderStatus::parse(&row.status) != Some(to) {
@@ -359,7 +359,7 @@ pub async fn deliver(app: &App, ctx: &Ctx, order_id: &str, shipment_id: &str) ->
     let mut tx = app.db.begin().await?;
     // Deliveries of one order queue here, so the last one sees the others.
     order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let row = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let row = order_sql::by_id(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let shipments = sql::shipments_of(&mut *tx, store_id, order_id).await?;
     if !shipments.iter().any(|(s, _)| s.id == shipment_id) {
         return Err(ServiceError::NotFound);
@@ -389,8 +389,8 @@ pub async fn fulfil_without_shipping(app: &App, ctx: &Ctx, order_id: &str) -> Se
     let store_id = &ctx.store.id;
     let mut tx = app.db.begin().await?;
     order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let row = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let lines = order_sql::lines(&mut *tx, store_id, order_id).await?;
+    let row = order_sql::by_id(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let lines = order_sql::lines(&mut tx, store_id, order_id).await?;
     if lines.iter().any(|l| ships(l) && l.shipped < l.quantity) {
         return Err(ServiceError::Conflict {
             code: "goods_to_ship",

@@ -311,14 +311,14 @@ impl Watch {
         let mut ids = product_ids.to_vec();
         ids.sort();
         ids.dedup();
-        let keeps_stock = sql::keeps_stock(&mut **tx, store_id).await?;
-        let before = sql::variant_stock(&mut **tx, app.db.dialect(), store_id, &ids).await?;
+        let keeps_stock = sql::keeps_stock(&mut *tx, store_id).await?;
+        let before = sql::variant_stock(&mut *tx, app.db.dialect(), store_id, &ids).await?;
         Ok(Watch { store_id: store_id.to_string(), product_ids: ids, keeps_stock, before })
     }
 
     /// Emits what changed for customers; returns the products watched.
     async fn finish(self, app: &App, tx: &mut Tx) -> ServiceResult<Vec<String>> {
-        let after = sql::variant_stock(&mut **tx, app.db.dialect(), &self.store_id, &self.product_ids).await?;
+        let after = sql::variant_stock(&mut *tx, app.db.dialect(), &self.store_id, &self.product_ids).await?;
         self.announce(tx, after).await
     }
 

@@ -365,9 +365,44 @@ pub async fn ubl(app: &App, ctx: &Ctx, id: &str, token: Option<&str>) -> Service
     Ok(rules::ubl(&get(app, ctx, id, token).await?.document))
 }
 
+/// The document as a PDF in the order's language, under the store's name.
+pub async fn pdf(app: &App, ctx: &Ctx, id: &str, token: Option<&str>) -> ServiceResult<Vec<u8>> {
+    let invoice = get(app, ctx, id, token).await?;
+    let lang = Language::parse(&invoice.document.lang).unwrap_or(ctx.store.brand.default_language);
+    let t = |key| crate::i18n::t(lang, key);
+    let labels = crate::domain::invoice_pdf::Labels {
+        invoice: t("invoice.title"),
+        credit_note: t("invoice.credit_note"),
+        date: t("invoice.date"),
+        order: t("invoice.order"),
+        due: t("invoice.due"),
+        credits: t("invoice.credits"),
+        seller: t("invoice.seller"),
+        buyer: t("invoice.buyer"),
+        vat_id: t("invoice.vat_id"),
+        tax_number: t("invoice.tax_number"),
+        description: t("invoice.description"),
+        quantity: t("invoice.quantity"),
+        rate: t("invoice.rate"),
+        net: t("invoice.net"),
+        tax: t("invoice.tax"),
+        gross: t("invoice.gross"),
+        total: t("invoice.total"),
+        reverse_charge: t("invoice.reverse_charge"),
+        pay_to: t("invoice.pay_to"),
+        page: t("invoice.page"),
+    };
+    let doc = &invoice.document;
+    let currency = Currency::parse(&doc.currency).unwrap_or(Currency::EUR);
+    let money = |minor: i64| crate::i18n::format_money(lang, Money::new(minor, currency));
+    Ok(crate::domain::invoice_pdf::render(doc, &labels, &ctx.store.brand.name, &money))
+}
+
 #[derive(Template)]
 #[template(path = "invoice.html")]
 struct InvoicePageHtml<'a> {
+    /// For the link to the PDF beside the page.
+    id: &'a str,
     doc: &'a InvoiceDoc,
     lang: Language,
     brand_name: &'a str,
@@ -389,6 +424,6 @@ impl InvoicePageHtml<'_> {
 pub async fn html(app: &App, ctx: &Ctx, id: &str, token: Option<&str>) -> ServiceResult<String> {
     let invoice = get(app, ctx, id, token).await?;
     let lang = Language::parse(&invoice.document.lang).unwrap_or(ctx.store.brand.default_language);
-    let page = InvoicePageHtml { doc: &invoice.document, lang, brand_name: &ctx.store.brand.name };
+    let page = InvoicePageHtml { id: &invoice.id, doc: &invoice.document, lang, brand_name: &ctx.store.brand.name };
     page.render().map_err(|e| ServiceError::Internal(e.to_string()))
 }

@@ -43,7 +43,7 @@ pub async fn record(
         return Ok(Outcome::Replayed { status, body });
     }
     sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let row = sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let row = sql::by_id(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let status = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed);
     if status == OrderStatus::Cancelled {
         return Err(ServiceError::Conflict {

@@ -536,7 +536,7 @@ pub async fn get(app: &App, ctx: &Ctx, id: &str, token: Option<&str>) -> Service
 
 /// An order as a transaction sees it (for answers given before the commit).
 pub(super) async fn get_in(app: &App, tx: &mut crate::db::Tx, ctx: &Ctx, id: &str) -> ServiceResult<Order> {
-    let row = sql::by_id(&mut **tx, &ctx.store.id, id).await?.ok_or(ServiceError::NotFound)?;
+    let row = sql::by_id(&mut *tx, &ctx.store.id, id).await?.ok_or(ServiceError::NotFound)?;
     load(app, tx, &ctx.store.id, row).await
 }
 
@@ -738,7 +738,7 @@ pub async fn add_note(app: &App, ctx: &Ctx, id: &str, input: NoteInput) -> Servi
     errs.finish(())?;
     let store_id = &ctx.store.id;
     let mut tx = app.db.begin().await?;
-    let row = sql::by_id(&mut *tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
+    let row = sql::by_id(&mut tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
     let entry = HistoryRow {
         kind: "note".into(),
         from_status: Some(row.status.clone()),
@@ -765,7 +765,7 @@ fn held_from(history: &[HistoryRow]) -> Option<OrderStatus> {
 
 /// Where an order on hold resumes to.
 pub(super) async fn held_status(tx: &mut crate::db::Tx, store_id: &str, id: &str) -> ServiceResult<OrderStatus> {
-    let history = sql::history(&mut **tx, store_id, id).await?;
+    let history = sql::history(&mut *tx, store_id, id).await?;
     Ok(held_from(&history).unwrap_or(OrderStatus::Placed))
 }
 
@@ -787,7 +787,7 @@ async fn move_order(
 ) -> ServiceResult<Vec<String>> {
     let store_id = &ctx.store.id;
     let mut tx = app.db.begin().await?;
-    let row = sql::by_id(&mut *tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
+    let row = sql::by_id(&mut tx, store_id, id).await?.ok_or(ServiceError::NotFound)?;
     apply_move(app, &mut tx, ctx, &row, to, note, actor).await?;
     if to != OrderStatus::Cancelled {
         // A paid order confirmed or resumed gets its digital goods now
@@ -826,7 +826,7 @@ pub(super) async fn apply_move(
     let store_id = &ctx.store.id;
     let id = &row.id;
     let from = OrderStatus::parse(&row.status).unwrap_or(OrderStatus::Placed);
-    let history = sql::history(&mut **tx, store_id, id).await?;
+    let history = sql::history(&mut *tx, store_id, id).await?;
     transition(from, to, held_from(&history))
         .map_err(|why| ServiceError::Conflict { code: "invalid_transition", message: why.0 })?;
     let now = now_ms();

@@ -288,7 +288,7 @@ pub async fn pay(
     let risk = super::risk::prepare(app, ctx, &order, input.card.as_ref(), billing_country.as_deref()).await?;
 
     // Step 1: record the payment and its pending authorisation.
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_in_place().await?;
     match idempotency::claim_as(app, &mut tx, store_id, &principal, idem).await {
         Ok(Begin::Proceed) => {}
         Ok(Begin::Replay { status, body }) => return Ok(Outcome::Replayed { status, body }),
@@ -299,7 +299,7 @@ pub async fn pay(
         Err(e) => return Err(e),
     }
     order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let order = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = order_sql::by_id(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     if order.status == OrderStatus::Cancelled.as_str() {
         return Err(conflict("order_cancelled", "a cancelled order takes no payment"));
     }
@@ -402,13 +402,13 @@ async fn pay_from_balance(
         })?),
         None => None,
     };
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_in_place().await?;
     match idempotency::claim_as(app, &mut tx, store_id, principal, idem).await? {
         Begin::Proceed => {}
         Begin::Replay { status, body } => return Ok(Outcome::Replayed { status, body }),
     }
     order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let order = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = order_sql::by_id(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     if order.status == OrderStatus::Cancelled.as_str() {
         return Err(conflict("order_cancelled", "a cancelled order takes no payment"));
     }
@@ -537,7 +537,7 @@ async fn resume(
     card: Option<&Card>,
 ) -> ServiceResult<Outcome<(u16, Payment)>> {
     let store_id = &ctx.store.id;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_in_place().await?;
     let op = match key {
         Some(k) => sql::operation_by_key(&mut tx, store_id, k).await?,
         None => None,
@@ -546,7 +546,7 @@ async fn resume(
         return Err(ServiceError::IdempotencyInFlight);
     };
     let payment = sql::by_id(&mut tx, store_id, &op.payment_id).await?.ok_or(ServiceError::NotFound)?;
-    let order = order_sql::by_id(&mut *tx, store_id, &payment.order_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = order_sql::by_id(&mut tx, store_id, &payment.order_id).await?.ok_or(ServiceError::NotFound)?;
     drop(tx);
     let provider = provider(app, &payment.provider)?;
     let currency = Currency::parse(&payment.currency).unwrap_or(Currency::EUR);
@@ -612,7 +612,7 @@ async fn settle_authorization(
         _ => false,
     };
     let now = now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_in_place().await?;
     if !sql::settle_operation(&mut tx, store_id, &op.id, op_status(&answer), decline_code(&answer), "", now).await? {
         // A concurrent retry settled it first.
         drop(tx);
@@ -672,10 +672,8 @@ async fn settle_authorization(
 /// while the order is on hold (a risk review, or staff paused it), nor once
 /// it is cancelled (its authorisations are released instead).
 async fn capture_allowed(app: &App, store_id: &str, payment_id: &str) -> bool {
-    let pool = app.db.pool();
-    let Ok(Some(p)) = sql::get(pool, store_id, payment_id).await else { return false };
-    let Ok(Some(order)) = order_sql::by_id(pool, store_id, &p.order_id).await else { return false };
-    order.status != OrderStatus::OnHold.as_str() && order.status != OrderStatus::Cancelled.as_str()
+    let Ok(Some(status)) = sql::order_status_of(app.db.pool(), store_id, payment_id).await else { return false };
+    status != OrderStatus::OnHold.as_str() && status != OrderStatus::Cancelled.as_str()
 }
 
 /// An authorisation that came through after its order was cancelled (a
@@ -837,7 +835,7 @@ async fn post_capture(tx: &mut Tx, store_id: &str, p: &PaymentRow, amount: i64, 
 pub(super) async fn sync_order(app: &App, tx: &mut Tx, ctx: &Ctx, order_id: &str) -> ServiceResult<()> {
     let store_id = &ctx.store.id;
     order_sql::lock_order(tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let order = order_sql::by_id(&mut **tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let payments = sql::for_order_in(tx, store_id, order_id).await?;
     let open: i64 = payments.iter().filter(|p| gate(p) == Gate::Open).map(|p| p.amount - p.captured).sum();
     let captured: i64 = payments.iter().map(|p| p.captured).sum();
@@ -928,7 +926,7 @@ async fn begin_operation(
     errs.finish(())?;
     let store_id = &ctx.store.id;
     let principal = ctx.actor.principal();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_in_place().await?;
     match idempotency::claim(app, &mut tx, ctx, idem).await {
         Ok(Begin::Proceed) => {}
         Ok(Begin::Replay { status, body }) => return Ok(Begun::Replayed { status, body }),
@@ -1057,7 +1055,7 @@ async fn settle_money(
         Ok(()) => None,
     };
     let now = now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_in_place().await?;
     let status = if failure.is_some() { "failed" } else { "succeeded" };
     if !sql::settle_operation(&mut tx, store_id, &op.id, status, failure.unwrap_or(""), &op.note, now).await? {
         drop(tx);
@@ -1100,7 +1098,7 @@ async fn post_refund(
     now: i64,
 ) -> ServiceResult<()> {
     let store_id = &ctx.store.id;
-    let order = order_sql::by_id(&mut **tx, store_id, &p.order_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = order_sql::by_id(&mut *tx, store_id, &p.order_id).await?.ok_or(ServiceError::NotFound)?;
     let currency = Currency::parse(&p.currency).unwrap_or(Currency::EUR);
     put_back(tx, store_id, p, op.amount, now).await?;
     // A cancelled order's sale was reversed, leaving the money as owed to
@@ -1276,7 +1274,7 @@ async fn settle_void(
     let store_id = &ctx.store.id;
     let back = op.note.strip_prefix("from:").unwrap_or("open");
     let now = now_ms();
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_in_place().await?;
     let (status, to) = match &answer {
         Ok(()) => ("succeeded", Gate::Closed.as_str()),
         Err(_) => ("failed", back),
@@ -1336,7 +1334,7 @@ pub async fn answer_challenge(
         other => conflict("challenge_failed", other.to_string()),
     })?;
     let captured = capture_now(app, store_id, provider, &p, &answer).await;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_in_place().await?;
     let outcome = match &answer {
         Authorization::Authorized { .. } => json!({ "challenge": "passed" }),
         _ => json!({ "challenge": "failed" }),
@@ -1515,7 +1513,7 @@ pub async fn provider_webhook(
         }
         _ => false,
     };
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_in_place().await?;
     let outcome = match &payment {
         None => "unknown",
         Some(p) => {

@@ -660,7 +660,7 @@ pub async fn receive(app: &App, ctx: &Ctx, id: &str, input: ReceiveInput) -> Ser
     let mut note = format!("return {id} received at {}; refund owed {}", location.code, owed.total);
     if r.resolution == Resolution::Exchange.as_str() {
         let units = exchange_units(app, store_id, &lines, &raw_lines).await?;
-        let original = order_sql::by_id(&mut *tx, store_id, &r.order_id).await?.ok_or(ServiceError::NotFound)?;
+        let original = order_sql::by_id(&mut tx, store_id, &r.order_id).await?.ok_or(ServiceError::NotFound)?;
         let made = super::exchanges::replacement(app, &mut tx, ctx, &original, id, &units, &actor).await?;
         sql::set_replacement(&mut tx, store_id, id, &made.order_id).await?;
         touched.extend(made.touched);

@@ -303,7 +303,7 @@ pub async fn approve(app: &App, ctx: &Ctx, order_id: &str, input: Verdict) -> Se
     let actor = ctx.actor.principal();
     let mut tx = app.db.begin().await?;
     order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let order = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = order_sql::by_id(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     if sql::resolve(&mut tx, store_id, order_id, "approved", &actor, input.note.trim(), now_ms()).await? == 0 {
         return Err(no_review());
     }
@@ -336,7 +336,7 @@ pub async fn reject(app: &App, ctx: &Ctx, order_id: &str, input: Verdict) -> Ser
     // and reject cannot both act: the second finds no pending review.
     let mut tx = app.db.begin().await?;
     order_sql::lock_order(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
-    let order = order_sql::by_id(&mut *tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
+    let order = order_sql::by_id(&mut tx, store_id, order_id).await?.ok_or(ServiceError::NotFound)?;
     let assessments = sql::for_order_in(&mut tx, store_id, order_id).await?;
     if sql::resolve(&mut tx, store_id, order_id, "rejected", &actor, input.note.trim(), now_ms()).await? == 0 {
         return Err(no_review());

@@ -511,6 +511,12 @@ async fn invoice_page(
     Path(id): Path<String>,
 ) -> Response {
     let s = or_respond!(signed_in(&state, &shell, &headers).await);
+    if let Some(bare) = id.strip_suffix(".pdf") {
+        return match invoices::pdf(&state.app, &s.ctx, bare, None).await {
+            Ok(bytes) => super::pay::pdf_response(bare, bytes),
+            Err(e) => failure(&shell, e),
+        };
+    }
     match invoices::html(&state.app, &s.ctx, &id, None).await {
         Ok(html) => ([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
         Err(e) => failure(&shell, e),

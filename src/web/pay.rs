@@ -35,7 +35,17 @@ async fn invoice(
     let ctx = visitor(&state, &shell, &headers).await;
     let token = order_token(&headers, &id);
     let app = &state.app;
+    let (invoice, pdf) = match invoice.strip_suffix(".pdf") {
+        Some(bare) => (bare.to_string(), true),
+        None => (invoice, false),
+    };
     match crate::services::invoices::get(app, &ctx, &invoice, token.as_deref()).await {
+        Ok(i) if i.order_id == id && pdf => {
+            match crate::services::invoices::pdf(app, &ctx, &invoice, token.as_deref()).await {
+                Ok(bytes) => pdf_response(&invoice, bytes),
+                Err(_) => error_page(shell, StatusCode::INTERNAL_SERVER_ERROR),
+            }
+        }
         Ok(i) if i.order_id == id => match crate::services::invoices::html(app, &ctx, &invoice, token.as_deref()).await
         {
             Ok(html) => ([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
@@ -47,6 +57,20 @@ async fn invoice(
             error_page(shell, StatusCode::INTERNAL_SERVER_ERROR)
         }
     }
+}
+
+/// A PDF invoice, shown in the browser and saved under its id.
+pub(crate) fn pdf_response(invoice_id: &str, bytes: Vec<u8>) -> Response {
+    let name: String = invoice_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+    let disposition = format!("inline; filename=\"{name}.pdf\"");
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]

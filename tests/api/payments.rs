@@ -1147,6 +1147,24 @@ async fn invoices_are_numbered_without_gaps_immutable_and_credited_on_refund(b: 
         xml.contains(&format!("<cbc:PayableAmount currencyID=\"EUR\">{}</cbc:PayableAmount>", decimal(total))),
         "{xml}"
     );
+    // And as a PDF: the same document, text set in the standard fonts.
+    let res = read(format!("/api/v1/invoices/{id}.pdf"), &token).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-") && pdf.trim_ascii_end().ends_with(b"%%EOF"));
+    // Strings with bytes beyond ASCII are written in hex, the rest literally.
+    let shows = |text: &[u8]| {
+        let hex: String = text.iter().map(|b| format!("{b:02X}")).collect();
+        let literal = [b"(", text, b")"].concat();
+        pdf.windows(literal.len()).any(|w| w == literal) || pdf.windows(hex.len()).any(|w| w == hex.as_bytes())
+    };
+    let number = invoice["document"]["number"].as_str().unwrap();
+    assert!(shows(number.as_bytes()) || shows(format!("{number} ").as_bytes()), "{}", String::from_utf8_lossy(&pdf));
+    assert!(shows(b"Ana Lima") && pdf.windows(10).any(|w| w == b"/Helvetica"));
+    // The total in the order's language (English: "€12.34", the euro sign as WinAnsi 0x80).
+    assert!(shows(&[&[0x80u8][..], format!("{}.{:02}", total / 100, total % 100).as_bytes()].concat()), "the total");
+    assert_eq!(read(format!("/api/v1/invoices/{id}.pdf"), "nope").await.status(), 404);
     // A partial refund of the paid order issues a credit note for it.
     let p: Value = pay(&app, &order, &token, &json!({"method": "test_card", "card": card(VISA)}), None)
         .await

@@ -373,9 +373,10 @@ pub async fn list_invoices(
 }
 
 /// One invoice or credit note: JSON, or `.html` (printable, in the order's
-/// language) or `.xml` (UBL 2.1, EN 16931) by the path's ending.
+/// language), `.pdf` (the same, as a PDF) or `.xml` (UBL 2.1, EN 16931) by
+/// the path's ending.
 #[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "invoices",
-    params(("id" = String, Path, description = "Invoice id, optionally ending in .html or .xml"), ("Order-Token" = Option<String>, Header, description = "A guest's order token")),
+    params(("id" = String, Path, description = "Invoice id, optionally ending in .html, .pdf or .xml"), ("Order-Token" = Option<String>, Header, description = "A guest's order token")),
     responses((status = 200, body = Invoice), (status = 404, body = Problem)))]
 pub async fn get_invoice(
     State(state): State<AppState>,
@@ -387,6 +388,10 @@ pub async fn get_invoice(
     if let Some(id) = id.strip_suffix(".html") {
         let page = invoices::html(&state.app, &ctx, id, token).await?;
         return Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response());
+    }
+    if let Some(id) = id.strip_suffix(".pdf") {
+        let pdf = invoices::pdf(&state.app, &ctx, id, token).await?;
+        return Ok(crate::web::pay::pdf_response(id, pdf));
     }
     if let Some(id) = id.strip_suffix(".xml") {
         let xml = invoices::ubl(&state.app, &ctx, id, token).await?;
