@@ -36,7 +36,12 @@ start() {
   until curl -sf -o /dev/null "$base/healthz"; do sleep 0.05; done
 }
 start
+cpu() { awk '{print $14+$15}' "/proc/$pid/stat"; }
+idle() { awk '/^cpu /{s=0; for(i=2;i<=NF;i++) s+=$i; print $5, s}' /proc/stat; }
+c0=$(cpu); read -r i0 a0 <<<"$(idle)"
 target/release/examples/payments_load "$base" "$orders" "$clients"
+c1=$(cpu); read -r i1 a1 <<<"$(idle)"
+echo "server CPU over the run (checkouts and payments): $(( (c1 - c0) / 100 )) s; machine idle $(( 100 * (i1 - i0) / (a1 - a0) )) %"
 kill $pid; wait $pid 2>/dev/null || true
 "$bin" --data-dir "$work/data" ledger verify | grep -v '^foodbank'
 
