@@ -108,11 +108,14 @@ pub fn render(doc: &InvoiceDoc, labels: &Labels<'_>, brand: &str, money: &dyn Fn
     };
     header(&mut w);
     for line in &doc.lines {
-        let mut description = wrap(&line.description, 9.0, DESCRIPTION_WIDTH);
-        if !line.sku.is_empty() {
-            description.push(line.sku.clone());
-        }
-        if w.needs_page(13.0 * description.len() as f32) {
+        // The description's lines at 9 pt, then the SKU smaller beneath them.
+        let description = wrap(&line.description, 9.0, DESCRIPTION_WIDTH);
+        let rows: Vec<(f32, &str)> = description
+            .iter()
+            .map(|part| (9.0, part.as_str()))
+            .chain((!line.sku.is_empty()).then_some((8.0, line.sku.as_str())))
+            .collect();
+        if w.needs_page(13.0 * rows.len() as f32) {
             w.new_page();
             header(&mut w);
         }
@@ -121,16 +124,11 @@ pub fn render(doc: &InvoiceDoc, labels: &Labels<'_>, brand: &str, money: &dyn Fn
         w.right(COL_NET, 9.0, false, &money(line.net));
         w.right(COL_TAX, 9.0, false, &money(line.tax));
         w.right(COL_GROSS, 9.0, false, &money(line.gross));
-        for (i, part) in description.iter().enumerate() {
+        for (i, (size, part)) in rows.into_iter().enumerate() {
             if i > 0 {
                 w.down(11.0);
             }
-            w.text(
-                LEFT,
-                if i > 0 && !line.sku.is_empty() && i == description.len() - 1 { 8.0 } else { 9.0 },
-                false,
-                part,
-            );
+            w.text(LEFT, size, false, part);
         }
         w.down(15.0);
     }
